@@ -1,0 +1,118 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase());
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+export type AppRole = 'all' | 'api' | 'worker';
+
+/**
+ * Every environment variable the service reads. Defaults are the embedded setup:
+ * SQLite in DATA_DIR, in-process queue, emails written as .eml files.
+ */
+export class AppConfig {
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString() @MinLength(1)
+  DATA_DIR = './data';
+
+  @Transform(emptyToUndefined) @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL, or unset for SQLite' })
+  DATABASE_URL?: string;
+
+  @Transform(emptyToUndefined) @IsOptional()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL, or unset for the in-process queue' })
+  REDIS_URL?: string;
+
+  /** Key for credentials stored encrypted; generated into DATA_DIR when unset. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'APP_SECRET must be at least 32 characters' })
+  APP_SECRET?: string;
+
+  /** Operator token for POST /v1/programs; generated into DATA_DIR when unset. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(24, { message: 'ADMIN_TOKEN must be at least 24 characters' })
+  ADMIN_TOKEN?: string;
+
+  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'PUBLIC_BASE_URL must be an absolute http(s) URL' })
+  PUBLIC_BASE_URL = 'http://localhost:3000';
+
+  @IsIn(['all', 'api', 'worker'])
+  APP_ROLE: AppRole = 'all';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toBool) @IsBoolean()
+  MIGRATIONS_RUN = true;
+
+  /** Attempts per job before it is given up, and the first backoff delay. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(50)
+  JOB_ATTEMPTS = 8;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  JOB_BACKOFF_MS = 2000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(256)
+  WORKER_CONCURRENCY = 8;
+
+  /** How often periodic sweeps run (stuck messages, due payout reminders). */
+  @Transform(toInt) @IsInt() @Min(50)
+  SWEEP_INTERVAL_MS = 30000;
+
+  /** Largest accepted request body, in bytes. */
+  @Transform(toInt) @IsInt() @Min(1024)
+  BODY_LIMIT_BYTES = 1048576;
+
+  /** Relay for the built-in sender; unset writes each message to DATA_DIR/outbox. */
+  @Transform(emptyToUndefined) @IsOptional()
+  @Matches(/^smtps?:\/\//, { message: 'BUILTIN_SMTP_URL must be an smtp:// or smtps:// URL' })
+  BUILTIN_SMTP_URL?: string;
+
+  /** From address of the built-in sender when a program has no verified domain. */
+  @IsString()
+  BUILTIN_FROM_ADDRESS = 'notifications@localhost';
+
+  /** Comma-separated DNS servers for sender-domain checks (ip or ip:port); unset uses the system's. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  DNS_SERVERS?: string;
+
+  /** Lets programs use SMTP/IMAP hosts on private or loopback addresses (on-premises, tests). */
+  @Transform(toBool) @IsBoolean()
+  SMTP_ALLOW_PRIVATE_HOSTS = false;
+}
+
+export class ConfigError extends Error {}
+
+/** Validates the environment; throws one error that names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(new AppConfig());
+  const raw: Record<string, unknown> = {};
+  for (const key of [...known, 'DATABASE_URL', 'REDIS_URL', 'APP_SECRET', 'ADMIN_TOKEN', 'BUILTIN_SMTP_URL', 'DNS_SERVERS']) {
+    if (env[key] !== undefined) raw[key] = env[key];
+  }
+  const config = plainToInstance(AppConfig, raw, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: true });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const shown = ['APP_SECRET', 'ADMIN_TOKEN'].includes(e.property) ? '(hidden)' : JSON.stringify(e.value);
+      return `  ${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}
