@@ -11,6 +11,7 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidationError,
 } from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }) =>
@@ -70,6 +71,10 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(256)
   WORKER_CONCURRENCY = 8;
 
+  /** Prefix of the Redis keys of the job queue; lets several deployments share one Redis. */
+  @IsString() @Matches(/^[A-Za-z0-9:_-]+$/)
+  QUEUE_PREFIX = 'rn';
+
   /** How often periodic sweeps run (stuck messages, due payout reminders). */
   @Transform(toInt) @IsInt() @Min(50)
   SWEEP_INTERVAL_MS = 30000;
@@ -107,6 +112,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const config = plainToInstance(AppConfig, raw, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: true });
+  if (config.APP_ROLE !== 'all' && !config.REDIS_URL) {
+    errors.push(Object.assign(new ValidationError(), {
+      property: 'APP_ROLE',
+      value: config.APP_ROLE,
+      constraints: { needsRedis: 'APP_ROLE=api or worker needs REDIS_URL, so that api processes and workers share one queue' },
+    }));
+  }
   if (errors.length > 0) {
     const lines = errors.map((e) => {
       const shown = ['APP_SECRET', 'ADMIN_TOKEN'].includes(e.property) ? '(hidden)' : JSON.stringify(e.value);

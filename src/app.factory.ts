@@ -1,0 +1,58 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import pinoHttp from 'pino-http';
+import { AppModule } from './app.module';
+import { bodyParserErrorHandler, bodyParsers } from './common/http/body-parsers';
+import { createValidationPipe } from './common/http/validation';
+import { errorBody } from './common/errors/error-body';
+import { AppLogger, LOGGER } from './common/logging/logging.module';
+import { PinoNestLogger } from './common/logging/logger';
+import { AppConfig } from './config/app.config';
+
+/** Builds the configured application; main.ts, the tests and the benchmarks all start it here. */
+export async function createApp(config: AppConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  const logger = app.get<AppLogger>(LOGGER);
+  app.useLogger(new PinoNestLogger(logger));
+  app.enableShutdownHooks();
+  const http = app.getHttpAdapter().getInstance();
+  http.disable('x-powered-by');
+  http.set('trust proxy', 'loopback');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+    }),
+  );
+  if (config.APP_ROLE === 'worker') {
+    // Workers answer health and metrics only; the API lives in api (or all) processes.
+    app.use('/v1', (_req: Request, res: Response) => {
+      res.status(404).json(errorBody(404, 'NOT_SERVED_BY_WORKER', 'This process runs jobs only; send API calls to an api process.'));
+    });
+  }
+  for (const parser of bodyParsers(config.BODY_LIMIT_BYTES)) app.use(parser);
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => bodyParserErrorHandler(err, req, res, next));
+  app.useGlobalPipes(createValidationPipe());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Referral notification rules engine')
+      .setDescription('Program rules, rewards, system triggers, templates and SMTP delivery. Errors share one body: { statusCode, code, message, details? }.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

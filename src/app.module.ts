@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { HttpExceptionFilter } from './common/errors/http-exception.filter';
+import { LoggingModule } from './common/logging/logging.module';
+import { AppConfig } from './config/app.config';
+import { ConfigModule } from './config/config.module';
+import { dataSourceOptions } from './database/data-source.options';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { ParticipantsModule } from './participants/participants.module';
+import { ProgramsModule } from './programs/programs.module';
+import { QueueModule } from './queue/queue.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config), migrationsRun: config.MIGRATIONS_RUN }),
+        QueueModule.forRoot(config),
+        MetricsModule,
+        HealthModule,
+        ProgramsModule,
+        ParticipantsModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import express, { NextFunction, Request, Response } from 'express';
+import { errorBody } from '../errors/error-body';
+
+// Keys that would reach object prototypes when a body is merged or copied somewhere.
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+class ForbiddenKeyError extends Error {
+  readonly forbiddenKey: string;
+  constructor(key: string) {
+    super(`The key "${key}" is not allowed anywhere in a request body.`);
+    this.forbiddenKey = key;
+  }
+}
+
+function reviver(key: string, value: unknown): unknown {
+  if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKeyError(key);
+  return value;
+}
+
+export function bodyParsers(limitBytes: number) {
+  return [
+    express.json({ limit: limitBytes, strict: true, reviver, type: ['application/json', 'application/*+json'] }),
+    express.text({ limit: limitBytes, type: ['text/csv', 'text/plain'] }),
+  ];
+}
+
+/** Turns body-parser failures into the common error body instead of an HTML page. */
+export function bodyParserErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const e = err as { type?: string; status?: number; forbiddenKey?: string; limit?: number };
+  if (!e || typeof e !== 'object' || !e.type) return next(err);
+  if (e.forbiddenKey) {
+    res.status(400).json(errorBody(400, 'FORBIDDEN_KEY', `The key "${e.forbiddenKey}" is not allowed anywhere in a request body; rename it.`));
+  } else if (e.type === 'entity.parse.failed') {
+    res.status(400).json(errorBody(400, 'MALFORMED_JSON', 'The request body is not valid JSON. Check quotes, commas and brackets.'));
+  } else if (e.type === 'entity.too.large') {
+    res.status(413).json(errorBody(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${e.limit} bytes; send less data.`));
+  } else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+    res.status(415).json(errorBody(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON.'));
+  } else {
+    res.status(e.status ?? 400).json(errorBody(e.status ?? 400, 'BAD_REQUEST', 'The request body could not be read.'));
+  }
+}

@@ -1,0 +1,56 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsJsonObject, IsLocaleTag, NoControlChars } from '../../common/validation/validators';
+
+export const PARTICIPANT_ID = /^[A-Za-z0-9._:@+-]{1,200}$/;
+export const PARTICIPANT_ID_MESSAGE = 'participant ids are 1 to 200 letters, digits or . _ : @ + -';
+
+export class UpsertParticipantDto {
+  @ApiProperty() @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(320) @NoControlChars()
+  email: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) @NoControlChars()
+  firstName?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) @NoControlChars()
+  lastName?: string;
+
+  @ApiPropertyOptional({ example: 'pt-BR' }) @IsOptional() @IsLocaleTag()
+  locale?: string;
+
+  @ApiPropertyOptional({ example: 'US', description: 'ISO 3166-1 alpha-2' })
+  @IsOptional() @Matches(/^[A-Z]{2}$/, { message: 'country must be a two-letter ISO code such as "US"' })
+  country?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsBoolean()
+  taxFormOnFile?: boolean;
+
+  @ApiPropertyOptional() @IsOptional() @IsBoolean()
+  payoutDetailsOnFile?: boolean;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsJsonObject()
+  customFields?: Record<string, unknown>;
+}
+
+export class ParticipantResponse {
+  @ApiProperty() id: string;
+  @ApiProperty() email: string;
+  @ApiPropertyOptional({ nullable: true }) firstName: string | null;
+  @ApiPropertyOptional({ nullable: true }) lastName: string | null;
+  @ApiPropertyOptional({ nullable: true }) locale: string | null;
+  @ApiPropertyOptional({ nullable: true }) country: string | null;
+  @ApiProperty() taxFormOnFile: boolean;
+  @ApiProperty() payoutDetailsOnFile: boolean;
+  @ApiProperty() emailVerified: boolean;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) customFields: Record<string, unknown> | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+}
+
+export class ImportResultResponse {
+  @ApiProperty() created: number;
+  @ApiProperty() updated: number;
+  @ApiProperty() failed: number;
+  @ApiProperty({ description: 'One entry per rejected row: { row, id?, field?, message }' })
+  errors: Array<{ row: number; id?: string; field?: string; message: string }>;
+}

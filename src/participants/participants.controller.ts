@@ -1,0 +1,44 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentProgram } from '../programs/auth/auth.decorators';
+import { Program } from '../programs/program.entity';
+import { ImportResultResponse, ParticipantResponse, UpsertParticipantDto } from './dto/participant.dto';
+import { ParticipantsService, toParticipantView } from './participants.service';
+
+@ApiTags('participants')
+@ApiBearerAuth()
+@Controller('v1/participants')
+export class ParticipantsController {
+  constructor(private readonly participants: ParticipantsService) {}
+
+  @Post('import')
+  @HttpCode(200)
+  @ApiConsumes('text/csv')
+  @ApiBody({ schema: { type: 'string', example: 'id,email,firstName,lastName,locale,country\nu1,ana@example.com,Ana,,es,MX' } })
+  @ApiResponse({ status: 200, type: ImportResultResponse })
+  import(@CurrentProgram() program: Program, @Body() csv: string) {
+    return this.participants.importCsv(program.id, csv);
+  }
+
+  @Put(':id')
+  @ApiResponse({ status: 200, type: ParticipantResponse, description: 'Updated' })
+  @ApiResponse({ status: 201, type: ParticipantResponse, description: 'Created' })
+  async upsert(
+    @CurrentProgram() program: Program,
+    @Param('id') id: string,
+    @Body() dto: UpsertParticipantDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    this.participants.assertId(id);
+    const { participant, created } = await this.participants.upsert(program.id, id, dto);
+    res.status(created ? 201 : 200);
+    return toParticipantView(participant);
+  }
+
+  @Get(':id')
+  @ApiResponse({ status: 200, type: ParticipantResponse })
+  async get(@CurrentProgram() program: Program, @Param('id') id: string) {
+    return toParticipantView(await this.participants.get(program.id, id));
+  }
+}

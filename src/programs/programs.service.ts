@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { generateApiKey, hashApiKey, KeyKind } from './api-keys';
+import { CreateProgramDto, UpdateProgramDto } from './dto/program.dto';
+import { effectiveSettings, Program } from './program.entity';
+
+export interface ProgramView {
+  id: string;
+  name: string;
+  timezone: string;
+  defaultLocale: string;
+  fromName: string | null;
+  replyTo: string | null;
+  settings: ReturnType<typeof effectiveSettings>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toProgramView(p: Program): ProgramView {
+  return {
+    id: p.id,
+    name: p.name,
+    timezone: p.timezone,
+    defaultLocale: p.defaultLocale,
+    fromName: p.fromName,
+    replyTo: p.replyTo,
+    settings: effectiveSettings(p),
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class ProgramsService {
+  constructor(@InjectRepository(Program) private readonly programs: Repository<Program>) {}
+
+  async create(dto: CreateProgramDto): Promise<ProgramView & { secretKey: string; publishableKey: string }> {
+    const secretKey = generateApiKey('secret');
+    const publishableKey = generateApiKey('publishable');
+    const now = new Date();
+    const program = this.programs.create({
+      id: randomUUID(),
+      name: dto.name,
+      timezone: dto.timezone ?? 'UTC',
+      defaultLocale: dto.defaultLocale ?? 'en',
+      fromName: dto.fromName ?? null,
+      replyTo: dto.replyTo ?? null,
+      settings: { ...(dto.settings ?? {}) },
+      secretKeyHash: hashApiKey(secretKey),
+      publishableKeyHash: hashApiKey(publishableKey),
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.programs.insert(program);
+    return { ...toProgramView(program), secretKey, publishableKey };
+  }
+
+  async findByKey(key: string): Promise<Program | null> {
+    const hash = hashApiKey(key);
+    return key.startsWith('sk_')
+      ? this.programs.findOneBy({ secretKeyHash: hash })
+      : this.programs.findOneBy({ publishableKeyHash: hash });
+  }
+
+  async findById(id: string): Promise<Program | null> {
+    return this.programs.findOneBy({ id });
+  }
+
+  async update(program: Program, dto: UpdateProgramDto): Promise<ProgramView> {
+    const { settings, ...rest } = dto;
+    const next: Partial<Program> = { ...rest, updatedAt: new Date() };
+    // Settings merge key by key, so a PATCH of one setting keeps the others.
+    if (settings) next.settings = { ...program.settings, ...settings };
+    await this.programs.update({ id: program.id }, next);
+    return toProgramView({ ...program, ...next } as Program);
+  }
+
+  /** Replaces one key; the old one stops working at once. */
+  async rotateKey(program: Program, kind: KeyKind): Promise<{ kind: KeyKind; key: string }> {
+    const key = generateApiKey(kind);
+    const column = kind === 'secret' ? 'secretKeyHash' : 'publishableKeyHash';
+    await this.programs.update({ id: program.id }, { [column]: hashApiKey(key), updatedAt: new Date() });
+    return { kind, key };
+  }
+}

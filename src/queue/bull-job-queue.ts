@@ -1,0 +1,79 @@
+import type { Job, Queue } from 'bull';
+import { AppLogger } from '../common/logging/logging.module';
+import { RetryPolicy } from './job-options';
+import { EnqueueOptions, isPermanentJobError, JobHandler, JobQueue, QueueCounts } from './job-queue.port';
+import { JobName, JobPayloads } from './queue.constants';
+
+/** Bull on Redis: jobs survive this process and spread over every worker process. */
+export class BullJobQueue extends JobQueue {
+  readonly kind = 'bull' as const;
+  private readonly handlers = new Map<JobName, JobHandler<any>>();
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly policy: RetryPolicy,
+    private readonly concurrency: number,
+    private readonly processJobs: boolean,
+    private readonly logger: AppLogger,
+  ) {
+    super();
+  }
+
+  register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>, concurrency = this.concurrency): void {
+    if (this.handlers.has(name)) throw new Error(`A handler for job "${name}" is already registered`);
+    this.handlers.set(name, handler);
+    if (!this.processJobs) return;
+    void this.queue.process(name, concurrency, async (job: Job) => {
+      const maxAttempts = job.opts.attempts ?? 1;
+      try {
+        return await handler(job.data, { jobId: String(job.id), attempt: job.attemptsMade + 1, maxAttempts });
+      } catch (err) {
+        // Bull retries unless the job is discarded; a permanent error must stop here.
+        if (isPermanentJobError(err)) job.discard();
+        this.logger.warn({ err, job: name, jobId: job.id, attempt: job.attemptsMade + 1 }, 'job failed');
+        throw err;
+      }
+    });
+  }
+
+  registeredNames(): JobName[] {
+    return [...this.handlers.keys()];
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions = {}): Promise<void> {
+    await this.queue.add(name, payload, {
+      jobId: options.jobId,
+      delay: options.delayMs,
+      attempts: options.attempts ?? this.policy.attempts,
+      backoff: { type: 'exponential', delay: this.policy.backoffMs },
+      removeOnComplete: true,
+      removeOnFail: 1000,
+    });
+  }
+
+  async schedule(name: JobName, everyMs: number): Promise<void> {
+    // Drop repeat entries of this job left by an earlier interval, then add the current one.
+    for (const r of await this.queue.getRepeatableJobs()) {
+      if (r.name === name && Number(r.every) !== everyMs) await this.queue.removeRepeatableByKey(r.key);
+    }
+    await this.queue.add(name, {}, { repeat: { every: everyMs }, jobId: `repeat:${name}`, removeOnComplete: true, removeOnFail: 100, attempts: 1 });
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const c = await this.queue.getJobCounts();
+    return { waiting: c.waiting, active: c.active, delayed: c.delayed, failed: c.failed };
+  }
+
+  async ping(): Promise<void> {
+    const client = this.queue.client;
+    const answer = await Promise.race([
+      client.ping(),
+      new Promise<string>((_, reject) => setTimeout(() => reject(new Error('Redis did not answer within 2 s')), 2000).unref()),
+    ]);
+    if (answer !== 'PONG') throw new Error(`Redis answered ${answer}`);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,51 @@
+import { JobName, JobPayloads } from './queue.constants';
+
+export interface JobContext {
+  jobId: string;
+  /** 1 on the first run. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+export type JobHandler<P> = (payload: P, ctx: JobContext) => Promise<unknown>;
+
+export interface EnqueueOptions {
+  /** Deduplicates while a job with this id is waiting or running. */
+  jobId?: string;
+  delayMs?: number;
+  attempts?: number;
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+/** Thrown by a handler when retrying cannot help; the job stops at once. */
+export class PermanentJobError extends Error {
+  readonly permanent = true;
+}
+
+export function isPermanentJobError(err: unknown): boolean {
+  return !!err && typeof err === 'object' && (err as { permanent?: unknown }).permanent === true;
+}
+
+/**
+ * The one port every module queues work through. Bull on Redis or an in-process runner sit
+ * behind it; handlers are the same code either way.
+ */
+export abstract class JobQueue {
+  abstract readonly kind: 'bull' | 'in-process';
+  abstract register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>, concurrency?: number): void;
+  abstract enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options?: EnqueueOptions): Promise<void>;
+  /** Runs `name` every `everyMs`, once across all workers. */
+  abstract schedule(name: JobName, everyMs: number): Promise<void>;
+  abstract counts(): Promise<QueueCounts>;
+  /** Throws when the queue's backing store cannot be reached. */
+  abstract ping(): Promise<void>;
+  /** Stops taking jobs and waits for the running ones to finish. */
+  abstract close(): Promise<void>;
+  abstract registeredNames(): JobName[];
+}

@@ -1,0 +1,18 @@
+// Every job the service runs, with its payload. Payloads carry ids, never entities.
+export const QUEUE_NAME = 'jobs';
+
+export interface JobPayloads {
+  /** Evaluate a stored event against its program's rules. */
+  'evaluate-event': { eventId: string };
+  /** Render and send one outbox message. */
+  'deliver-message': { messageId: string };
+  /** Re-queue messages left queued or sending too long. */
+  'sweep-messages': Record<string, never>;
+  /** Turn due payout reminders into outbox messages. */
+  'sweep-payout-reminders': Record<string, never>;
+}
+
+export type JobName = keyof JobPayloads;
+
+/** The jobs a worker process must have a handler for; checked at start-up. */
+export const JOB_NAMES: JobName[] = [];
