@@ -1,6 +1,6 @@
 /** Unit specs sit beside the code; e2e specs under test/ boot the real app. */
 const common = {
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/setup-env.ts'],

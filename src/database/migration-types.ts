@@ -18,3 +18,9 @@ export function timestamps(runner: QueryRunner): TableColumnOptions[] {
   const ts = timestampType(runner);
   return [col('createdAt', ts), col('updatedAt', ts)];
 }
+
+/** A boolean column default as each database writes it back in its schema. */
+export function boolDefault(runner: QueryRunner, value: boolean): string {
+  if (isPostgres(runner)) return value ? 'true' : 'false';
+  return value ? '1' : '0';
+}

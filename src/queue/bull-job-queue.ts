@@ -8,6 +8,7 @@ import { JobName, JobPayloads } from './queue.constants';
 export class BullJobQueue extends JobQueue {
   readonly kind = 'bull' as const;
   private readonly handlers = new Map<JobName, JobHandler<any>>();
+  private closing = false;
 
   constructor(
     private readonly queue: Queue,
@@ -23,7 +24,8 @@ export class BullJobQueue extends JobQueue {
     if (this.handlers.has(name)) throw new Error(`A handler for job "${name}" is already registered`);
     this.handlers.set(name, handler);
     if (!this.processJobs) return;
-    void this.queue.process(name, concurrency, async (job: Job) => {
+    // The promise of process() settles only when the worker loop stops; a close ends it on purpose.
+    const loop = this.queue.process(name, concurrency, async (job: Job) => {
       const maxAttempts = job.opts.attempts ?? 1;
       try {
         return await handler(job.data, { jobId: String(job.id), attempt: job.attemptsMade + 1, maxAttempts });
@@ -33,6 +35,9 @@ export class BullJobQueue extends JobQueue {
         this.logger.warn({ err, job: name, jobId: job.id, attempt: job.attemptsMade + 1 }, 'job failed');
         throw err;
       }
+    });
+    loop.catch((err: unknown) => {
+      if (!this.closing) this.logger.error({ err, job: name }, 'job worker loop stopped');
     });
   }
 
@@ -74,6 +79,7 @@ export class BullJobQueue extends JobQueue {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.queue.close();
   }
 }

@@ -4,16 +4,11 @@ import { errorBody } from '../errors/error-body';
 // Keys that would reach object prototypes when a body is merged or copied somewhere.
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-class ForbiddenKeyError extends Error {
-  readonly forbiddenKey: string;
-  constructor(key: string) {
-    super(`The key "${key}" is not allowed anywhere in a request body.`);
-    this.forbiddenKey = key;
-  }
-}
+// body-parser keeps only the message of an error thrown while parsing, so the key travels in it.
+const FORBIDDEN_MARK = /^forbidden-key:(\S+)$/;
 
 function reviver(key: string, value: unknown): unknown {
-  if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKeyError(key);
+  if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`forbidden-key:${key}`);
   return value;
 }
 
@@ -26,10 +21,11 @@ export function bodyParsers(limitBytes: number) {
 
 /** Turns body-parser failures into the common error body instead of an HTML page. */
 export function bodyParserErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
-  const e = err as { type?: string; status?: number; forbiddenKey?: string; limit?: number };
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
   if (!e || typeof e !== 'object' || !e.type) return next(err);
-  if (e.forbiddenKey) {
-    res.status(400).json(errorBody(400, 'FORBIDDEN_KEY', `The key "${e.forbiddenKey}" is not allowed anywhere in a request body; rename it.`));
+  const forbidden = FORBIDDEN_MARK.exec(e.message ?? '');
+  if (forbidden) {
+    res.status(400).json(errorBody(400, 'FORBIDDEN_KEY', `The key "${forbidden[1]}" is not allowed anywhere in a request body; rename it.`));
   } else if (e.type === 'entity.parse.failed') {
     res.status(400).json(errorBody(400, 'MALFORMED_JSON', 'The request body is not valid JSON. Check quotes, commas and brackets.'));
   } else if (e.type === 'entity.too.large') {

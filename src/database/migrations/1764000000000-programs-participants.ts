@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
-import { col, timestamps, timestampType } from '../migration-types';
+import { boolDefault, col, timestamps, timestampType } from '../migration-types';
 
 export class ProgramsParticipants1764000000000 implements MigrationInterface {
   name = 'ProgramsParticipants1764000000000';
@@ -34,8 +34,8 @@ export class ProgramsParticipants1764000000000 implements MigrationInterface {
           col('lastName', 'varchar', { length: '200', isNullable: true }),
           col('locale', 'varchar', { length: '16', isNullable: true }),
           col('country', 'varchar', { length: '2', isNullable: true }),
-          col('taxFormOnFile', 'boolean', { default: false }),
-          col('payoutDetailsOnFile', 'boolean', { default: false }),
+          col('taxFormOnFile', 'boolean', { default: boolDefault(runner, false) }),
+          col('payoutDetailsOnFile', 'boolean', { default: boolDefault(runner, false) }),
           col('customFields', 'text', { isNullable: true }),
           col('emailVerifiedAt', timestampType(runner), { isNullable: true }),
           col('passwordHash', 'varchar', { length: '255', isNullable: true }),

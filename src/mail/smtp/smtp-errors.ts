@@ -1,0 +1,730 @@
+import type { SmtpSecurity } from './smtp-settings';
+
+export type SmtpErrorCode =
+  | 'SMTP_SETTINGS_INVALID'
+  | 'SMTP_PLAINTEXT_AUTH_REFUSED'
+  | 'SMTP_HOST_NOT_ALLOWED'
+  | 'SMTP_DNS_FAILED'
+  | 'SMTP_CONNECTION_FAILED'
+  | 'SMTP_CONNECTION_REJECTED'
+  | 'SMTP_TIMEOUT'
+  | 'SMTP_TLS_MISMATCH'
+  | 'SMTP_STARTTLS_UNAVAILABLE'
+  | 'SMTP_CERTIFICATE_INVALID'
+  | 'SMTP_TLS_FAILED'
+  | 'SMTP_ENCRYPTION_REQUIRED'
+  | 'SMTP_AUTH_FAILED'
+  | 'SMTP_AUTH_TEMPORARY_FAILURE'
+  | 'SMTP_AUTH_UNSUPPORTED'
+  | 'SMTP_AUTH_REQUIRED'
+  | 'SMTP_SENDER_REJECTED'
+  | 'SMTP_RECIPIENT_REJECTED'
+  | 'SMTP_MESSAGE_REJECTED'
+  | 'SMTP_MESSAGE_TOO_LARGE'
+  | 'SMTP_TEMPORARY_FAILURE'
+  | 'SMTP_PROTOCOL_ERROR'
+  | 'SMTP_ERROR';
+
+export type RecipientRejectionCode =
+  | 'SMTP_RECIPIENT_UNKNOWN'
+  | 'SMTP_RECIPIENT_MAILBOX_FULL'
+  | 'SMTP_RECIPIENT_POLICY'
+  | 'SMTP_RECIPIENT_TEMPORARY'
+  | 'SMTP_RECIPIENT_REJECTED';
+
+/** One recipient the server refused while others may have been accepted. */
+export interface RecipientRejection {
+  address: string;
+  code: RecipientRejectionCode;
+  message: string;
+  /** False for 4xx: sending to this address again later may work. */
+  permanent: boolean;
+  /** True for 5.1.x (no such mailbox or domain): stop sending to this address. */
+  suppress: boolean;
+  responseCode?: number;
+  enhancedStatus?: string;
+}
+
+export interface SmtpErrorInit {
+  permanent: boolean;
+  /** Every later message through this integration would fail the same way until its settings change. */
+  integrationFailing?: boolean;
+  responseCode?: number;
+  enhancedStatus?: string;
+  command?: string;
+  /** The server's reply, shortened, with any credential removed. */
+  serverReply?: string;
+  rejected?: RecipientRejection[];
+}
+
+/**
+ * An SMTP failure a person can act on: a stable `code`, a `message` that says what to change,
+ * and whether retrying could help. Never carries a password, nor the raw error it came from.
+ */
+export class SmtpError extends Error {
+  readonly permanent: boolean;
+  readonly integrationFailing: boolean;
+  readonly responseCode?: number;
+  readonly enhancedStatus?: string;
+  readonly command?: string;
+  readonly serverReply?: string;
+  readonly rejected?: RecipientRejection[];
+
+  constructor(
+    readonly code: SmtpErrorCode,
+    message: string,
+    init: SmtpErrorInit,
+  ) {
+    super(message);
+    this.name = 'SmtpError';
+    this.permanent = init.permanent;
+    this.integrationFailing = init.integrationFailing ?? false;
+    this.responseCode = init.responseCode;
+    this.enhancedStatus = init.enhancedStatus;
+    this.command = init.command;
+    this.serverReply = init.serverReply;
+    this.rejected = init.rejected;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      permanent: this.permanent,
+      integrationFailing: this.integrationFailing,
+      responseCode: this.responseCode,
+      enhancedStatus: this.enhancedStatus,
+      command: this.command,
+      serverReply: this.serverReply,
+      rejected: this.rejected,
+    };
+  }
+}
+
+/** What the classifier knows about the connection that failed. */
+export interface SmtpErrorContext {
+  host?: string;
+  port?: number;
+  security?: SmtpSecurity;
+  /** Values to strip from server replies (the password, the username). */
+  secrets?: readonly string[];
+  /** Set by a probe: the port was seen to speak implicit TLS (true) or not (false). */
+  implicitTlsDetected?: boolean;
+  /** The greeting timeout in effect, for the message. */
+  greetingTimeoutMs?: number;
+  /** `send` (a job retries transient failures) or `verify` (a person is waiting); default `send`. */
+  phase?: 'verify' | 'send';
+}
+
+/** The parts of a nodemailer or Node error the classifier reads. */
+interface RawError {
+  message?: unknown;
+  code?: unknown;
+  reason?: unknown;
+  responseCode?: unknown;
+  response?: unknown;
+  command?: unknown;
+  rejectedErrors?: unknown;
+}
+
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+
+// nodemailer replaces a socket error's own code with ESOCKET, so the text is matched as well.
+const CERTIFICATE_TEXT =
+  /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate has expired|certificate is not yet valid|certificate revoked|certificate signature failure|does not match certificate's altnames|invalid CA certificate|certificate not trusted/i;
+const PLAINTEXT_ON_TLS_TEXT =
+  /wrong version number|packet length too long|unknown protocol|http request|record layer failure|ERR_SSL_WRONG_VERSION_NUMBER/i;
+const TLS_VERSION_TEXT =
+  /unsupported protocol|tlsv1 alert protocol version|no protocols available|ERR_SSL_UNSUPPORTED_PROTOCOL/i;
+const DNS_CODES =
+  /\b(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME|ENODATA|ESERVFAIL|ENOTIMP|EREFUSED)\b/;
+const NETWORK_TEXT =
+  /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENETDOWN|EPIPE|EADDRNOTAVAIL|ECONNABORTED)\b|Connection closed|socket hang up|Connection pool was closed|Unexpected socket close/i;
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function seconds(ms: number | undefined): string {
+  if (!ms) return '';
+  return ` within ${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)} s`;
+}
+
+function retryHint(ctx: SmtpErrorContext): string {
+  return ctx.phase === 'verify' ? 'try again in a few minutes' : 'it will be tried again';
+}
+
+function where(ctx: SmtpErrorContext): string {
+  if (ctx.host && ctx.port) return `${ctx.host}:${ctx.port}`;
+  return ctx.host ?? 'the SMTP server';
+}
+
+/** The first `x.y.z` enhanced status code in a reply (RFC 3463). */
+export function parseEnhancedStatus(response: string | undefined): string | undefined {
+  if (!response) return undefined;
+  const match = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})(?=\s|$)/m.exec(response);
+  return match?.[1];
+}
+
+function parseResponseCode(response: string | undefined): number | undefined {
+  const match = response ? /^([2-5]\d\d)(?=[ -]|$)/.exec(response) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+function base64Forms(secret: string): string[] {
+  const forms = [Buffer.from(secret, 'utf8').toString('base64')];
+  // A server may echo a base64 blob with the padding cut off.
+  forms.push(forms[0].replace(/=+$/, ''));
+  return forms;
+}
+
+/** The server's reply on one line, without the repeated code prefixes, secrets and extra length. */
+export function summarizeReply(
+  response: string | undefined,
+  secrets: readonly string[] = [],
+): string | undefined {
+  if (!response) return undefined;
+  let text = response
+    .split(/\r?\n/)
+    .map((line, index) =>
+      index === 0 ? line : line.replace(/^\d{3}[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?/, ''),
+    )
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  for (const secret of secrets) {
+    if (!secret) continue;
+    for (const form of [secret, ...base64Forms(secret)]) {
+      if (form.length >= 3) text = text.split(form).join('[redacted]');
+    }
+  }
+  // AUTH PLAIN sends base64("\0user\0password"): remove long base64 runs a server might echo.
+  text = text.replace(/[A-Za-z0-9+/]{24,}={0,2}/g, '[redacted]');
+  return text.length > 240 ? `${text.slice(0, 237)}...` : text;
+}
+
+type Provider = 'google' | 'microsoft' | undefined;
+
+function detectProvider(host: string | undefined, response: string | undefined): Provider {
+  const h = (host ?? '').toLowerCase();
+  const r = response ?? '';
+  if (/(^|\.)(gmail|googlemail|google)\.com$/.test(h) || /support\.google\.com|gsmtp/i.test(r))
+    return 'google';
+  if (
+    /(^|\.)(office365\.com|outlook\.com|hotmail\.com|live\.com|office\.com)$/.test(h) ||
+    /5\.7\.139|5\.7\.30\b|SmtpClientAuthentication|aka\.ms\/smtp|Client Submission/i.test(r)
+  ) {
+    return 'microsoft';
+  }
+  return undefined;
+}
+
+function statusLabel(responseCode: number | undefined, enhancedStatus: string | undefined): string {
+  return [responseCode, enhancedStatus].filter(Boolean).join(' ');
+}
+
+function authFailure(
+  responseCode: number | undefined,
+  enhancedStatus: string | undefined,
+  response: string | undefined,
+  ctx: SmtpErrorContext,
+  base: SmtpErrorInit,
+): SmtpError {
+  const label = statusLabel(responseCode, enhancedStatus);
+  const provider = detectProvider(ctx.host, response);
+  const init: SmtpErrorInit = { ...base, permanent: true, integrationFailing: true };
+  // Hints point to App Passwords, OAuth or the tenant admin; never to weakening account security.
+  if (provider === 'google') {
+    if (enhancedStatus === '5.7.9' || /application-specific password/i.test(response ?? '')) {
+      return new SmtpError(
+        'SMTP_AUTH_FAILED',
+        `SMTP login failed: Google requires an App Password for this account (${label}). Create one in the Google Account under Security > 2-Step Verification > App passwords (App Passwords need 2-Step Verification to be on) and enter it here instead of the account password.`,
+        init,
+      );
+    }
+    if (enhancedStatus === '5.7.14' || /log in via your web browser/i.test(response ?? '')) {
+      return new SmtpError(
+        'SMTP_AUTH_FAILED',
+        `SMTP login failed: Google blocked the sign-in (${label}). Sign in to the account in a browser to clear any security prompt, then use an App Password (it needs 2-Step Verification on) as the password here.`,
+        init,
+      );
+    }
+    return new SmtpError(
+      'SMTP_AUTH_FAILED',
+      `SMTP login failed: Google rejected the username or password (${label}). Use the full Gmail or Google Workspace address as the username and an App Password as the password (App Passwords need 2-Step Verification to be on).`,
+      init,
+    );
+  }
+  if (provider === 'microsoft') {
+    if (
+      enhancedStatus === '5.7.139' ||
+      enhancedStatus === '5.7.30' ||
+      /basic auth|SmtpClientAuthentication/i.test(response ?? '')
+    ) {
+      return new SmtpError(
+        'SMTP_AUTH_FAILED',
+        `SMTP login failed: password sign-in (basic authentication) for SMTP is turned off for this Microsoft 365 tenant or mailbox (${label}). A Microsoft 365 administrator can allow authenticated SMTP for this mailbox; otherwise use OAuth, or an app password where your organization allows it.`,
+        init,
+      );
+    }
+    return new SmtpError(
+      'SMTP_AUTH_FAILED',
+      `SMTP login failed: Microsoft rejected the login (${label}). Check the username (the full mailbox address) and password; if they are right, authenticated SMTP may be turned off for the mailbox or tenant: an administrator can allow it, or use an app password where your organization allows it.`,
+      init,
+    );
+  }
+  return new SmtpError(
+    'SMTP_AUTH_FAILED',
+    `SMTP login failed: the server rejected the username or password (${label}). Check both; many providers want the full email address as the username, and an app password when two-step sign-in is on.`,
+    init,
+  );
+}
+
+function classifyAuth(
+  responseCode: number | undefined,
+  enhancedStatus: string | undefined,
+  response: string | undefined,
+  message: string,
+  ctx: SmtpErrorContext,
+  base: SmtpErrorInit,
+): SmtpError {
+  const label = statusLabel(responseCode, enhancedStatus);
+  if (!responseCode) {
+    if (/missing credentials/i.test(message)) {
+      return new SmtpError(
+        'SMTP_SETTINGS_INVALID',
+        'Enter both a username and a password, or neither for a server that needs no login.',
+        {
+          ...base,
+          permanent: true,
+          integrationFailing: true,
+        },
+      );
+    }
+    return new SmtpError(
+      'SMTP_AUTH_FAILED',
+      'SMTP login failed: the server ended the login unexpectedly. Check the username and password.',
+      {
+        ...base,
+        permanent: true,
+        integrationFailing: true,
+      },
+    );
+  }
+  if (responseCode >= 400 && responseCode < 500) {
+    return new SmtpError(
+      'SMTP_AUTH_TEMPORARY_FAILURE',
+      `The server could not check the login right now (${label}). This is temporary on the server's side; try again in a few minutes.`,
+      { ...base, permanent: false },
+    );
+  }
+  if (
+    responseCode === 538 ||
+    (responseCode === 530 && /STARTTLS|TLS|encrypt/i.test(response ?? ''))
+  ) {
+    return new SmtpError(
+      'SMTP_ENCRYPTION_REQUIRED',
+      `The server accepts a login only over an encrypted connection (${label}). Choose TLS (STARTTLS) on port 587, or SSL on port 465.`,
+      { ...base, permanent: true, integrationFailing: true },
+    );
+  }
+  if (
+    responseCode === 500 ||
+    responseCode === 502 ||
+    responseCode === 503 ||
+    responseCode === 504
+  ) {
+    return new SmtpError(
+      'SMTP_AUTH_UNSUPPORTED',
+      `The server does not accept a username and password login here (${label}). If it relays without a login, leave the username and password empty; otherwise check the security setting and port.`,
+      { ...base, permanent: true, integrationFailing: true },
+    );
+  }
+  return authFailure(responseCode, enhancedStatus, response, ctx, base);
+}
+
+function certificateMessage(text: string, ctx: SmtpErrorContext): string {
+  const target = ctx.host ?? 'the server';
+  if (/altnames|HOSTNAME_MISMATCH|ALTNAME/i.test(text)) {
+    return `The server's TLS certificate is not valid for ${target}. Use the host name the provider gives for SMTP (the name on its certificate).`;
+  }
+  if (/expired|CERT_HAS_EXPIRED/i.test(text)) {
+    return `The server's TLS certificate has expired. The mail server's administrator must renew it.`;
+  }
+  if (/not yet valid|CERT_NOT_YET_VALID/i.test(text)) {
+    return `The server's TLS certificate is not valid yet. The mail server's administrator must check it (or the server clock).`;
+  }
+  if (/self[- ]signed|SELF_SIGNED/i.test(text)) {
+    return `The server's TLS certificate is self-signed, so it cannot be trusted. Install a certificate from a public certificate authority on the mail server; a private CA can be trusted through the platform's NODE_EXTRA_CA_CERTS setting.`;
+  }
+  return `The server's TLS certificate could not be verified (it is not signed by a trusted certificate authority, or its chain is incomplete). The mail server's administrator must install a complete certificate chain from a trusted authority.`;
+}
+
+function tlsMismatchToImplicit(ctx: SmtpErrorContext, base: SmtpErrorInit): SmtpError {
+  const port = ctx.port ?? 465;
+  return new SmtpError(
+    'SMTP_TLS_MISMATCH',
+    `Port ${port} expects SSL (implicit TLS) from the first byte, but the connection was set to ${ctx.security === 'tls' ? 'TLS (STARTTLS)' : 'none'}. Choose SSL for port ${port}, or use port 587 with TLS (STARTTLS).`,
+    { ...base, permanent: true, integrationFailing: true },
+  );
+}
+
+function tlsMismatchToStartTls(ctx: SmtpErrorContext, base: SmtpErrorInit): SmtpError {
+  const port = ctx.port ?? 587;
+  return new SmtpError(
+    'SMTP_TLS_MISMATCH',
+    `Port ${port} speaks STARTTLS (or plaintext), not SSL: choose TLS (STARTTLS) for port ${port}, or use port 465 with SSL.`,
+    { ...base, permanent: true, integrationFailing: true },
+  );
+}
+
+/** The error for a server that does not offer STARTTLS when `tls` is chosen. */
+export function startTlsUnavailableError(
+  ctx: SmtpErrorContext,
+  init: Partial<SmtpErrorInit> = {},
+): SmtpError {
+  return new SmtpError(
+    'SMTP_STARTTLS_UNAVAILABLE',
+    `The server at ${where(ctx)} does not offer STARTTLS, so TLS (STARTTLS) cannot be used and nothing is sent unencrypted. If the provider offers SSL, choose SSL on port 465; otherwise check the host and port.`,
+    { ...init, permanent: true, integrationFailing: true },
+  );
+}
+
+function classifyReply(
+  responseCode: number,
+  enhancedStatus: string | undefined,
+  command: string | undefined,
+  message: string,
+  ctx: SmtpErrorContext,
+  base: SmtpErrorInit,
+): SmtpError {
+  const label = statusLabel(responseCode, enhancedStatus);
+  const transient = responseCode >= 400 && responseCode < 500;
+  const reply = base.serverReply ? ` The server said: ${base.serverReply}` : '';
+  if (transient) {
+    return new SmtpError(
+      'SMTP_TEMPORARY_FAILURE',
+      `The server refused for now (${label}); ${retryHint(ctx)}.${reply}`,
+      { ...base, permanent: false },
+    );
+  }
+  const cmd = (command ?? '').toUpperCase();
+  if (
+    (responseCode === 530 || enhancedStatus === '5.7.57' || enhancedStatus === '5.7.0') &&
+    /MAIL|RCPT/.test(cmd)
+  ) {
+    return new SmtpError(
+      'SMTP_AUTH_REQUIRED',
+      `The server requires a login before it accepts mail (${label}). Enter the username and password for this server.`,
+      { ...base, permanent: true, integrationFailing: true },
+    );
+  }
+  if (cmd === 'MAIL FROM') {
+    return new SmtpError(
+      'SMTP_SENDER_REJECTED',
+      `The server refused the From address (${label}). Use an address this account is allowed to send as.${reply}`,
+      { ...base, permanent: true, integrationFailing: enhancedStatus?.startsWith('5.7.') ?? false },
+    );
+  }
+  if (cmd === 'RCPT TO') {
+    return new SmtpError(
+      'SMTP_RECIPIENT_REJECTED',
+      `The server refused the recipient (${label}).${reply}`,
+      { ...base, permanent: true },
+    );
+  }
+  if (
+    responseCode === 552 ||
+    responseCode === 523 ||
+    enhancedStatus === '5.3.4' ||
+    enhancedStatus === '5.2.3'
+  ) {
+    return new SmtpError(
+      'SMTP_MESSAGE_TOO_LARGE',
+      `The message is larger than the server accepts (${label}).`,
+      { ...base, permanent: true },
+    );
+  }
+  if (cmd === 'DATA') {
+    return new SmtpError(
+      'SMTP_MESSAGE_REJECTED',
+      `The server refused the message (${label}).${reply}`,
+      { ...base, permanent: true },
+    );
+  }
+  if (cmd === 'CONN' || cmd === 'EHLO' || cmd === 'HELO') {
+    return new SmtpError(
+      'SMTP_CONNECTION_REJECTED',
+      `The server at ${where(ctx)} refused the session (${label}).${reply}`,
+      { ...base, permanent: true },
+    );
+  }
+  return new SmtpError(
+    'SMTP_ERROR',
+    `The SMTP server answered with an error (${label}): ${message}`,
+    { ...base, permanent: true },
+  );
+}
+
+/**
+ * Maps a nodemailer (or Node socket/TLS) error to an SmtpError with a code and a message that
+ * says what to change. Network errors and 4xx replies are transient; 5xx replies are permanent.
+ */
+export function classifySmtpError(err: unknown, ctx: SmtpErrorContext = {}): SmtpError {
+  if (err instanceof SmtpError) return err;
+  const raw: RawError = typeof err === 'object' && err !== null ? err : { message: String(err) };
+  const code = str(raw.code) ?? '';
+  const command = str(raw.command);
+  const response = str(raw.response);
+  const responseCode =
+    typeof raw.responseCode === 'number' ? raw.responseCode : parseResponseCode(response);
+  const enhancedStatus = parseEnhancedStatus(response);
+  const secrets = ctx.secrets ?? [];
+  const serverReply = summarizeReply(response, secrets);
+  // The raw message may quote the reply; it is only used after the same scrubbing.
+  const message = summarizeReply(str(raw.message) ?? '', secrets) ?? '';
+  const text = `${code} ${str(raw.reason) ?? ''} ${str(raw.message) ?? ''}`;
+  const base: SmtpErrorInit = {
+    permanent: true,
+    responseCode,
+    enhancedStatus,
+    command,
+    serverReply,
+  };
+
+  if (
+    code === 'EAUTH' ||
+    (command?.startsWith('AUTH') && responseCode !== undefined && responseCode >= 400)
+  ) {
+    return classifyAuth(responseCode, enhancedStatus, response, message, ctx, base);
+  }
+
+  if (CERTIFICATE_CODES.has(code) || CERTIFICATE_TEXT.test(text)) {
+    return new SmtpError('SMTP_CERTIFICATE_INVALID', certificateMessage(text, ctx), {
+      ...base,
+      permanent: true,
+      integrationFailing: true,
+    });
+  }
+
+  if (PLAINTEXT_ON_TLS_TEXT.test(text)) {
+    if (ctx.security === 'ssl' || ctx.security === undefined)
+      return tlsMismatchToStartTls(ctx, base);
+    return new SmtpError(
+      'SMTP_TLS_FAILED',
+      `The TLS handshake with ${where(ctx)} failed: the server did not answer in TLS.`,
+      {
+        ...base,
+        permanent: true,
+        integrationFailing: true,
+      },
+    );
+  }
+
+  if (TLS_VERSION_TEXT.test(text)) {
+    return new SmtpError(
+      'SMTP_TLS_FAILED',
+      `The server at ${where(ctx)} supports only TLS versions older than 1.2, which are not secure. The mail server's administrator must enable TLS 1.2 or later.`,
+      { ...base, permanent: true, integrationFailing: true },
+    );
+  }
+
+  if (code === 'ETLS') {
+    if (
+      (command === 'STARTTLS' || command === 'EHLO') &&
+      responseCode !== undefined &&
+      responseCode >= 500
+    ) {
+      return startTlsUnavailableError(ctx, base);
+    }
+    if (responseCode !== undefined && responseCode >= 400 && responseCode < 500) {
+      return new SmtpError(
+        'SMTP_TEMPORARY_FAILURE',
+        `The server could not start TLS right now (${statusLabel(responseCode, enhancedStatus)}); ${retryHint(ctx)}.`,
+        {
+          ...base,
+          permanent: false,
+        },
+      );
+    }
+    return new SmtpError(
+      'SMTP_TLS_FAILED',
+      `The TLS handshake with ${where(ctx)} failed. Check the security setting and port.`,
+      {
+        ...base,
+        permanent: false,
+      },
+    );
+  }
+
+  if (code === 'EDNS' || DNS_CODES.test(text)) {
+    const notFound = /ENOTFOUND|EAI_NONAME|ENODATA/.test(text);
+    return new SmtpError(
+      'SMTP_DNS_FAILED',
+      notFound
+        ? `The host name ${ctx.host ?? 'of the SMTP server'} was not found in DNS. Check the spelling of the SMTP host.`
+        : `Looking up ${ctx.host ?? 'the SMTP host'} in DNS failed for now; ${retryHint(ctx)}.`,
+      { ...base, permanent: false },
+    );
+  }
+
+  if (code === 'ETIMEDOUT' || /\bETIMEDOUT\b/.test(text)) {
+    if (/greeting never received/i.test(text) && ctx.security !== 'ssl') {
+      const implicitTls = ctx.implicitTlsDetected ?? ctx.port === 465;
+      if (implicitTls) return tlsMismatchToImplicit(ctx, base);
+      return new SmtpError(
+        'SMTP_TIMEOUT',
+        `Connected to ${where(ctx)}, but the server sent no greeting${seconds(ctx.greetingTimeoutMs)}. Check that this port runs an SMTP server, and try again later if the server is busy.`,
+        { ...base, permanent: false },
+      );
+    }
+    if (/connection timeout/i.test(text) || command === 'CONN') {
+      return new SmtpError(
+        'SMTP_TIMEOUT',
+        `Could not connect to ${where(ctx)} in time. Check the host and port, and that the server accepts connections from outside its network (a firewall may drop them).`,
+        { ...base, permanent: false },
+      );
+    }
+    return new SmtpError(
+      'SMTP_TIMEOUT',
+      `The server at ${where(ctx)} stopped answering; ${retryHint(ctx)}.`,
+      { ...base, permanent: false },
+    );
+  }
+
+  if (code === 'EENVELOPE' && Array.isArray(raw.rejectedErrors) && raw.rejectedErrors.length > 0) {
+    const rejected = raw.rejectedErrors.map((entry) => classifyRecipientRejection(entry, secrets));
+    const permanent = rejected.every((r) => r.permanent);
+    return new SmtpError(
+      'SMTP_RECIPIENT_REJECTED',
+      `The server refused every recipient: ${rejected.map((r) => `${r.address}: ${r.message}`).join('; ')}`,
+      { ...base, permanent, rejected },
+    );
+  }
+
+  if (responseCode !== undefined && responseCode >= 400) {
+    return classifyReply(responseCode, enhancedStatus, command, message, ctx, base);
+  }
+
+  if (code === 'EMESSAGE' && /size larger than allowed/i.test(text)) {
+    return new SmtpError(
+      'SMTP_MESSAGE_TOO_LARGE',
+      'The message is larger than the server accepts.',
+      { ...base, permanent: true },
+    );
+  }
+
+  if (code === 'ECONNECTION' || code === 'ESOCKET' || NETWORK_TEXT.test(text)) {
+    const refused = /ECONNREFUSED/.test(text);
+    const unreachable = /EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENETDOWN/.test(text);
+    return new SmtpError(
+      'SMTP_CONNECTION_FAILED',
+      refused
+        ? `Nothing accepted the connection at ${where(ctx)} (connection refused). Check the host and port.`
+        : unreachable
+          ? `The host ${where(ctx)} cannot be reached from here. Check the host and port.`
+          : `The connection to ${where(ctx)} was lost (${message || code}); ${retryHint(ctx)}.`,
+      { ...base, permanent: false },
+    );
+  }
+
+  if (code === 'EPROTOCOL') {
+    return new SmtpError(
+      'SMTP_PROTOCOL_ERROR',
+      `The server at ${where(ctx)} did not answer like an SMTP server. Check the host and port.`,
+      {
+        ...base,
+        permanent: true,
+      },
+    );
+  }
+
+  return new SmtpError(
+    'SMTP_ERROR',
+    `Sending through ${where(ctx)} failed: ${message || 'unknown error'}.`,
+    { ...base, permanent: false },
+  );
+}
+
+/** Classifies one refused recipient from nodemailer's `rejectedErrors` (or `{ recipient, response }`). */
+export function classifyRecipientRejection(
+  entry: unknown,
+  secrets: readonly string[] = [],
+): RecipientRejection {
+  const raw = (typeof entry === 'object' && entry !== null ? entry : {}) as RawError & {
+    recipient?: unknown;
+    address?: unknown;
+  };
+  const address = str(raw.recipient) ?? str(raw.address) ?? '';
+  const response = str(raw.response);
+  const responseCode =
+    typeof raw.responseCode === 'number' ? raw.responseCode : parseResponseCode(response);
+  const enhancedStatus = parseEnhancedStatus(response);
+  const reply = summarizeReply(response, secrets) ?? 'no reply';
+  const status = { responseCode, enhancedStatus };
+  if (responseCode !== undefined && responseCode >= 400 && responseCode < 500) {
+    return {
+      address,
+      code: 'SMTP_RECIPIENT_TEMPORARY',
+      message: `Refused for now: ${reply}`,
+      permanent: false,
+      suppress: false,
+      ...status,
+    };
+  }
+  if (
+    enhancedStatus?.startsWith('5.1.') ||
+    (!enhancedStatus &&
+      /no such (user|mailbox)|user unknown|unknown (user|recipient)|does not exist/i.test(reply))
+  ) {
+    return {
+      address,
+      code: 'SMTP_RECIPIENT_UNKNOWN',
+      message: `The address does not exist: ${reply}`,
+      permanent: true,
+      suppress: true,
+      ...status,
+    };
+  }
+  if (enhancedStatus === '5.2.2') {
+    return {
+      address,
+      code: 'SMTP_RECIPIENT_MAILBOX_FULL',
+      message: `The mailbox is full: ${reply}`,
+      permanent: true,
+      suppress: false,
+      ...status,
+    };
+  }
+  if (enhancedStatus?.startsWith('5.7.')) {
+    return {
+      address,
+      code: 'SMTP_RECIPIENT_POLICY',
+      message: `Refused by the server's policy: ${reply}`,
+      permanent: true,
+      suppress: false,
+      ...status,
+    };
+  }
+  return {
+    address,
+    code: 'SMTP_RECIPIENT_REJECTED',
+    message: `Refused: ${reply}`,
+    permanent: true,
+    suppress: false,
+    ...status,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * How the connection to a program's SMTP server is secured:
+ * - `none`: plaintext, never upgraded;
+ * - `tls`: STARTTLS, required (the connection fails rather than continue unencrypted);
+ * - `ssl`: implicit TLS from the first byte.
+ */
+export type SmtpSecurity = 'none' | 'tls' | 'ssl';
+
+export const SMTP_SECURITY_VALUES: readonly SmtpSecurity[] = ['none', 'tls', 'ssl'];
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  security: SmtpSecurity;
+  username?: string;
+  password?: string;
+  /** With `none`, lets the username and password travel unencrypted (trusted networks only). */
+  allowInsecure?: boolean;
+}
+
+export const DEFAULT_SMTP_PORTS: Readonly<Record<SmtpSecurity, number>> = {
+  none: 25,
+  tls: 587,
+  ssl: 465,
+};
+
+export function defaultSmtpPort(security: SmtpSecurity): number {
+  return DEFAULT_SMTP_PORTS[security];
+}
+
+/** Ports a program may point an SMTP or IMAP connection at when private hosts are not allowed. */
+export const MAIL_PORTS: ReadonlySet<number> = new Set([25, 465, 587, 2525, 143, 993]);
+
+/** Timeouts in milliseconds for one SMTP connection. */
+export interface SmtpTimeouts {
+  /** TCP connect, and for `ssl` the TLS handshake too. */
+  connectionTimeoutMs: number;
+  /** From connected to the server's 220 greeting. */
+  greetingTimeoutMs: number;
+  /** Longest silence once the session runs. */
+  socketTimeoutMs: number;
+  /** Resolving the host name. */
+  dnsTimeoutMs: number;
+}
+
+// Connect: a person is waiting for the answer, so it must come quickly.
+export const VERIFY_TIMEOUTS: Readonly<SmtpTimeouts> = {
+  connectionTimeoutMs: 10_000,
+  greetingTimeoutMs: 10_000,
+  socketTimeoutMs: 10_000,
+  dnsTimeoutMs: 10_000,
+};
+
+// Delivery: large messages and busy servers need longer silences than a verify.
+export const SEND_TIMEOUTS: Readonly<SmtpTimeouts> = {
+  connectionTimeoutMs: 10_000,
+  greetingTimeoutMs: 10_000,
+  socketTimeoutMs: 60_000,
+  dnsTimeoutMs: 10_000,
+};

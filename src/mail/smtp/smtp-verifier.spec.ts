@@ -1,0 +1,403 @@
+import {
+  generateSelfSignedCertificate,
+  SmtpTestServer,
+  type SmtpReply,
+} from '../../../test/support/smtp-test-server';
+import type { HostResolver } from './host-guard';
+import { SmtpError } from './smtp-errors';
+import type { SmtpSettings } from './smtp-settings';
+import { verifySmtp, type VerifySmtpOptions } from './smtp-verifier';
+
+const USER = 'owner@example.com';
+const PASSWORD = 'right-Password-123';
+const users = { [USER]: PASSWORD };
+
+// Names the test certificate covers (localhost, mail.test) and one it does not, all on 127.0.0.1.
+const resolver: HostResolver = async (host) => {
+  if (['localhost', 'mail.test', 'mail.example.net'].includes(host))
+    return [{ address: '127.0.0.1', family: 4 }];
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+};
+
+const fast: VerifySmtpOptions = {
+  allowPrivateHosts: true,
+  resolver,
+  timeouts: { connectionTimeoutMs: 3000, greetingTimeoutMs: 700, socketTimeoutMs: 3000 },
+};
+
+const GMAIL_APP_PASSWORD: SmtpReply = {
+  code: 534,
+  message:
+    '5.7.9 Application-specific password required. For more information, go to https://support.google.com/mail/?p=InvalidSecondFactor - gsmtp',
+};
+
+function authReply(username: string): SmtpReply | undefined {
+  if (username === 'gmail@example.com') return GMAIL_APP_PASSWORD;
+  if (username === 'busy@example.com')
+    return { code: 454, message: '4.7.0 Temporary authentication failure' };
+  if (username === USER) return undefined;
+  return { code: 535, message: '5.7.8 Authentication credentials invalid' };
+}
+
+async function verifyError(
+  settings: SmtpSettings,
+  options: VerifySmtpOptions = fast,
+): Promise<SmtpError> {
+  try {
+    await verifySmtp(settings, options);
+  } catch (err) {
+    if (err instanceof SmtpError) return err;
+    throw err;
+  }
+  throw new Error('expected verifySmtp to fail');
+}
+
+describe('verifySmtp', () => {
+  let starttls: SmtpTestServer;
+  let implicit: SmtpTestServer;
+  let hidden: SmtpTestServer;
+  let plaintext: SmtpTestServer;
+  let loginOnly: SmtpTestServer;
+  let replies: SmtpTestServer;
+  let slow: SmtpTestServer;
+  let selfSignedImplicit: SmtpTestServer;
+  let selfSignedStarttls: SmtpTestServer;
+
+  beforeAll(async () => {
+    const selfSigned = generateSelfSignedCertificate();
+    [
+      starttls,
+      implicit,
+      hidden,
+      plaintext,
+      loginOnly,
+      replies,
+      slow,
+      selfSignedImplicit,
+      selfSignedStarttls,
+    ] = await Promise.all([
+      SmtpTestServer.start({ users }),
+      SmtpTestServer.start({ secure: true, users }),
+      SmtpTestServer.start({ hideSTARTTLS: true, users }),
+      SmtpTestServer.start({ disableSTARTTLS: true, users }),
+      SmtpTestServer.start({ authMethods: ['LOGIN'], users }),
+      SmtpTestServer.start({ onAuth: ({ username }) => authReply(username) }),
+      SmtpTestServer.start({ disableSTARTTLS: true, greetingDelayMs: 3000 }),
+      SmtpTestServer.start({ secure: true, key: selfSigned.key, cert: selfSigned.cert }),
+      SmtpTestServer.start({ key: selfSigned.key, cert: selfSigned.cert }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(
+      [
+        starttls,
+        implicit,
+        hidden,
+        plaintext,
+        loginOnly,
+        replies,
+        slow,
+        selfSignedImplicit,
+        selfSignedStarttls,
+      ].map((s) => s?.stop()),
+    );
+  });
+
+  describe('when the settings match the server', () => {
+    it('logs in over STARTTLS with AUTH PLAIN', async () => {
+      const result = await verifySmtp(
+        {
+          host: 'localhost',
+          port: starttls.port,
+          security: 'tls',
+          username: USER,
+          password: PASSWORD,
+        },
+        fast,
+      );
+      expect(result).toEqual({
+        host: 'localhost',
+        address: '127.0.0.1',
+        port: starttls.port,
+        security: 'tls',
+        authenticated: true,
+      });
+      expect(starttls.authAttempts).toContainEqual({
+        method: 'PLAIN',
+        username: USER,
+        accepted: true,
+      });
+    });
+
+    it('logs in over implicit TLS', async () => {
+      const result = await verifySmtp(
+        {
+          host: 'localhost',
+          port: implicit.port,
+          security: 'ssl',
+          username: USER,
+          password: PASSWORD,
+        },
+        fast,
+      );
+      expect(result.authenticated).toBe(true);
+    });
+
+    it('logs in with AUTH LOGIN when that is all the server offers', async () => {
+      await verifySmtp(
+        {
+          host: 'localhost',
+          port: loginOnly.port,
+          security: 'tls',
+          username: USER,
+          password: PASSWORD,
+        },
+        fast,
+      );
+      expect(loginOnly.authAttempts).toContainEqual({
+        method: 'LOGIN',
+        username: USER,
+        accepted: true,
+      });
+    });
+
+    it('connects without a login when none is given', async () => {
+      const result = await verifySmtp(
+        { host: 'localhost', port: implicit.port, security: 'ssl' },
+        fast,
+      );
+      expect(result.authenticated).toBe(false);
+    });
+
+    it('checks the certificate against the host name while connecting to the checked address', async () => {
+      const result = await verifySmtp(
+        { host: 'mail.test', port: implicit.port, security: 'ssl' },
+        fast,
+      );
+      expect(result).toMatchObject({ host: 'mail.test', address: '127.0.0.1' });
+    });
+
+    it('accepts an IP address host when the certificate names that IP', async () => {
+      await expect(
+        verifySmtp({ host: '127.0.0.1', port: implicit.port, security: 'ssl' }, fast),
+      ).resolves.toMatchObject({ address: '127.0.0.1' });
+    });
+
+    it('logs in over plaintext only with allowInsecure', async () => {
+      const settings: SmtpSettings = {
+        host: 'localhost',
+        port: plaintext.port,
+        security: 'none',
+        username: USER,
+        password: PASSWORD,
+      };
+      await expect(verifySmtp({ ...settings, allowInsecure: true }, fast)).resolves.toMatchObject({
+        authenticated: true,
+      });
+    });
+
+    it('connects over plaintext without a login', async () => {
+      await expect(
+        verifySmtp({ host: 'localhost', port: plaintext.port, security: 'none' }, fast),
+      ).resolves.toMatchObject({ authenticated: false });
+    });
+  });
+
+  describe('when the login is refused', () => {
+    it('refuses a password in clear before connecting', async () => {
+      const before = plaintext.authAttempts.length;
+      const err = await verifyError({
+        host: 'localhost',
+        port: plaintext.port,
+        security: 'none',
+        username: USER,
+        password: PASSWORD,
+      });
+      expect(err.code).toBe('SMTP_PLAINTEXT_AUTH_REFUSED');
+      expect(plaintext.authAttempts).toHaveLength(before);
+    });
+
+    it('reports 535 as SMTP_AUTH_FAILED without the password', async () => {
+      const err = await verifyError({
+        host: 'localhost',
+        port: starttls.port,
+        security: 'tls',
+        username: USER,
+        password: 'wrong-Password-999',
+      });
+      expect(err).toMatchObject({
+        code: 'SMTP_AUTH_FAILED',
+        responseCode: 535,
+        enhancedStatus: '5.7.8',
+        permanent: true,
+        integrationFailing: true,
+      });
+      expect(err.message).toContain(
+        'SMTP login failed: the server rejected the username or password (535 5.7.8)',
+      );
+      expect(JSON.stringify(err) + err.message).not.toContain('wrong-Password-999');
+    });
+
+    it('gives the App Password hint for a Gmail-like 534 5.7.9', async () => {
+      const err = await verifyError({
+        host: 'localhost',
+        port: replies.port,
+        security: 'tls',
+        username: 'gmail@example.com',
+        password: 'account-password',
+      });
+      expect(err).toMatchObject({
+        code: 'SMTP_AUTH_FAILED',
+        responseCode: 534,
+        enhancedStatus: '5.7.9',
+      });
+      expect(err.message).toContain('Google requires an App Password');
+      expect(err.message).toContain('App Passwords need 2-Step Verification to be on');
+      expect(err.message).not.toMatch(/less secure/i);
+    });
+
+    it('reports 454 as a temporary failure', async () => {
+      const err = await verifyError({
+        host: 'localhost',
+        port: replies.port,
+        security: 'tls',
+        username: 'busy@example.com',
+        password: 'whatever-1',
+      });
+      expect(err).toMatchObject({
+        code: 'SMTP_AUTH_TEMPORARY_FAILURE',
+        responseCode: 454,
+        permanent: false,
+      });
+      expect(err.message).toContain('try again in a few minutes');
+    });
+
+    it('tries a login even when the server does not advertise AUTH', async () => {
+      const noAuth = await SmtpTestServer.start({ authMethods: [] });
+      try {
+        const err = await verifyError({
+          host: 'localhost',
+          port: noAuth.port,
+          security: 'tls',
+          username: USER,
+          password: PASSWORD,
+        });
+        expect(err.code).toBe('SMTP_AUTH_UNSUPPORTED');
+      } finally {
+        await noAuth.stop();
+      }
+    });
+  });
+
+  describe('when the security setting does not match the port', () => {
+    it('fails closed when STARTTLS is hidden, before any login', async () => {
+      const before = hidden.authAttempts.length;
+      const err = await verifyError({
+        host: 'localhost',
+        port: hidden.port,
+        security: 'tls',
+        username: USER,
+        password: PASSWORD,
+      });
+      expect(err.code).toBe('SMTP_STARTTLS_UNAVAILABLE');
+      expect(err.message).toContain('does not offer STARTTLS');
+      expect(hidden.authAttempts).toHaveLength(before);
+    });
+
+    it('fails closed on a plaintext-only server', async () => {
+      const err = await verifyError({ host: 'localhost', port: plaintext.port, security: 'tls' });
+      expect(err.code).toBe('SMTP_STARTTLS_UNAVAILABLE');
+    });
+
+    it('names STARTTLS for SSL on a STARTTLS port', async () => {
+      const err = await verifyError({ host: 'localhost', port: starttls.port, security: 'ssl' });
+      expect(err.code).toBe('SMTP_TLS_MISMATCH');
+      expect(err.message).toBe(
+        `Port ${starttls.port} speaks STARTTLS (or plaintext), not SSL: choose TLS (STARTTLS) for port ${starttls.port}, or use port 465 with SSL.`,
+      );
+    });
+
+    it.each(['tls', 'none'] as const)(
+      'names SSL for %s on an implicit TLS port',
+      async (security) => {
+        const err = await verifyError({ host: 'localhost', port: implicit.port, security });
+        expect(err.code).toBe('SMTP_TLS_MISMATCH');
+        expect(err.message).toContain(`Port ${implicit.port} expects SSL (implicit TLS)`);
+        expect(err.message).toContain(`Choose SSL for port ${implicit.port}`);
+      },
+    );
+
+    it('reports a server that never greets as a timeout, not a mismatch', async () => {
+      const err = await verifyError({ host: 'localhost', port: slow.port, security: 'none' });
+      expect(err).toMatchObject({ code: 'SMTP_TIMEOUT', permanent: false });
+      expect(err.message).toContain('sent no greeting within 0.7 s');
+    });
+
+    it('also times out a slow greeting when TLS is required', async () => {
+      const err = await verifyError({ host: 'localhost', port: slow.port, security: 'tls' });
+      expect(err.code).toBe('SMTP_TIMEOUT');
+    });
+  });
+
+  describe('when the certificate is not trusted', () => {
+    it('refuses a self-signed certificate over implicit TLS', async () => {
+      const err = await verifyError({
+        host: 'localhost',
+        port: selfSignedImplicit.port,
+        security: 'ssl',
+      });
+      expect(err.code).toBe('SMTP_CERTIFICATE_INVALID');
+      expect(err.message).toContain('self-signed');
+    });
+
+    it('refuses a self-signed certificate after STARTTLS, before any login', async () => {
+      const err = await verifyError({
+        host: 'localhost',
+        port: selfSignedStarttls.port,
+        security: 'tls',
+        username: USER,
+        password: PASSWORD,
+      });
+      expect(err.code).toBe('SMTP_CERTIFICATE_INVALID');
+      expect(selfSignedStarttls.authAttempts).toHaveLength(0);
+    });
+
+    it('refuses a certificate issued for another name', async () => {
+      const err = await verifyError({
+        host: 'mail.example.net',
+        port: implicit.port,
+        security: 'ssl',
+      });
+      expect(err.code).toBe('SMTP_CERTIFICATE_INVALID');
+      expect(err.message).toContain('not valid for mail.example.net');
+    });
+  });
+
+  describe('when the host cannot be reached', () => {
+    it('refuses a loopback host unless private hosts are allowed', async () => {
+      const err = await verifyError(
+        { host: 'localhost', port: 587, security: 'tls' },
+        { ...fast, allowPrivateHosts: false },
+      );
+      expect(err.code).toBe('SMTP_HOST_NOT_ALLOWED');
+    });
+
+    it('reports a name that does not resolve', async () => {
+      const err = await verifyError({ host: 'nowhere.example', port: 587, security: 'tls' });
+      expect(err.code).toBe('SMTP_DNS_FAILED');
+    });
+
+    it.each(['tls', 'ssl', 'none'] as const)(
+      'reports a refused connection (%s)',
+      async (security) => {
+        const closed = await SmtpTestServer.start();
+        const port = closed.port;
+        await closed.stop();
+        const err = await verifyError({ host: 'localhost', port, security });
+        expect(err).toMatchObject({ code: 'SMTP_CONNECTION_FAILED', permanent: false });
+        expect(err.message).toContain('connection refused');
+      },
+    );
+  });
+});

@@ -1,0 +1,97 @@
+import {
+  emailTypeOf,
+  toEventVars,
+  toPersonVars,
+  type AnyEmailData,
+  type EmailData,
+  type EmailTypeKey,
+  type PersonVars,
+  type ProgramVars,
+  type RewardVars,
+} from './email-types';
+
+// Sample data for previews and golden tests: fixed values (no clock, no randomness), with
+// names that fit the language of the preview.
+
+interface SamplePeople {
+  participant: PersonVars;
+  referrer: PersonVars;
+}
+
+const PEOPLE: Readonly<Record<string, SamplePeople>> = {
+  en: {
+    participant: toPersonVars({ id: 'p_1001', email: 'alex.carter@example.com', firstName: 'Alex', lastName: 'Carter', locale: 'en', country: 'US', customFields: { tier: 'gold' } }),
+    referrer: toPersonVars({ id: 'p_1000', email: 'jordan.lee@example.com', firstName: 'Jordan', lastName: 'Lee', locale: 'en', country: 'US' }),
+  },
+  es: {
+    participant: toPersonVars({ id: 'p_1001', email: 'lucia.romero@example.com', firstName: 'Lucía', lastName: 'Romero', locale: 'es', country: 'MX', customFields: { tier: 'gold' } }),
+    referrer: toPersonVars({ id: 'p_1000', email: 'mateo.ortiz@example.com', firstName: 'Mateo', lastName: 'Ortiz', locale: 'es', country: 'MX' }),
+  },
+  pt: {
+    participant: toPersonVars({ id: 'p_1001', email: 'ana.souza@example.com', firstName: 'Ana', lastName: 'Souza', locale: 'pt-BR', country: 'BR', customFields: { tier: 'gold' } }),
+    referrer: toPersonVars({ id: 'p_1000', email: 'rafael.lima@example.com', firstName: 'Rafael', lastName: 'Lima', locale: 'pt-BR', country: 'BR' }),
+  },
+};
+
+export const SAMPLE_PROGRAM: ProgramVars = {
+  id: 'prog_sample',
+  name: 'Brightside Rewards',
+  fromName: 'Brightside',
+  replyTo: 'help@brightside.example',
+  timezone: 'America/New_York',
+  defaultLocale: 'en',
+  branding: true,
+};
+
+const REWARD: RewardVars = {
+  id: 'rwd_2001',
+  kind: 'cash',
+  amount: 25,
+  currency: 'USD',
+  taxableUsd: 25,
+  createdAt: '2026-03-14T15:30:00.000Z',
+};
+
+const EVENT = toEventVars({
+  type: 'purchase.completed',
+  data: { orderId: 'A-1042', total: 89.9, currency: 'USD', items: ['Backpack', 'Water bottle'] },
+  occurredAt: '2026-03-14T15:25:00.000Z',
+});
+
+const BASE_URL = 'https://rewards.brightside.example';
+
+function peopleFor(locale: string): SamplePeople {
+  return PEOPLE[locale.split('-')[0]] ?? PEOPLE.en;
+}
+
+function sample(key: EmailTypeKey, locale: string): AnyEmailData {
+  const { participant, referrer } = peopleFor(locale);
+  const program = SAMPLE_PROGRAM;
+  const all: { [T in EmailTypeKey]: EmailData<T> } = {
+    verification: { participant, program, verifyUrl: `${BASE_URL}/verify?token=sample-verification-token`, expiresInHours: 24 },
+    'password-reset': { participant, program, resetUrl: `${BASE_URL}/reset-password?token=sample-reset-token`, expiresInHours: 1 },
+    'password-changed': { participant, program, changedAt: '2026-03-14T15:30:00.000Z', resetUrl: `${BASE_URL}/forgot-password` },
+    'w9-required': { participant, program, year: 2026, totalUsd: 625, thresholdUsd: 599, taxFormUrl: `${BASE_URL}/tax-form` },
+    'payout-reminder': {
+      participant,
+      program,
+      reward: REWARD,
+      taxFormMissing: true,
+      payoutDetailsMissing: true,
+      taxFormUrl: `${BASE_URL}/tax-form`,
+      payoutUrl: `${BASE_URL}/payout-details`,
+      reminderNumber: 1,
+    },
+    'reward-earned': { recipient: referrer, recipientRole: 'referrer', participant, referrer, program, reward: REWARD, event: EVENT },
+    generic: { recipient: participant, recipientRole: 'participant', participant, referrer, program, event: EVENT, reward: REWARD },
+  };
+  return all[key];
+}
+
+/** Sample variables for a template key (a program's own key gets the `generic` sample). */
+export function sampleEmailData<K extends EmailTypeKey>(key: K, locale?: string): EmailData<K>;
+export function sampleEmailData(key: string, locale?: string): AnyEmailData;
+export function sampleEmailData(key: string, locale = 'en'): AnyEmailData {
+  // A deep copy, so a caller that fills in real values never changes the next preview.
+  return structuredClone(sample(emailTypeOf(key), locale));
+}

@@ -1,0 +1,359 @@
+// The variables contract of every email type: what a template may name, and what the code that
+// sends must provide. The validator reads the runtime description; the TypeScript types are
+// inferred from the same objects, so the two cannot drift apart.
+//
+// Optional values are always present, as null (never missing): templates compile in strict mode,
+// where naming a missing field is an error but `{{#if x}}` on a null field is fine.
+
+export type ScalarKind = 'string' | 'url' | 'number' | 'boolean' | 'date';
+
+export interface ScalarField {
+  readonly kind: ScalarKind;
+  readonly description: string;
+  readonly nullable?: boolean;
+  /** For strings: the only values it takes. */
+  readonly values?: readonly string[];
+}
+
+export interface ObjectField {
+  readonly kind: 'object';
+  readonly description: string;
+  readonly nullable?: boolean;
+  readonly fields: Readonly<Record<string, Field>>;
+}
+
+export interface ListField {
+  readonly kind: 'list';
+  readonly description: string;
+  readonly nullable?: boolean;
+  readonly of: Field;
+}
+
+/** Free-form data (event data, custom fields): any path below it is allowed. */
+export interface OpenField {
+  readonly kind: 'open';
+  readonly description: string;
+  readonly nullable?: boolean;
+}
+
+export type Field = ScalarField | ObjectField | ListField | OpenField;
+
+export interface EmailContract {
+  readonly description: string;
+  readonly variables: Readonly<Record<string, Field>>;
+}
+
+const scalar = <K extends ScalarKind>(kind: K, description: string) => ({ kind, description }) as const;
+const str = (description: string) => scalar('string', description);
+const url = (description: string) => scalar('url', description);
+const num = (description: string) => scalar('number', description);
+const bool = (description: string) => scalar('boolean', description);
+const date = (description: string) => scalar('date', description);
+const oneOf = <const V extends readonly string[]>(values: V, description: string) =>
+  ({ kind: 'string', description, values }) as const;
+const open = (description: string) => ({ kind: 'open', description }) as const;
+const obj = <const F extends Record<string, Field>>(fields: F, description: string) =>
+  ({ kind: 'object', description, fields }) as const;
+const list = <const F extends Field>(of: F, description: string) => ({ kind: 'list', description, of }) as const;
+const nullable = <const F extends Field>(field: F) => ({ ...field, nullable: true }) as const;
+
+export const REWARD_KINDS = ['cash', 'credit', 'discount', 'gift_card', 'points'] as const;
+
+const person = (description: string) =>
+  obj(
+    {
+      id: str("The client's own id for this person."),
+      email: str('Email address.'),
+      firstName: nullable(str('First name.')),
+      lastName: nullable(str('Last name.')),
+      locale: nullable(str('Preferred locale, e.g. "es" or "pt-BR".')),
+      country: nullable(str('ISO 3166-1 alpha-2 country code.')),
+      customFields: open('Custom fields stored for this person; an empty object when there are none.'),
+    },
+    description,
+  );
+
+const PARTICIPANT = person('The participant the event is about (for system emails: the recipient).');
+const REFERRER = nullable(person('Who referred the participant, when known.'));
+const RECIPIENT = person('Who this email is addressed to: the participant or the referrer.');
+const RECIPIENT_ROLE = oneOf(['participant', 'referrer'], 'Which of the two the recipient is.');
+
+const PROGRAM = obj(
+  {
+    id: str('Program id.'),
+    name: str('Program name.'),
+    fromName: nullable(str('Sender name shown in inboxes.')),
+    replyTo: nullable(str('Reply-To address.')),
+    timezone: str('IANA time zone; dates are shown in it.'),
+    defaultLocale: str('Default locale of the program.'),
+    branding: bool('Whether the built-in footer is shown.'),
+  },
+  'The program sending the email.',
+);
+
+const REWARD = obj(
+  {
+    id: str('Reward id.'),
+    kind: oneOf(REWARD_KINDS, 'What kind of reward this is.'),
+    amount: num('Amount, in the currency (or in points).'),
+    currency: nullable(str('ISO 4217 currency code; null for points.')),
+    taxableUsd: num('Taxable amount in USD.'),
+    createdAt: date('When the reward was earned.'),
+  },
+  'The reward.',
+);
+
+const EVENT = obj(
+  {
+    type: str('Event type, e.g. "purchase.completed".'),
+    data: open('The data sent with the event; any path under it may be used.'),
+    occurredAt: date('When the event happened.'),
+    details: list(
+      obj(
+        { name: str('Field name, dotted for nested data.'), value: str('Value as text.') },
+        'One field of the event data.',
+      ),
+      'The event data flattened to name/value rows, for generic listings.',
+    ),
+  },
+  'The event that triggered the email.',
+);
+
+const EXPIRES_IN_HOURS = num('How long the link stays valid, in hours.');
+
+export const EMAIL_TYPES = {
+  verification: {
+    description: 'Asks a participant to confirm their email address.',
+    variables: {
+      participant: PARTICIPANT,
+      program: PROGRAM,
+      verifyUrl: url('Link that confirms the address.'),
+      expiresInHours: EXPIRES_IN_HOURS,
+    },
+  },
+  'password-reset': {
+    description: 'Lets a participant choose a new password.',
+    variables: {
+      participant: PARTICIPANT,
+      program: PROGRAM,
+      resetUrl: url('Link to the page that sets the new password.'),
+      expiresInHours: EXPIRES_IN_HOURS,
+    },
+  },
+  'password-changed': {
+    description: 'Tells a participant their password was changed, after a reset.',
+    variables: {
+      participant: PARTICIPANT,
+      program: PROGRAM,
+      changedAt: date('When the password was changed.'),
+      resetUrl: url('Page where the participant can start a new reset if it was not them.'),
+    },
+  },
+  'w9-required': {
+    description: 'Asks for a W-9 once rewards in a calendar year exceed the threshold.',
+    variables: {
+      participant: PARTICIPANT,
+      program: PROGRAM,
+      year: num('The calendar (tax) year.'),
+      totalUsd: num("The participant's taxable rewards that year, in USD."),
+      thresholdUsd: num('The threshold that was exceeded, in USD.'),
+      taxFormUrl: url('Where to submit the tax form.'),
+    },
+  },
+  'payout-reminder': {
+    description: 'Reminds a participant that a cash reward waits for tax or banking details.',
+    variables: {
+      participant: PARTICIPANT,
+      program: PROGRAM,
+      reward: REWARD,
+      taxFormMissing: bool('The tax form is not on file.'),
+      payoutDetailsMissing: bool('Payout (banking) details are not on file.'),
+      taxFormUrl: url('Where to submit the tax form.'),
+      payoutUrl: url('Where to add payout details.'),
+      reminderNumber: num('1 for the first reminder, 2 for the second, and so on.'),
+    },
+  },
+  'reward-earned': {
+    description: 'Tells the recipient about a reward they earned.',
+    variables: {
+      recipient: RECIPIENT,
+      recipientRole: RECIPIENT_ROLE,
+      participant: PARTICIPANT,
+      referrer: REFERRER,
+      program: PROGRAM,
+      reward: REWARD,
+      event: nullable(EVENT),
+    },
+  },
+  generic: {
+    description: "A program's own email; also the fallback body for its keys without a template.",
+    variables: {
+      recipient: RECIPIENT,
+      recipientRole: RECIPIENT_ROLE,
+      participant: PARTICIPANT,
+      referrer: REFERRER,
+      program: PROGRAM,
+      event: EVENT,
+      reward: nullable(REWARD),
+    },
+  },
+} as const satisfies Record<string, EmailContract>;
+
+export type EmailTypeKey = keyof typeof EMAIL_TYPES;
+
+export const EMAIL_TYPE_KEYS = Object.keys(EMAIL_TYPES) as EmailTypeKey[];
+
+/** Keys the system sends on its own; `generic` is the contract of a program's own keys. */
+export const SYSTEM_EMAIL_KEYS = EMAIL_TYPE_KEYS.filter((k) => k !== 'generic');
+
+export function isEmailTypeKey(key: string): key is EmailTypeKey {
+  return Object.prototype.hasOwnProperty.call(EMAIL_TYPES, key);
+}
+
+/** The email type a template key renders with: its own, or `generic` for a program's key. */
+export function emailTypeOf(key: string): EmailTypeKey {
+  return isEmailTypeKey(key) ? key : 'generic';
+}
+
+export function contractFor(key: string): EmailContract {
+  return EMAIL_TYPES[emailTypeOf(key)];
+}
+
+type InferBase<F> = F extends { kind: 'string'; values: readonly (infer V)[] }
+  ? V
+  : F extends { kind: 'string' | 'url' }
+    ? string
+    : F extends { kind: 'number' }
+      ? number
+      : F extends { kind: 'boolean' }
+        ? boolean
+        : F extends { kind: 'date' }
+          ? Date | string
+          : F extends { kind: 'open' }
+            ? Record<string, unknown>
+            : F extends { kind: 'list'; of: infer O }
+              ? InferField<O>[]
+              : F extends { kind: 'object'; fields: infer Fs }
+                ? { [K in keyof Fs]: InferField<Fs[K]> }
+                : never;
+
+export type InferField<F> = F extends { nullable: true } ? InferBase<F> | null : InferBase<F>;
+
+/** The data a template of this type is rendered with. */
+export type EmailData<K extends EmailTypeKey> = {
+  [V in keyof (typeof EMAIL_TYPES)[K]['variables']]: InferField<(typeof EMAIL_TYPES)[K]['variables'][V]>;
+};
+
+export type AnyEmailData = { [K in EmailTypeKey]: EmailData<K> }[EmailTypeKey];
+
+export type PersonVars = EmailData<'generic'>['participant'];
+export type ProgramVars = EmailData<'generic'>['program'];
+export type RewardVars = EmailData<'reward-earned'>['reward'];
+export type EventVars = EmailData<'generic'>['event'];
+
+export interface PersonInput {
+  id: string;
+  email: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  locale?: string | null;
+  country?: string | null;
+  customFields?: Record<string, unknown> | null;
+}
+
+export function toPersonVars(p: PersonInput): PersonVars {
+  return {
+    id: p.id,
+    email: p.email,
+    firstName: p.firstName ?? null,
+    lastName: p.lastName ?? null,
+    locale: p.locale ?? null,
+    country: p.country ?? null,
+    customFields: p.customFields ?? {},
+  };
+}
+
+export interface ProgramInput {
+  id: string;
+  name: string;
+  fromName?: string | null;
+  replyTo?: string | null;
+  timezone: string;
+  defaultLocale: string;
+  settings?: { branding?: boolean } | null;
+}
+
+export function toProgramVars(p: ProgramInput): ProgramVars {
+  return {
+    id: p.id,
+    name: p.name,
+    fromName: p.fromName ?? null,
+    replyTo: p.replyTo ?? null,
+    timezone: p.timezone,
+    defaultLocale: p.defaultLocale,
+    // Branding is on unless the program turned it off.
+    branding: p.settings?.branding !== false,
+  };
+}
+
+export interface RewardInput {
+  id: string;
+  kind: RewardVars['kind'];
+  amount: number | string;
+  currency?: string | null;
+  taxableUsd?: number | string | null;
+  createdAt: Date | string;
+}
+
+export function toRewardVars(r: RewardInput): RewardVars {
+  return {
+    id: r.id,
+    kind: r.kind,
+    // Decimal columns can come back from the driver as strings.
+    amount: Number(r.amount),
+    currency: r.currency ?? null,
+    taxableUsd: Number(r.taxableUsd ?? 0),
+    createdAt: r.createdAt,
+  };
+}
+
+export interface EventInput {
+  type: string;
+  data?: Record<string, unknown> | null;
+  occurredAt: Date | string;
+}
+
+export function toEventVars(e: EventInput): EventVars {
+  const data = e.data ?? {};
+  return { type: e.type, data, occurredAt: e.occurredAt, details: flattenDetails(data) };
+}
+
+const MAX_DETAILS = 30;
+const MAX_VALUE_LENGTH = 200;
+
+/** Event data as name/value rows: nested objects as dotted names, lists joined, long text cut. */
+export function flattenDetails(data: Record<string, unknown>): { name: string; value: string }[] {
+  const rows: { name: string; value: string }[] = [];
+  const visit = (prefix: string, value: unknown, depth: number): void => {
+    if (rows.length >= MAX_DETAILS || value === undefined) return;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && depth < 3) {
+      for (const [k, v] of Object.entries(value)) visit(prefix ? `${prefix}.${k}` : k, v, depth + 1);
+      return;
+    }
+    rows.push({ name: prefix, value: cut(asText(value)) });
+  };
+  visit('', data, 0);
+  return rows;
+}
+
+function asText(value: unknown): string {
+  if (value === null) return '';
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+}
+
+function cut(text: string): string {
+  return text.length > MAX_VALUE_LENGTH ? `${text.slice(0, MAX_VALUE_LENGTH - 1)}…` : text;
+}

@@ -1,0 +1,45 @@
+export { DefaultTemplateStore, findTemplatesDir, type OutputFormat, type TemplateParts } from './default-template-store';
+export { sampleEmailData, SAMPLE_PROGRAM } from './email-samples';
+export {
+  contractFor,
+  EMAIL_TYPE_KEYS,
+  EMAIL_TYPES,
+  emailTypeOf,
+  flattenDetails,
+  isEmailTypeKey,
+  REWARD_KINDS,
+  SYSTEM_EMAIL_KEYS,
+  toEventVars,
+  toPersonVars,
+  toProgramVars,
+  toRewardVars,
+  type AnyEmailData,
+  type EmailContract,
+  type EmailData,
+  type EmailTypeKey,
+  type EventInput,
+  type EventVars,
+  type Field,
+  type PersonInput,
+  type PersonVars,
+  type ProgramInput,
+  type ProgramVars,
+  type RewardInput,
+  type RewardVars,
+} from './email-types';
+export { htmlToText } from './html-to-text';
+export { FALLBACK_LOCALE, formattingLocale, normalizeLocale, resolveLocaleChain } from './locale-fallback';
+export { DATE_FORMAT_NAMES, TEMPLATE_HELPERS, TEMPLATE_PARTIALS } from './template-helpers';
+export {
+  singleLine,
+  TemplateNotFoundError,
+  TemplateRenderError,
+  TemplateRenderer,
+  type RenderedEmail,
+  type RenderInput,
+  type RenderResult,
+  type TemplatePart,
+  type TemplateRendererOptions,
+} from './template-renderer';
+export type { TemplateOverride, TemplateSource } from './template-source';
+export { validateTemplate, type TemplateDraft, type TemplateValidationError } from './template-validator';

@@ -1,0 +1,173 @@
+import type Handlebars from 'handlebars';
+
+/** Private render data every helper reads from `options.data`. */
+export interface RenderFrame {
+  /** Locale of the template (the language of the text). */
+  locale: string;
+  /** Locale numbers and dates are formatted in. */
+  formatLocale: string;
+  /** IANA time zone dates are shown in (the program's). */
+  timeZone: string;
+  /** What is being rendered: HTML escapes, text and subject do not. */
+  output: 'html' | 'text';
+}
+
+export const DATE_FORMATS: Readonly<Record<string, Intl.DateTimeFormatOptions>> = {
+  short: { year: 'numeric', month: '2-digit', day: '2-digit' },
+  medium: { dateStyle: 'medium' },
+  long: { dateStyle: 'long' },
+  datetime: { year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' },
+  time: { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' },
+  year: { year: 'numeric' },
+};
+
+export const DATE_FORMAT_NAMES: readonly string[] = [...Object.keys(DATE_FORMATS), 'iso'];
+
+export const DEFAULT_DATE_FORMAT = 'long';
+
+export interface HelperSpec {
+  /** Used as `{{#name}}`. */
+  block: boolean;
+  minParams: number;
+  maxParams: number;
+  hash?: readonly string[];
+  usage: string;
+}
+
+// Built-in block helpers we keep, and ours. `log` and `blockHelperMissing`-style sections are
+// left out on purpose: templates are written by program staff, and output is all they need.
+export const TEMPLATE_HELPERS: Readonly<Record<string, HelperSpec>> = {
+  if: { block: true, minParams: 1, maxParams: 1, usage: '{{#if value}}…{{else}}…{{/if}}' },
+  unless: { block: true, minParams: 1, maxParams: 1, usage: '{{#unless value}}…{{/unless}}' },
+  each: { block: true, minParams: 1, maxParams: 1, usage: '{{#each list}}…{{/each}}' },
+  with: { block: true, minParams: 1, maxParams: 1, usage: '{{#with object}}…{{/with}}' },
+  lookup: { block: false, minParams: 2, maxParams: 2, usage: '{{lookup object "field"}}' },
+  eq: { block: false, minParams: 2, maxParams: 2, usage: '{{#if (eq reward.kind "cash")}}…{{/if}}' },
+  money: { block: false, minParams: 1, maxParams: 3, usage: '{{money reward.amount reward.currency}}' },
+  date: { block: false, minParams: 1, maxParams: 2, usage: '{{date reward.createdAt "long"}}' },
+  link: { block: false, minParams: 1, maxParams: 2, hash: ['style'], usage: '{{link verifyUrl "Confirm"}}' },
+};
+
+/** Partials a template body may include, with the values each one needs. */
+export const TEMPLATE_PARTIALS: Readonly<Record<string, readonly string[]>> = {
+  button: ['href', 'label'],
+  'fallback-link': ['href'],
+};
+
+export const KNOWN_HELPERS: Readonly<Record<string, boolean>> = {
+  ...Object.fromEntries(Object.keys(TEMPLATE_HELPERS).map((name) => [name, true])),
+  log: false,
+};
+
+export class TemplateHelperError extends Error {
+  override readonly name = 'TemplateHelperError';
+}
+
+type HelperOptions = Handlebars.HelperOptions & { data: RenderFrame };
+
+function frameOf(args: unknown[]): { params: unknown[]; options: HelperOptions } {
+  const options = args[args.length - 1] as HelperOptions;
+  return { params: args.slice(0, -1), options };
+}
+
+function toNumber(value: unknown, helper: string): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(n)) throw new TemplateHelperError(`${helper}: expected a number, got ${describe(value)}`);
+  return n;
+}
+
+function toDate(value: unknown): Date {
+  const d = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
+  if (!d || Number.isNaN(d.getTime())) throw new TemplateHelperError(`date: expected a date, got ${describe(value)}`);
+  return d;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing (is a variable missing from the data?)';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : 'an object';
+}
+
+/** `{{money amount currency? locale?}}`: a currency amount, or a plain number without currency. */
+export function formatMoney(amount: unknown, currency: unknown, locale: string): string {
+  const n = toNumber(amount, 'money');
+  if (currency === null || currency === undefined || currency === '') {
+    return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(n);
+  }
+  if (typeof currency !== 'string') throw new TemplateHelperError(`money: expected a currency code, got ${describe(currency)}`);
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(n);
+  } catch {
+    // Not an ISO 4217 code (a program's own unit): show the number and the code as given.
+    return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(n)} ${currency}`;
+  }
+}
+
+/** `{{date value format?}}`: a named format, in the program time zone. */
+export function formatDate(value: unknown, format: string, locale: string, timeZone: string): string {
+  const d = toDate(value);
+  if (format === 'iso') {
+    // The calendar date in the program time zone, as YYYY-MM-DD.
+    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  }
+  const options = Object.prototype.hasOwnProperty.call(DATE_FORMATS, format) ? DATE_FORMATS[format] : undefined;
+  if (!options) {
+    throw new TemplateHelperError(`date: unknown format "${format}"; use one of ${DATE_FORMAT_NAMES.join(', ')}`);
+  }
+  return new Intl.DateTimeFormat(locale, { ...options, timeZone }).format(d);
+}
+
+/** An absolute http(s) URL, or an error: `javascript:` and friends never reach an href. */
+export function safeUrl(value: unknown): string {
+  if (typeof value !== 'string') throw new TemplateHelperError(`link: expected a URL, got ${describe(value)}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(value.trim());
+  } catch {
+    throw new TemplateHelperError(`link: ${describe(value)} is not an absolute URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new TemplateHelperError(`link: only http and https links are allowed, got "${parsed.protocol}"`);
+  }
+  return parsed.href;
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+// Always written inside double quotes, so `=` and backticks (which Handlebars also escapes, for
+// unquoted attributes) stay as they are and URLs stay readable: `?token=abc`, not `?token&#x3D;abc`.
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]);
+}
+
+export function registerTemplateHelpers(hb: typeof Handlebars): void {
+  // Nothing a template author writes should reach the console.
+  hb.unregisterHelper('log');
+
+  hb.registerHelper('eq', (...args: unknown[]) => {
+    const { params } = frameOf(args);
+    return params[0] === params[1];
+  });
+
+  hb.registerHelper('money', (...args: unknown[]) => {
+    const { params, options } = frameOf(args);
+    const locale = typeof params[2] === 'string' ? params[2] : options.data.formatLocale;
+    return formatMoney(params[0], params[1], locale);
+  });
+
+  hb.registerHelper('date', (...args: unknown[]) => {
+    const { params, options } = frameOf(args);
+    const format = params[1] === undefined || params[1] === null ? DEFAULT_DATE_FORMAT : typeof params[1] === 'string' ? params[1] : describe(params[1]);
+    return formatDate(params[0], format, options.data.formatLocale, options.data.timeZone);
+  });
+
+  hb.registerHelper('link', (...args: unknown[]) => {
+    const { params, options } = frameOf(args);
+    const href = safeUrl(params[0]);
+    const label = typeof params[1] === 'string' || typeof params[1] === 'number' ? String(params[1]) || href : href;
+    if (options.data.output === 'text') return label === href || label === params[0] ? href : `${label} (${href})`;
+    const style = typeof options.hash.style === 'string' ? options.hash.style : 'color:#1d4ed8;text-decoration:underline;';
+    return new hb.SafeString(`<a href="${escapeHtml(href)}" style="${escapeHtml(style)}">${escapeHtml(label)}</a>`);
+  });
+}

@@ -1,0 +1,129 @@
+import Bull from 'bull';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { BullJobQueue } from '../src/queue/bull-job-queue';
+import { InProcessJobQueue } from '../src/queue/in-process-job-queue';
+import { JobQueue, PermanentJobError } from '../src/queue/job-queue.port';
+import { eventually } from './support/test-app';
+
+const logger = pino({ level: 'silent' });
+const policy = { attempts: 3, backoffMs: 40 };
+
+type Factory = () => { queue: JobQueue; cleanup: () => Promise<void> };
+
+const adapters: Array<[string, Factory]> = [
+  ['in-process', () => ({ queue: new InProcessJobQueue(policy, 4, true, logger), cleanup: async () => undefined })],
+];
+if (process.env.TEST_REDIS_URL) {
+  adapters.push([
+    'bull',
+    () => {
+      const bull = new Bull('jobs', process.env.TEST_REDIS_URL!, { prefix: `rnq${randomBytes(4).toString('hex')}` });
+      return {
+        queue: new BullJobQueue(bull, policy, 4, true, logger),
+        cleanup: async () => {
+          await bull.obliterate({ force: true }).catch(() => undefined);
+        },
+      };
+    },
+  ]);
+}
+
+describe.each(adapters)('JobQueue on %s', (_name, factory) => {
+  let queue: JobQueue;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(() => ({ queue, cleanup } = factory()));
+  afterEach(async () => {
+    await cleanup();
+    await queue.close();
+  });
+
+  it('runs an enqueued job with its payload', async () => {
+    const seen: string[] = [];
+    queue.register('evaluate-event', async (p) => void seen.push(p.eventId));
+    await queue.enqueue('evaluate-event', { eventId: 'e1' });
+    await eventually(async () => seen.length === 1);
+    expect(seen).toEqual(['e1']);
+  });
+
+  it('retries a failing job with growing delays and gives up after the configured attempts', async () => {
+    const attempts: Array<{ attempt: number; at: number }> = [];
+    queue.register('deliver-message', async (_p, ctx) => {
+      attempts.push({ attempt: ctx.attempt, at: Date.now() });
+      expect(ctx.maxAttempts).toBe(3);
+      throw new Error('transient');
+    });
+    await queue.enqueue('deliver-message', { messageId: 'm1' });
+    await eventually(async () => (await queue.counts()).failed === 1, 10000);
+    expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    const gap1 = attempts[1].at - attempts[0].at;
+    const gap2 = attempts[2].at - attempts[1].at;
+    expect(gap1).toBeGreaterThanOrEqual(35);
+    expect(gap2).toBeGreaterThanOrEqual(75);
+    // Nothing runs after giving up.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attempts).toHaveLength(3);
+  });
+
+  it('succeeds on a retry after a failure', async () => {
+    let calls = 0;
+    queue.register('deliver-message', async () => {
+      calls++;
+      if (calls === 1) throw new Error('first try fails');
+    });
+    await queue.enqueue('deliver-message', { messageId: 'm2' });
+    await eventually(async () => calls === 2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls).toBe(2);
+    expect((await queue.counts()).failed).toBe(0);
+  });
+
+  it('stops at once on a permanent error', async () => {
+    let calls = 0;
+    queue.register('deliver-message', async () => {
+      calls++;
+      throw new PermanentJobError('no point retrying');
+    });
+    await queue.enqueue('deliver-message', { messageId: 'm3' });
+    await eventually(async () => (await queue.counts()).failed === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(1);
+  });
+
+  it('runs a job once for a repeated job id', async () => {
+    let calls = 0;
+    queue.register('evaluate-event', async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 100));
+    });
+    await Promise.all([1, 2, 3].map(() => queue.enqueue('evaluate-event', { eventId: 'same' }, { jobId: 'evaluate:same' })));
+    await eventually(async () => calls >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(1);
+  });
+
+  it('runs a scheduled job repeatedly', async () => {
+    let runs = 0;
+    queue.register('sweep-messages', async () => void runs++);
+    await queue.schedule('sweep-messages', 100);
+    await eventually(async () => runs >= 3, 10000);
+  });
+
+  it('refuses a second handler for one job', () => {
+    queue.register('sweep-payout-reminders', async () => undefined);
+    expect(() => queue.register('sweep-payout-reminders', async () => undefined)).toThrow(/already registered/);
+  });
+
+  it('waits for running jobs on close', async () => {
+    let finished = false;
+    queue.register('evaluate-event', async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      finished = true;
+    });
+    await queue.enqueue('evaluate-event', { eventId: 'slow' });
+    await eventually(async () => (await queue.counts()).active === 1);
+    await queue.close();
+    expect(finished).toBe(true);
+  });
+});
