@@ -18,11 +18,15 @@ if (process.env.TEST_REDIS_URL) {
   adapters.push([
     'bull',
     () => {
-      const bull = new Bull('jobs', process.env.TEST_REDIS_URL!, { prefix: `rnq${randomBytes(4).toString('hex')}` });
+      const prefix = `rnq${randomBytes(4).toString('hex')}`;
+      const bull = new Bull('jobs', process.env.TEST_REDIS_URL!, { prefix });
       return {
         queue: new BullJobQueue(bull, policy, 4, true, logger),
+        // Runs after the adapter closed: a fresh connection removes what the test left in Redis.
         cleanup: async () => {
-          await bull.obliterate({ force: true }).catch(() => undefined);
+          const leftover = new Bull('jobs', process.env.TEST_REDIS_URL!, { prefix });
+          await leftover.obliterate({ force: true });
+          await leftover.close();
         },
       };
     },
@@ -35,8 +39,8 @@ describe.each(adapters)('JobQueue on %s', (_name, factory) => {
 
   beforeEach(() => ({ queue, cleanup } = factory()));
   afterEach(async () => {
-    await cleanup();
     await queue.close();
+    await cleanup();
   });
 
   it('runs an enqueued job with its payload', async () => {
@@ -110,9 +114,13 @@ describe.each(adapters)('JobQueue on %s', (_name, factory) => {
     await eventually(async () => runs >= 3, 10000);
   });
 
-  it('refuses a second handler for one job', () => {
-    queue.register('sweep-payout-reminders', async () => undefined);
-    expect(() => queue.register('sweep-payout-reminders', async () => undefined)).toThrow(/already registered/);
+  it('refuses a second handler for one job and keeps the first', async () => {
+    const seen: string[] = [];
+    queue.register('evaluate-event', async (p) => void seen.push(`first:${p.eventId}`));
+    expect(() => queue.register('evaluate-event', async (p) => void seen.push(`second:${p.eventId}`))).toThrow(/already registered/);
+    await queue.enqueue('evaluate-event', { eventId: 'e9' });
+    await eventually(async () => seen.length === 1);
+    expect(seen).toEqual(['first:e9']);
   });
 
   it('waits for running jobs on close', async () => {

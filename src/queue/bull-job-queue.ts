@@ -80,6 +80,8 @@ export class BullJobQueue extends JobQueue {
 
   async close(): Promise<void> {
     this.closing = true;
+    // Closing while the connections are still being set up leaves a rejected promise behind.
+    await this.queue.isReady().catch(() => undefined);
     await this.queue.close();
   }
 }
