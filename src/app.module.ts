@@ -7,6 +7,8 @@ import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source.options';
 import { HealthModule } from './health/health.module';
+import { OutboxModule } from './mail/outbox.module';
+import { SmtpPoolModule } from './mail/smtp/smtp-pool.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ParticipantsModule } from './participants/participants.module';
 import { ProgramsModule } from './programs/programs.module';
@@ -26,6 +28,8 @@ export class AppModule {
         HealthModule,
         ProgramsModule,
         ParticipantsModule,
+        SmtpPoolModule,
+        OutboxModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

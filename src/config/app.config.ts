@@ -15,7 +15,11 @@ import {
 } from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase());
+  value === undefined || value === ''
+    ? undefined
+    : typeof value === 'string'
+      ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase())
+      : value === true;
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
@@ -78,6 +82,10 @@ export class AppConfig {
   /** How often periodic sweeps run (stuck messages, due payout reminders). */
   @Transform(toInt) @IsInt() @Min(50)
   SWEEP_INTERVAL_MS = 30000;
+
+  /** How long a queued or sending message may sit unclaimed before the sweeper queues it again. */
+  @Transform(toInt) @IsInt() @Min(100)
+  MESSAGE_STALE_MS = 60000;
 
   /** Largest accepted request body, in bytes. */
   @Transform(toInt) @IsInt() @Min(1024)

@@ -74,7 +74,7 @@ export class ProgramsService {
     // Settings merge key by key, so a PATCH of one setting keeps the others.
     if (settings) next.settings = { ...program.settings, ...settings };
     await this.programs.update({ id: program.id }, next);
-    return toProgramView({ ...program, ...next } as Program);
+    return toProgramView({ ...program, ...next });
   }
 
   /** Replaces one key; the old one stops working at once. */

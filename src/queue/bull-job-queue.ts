@@ -7,7 +7,7 @@ import { JobName, JobPayloads } from './queue.constants';
 /** Bull on Redis: jobs survive this process and spread over every worker process. */
 export class BullJobQueue extends JobQueue {
   readonly kind = 'bull' as const;
-  private readonly handlers = new Map<JobName, JobHandler<any>>();
+  private readonly handlers = new Map<JobName, JobHandler<unknown>>();
   private closing = false;
 
   constructor(
@@ -22,7 +22,7 @@ export class BullJobQueue extends JobQueue {
 
   register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>, concurrency = this.concurrency): void {
     if (this.handlers.has(name)) throw new Error(`A handler for job "${name}" is already registered`);
-    this.handlers.set(name, handler);
+    this.handlers.set(name, handler as JobHandler<unknown>);
     if (!this.processJobs) return;
     // The promise of process() settles only when the worker loop stops; a close ends it on purpose.
     const loop = this.queue.process(name, concurrency, async (job: Job) => {
@@ -31,7 +31,7 @@ export class BullJobQueue extends JobQueue {
         return await handler(job.data, { jobId: String(job.id), attempt: job.attemptsMade + 1, maxAttempts });
       } catch (err) {
         // Bull retries unless the job is discarded; a permanent error must stop here.
-        if (isPermanentJobError(err)) job.discard();
+        if (isPermanentJobError(err)) await job.discard();
         this.logger.warn({ err, job: name, jobId: job.id, attempt: job.attemptsMade + 1 }, 'job failed');
         throw err;
       }

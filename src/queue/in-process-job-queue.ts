@@ -18,7 +18,7 @@ interface PendingJob {
  */
 export class InProcessJobQueue extends JobQueue {
   readonly kind = 'in-process' as const;
-  private readonly handlers = new Map<JobName, JobHandler<any>>();
+  private readonly handlers = new Map<JobName, JobHandler<unknown>>();
   private readonly waiting: PendingJob[] = [];
   private readonly delayed = new Map<string, NodeJS.Timeout>();
   private readonly ids = new Set<string>();
@@ -39,7 +39,7 @@ export class InProcessJobQueue extends JobQueue {
 
   register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>): void {
     if (this.handlers.has(name)) throw new Error(`A handler for job "${name}" is already registered`);
-    this.handlers.set(name, handler);
+    this.handlers.set(name, handler as JobHandler<unknown>);
   }
 
   registeredNames(): JobName[] {

@@ -23,7 +23,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const response = exception.getResponse();
       const message =
         typeof response === 'object' && response && 'message' in response
-          ? [(response as { message: unknown }).message].flat().join('; ')
+          ? [(response).message].flat().join('; ')
           : exception.message;
       res.status(status).json(errorBody(status, codeForStatus(status), message));
       return;

@@ -24,6 +24,8 @@ export interface OutgoingMessage {
   messageId?: string;
   /** SMTP envelope when it differs from the headers (e.g. a bounce address). */
   envelope?: { from: string; to: string[] };
+  /** A message already composed (and signed): sent byte for byte, with `envelope`. */
+  raw?: Buffer;
 }
 
 export interface SmtpSendResult {
@@ -59,6 +61,7 @@ export async function sendSmtpMessage(
     headers: message.headers,
     messageId: message.messageId,
     envelope: message.envelope,
+    raw: message.raw,
     // Also set on the transport; repeated here so no caller can turn them back on.
     disableFileAccess: true,
     disableUrlAccess: true,

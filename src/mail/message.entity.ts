@@ -1,0 +1,122 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { TIMESTAMP } from '../database/column-types';
+
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed';
+export type MessageTransport = 'smtp' | 'builtin';
+
+export interface MessageAttempt {
+  at: string;
+  outcome: 'sent' | 'retry' | 'failed' | 'suppressed';
+  transport?: MessageTransport;
+  code?: string;
+  message?: string;
+  response?: string;
+}
+
+export interface RecipientRejected {
+  address: string;
+  code: string;
+  message: string;
+  permanent: boolean;
+}
+
+/** One email: what to render, for whom, and every attempt to deliver it. The database is the truth. */
+@Entity('messages')
+@Index('UQ_messages_program_dedupe', ['programId', 'dedupeKey'], { unique: true })
+@Index('IDX_messages_status_locked', ['status', 'lockedUntil'])
+@Index('IDX_messages_program_created', ['programId', 'createdAt'])
+export class Message {
+  @PrimaryColumn('varchar', { length: 36 })
+  id: string;
+
+  @Column('varchar', { length: 36 })
+  programId: string;
+
+  @Column('varchar', { length: 64 })
+  templateKey: string;
+
+  /** Locales to try, best first. */
+  @Column('simple-json')
+  locales: string[];
+
+  /** The locale actually rendered. */
+  @Column('varchar', { length: 16, nullable: true })
+  locale: string | null;
+
+  @Column('varchar', { length: 320 })
+  toEmail: string;
+
+  @Column('varchar', { length: 200, nullable: true })
+  toName: string | null;
+
+  @Column('varchar', { length: 200, nullable: true })
+  participantId: string | null;
+
+  @Column('varchar', { length: 200, nullable: true })
+  senderId: string | null;
+
+  /** Template variables, fixed when the message was queued. */
+  @Column('simple-json')
+  data: Record<string, unknown>;
+
+  /** Unique per program; a second request with the same key writes nothing. */
+  @Column('varchar', { length: 200 })
+  dedupeKey: string;
+
+  /** Holds one-time links: the message log shows no content. */
+  @Column('boolean', { default: false })
+  sensitive: boolean;
+
+  @Column('varchar', { length: 16 })
+  status: MessageStatus;
+
+  @Column('varchar', { length: 16, nullable: true })
+  transport: MessageTransport | null;
+
+  @Column('integer', { default: 0 })
+  attempts: number;
+
+  @Column('simple-json')
+  attemptLog: MessageAttempt[];
+
+  @Column('text', { nullable: true })
+  subject: string | null;
+
+  @Column('text', { nullable: true })
+  html: string | null;
+
+  @Column('text', { nullable: true })
+  text: string | null;
+
+  /** The Message-ID header; fixed before the first attempt so retries keep it. */
+  @Column('varchar', { length: 255, nullable: true })
+  messageId: string | null;
+
+  @Column('text', { nullable: true })
+  serverResponse: string | null;
+
+  @Column('varchar', { length: 64, nullable: true })
+  errorCode: string | null;
+
+  @Column('text', { nullable: true })
+  errorMessage: string | null;
+
+  @Column('boolean', { nullable: true })
+  errorPermanent: boolean | null;
+
+  @Column('simple-json', { nullable: true })
+  rejected: RecipientRejected[] | null;
+
+  /** While sending: the claim expires then, so a dead worker's message is picked up again. */
+  @Column(TIMESTAMP, { nullable: true })
+  lockedUntil: Date | null;
+
+  @Column(TIMESTAMP, { nullable: true })
+  sentAt: Date | null;
+
+  @Column(TIMESTAMP)
+  createdAt: Date;
+
+  @Column(TIMESTAMP)
+  updatedAt: Date;
+}

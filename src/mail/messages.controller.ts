@@ -1,0 +1,37 @@
+import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentProgram } from '../programs/auth/auth.decorators';
+import { Program } from '../programs/program.entity';
+import { ListMessagesQuery, MessageListResponse } from './dto/message.dto';
+import { MessagesService } from './messages.service';
+
+@ApiTags('messages')
+@ApiBearerAuth()
+@Controller('v1/messages')
+export class MessagesController {
+  constructor(private readonly messages: MessagesService) {}
+
+  @Get()
+  @ApiResponse({ status: 200, type: MessageListResponse })
+  list(@CurrentProgram() program: Program, @Query() query: ListMessagesQuery) {
+    return this.messages.list(program.id, query);
+  }
+
+  @Get(':id')
+  get(@CurrentProgram() program: Program, @Param('id') id: string) {
+    return this.messages.get(program.id, id);
+  }
+
+  @Get(':id/raw')
+  @ApiProduces('message/rfc822')
+  async raw(@CurrentProgram() program: Program, @Param('id') id: string, @Res() res: Response) {
+    res.type('message/rfc822').send(await this.messages.raw(program.id, id));
+  }
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  retry(@CurrentProgram() program: Program, @Param('id') id: string) {
+    return this.messages.retry(program.id, id);
+  }
+}

@@ -1,0 +1,131 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AppConfig } from '../config/app.config';
+import { JobQueue } from '../queue/job-queue.port';
+import { Message } from './message.entity';
+
+export interface OutboxRequest {
+  programId: string;
+  templateKey: string;
+  recipient: { email: string; participantId?: string | null; name?: string | null };
+  /** Locales to try, best first (see resolveLocaleChain). */
+  locales: string[];
+  /** Template variables, fixed now and rendered at delivery. */
+  data: Record<string, unknown>;
+  /** Unique per program: the same key again writes nothing and returns the first message. */
+  dedupeKey: string;
+  senderId?: string | null;
+  /** The content holds one-time links: kept out of the message log. */
+  sensitive?: boolean;
+}
+
+/**
+ * The outbox: every email is a row first and a job second. Rows are written inside the
+ * caller's transaction; jobs are queued after it commits, and the sweeper re-queues any row
+ * whose job was lost.
+ */
+@Injectable()
+export class OutboxService {
+  constructor(
+    @InjectRepository(Message) private readonly messages: Repository<Message>,
+    private readonly dataSource: DataSource,
+    private readonly queue: JobQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  async enqueue(manager: EntityManager, req: OutboxRequest): Promise<{ id: string; created: boolean }> {
+    const now = new Date();
+    const id = randomUUID();
+    const row: QueryDeepPartialEntity<Message> = {
+      id,
+      programId: req.programId,
+      templateKey: req.templateKey,
+      locales: req.locales,
+      locale: null,
+      toEmail: req.recipient.email,
+      toName: req.recipient.name ?? null,
+      participantId: req.recipient.participantId ?? null,
+      senderId: req.senderId ?? null,
+      data: req.data as never,
+      dedupeKey: req.dedupeKey,
+      sensitive: req.sensitive ?? false,
+      status: 'queued',
+      transport: null,
+      attempts: 0,
+      attemptLog: [] as never,
+      // Until this passes the message belongs to the job about to be queued; then the sweeper may take it.
+      lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS),
+      createdAt: now,
+      updatedAt: now,
+    };
+    // Insert-or-ignore keeps the caller's transaction usable on Postgres, where a failed
+    // unique insert would abort it.
+    await manager.createQueryBuilder().insert().into(Message).values(row).orIgnore().execute();
+    const stored = await manager.findOne(Message, {
+      where: { programId: req.programId, dedupeKey: req.dedupeKey },
+      select: { id: true },
+    });
+    if (!stored) throw new Error(`outbox message ${req.dedupeKey} was neither inserted nor found`);
+    return { id: stored.id, created: stored.id === id };
+  }
+
+  /** Queues delivery of messages already committed. */
+  async dispatch(ids: string[], delayMs?: number): Promise<void> {
+    for (const id of ids) {
+      await this.queue.enqueue('deliver-message', { messageId: id }, { jobId: `deliver:${id}:${randomUUID()}`, delayMs, attempts: 3 });
+    }
+  }
+
+  /** Writes one message in its own transaction and queues it. */
+  async send(req: OutboxRequest): Promise<{ id: string; created: boolean }> {
+    const result = await this.dataSource.transaction((manager) => this.enqueue(manager, req));
+    if (result.created) await this.dispatch([result.id]);
+    return result;
+  }
+
+  /** A failed or suppressed message, sent again from the start. */
+  async retry(programId: string, id: string): Promise<Message | null> {
+    const now = new Date();
+    const res = await this.messages.update(
+      { id, programId, status: In(['failed', 'suppressed']) },
+      {
+        status: 'queued',
+        errorCode: null,
+        errorMessage: null,
+        errorPermanent: null,
+        attempts: 0,
+        lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS),
+        updatedAt: now,
+      },
+    );
+    if (!res.affected) return null;
+    await this.dispatch([id]);
+    return this.messages.findOneBy({ id, programId });
+  }
+
+  /** Re-queues messages whose job was lost (a restart, Redis flushed, a worker killed). */
+  async sweepStale(limit = 500): Promise<number> {
+    const stale = await this.messages.find({
+      where: [
+        { status: 'queued', lockedUntil: LessThan(new Date()) },
+        { status: 'sending', lockedUntil: LessThan(new Date()) },
+      ],
+      select: { id: true },
+      take: limit,
+      order: { lockedUntil: 'ASC' },
+    });
+    if (stale.length === 0) return 0;
+    // Push the deadline on first, so each stale message is queued again once per period, not
+    // once per sweep while a long queue works through it.
+    const now = new Date();
+    await this.messages.update(
+      { id: In(stale.map((m) => m.id)), lockedUntil: LessThan(now) },
+      { lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS) },
+    );
+    await this.dispatch(stale.map((m) => m.id));
+    return stale.length;
+  }
+}
