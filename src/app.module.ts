@@ -7,12 +7,19 @@ import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source.options';
 import { HealthModule } from './health/health.module';
+import { IntegrationsModule } from './integrations/integrations.module';
+import { EventsModule } from './events/events.module';
+import { DeliveryModule } from './mail/delivery.module';
 import { OutboxModule } from './mail/outbox.module';
 import { SmtpPoolModule } from './mail/smtp/smtp-pool.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ParticipantsModule } from './participants/participants.module';
 import { ProgramsModule } from './programs/programs.module';
 import { QueueModule } from './queue/queue.module';
+import { RewardsModule } from './rewards/rewards.module';
+import { RulesModule } from './rules/rules.module';
+import { TemplatesModule } from './templates/templates.module';
+import { TriggersModule } from './triggers/triggers.module';
 
 @Module({})
 export class AppModule {
@@ -30,6 +37,13 @@ export class AppModule {
         ParticipantsModule,
         SmtpPoolModule,
         OutboxModule,
+        DeliveryModule,
+        IntegrationsModule,
+        TemplatesModule,
+        TriggersModule,
+        RulesModule,
+        RewardsModule,
+        EventsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

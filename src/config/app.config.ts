@@ -104,9 +104,41 @@ export class AppConfig {
   @Transform(emptyToUndefined) @IsOptional() @IsString()
   DNS_SERVERS?: string;
 
+  /** What programs add to their SPF record as `include:` for a custom From domain. */
+  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, { message: 'SENDER_SPF_INCLUDE must be a domain name' })
+  SENDER_SPF_INCLUDE = 'spf.localhost';
+
+  /** Host a custom From domain's return-path CNAME (bounces.<domain>) points at. */
+  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, { message: 'SENDER_BOUNCE_HOST must be a domain name' })
+  SENDER_BOUNCE_HOST = 'bounces.localhost';
+
   /** Lets programs use SMTP/IMAP hosts on private or loopback addresses (on-premises, tests). */
   @Transform(toBool) @IsBoolean()
   SMTP_ALLOW_PRIVATE_HOSTS = false;
+
+  /** Lifetime of email verification links, in seconds (default 24 h). */
+  @Transform(toInt) @IsInt() @Min(1)
+  VERIFICATION_TOKEN_TTL_SECONDS = 86400;
+
+  /** Lifetime of password reset links, in seconds (default 1 h). */
+  @Transform(toInt) @IsInt() @Min(1)
+  PASSWORD_RESET_TOKEN_TTL_SECONDS = 3600;
+
+  /** Verification or reset emails one participant may receive per hour (each kind), whatever the HTTP limits let through. */
+  @Transform(toInt) @IsInt() @Min(1)
+  TOKEN_EMAILS_PER_ADDRESS_PER_HOUR = 3;
+
+  /** Requests per minute one IP address may make to each public (publishable key) route. */
+  @Transform(toInt) @IsInt() @Min(1)
+  PUBLIC_RATE_LIMIT_IP_PER_MINUTE = 30;
+
+  /** Requests per hour naming one email address, per public route. */
+  @Transform(toInt) @IsInt() @Min(1)
+  PUBLIC_RATE_LIMIT_ADDRESS_PER_HOUR = 10;
+
+  /** Requests per minute to each public route of one program. */
+  @Transform(toInt) @IsInt() @Min(1)
+  PUBLIC_RATE_LIMIT_PROGRAM_PER_MINUTE = 600;
 }
 
 export class ConfigError extends Error {}

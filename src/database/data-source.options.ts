@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { serializeSqliteConnections } from './sqlite-serializer';
 
 export interface DatabaseSettings {
   DATA_DIR: string;
@@ -28,6 +29,7 @@ export function dataSourceOptions(config: DatabaseSettings): DataSourceOptions {
     };
   }
   mkdirSync(config.DATA_DIR, { recursive: true });
+  serializeSqliteConnections();
   return {
     ...common,
     type: 'better-sqlite3',

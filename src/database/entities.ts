@@ -1,8 +1,18 @@
+import { SenderDomain } from '../integrations/sender-domain.entity';
+import { SenderIdentity } from '../integrations/sender-identity.entity';
+import { SmtpIntegration } from '../integrations/smtp-integration.entity';
 import { Message } from '../mail/message.entity';
 import { Suppression } from '../mail/suppression.entity';
 import { Participant } from '../participants/participant.entity';
+import { ProgramEvent } from '../events/event.entity';
 import { Program } from '../programs/program.entity';
+import { Reward } from '../rewards/reward.entity';
+import { RuleRevision } from '../rules/rule-revision.entity';
+import { Rule } from '../rules/rule.entity';
 import { TemplateOverrideEntity } from '../templates/template-override.entity';
+import { PayoutReminder } from '../triggers/payout-reminders/payout-reminder.entity';
+import { ParticipantToken } from '../triggers/tokens/participant-token.entity';
+import { ParticipantTaxYear } from '../triggers/w9/participant-tax-year.entity';
 
 // Every entity the data source knows. Listed rather than globbed so builds and tests agree.
-export const ENTITIES = [Program, Participant, Message, Suppression, TemplateOverrideEntity];
+export const ENTITIES = [Program, Participant, Message, Suppression, TemplateOverrideEntity, SmtpIntegration, SenderIdentity, SenderDomain, ParticipantToken, ParticipantTaxYear, PayoutReminder, Rule, RuleRevision, ProgramEvent, Reward];

@@ -118,12 +118,13 @@ export class OutboxService {
       order: { lockedUntil: 'ASC' },
     });
     if (stale.length === 0) return 0;
-    // Push the deadline on first, so each stale message is queued again once per period, not
-    // once per sweep while a long queue works through it.
+    // Back to queued with a new deadline first: a message left "sending" by a dead worker becomes
+    // claimable again, and each stale message is queued once per period rather than once per
+    // sweep while a long queue works through it.
     const now = new Date();
     await this.messages.update(
-      { id: In(stale.map((m) => m.id)), lockedUntil: LessThan(now) },
-      { lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS) },
+      { id: In(stale.map((m) => m.id)), status: In(['queued', 'sending']), lockedUntil: LessThan(now) },
+      { status: 'queued', lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS) },
     );
     await this.dispatch(stale.map((m) => m.id));
     return stale.length;

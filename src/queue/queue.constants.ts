@@ -15,4 +15,4 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 /** The jobs a worker process must have a handler for; checked at start-up. */
-export const JOB_NAMES: JobName[] = [];
+export const JOB_NAMES: JobName[] = ['deliver-message', 'sweep-messages', 'evaluate-event', 'sweep-payout-reminders'];

@@ -54,6 +54,8 @@ export interface SmtpTestServerOptions {
   cert?: string | Buffer;
   /** Largest message accepted, advertised with SIZE. */
   size?: number;
+  /** Listen on this port (a server brought back after an outage); default a random one. */
+  port?: number;
 }
 
 export interface ReceivedEnvelope {
@@ -192,7 +194,7 @@ export class SmtpTestServer {
     const instance = new SmtpTestServer(options);
     await new Promise<void>((resolve, reject) => {
       instance.server.server.once('error', reject);
-      instance.server.listen(0, '127.0.0.1', () => resolve());
+      instance.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     instance.portNumber = (instance.server.server.address() as AddressInfo).port;
     return instance;

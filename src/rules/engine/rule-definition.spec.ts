@@ -490,8 +490,8 @@ describe('validateRuleDefinition', () => {
         'INVALID_ACTION',
       ],
       [
-        'a template without email',
-        [{ ...rewardAction, template: 'reward-earned' }],
+        'a template with email: false',
+        [{ ...rewardAction, email: false, template: 'reward-earned' }],
         'actions[0].template',
         'INVALID_ACTION',
       ],

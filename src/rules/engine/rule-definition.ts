@@ -78,7 +78,7 @@ export interface RewardAction {
   kind: RewardKind;
   amount: number;
   currency: string;
-  /** When true, the recipient gets `template` (default `reward-earned`) about the reward. */
+  /** Unless false, the recipient gets `template` (default `reward-earned`) about the reward. */
   email?: boolean;
   template?: string;
   /** For rewards that are not USD cash or gift cards: the USD amount that counts toward the W-9 total. */
@@ -795,14 +795,15 @@ function checkAction(
       `${at}.email must be true or false, not ${describe(raw.email)}.`,
     );
   }
-  const email = raw.email === true;
+  // The recipient is told about a reward unless the rule says "email": false.
+  const email = raw.email !== false;
   if (raw.template !== undefined) {
-    // A template without email: true would silently send nothing.
+    // A template with email: false would silently send nothing.
     if (!email)
       push(
         `${at}.template`,
         'INVALID_ACTION',
-        `${at}.template is only used with "email": true; add it, or remove the template.`,
+        `${at}.template is not used with "email": false; remove one of the two.`,
       );
     else checkTemplate(raw.template, `${at}.template`, ctx, push);
   }

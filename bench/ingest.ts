@@ -1,0 +1,177 @@
+import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { eventBody } from './support/api';
+import { withApp, type BenchContext } from './support/app';
+import type { Backend } from './support/backends';
+import { baselineArgs, freePort, spawnServer, type ChildServer } from './support/child';
+import { RssSampler } from './support/machine';
+import { emptySection, type SectionResult } from './support/report';
+import { fmt } from './support/stats';
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  statusCodes: string;
+  peakRssMiB: number;
+}
+
+const PARTICIPANTS = 100;
+
+function runCannon(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/** POST /v1/events under load: every request a new Idempotency-Key, participants in rotation. */
+async function load(
+  baseUrl: string,
+  key: string,
+  connections: number,
+  seconds: number,
+  pid: number,
+): Promise<LoadResult> {
+  const run = randomBytes(4).toString('hex');
+  let n = 0;
+  const bodies = Array.from({ length: PARTICIPANTS }, (_, i) =>
+    JSON.stringify(eventBody('bench.ingest', `ingest-${i}`, { amount: 42, orderId: `o-${i}` })),
+  );
+  const sampler = new RssSampler(pid).start();
+  const result = await runCannon({
+    url: baseUrl,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/events',
+        setupRequest: (req) => {
+          const i = n++;
+          return {
+            ...req,
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${key}`,
+              'idempotency-key': `ingest-${run}-${i}`,
+            },
+            body: bodies[i % PARTICIPANTS],
+          };
+        },
+      },
+    ],
+  });
+  const rss = sampler.stop();
+  const codes = Object.entries(result.statusCodeStats ?? {})
+    .map(([code, v]) => `${code}×${v.count}`)
+    .join(', ');
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    statusCodes: codes,
+    peakRssMiB: rss.peakMiB,
+  };
+}
+
+async function warmUp(baseUrl: string, key: string, pid: number): Promise<void> {
+  const seconds = Number(process.env.BENCH_INGEST_WARMUP_SECONDS ?? 2);
+  if (seconds > 0) await load(baseUrl, key, 10, seconds, pid);
+}
+
+function problemsOf(r: LoadResult, who: string): string[] {
+  return r.non2xx || r.errors
+    ? [
+        `${who}: ${r.non2xx} non-2xx answers and ${r.errors} connection errors (status codes: ${r.statusCodes}); its figure counts them as requests.`,
+      ]
+    : [];
+}
+
+async function startBaseline(ctx: BenchContext): Promise<ChildServer> {
+  return spawnServer({
+    name: 'ingest-baseline',
+    args: baselineArgs(ctx.options.rootDir, 'bench/support/baseline-ingest-app.ts'),
+    env: {},
+    port: await freePort(),
+    logDir: ctx.logDir,
+    cwd: ctx.options.rootDir,
+  });
+}
+
+export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise<SectionResult> {
+  const section = emptySection('Ingest');
+  const { ingestConnections: connections, ingestSeconds: seconds } = ctx.options;
+
+  ctx.log(`ingest: baseline (bare Nest endpoint), ${connections} connections, ${seconds} s`);
+  const baselineServer = await startBaseline(ctx);
+  let baseline: LoadResult;
+  let dtoSource = 'unknown';
+  try {
+    await warmUp(baselineServer.baseUrl, 'none', baselineServer.pid);
+    baseline = await load(baselineServer.baseUrl, 'none', connections, seconds, baselineServer.pid);
+    dtoSource =
+      /body class: (.*)$/m.exec(readFileSync(baselineServer.logFile, 'utf8'))?.[1] ?? dtoSource;
+  } finally {
+    await baselineServer.stop();
+  }
+  ctx.log(
+    `  baseline: ${fmt(baseline.rps)} req/s, p50 ${fmt(baseline.p50)} ms, p99 ${fmt(baseline.p99)} ms`,
+  );
+  section.problems.push(...problemsOf(baseline, 'baseline'));
+  section.notes.push(
+    `autocannon in the bench process, ${connections} connections for ${seconds} s after a short warm-up, against a child process; a new \`Idempotency-Key\` on every request, 100 participants in rotation.`,
+    `Baseline: a bare Nest 11 app on platform-express in its own child process, \`POST /v1/events\` validating the body with ${dtoSource} through \`createValidationPipe()\` from src/common/http/validation.ts, answering 202 without storage, auth or logs.`,
+    `Baseline peak RSS ${fmt(baseline.peakRssMiB)} MiB; ${fmt(baseline.total)} requests in ${seconds} s.`,
+  );
+
+  for (const backend of backends) {
+    if (backend.unavailable) continue;
+    ctx.log(`ingest: service on ${backend.label}`);
+    await withApp(ctx, backend, 'ingest', section.problems, async (app) => {
+      const { program } = await app.newProgram({ name: 'Ingest bench' });
+      await warmUp(app.server.baseUrl, program.secretKey, app.server.pid);
+      const r = await load(
+        app.server.baseUrl,
+        program.secretKey,
+        connections,
+        seconds,
+        app.server.pid,
+      );
+      ctx.log(
+        `  service: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms (${r.statusCodes})`,
+      );
+      section.problems.push(...problemsOf(r, `service on ${backend.label}`));
+      const fig = (
+        figure: string,
+        unit: string,
+        project: number,
+        base: number,
+        better: 'higher' | 'lower',
+      ) =>
+        section.figures.push({
+          measurement: 'Ingest',
+          figure,
+          configuration: backend.label,
+          unit,
+          project,
+          baseline: base,
+          baselineLabel: 'bare Nest endpoint, same DTO and pipe',
+          better,
+        });
+      fig('POST /v1/events throughput', 'req/s', r.rps, baseline.rps, 'higher');
+      fig('POST /v1/events latency p50', 'ms', r.p50, baseline.p50, 'lower');
+      fig('POST /v1/events latency p99', 'ms', r.p99, baseline.p99, 'lower');
+      section.notes.push(
+        `Service on ${backend.label}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}), peak RSS ${fmt(r.peakRssMiB)} MiB; the evaluation jobs those events queue run in the same process meanwhile (APP_ROLE=all).`,
+      );
+    });
+  }
+  return section;
+}

@@ -1,0 +1,198 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import { OutboxService } from '../mail/outbox.service';
+import type { Participant } from '../participants/participant.entity';
+import { ParticipantsService } from '../participants/participants.service';
+import type { Program } from '../programs/program.entity';
+import { ProgramsService } from '../programs/programs.service';
+import { isPermanentJobError, JobContext, PermanentJobError } from '../queue/job-queue.port';
+import type { Reward } from '../rewards/reward.entity';
+import { RewardsService } from '../rewards/rewards.service';
+import { describeAction, type ActionOutcome, type PlannedAction, type RuleResult } from '../rules/action-plan';
+import { DEFAULT_REWARD_TEMPLATE } from '../rules/engine/rule-definition';
+import { RuleEngine, type RuleRun } from '../rules/rule-engine.service';
+import { resolveLocaleChain } from '../templates/renderer/locale-fallback';
+import { TemplatesService } from '../templates/templates.service';
+import { ProgramEvent } from './event.entity';
+
+/** What one run of the evaluation job did. */
+export type EvaluationOutcome =
+  | { outcome: 'processed'; matched: number; messages: number; rewards: number }
+  | { outcome: 'skipped'; reason: string };
+
+interface Loaded {
+  event: ProgramEvent;
+  program: Program;
+  participant: Participant;
+  referrer: Participant | null;
+}
+
+const MAX_ERROR_LENGTH = 2000;
+
+/**
+ * Runs a stored event through its program's rules and writes what the matching actions
+ * produce, all in one transaction: rewards, outbox messages, and the event's results. Every
+ * effect has a unique key, so a second run of the same event writes nothing new.
+ */
+@Injectable()
+export class EventEvaluationService {
+  constructor(
+    @InjectRepository(ProgramEvent) private readonly events: Repository<ProgramEvent>,
+    private readonly dataSource: DataSource,
+    private readonly programs: ProgramsService,
+    private readonly participants: ParticipantsService,
+    private readonly engine: RuleEngine,
+    private readonly rewards: RewardsService,
+    private readonly outbox: OutboxService,
+    private readonly templates: TemplatesService,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  async evaluate(eventId: string, ctx: Pick<JobContext, 'attempt' | 'maxAttempts'> = { attempt: 1, maxAttempts: 1 }): Promise<EvaluationOutcome> {
+    const event = await this.events.findOneBy({ id: eventId });
+    if (!event) return { outcome: 'skipped', reason: 'the event does not exist' };
+    if (event.status === 'processed') {
+      // A run whose transaction committed but whose job was not acknowledged: the effects are
+      // there; only the delivery of its messages may not have been queued.
+      await this.outbox.dispatch(messageIdsOf(event.results ?? []));
+      return { outcome: 'skipped', reason: 'the event was already processed' };
+    }
+    try {
+      return await this.process(await this.load(event));
+    } catch (err) {
+      if (isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts) await this.markFailed(event, err);
+      throw err;
+    }
+  }
+
+  private async load(event: ProgramEvent): Promise<Loaded> {
+    const program = await this.programs.findById(event.programId);
+    if (!program) throw new PermanentJobError(`Program ${event.programId} does not exist.`);
+    const participant = await this.participants.find(event.programId, event.participantId);
+    if (!participant) throw new PermanentJobError(`Participant "${event.participantId}" does not exist.`);
+    const referrer = event.referrerId ? await this.participants.find(event.programId, event.referrerId) : null;
+    if (event.referrerId && !referrer) throw new PermanentJobError(`Referrer "${event.referrerId}" does not exist.`);
+    return { event, program, participant, referrer };
+  }
+
+  private async process(loaded: Loaded): Promise<EvaluationOutcome> {
+    const { event, program, participant, referrer } = loaded;
+    const runs = await this.engine.run({ program, eventType: event.type, data: event.data, participant, referrer, eventId: event.id });
+    const messageIds: string[] = [];
+    let rewards = 0;
+    await this.dataSource.transaction(async (manager) => {
+      const results: RuleResult[] = [];
+      for (const run of runs) {
+        const actions: ActionOutcome[] = [];
+        for (const planned of run.actions) {
+          const outcome = await this.apply(manager, loaded, run, planned);
+          if (outcome.messageId) messageIds.push(outcome.messageId);
+          if (outcome.rewardId && !outcome.duplicate) rewards++;
+          actions.push(outcome);
+        }
+        results.push(resultOf(run, actions));
+      }
+      const now = new Date();
+      const done: Partial<ProgramEvent> = { status: 'processed', results, error: null, processedAt: now, updatedAt: now };
+      await manager.update(ProgramEvent, { id: event.id }, done as QueryDeepPartialEntity<ProgramEvent>);
+    });
+    await this.outbox.dispatch(messageIds);
+    return { outcome: 'processed', matched: runs.filter((r) => r.evaluation.matched).length, messages: messageIds.length, rewards };
+  }
+
+  private async apply(manager: EntityManager, loaded: Loaded, run: RuleRun, planned: PlannedAction): Promise<ActionOutcome> {
+    const base = describeAction(planned);
+    if (planned.skip || !planned.recipient || !planned.effectKey) {
+      return { ...base, outcome: 'skipped', reason: planned.skip?.reason ?? 'RECIPIENT_MISSING', message: planned.skip?.message };
+    }
+    const { action, recipient, effectKey } = planned;
+    if (action.type === 'email') {
+      const message = await this.email(manager, loaded, action.template, action.to, recipient, effectKey, { senderId: action.sender ?? null });
+      return { ...base, outcome: 'written', messageId: message.id, ...(message.created ? {} : { duplicate: true }) };
+    }
+    const { program, event } = loaded;
+    const { reward, created } = await this.rewards.createInTransaction(
+      manager,
+      {
+        programId: program.id,
+        participantId: recipient.id,
+        kind: action.kind,
+        amount: action.amount,
+        currency: action.currency,
+        taxableUsd: action.taxableUsd,
+        ruleId: run.rule.id,
+        ruleVersion: run.rule.version,
+        eventId: event.id,
+        effectKey,
+      },
+      { program, participant: recipient },
+    );
+    const outcome: ActionOutcome = { ...base, outcome: 'written', rewardId: reward.id, ...(created ? {} : { duplicate: true }) };
+    if (action.email === false) return outcome;
+    const message = await this.email(manager, loaded, action.template ?? DEFAULT_REWARD_TEMPLATE, action.to, recipient, `${effectKey}:email`, { reward });
+    return { ...outcome, messageId: message.id };
+  }
+
+  private email(
+    manager: EntityManager,
+    { program, event, participant, referrer }: Loaded,
+    templateKey: string,
+    role: 'participant' | 'referrer',
+    recipient: Participant,
+    dedupeKey: string,
+    extra: { senderId?: string | null; reward?: Reward },
+  ): Promise<{ id: string; created: boolean }> {
+    const data = this.templates.buildData(templateKey, {
+      program,
+      participant,
+      referrer,
+      recipientRole: role,
+      reward: extra.reward ?? null,
+      event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
+    });
+    const name = [recipient.firstName, recipient.lastName].filter(Boolean).join(' ');
+    return this.outbox.enqueue(manager, {
+      programId: program.id,
+      templateKey,
+      recipient: { email: recipient.email, participantId: recipient.id, name: name || null },
+      locales: resolveLocaleChain(recipient.locale, program.defaultLocale),
+      data,
+      dedupeKey,
+      senderId: extra.senderId ?? null,
+    });
+  }
+
+  private async markFailed(event: ProgramEvent, err: unknown): Promise<void> {
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
+    try {
+      // Only while not processed: a run that committed in the meantime wins.
+      await this.events
+        .createQueryBuilder()
+        .update()
+        .set({ status: 'failed', error: message, updatedAt: new Date() })
+        .where('id = :id AND status <> :processed', { id: event.id, processed: 'processed' })
+        .execute();
+    } catch (updateErr) {
+      this.logger.error({ err: updateErr, eventId: event.id }, 'recording the failure of an event failed');
+    }
+  }
+}
+
+function resultOf(run: RuleRun, actions: ActionOutcome[]): RuleResult {
+  return {
+    ruleId: run.rule.id,
+    ruleName: run.rule.name,
+    ruleVersion: run.rule.version,
+    matched: run.evaluation.matched,
+    failedConditions: run.evaluation.failedConditions,
+    actions,
+    ...(run.evaluation.error ? { error: run.evaluation.error } : {}),
+  };
+}
+
+function messageIdsOf(results: RuleResult[]): string[] {
+  return results.flatMap((r) => r.actions.flatMap((a) => (a.messageId ? [a.messageId] : [])));
+}

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app.config';
+import { resolveAllowedHost } from '../mail/smtp/host-guard';
+import { classifySmtpError, SmtpError } from '../mail/smtp/smtp-errors';
+import { sendSmtpMessage, type OutgoingMessage, type SmtpSendResult } from '../mail/smtp/smtp-sender';
+import { VERIFY_TIMEOUTS, type SmtpSettings } from '../mail/smtp/smtp-settings';
+import { verifySmtp, type SmtpVerifyResult } from '../mail/smtp/smtp-verifier';
+import { createSmtpTransport } from '../mail/smtp/transport-factory';
+import { ImapError } from './imap/imap-client';
+
+/** The classified error of a connection a person is waiting for, with the credentials scrubbed from replies. */
+export function classifyForPerson(err: unknown, settings: SmtpSettings): SmtpError {
+  return classifySmtpError(err, {
+    host: settings.host,
+    port: settings.port,
+    security: settings.security,
+    secrets: settings.password ? [settings.password] : [],
+    phase: 'verify',
+  });
+}
+
+/** A failure the person who asked can fix: 422 with the classified code and message. */
+export function unprocessable(err: unknown): unknown {
+  if (err instanceof SmtpError || err instanceof ImapError) return AppError.unprocessable(err.code, err.message);
+  return err;
+}
+
+/**
+ * One-off SMTP connections while a person waits (connect, test sends): the host guard, about
+ * 10 s timeouts, certificates always validated. Delivery uses the pooled transports instead.
+ */
+@Injectable()
+export class SmtpConnector {
+  readonly allowPrivateHosts: boolean;
+  // The same EHLO name as the delivery pool, so a server sees one client.
+  private readonly clientName: string;
+
+  constructor(config: AppConfig) {
+    this.allowPrivateHosts = config.SMTP_ALLOW_PRIVATE_HOSTS;
+    this.clientName = new URL(config.PUBLIC_BASE_URL).hostname;
+  }
+
+  /** Connects and logs in; throws a 422 AppError that says what to change. */
+  async verify(settings: SmtpSettings): Promise<SmtpVerifyResult> {
+    try {
+      return await verifySmtp(settings, { allowPrivateHosts: this.allowPrivateHosts, timeouts: VERIFY_TIMEOUTS, clientName: this.clientName });
+    } catch (err) {
+      throw unprocessable(classifyForPerson(err, settings));
+    }
+  }
+
+  /** Sends one message on a connection of its own; throws the classified SmtpError. */
+  async send(settings: SmtpSettings, message: OutgoingMessage): Promise<SmtpSendResult> {
+    const ctx = {
+      host: settings.host,
+      port: settings.port,
+      security: settings.security,
+      secrets: settings.password ? [settings.password] : [],
+      phase: 'verify' as const,
+    };
+    const target = await resolveAllowedHost(settings.host, settings.port, {
+      allowPrivateHosts: this.allowPrivateHosts,
+      timeoutMs: VERIFY_TIMEOUTS.dnsTimeoutMs,
+    });
+    const transport = createSmtpTransport(settings, target, {
+      pool: false,
+      timeouts: { ...VERIFY_TIMEOUTS, socketTimeoutMs: 30_000 },
+      clientName: this.clientName,
+    });
+    try {
+      return await sendSmtpMessage(transport, message, ctx);
+    } finally {
+      transport.close();
+    }
+  }
+}

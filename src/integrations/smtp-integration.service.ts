@@ -1,0 +1,223 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import { AppError } from '../common/errors/app-error';
+import { isUniqueViolation } from '../common/errors/database-errors';
+import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import type { MailAddress } from '../mail/mail-route';
+import { normalizeHost } from '../mail/smtp/host-guard';
+import type { SmtpSettings } from '../mail/smtp/smtp-settings';
+import { SmtpTransportPool } from '../mail/smtp/transport-pool';
+import { effectiveSettings, type Program } from '../programs/program.entity';
+import type { ConnectSmtpDto, SmtpIntegrationResponse, TestEmailResponse } from './dto/smtp-integration.dto';
+import { IntegrationSecrets } from './integration-secrets';
+import { SenderIdentity } from './sender-identity.entity';
+import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
+import { SmtpIntegration } from './smtp-integration.entity';
+import { buildTestEmail } from './test-email';
+import { integrationTransportKey, senderTransportKey } from './transport-keys';
+
+export interface IntegrationError {
+  code: string;
+  message: string;
+}
+
+export function lastErrorView(row: { lastErrorCode: string | null; lastErrorMessage: string | null; lastErrorAt: Date | null }) {
+  if (!row.lastErrorCode) return null;
+  return { code: row.lastErrorCode, message: row.lastErrorMessage ?? '', at: (row.lastErrorAt ?? new Date(0)).toISOString() };
+}
+
+export function toSmtpIntegrationView(i: SmtpIntegration): SmtpIntegrationResponse {
+  return {
+    status: i.status,
+    host: i.host,
+    port: i.port,
+    security: i.security,
+    username: i.username,
+    testFromAddress: i.testFromAddress,
+    fromAddress: i.fromAddress,
+    fromName: i.fromName,
+    hasPassword: Boolean(i.passwordSealed),
+    connectedAt: i.connectedAt.toISOString(),
+    lastError: lastErrorView(i),
+    updatedAt: i.updatedAt.toISOString(),
+  };
+}
+
+export const notConnected = () =>
+  AppError.conflict('SMTP_NOT_CONNECTED', 'No SMTP server is connected for this program; connect one first with PUT /v1/integrations/smtp.');
+
+/** The program's own SMTP server: connect (verified first), read, disconnect, test. */
+@Injectable()
+export class SmtpIntegrationService {
+  constructor(
+    @InjectRepository(SmtpIntegration) private readonly integrations: Repository<SmtpIntegration>,
+    @InjectRepository(SenderIdentity) private readonly identities: Repository<SenderIdentity>,
+    private readonly secrets: IntegrationSecrets,
+    private readonly connector: SmtpConnector,
+    private readonly pool: SmtpTransportPool,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  find(programId: string): Promise<SmtpIntegration | null> {
+    return this.integrations.findOneBy({ programId });
+  }
+
+  findById(id: string): Promise<SmtpIntegration | null> {
+    return this.integrations.findOneBy({ id });
+  }
+
+  async get(programId: string): Promise<SmtpIntegration> {
+    const found = await this.find(programId);
+    if (!found) {
+      throw new AppError(404, 'SMTP_NOT_CONNECTED', 'No SMTP server is connected; mail goes out through the built-in sender.');
+    }
+    return found;
+  }
+
+  /** Connection settings with the stored password opened. */
+  settingsOf(integration: SmtpIntegration, program: Pick<Program, 'settings'>): SmtpSettings {
+    return {
+      host: integration.host,
+      port: integration.port,
+      security: integration.security,
+      username: integration.username ?? undefined,
+      password: integration.passwordSealed ? this.secrets.open(integration.programId, integration.passwordSealed) : undefined,
+      allowInsecure: effectiveSettings(program).allowInsecureSmtp,
+    };
+  }
+
+  /**
+   * Verifies the connection and login, then saves. A failed verify is a 422 and changes nothing.
+   * An omitted password keeps the stored one, but only for the same host and username: a stored
+   * password is never sent to a server it was not entered for.
+   */
+  async connect(program: Program, dto: ConnectSmtpDto): Promise<SmtpIntegration> {
+    const existing = await this.find(program.id);
+    const username = dto.username ?? null;
+    let password = dto.password;
+    if (password === undefined && username && existing?.passwordSealed) {
+      const sameServer = existing.host === normalizeHost(dto.host) && existing.username === username;
+      if (!sameServer) {
+        throw AppError.badRequest('SMTP_PASSWORD_REQUIRED', 'The host or username changed: enter the password for this server and account.');
+      }
+      password = this.secrets.open(program.id, existing.passwordSealed);
+    }
+    const settings: SmtpSettings = {
+      host: dto.host,
+      port: dto.port,
+      security: dto.security,
+      username: username ?? undefined,
+      password,
+      allowInsecure: effectiveSettings(program).allowInsecureSmtp,
+    };
+    const verified = await this.connector.verify(settings);
+    const now = new Date();
+    const fields = {
+      host: verified.host,
+      port: dto.port,
+      security: dto.security,
+      username,
+      passwordSealed: password ? this.secrets.seal(program.id, password) : null,
+      testFromAddress: dto.testFromAddress ?? null,
+      fromAddress: dto.fromAddress,
+      fromName: dto.fromName ?? null,
+      status: 'connected' as const,
+      lastErrorCode: null,
+      lastErrorMessage: null,
+      lastErrorAt: null,
+      connectedAt: now,
+      updatedAt: now,
+    };
+    const saved = await this.save(program.id, existing, fields, now);
+    this.logger.info({ programId: program.id, host: saved.host, port: saved.port, security: saved.security }, 'smtp integration connected');
+    return saved;
+  }
+
+  /** Back to the built-in sender: the integration and its sender identities go, with their credentials. */
+  async disconnect(programId: string): Promise<void> {
+    const existing = await this.find(programId);
+    if (!existing) return;
+    const senders = await this.identities.find({ where: { programId }, select: { senderId: true } });
+    await this.integrations.manager.transaction(async (manager) => {
+      await manager.delete(SenderIdentity, { programId });
+      await manager.delete(SmtpIntegration, { id: existing.id });
+    });
+    await Promise.all([
+      this.pool.close(integrationTransportKey(existing.id)),
+      ...senders.map((s) => this.pool.close(senderTransportKey(existing.id, s.senderId))),
+    ]);
+    this.logger.info({ programId, host: existing.host }, 'smtp integration disconnected');
+  }
+
+  /** A real email through the saved integration, From the test address; 422 with the server's refusal. */
+  async sendTest(program: Program, to: string): Promise<TestEmailResponse> {
+    const integration = await this.find(program.id);
+    if (!integration) throw notConnected();
+    const settings = this.settingsOf(integration, program);
+    const from: MailAddress = { address: integration.testFromAddress ?? integration.fromAddress, name: integration.fromName ?? program.fromName };
+    try {
+      const sent = await this.connector.send(settings, buildTestEmail(program, from, to, settings));
+      await this.recordSuccess(integration);
+      return {
+        accepted: sent.accepted,
+        rejected: sent.rejected.map(({ address, code, message, permanent }) => ({ address, code, message, permanent })),
+        response: sent.response,
+        messageId: sent.messageId,
+      };
+    } catch (err) {
+      const error = classifyForPerson(err, settings);
+      if (error.integrationFailing) await this.recordFailure(program.id, integration.id, error);
+      throw unprocessable(error);
+    }
+  }
+
+  /** Marks the integration failing with why; the version changes only when the status does. */
+  async recordFailure(programId: string, integrationId: string, error: IntegrationError): Promise<void> {
+    const now = new Date();
+    const lastError = { lastErrorCode: error.code.slice(0, 64), lastErrorMessage: error.message.slice(0, 2000), lastErrorAt: now };
+    const changed = await this.integrations
+      .createQueryBuilder()
+      .update(SmtpIntegration)
+      .set({ ...lastError, status: 'failing', version: () => '"version" + 1', updatedAt: now })
+      .where('id = :id AND "programId" = :programId AND status = :status', { id: integrationId, programId, status: 'connected' })
+      .execute();
+    if (!changed.affected) await this.integrations.update({ id: integrationId, programId }, { ...lastError, updatedAt: now });
+    this.logger.warn({ programId, integrationId, code: error.code }, 'smtp integration failing');
+  }
+
+  /** A send that worked through a failing integration shows it works again. */
+  async recordSuccess(integration: SmtpIntegration): Promise<void> {
+    if (integration.status !== 'failing') return;
+    await this.integrations
+      .createQueryBuilder()
+      .update(SmtpIntegration)
+      .set({ status: 'connected', lastErrorCode: null, lastErrorMessage: null, lastErrorAt: null, version: () => '"version" + 1', updatedAt: new Date() })
+      .where('id = :id AND status = :status', { id: integration.id, status: 'failing' })
+      .execute();
+  }
+
+  private async save(
+    programId: string,
+    existing: SmtpIntegration | null,
+    fields: Omit<SmtpIntegration, 'id' | 'programId' | 'version' | 'createdAt'>,
+    now: Date,
+  ): Promise<SmtpIntegration> {
+    if (existing) {
+      await this.integrations.update({ id: existing.id }, { ...fields, version: () => '"version" + 1' });
+      return (await this.integrations.findOneBy({ id: existing.id })) ?? Object.assign(existing, fields);
+    }
+    const row = this.integrations.create({ id: randomUUID(), programId, ...fields, version: 1, createdAt: now });
+    try {
+      await this.integrations.insert(row);
+      return row;
+    } catch (err) {
+      // Two connects at once: the other one inserted first, so this one updates it.
+      if (!isUniqueViolation(err)) throw err;
+      const winner = await this.find(programId);
+      if (!winner) throw err;
+      return this.save(programId, winner, fields, now);
+    }
+  }
+}

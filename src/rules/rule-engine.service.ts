@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import type { Participant } from '../participants/participant.entity';
+import type { Program } from '../programs/program.entity';
+import { planActions, type PlannedAction } from './action-plan';
+import { RuleEvaluator, type RuleEvaluation } from './engine/rule-evaluator';
+import { buildRuleFacts } from './rule-facts';
+import type { Rule } from './rule.entity';
+import { RulesCache } from './rules-cache';
+
+export interface RuleRunInput {
+  program: Program;
+  eventType: string;
+  data: Record<string, unknown>;
+  participant: Participant;
+  referrer: Participant | null;
+  /** The stored event; absent in a simulation, so no effect keys are made. */
+  eventId?: string;
+}
+
+export interface RuleRun {
+  rule: Rule;
+  evaluation: RuleEvaluation;
+  /** The rule's actions when it matched, each with its recipient; empty otherwise. */
+  actions: PlannedAction[];
+}
+
+/**
+ * The one evaluation path: enabled rules from the cache, facts, json-rules-engine, then each
+ * matching rule's actions planned. Real runs and simulations both come here.
+ */
+@Injectable()
+export class RuleEngine {
+  // Compiled engines are kept per set of rule versions; nothing in them depends on the event.
+  private readonly evaluator = new RuleEvaluator();
+
+  constructor(private readonly cache: RulesCache) {}
+
+  async run(input: RuleRunInput): Promise<RuleRun[]> {
+    const rules = await this.cache.enabledRules(input.program.id, input.eventType);
+    if (rules.length === 0) return [];
+    const byId = new Map(rules.map((r) => [r.id, r]));
+    const facts = buildRuleFacts({ data: input.data, participant: input.participant, referrer: input.referrer, program: input.program });
+    const evaluations = await this.evaluator.evaluate(rules, facts);
+    return evaluations.map((evaluation) => {
+      const rule = byId.get(evaluation.ruleId)!;
+      const actions = evaluation.matched
+        ? planActions(rule.id, evaluation.actions, { participant: input.participant, referrer: input.referrer }, input.eventId)
+        : [];
+      return { rule, evaluation, actions };
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error';
+import type { EventPersonDto } from '../events/dto/event.dto';
+import { Participant } from '../participants/participant.entity';
+import { ParticipantsService } from '../participants/participants.service';
+import type { Program } from '../programs/program.entity';
+import { describeAction, type RuleResult } from './action-plan';
+import type { SimulateRulesDto } from './dto/rule.dto';
+import { RuleEngine } from './rule-engine.service';
+
+export interface SimulationView {
+  matches: Array<{ ruleId: string; ruleName: string; ruleVersion: number }>;
+  results: RuleResult[];
+}
+
+const PERSON_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'country', 'taxFormOnFile', 'payoutDetailsOnFile', 'customFields'] as const;
+
+/**
+ * A dry run of POST /v1/events: the people as the event would leave them, the same engine,
+ * and the actions that would run. Nothing is written.
+ */
+@Injectable()
+export class RuleSimulator {
+  constructor(
+    private readonly engine: RuleEngine,
+    private readonly participants: ParticipantsService,
+  ) {}
+
+  async simulate(program: Program, dto: SimulateRulesDto): Promise<SimulationView> {
+    const { event } = dto;
+    if (event.referrer && event.referrer.id === event.participant.id) {
+      throw AppError.badRequest('REFERRER_IS_PARTICIPANT', 'The referrer and the participant are the same person; send a different referrer id, or leave the referrer out.');
+    }
+    const participant = await this.preview(program.id, event.participant);
+    const referrer = event.referrer ? await this.preview(program.id, event.referrer) : null;
+    const runs = await this.engine.run({ program, eventType: event.type, data: event.data ?? {}, participant, referrer });
+    const results: RuleResult[] = runs.map(({ rule, evaluation, actions }) => ({
+      ruleId: rule.id,
+      ruleName: rule.name,
+      ruleVersion: rule.version,
+      matched: evaluation.matched,
+      failedConditions: evaluation.failedConditions,
+      actions: actions.map((a) =>
+        a.skip ? { ...describeAction(a), outcome: 'skipped' as const, reason: a.skip.reason, message: a.skip.message } : { ...describeAction(a), outcome: 'would-write' as const },
+      ),
+      ...(evaluation.error ? { error: evaluation.error } : {}),
+    }));
+    return {
+      matches: results.filter((r) => r.matched).map((r) => ({ ruleId: r.ruleId, ruleName: r.ruleName, ruleVersion: r.ruleVersion })),
+      results,
+    };
+  }
+
+  /** The participant as the upsert of a real event would leave it, without writing it. */
+  private async preview(programId: string, person: EventPersonDto): Promise<Participant> {
+    const existing = await this.participants.find(programId, person.id);
+    if (!existing && !person.email) {
+      throw AppError.badRequest('PARTICIPANT_EMAIL_REQUIRED', `Participant "${person.id}" does not exist yet; send its email to create it.`);
+    }
+    const now = new Date();
+    const base: Participant =
+      existing ??
+      Object.assign(new Participant(), {
+        programId,
+        id: person.id,
+        email: person.email!,
+        emailLower: person.email!.toLowerCase(),
+        firstName: null,
+        lastName: null,
+        locale: null,
+        country: null,
+        taxFormOnFile: false,
+        payoutDetailsOnFile: false,
+        customFields: null,
+        emailVerifiedAt: null,
+        passwordHash: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+    const patch: Partial<Participant> = {};
+    for (const key of PERSON_FIELDS) if (person[key] !== undefined) (patch as Record<string, unknown>)[key] = person[key];
+    if (person.email !== undefined) patch.emailLower = person.email.toLowerCase();
+    return Object.assign(new Participant(), base, patch);
+  }
+}
