@@ -17,7 +17,7 @@ describe('Delivery (e2e)', () => {
     templateKey: 'generic',
     recipient: { email: to, name: 'Ana Souza' },
     locales: ['en'],
-    data: sampleEmailData('generic', 'en') as Record<string, unknown>,
+    data: sampleEmailData('generic', 'en'),
     dedupeKey: `test-${++n}`,
     ...extra,
   });

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { serializeSqliteConnections } from '../src/database/sqlite-serializer';
+
+// The embedded database is one better-sqlite3 connection shared by the API and the jobs.
+describe('SQLite connection serializing', () => {
+  let dir: string;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    serializeSqliteConnections();
+    dir = mkdtempSync(join(tmpdir(), 'rn-sqlite-'));
+    ds = new DataSource({ type: 'better-sqlite3', database: join(dir, 'db.sqlite'), enableWAL: true });
+    await ds.initialize();
+    await ds.query('CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+    await ds.query('INSERT INTO counters (id, n) VALUES (1, 0)');
+  });
+  afterAll(async () => {
+    await ds.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const tick = () => new Promise((r) => setTimeout(r, 1));
+
+  it('runs concurrent transactions one after another, losing no update', async () => {
+    await Promise.all(
+      Array.from({ length: 40 }, () =>
+        ds.transaction(async (m) => {
+          const [{ n }] = await m.query('SELECT n FROM counters WHERE id = 1');
+          await tick();
+          await m.query('UPDATE counters SET n = ? WHERE id = 1', [n + 1]);
+        }),
+      ),
+    );
+    expect((await ds.query('SELECT n FROM counters WHERE id = 1'))[0].n).toBe(40);
+  });
+
+  it('keeps a plain write out of a transaction that rolls back', async () => {
+    await ds.query('UPDATE counters SET n = 0 WHERE id = 1');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const failing = ds
+      .transaction(async (m) => {
+        await m.query('UPDATE counters SET n = 100 WHERE id = 1');
+        await held;
+        throw new Error('roll back');
+      })
+      .catch((e: Error) => e.message);
+    await tick();
+    const plain = ds.query('INSERT INTO counters (id, n) VALUES (2, 7)');
+    release();
+    expect(await failing).toBe('roll back');
+    await plain;
+    const rows = await ds.query('SELECT id, n FROM counters ORDER BY id');
+    expect(rows).toEqual([
+      { id: 1, n: 0 },
+      { id: 2, n: 7 },
+    ]);
+  });
+
+  it('lets work inside a transaction callback join it without waiting on itself', async () => {
+    const result = await ds.transaction(async () => {
+      // A query through the data source, not the transaction's manager, from inside the callback.
+      const [{ n }] = await ds.query('SELECT n FROM counters WHERE id = 2');
+      return n;
+    });
+    expect(result).toBe(7);
+  });
+});
