@@ -24,6 +24,15 @@ interface Timing {
   failed: number;
   /** Server-side time from the event's own timestamps, when it reports them. */
   serverMeanMs?: number;
+  /** The first event that did not do what the curve assumes. */
+  unexpected?: string;
+}
+
+interface Sample {
+  ms: number;
+  serverMs?: number;
+  processed: boolean;
+  unexpected?: string;
 }
 
 function serverMs(event: EventStatus): number | undefined {
@@ -34,32 +43,68 @@ function serverMs(event: EventStatus): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** One event at a time, POST to processed, so each timing is one event's cost and no queueing. */
-async function timeEvents(
+// A timing only means something if the event did what the curve assumes: one rule matched,
+// and its one action wrote its effect.
+function checkResults(event: EventStatus): string | undefined {
+  const results = Array.isArray(event.results)
+    ? (event.results as Array<{
+        matched?: boolean;
+        actions?: Array<{ outcome?: string; reason?: string }>;
+      }>)
+    : undefined;
+  if (!results) return `event ${event.id} has no results`;
+  const matched = results.filter((r) => r.matched);
+  if (matched.length !== 1) return `event ${event.id}: ${matched.length} rules matched, expected 1`;
+  const action = matched[0].actions?.[0];
+  if (action?.outcome !== 'written')
+    return `event ${event.id}: the action was ${action?.outcome ?? 'absent'}${action?.reason ? ` (${action.reason})` : ''}`;
+  return undefined;
+}
+
+/** One event, POST to processed, nothing else in flight: its cost and no queueing. */
+async function timeOne(
   api: ApiClient,
-  count: number,
-  makeBody: (i: number) => Record<string, unknown>,
-  tag: string,
-): Promise<Timing> {
-  const times: number[] = [];
-  const server: number[] = [];
-  let failed = 0;
-  const run = randomBytes(4).toString('hex');
-  for (let i = 0; i < count; i++) {
-    const t0 = nowMs();
-    const accepted = await postEvent(api, makeBody(i), `${tag}-${run}-${i}`);
-    const done = await waitProcessed(api, accepted.id);
-    times.push(nowMs() - t0);
-    if (done.status !== 'processed') failed++;
-    const s = serverMs(done);
-    if (s !== undefined) server.push(s);
+  body: Record<string, unknown>,
+  key: string,
+): Promise<Sample> {
+  const t0 = nowMs();
+  const accepted = await postEvent(api, body, key);
+  const done = await waitProcessed(api, accepted.id);
+  const ms = nowMs() - t0;
+  return {
+    ms,
+    serverMs: serverMs(done),
+    processed: done.status === 'processed',
+    unexpected: checkResults(done),
+  };
+}
+
+/**
+ * Times `rounds` events per target, round-robin over the targets, so drift (the JIT warming up,
+ * other load, a checkpoint) falls on every size alike instead of on whichever is measured first.
+ */
+async function interleaved<T>(
+  targets: T[],
+  rounds: number,
+  one: (target: T, round: number) => Promise<Sample>,
+): Promise<Sample[][]> {
+  const samples = targets.map(() => [] as Sample[]);
+  for (let round = 0; round < rounds; round++) {
+    for (let t = 0; t < targets.length; t++) samples[t].push(await one(targets[t], round));
   }
+  return samples;
+}
+
+function summarize(samples: Sample[]): Timing {
+  const times = samples.map((s) => s.ms);
+  const server = samples.flatMap((s) => (s.serverMs === undefined ? [] : [s.serverMs]));
   return {
     meanMs: mean(times),
     p50Ms: percentile(times, 50),
     p95Ms: percentile(times, 95),
-    failed,
-    serverMeanMs: server.length === times.length ? mean(server) : undefined,
+    failed: samples.filter((s) => !s.processed).length,
+    serverMeanMs: server.length === samples.length ? mean(server) : undefined,
+    unexpected: samples.find((s) => s.unexpected)?.unexpected,
   };
 }
 
@@ -67,12 +112,13 @@ function timingColumns(t: Timing): Record<string, string> {
   return {
     'p50 ms': fmt(t.p50Ms),
     'p95 ms': fmt(t.p95Ms),
-    ...(t.serverMeanMs !== undefined ? { 'server mean ms': fmt(t.serverMeanMs) } : {}),
     ...(t.failed ? { failed: String(t.failed) } : {}),
   };
 }
 
-/** Cost per event as the program's rules grow, exactly one of them on the event's type. */
+const WARM_UP_ROUNDS = 20;
+
+/** Cost per event by the number of rules in its program, exactly one of them on the event's type. */
 async function rulesCurve(
   ctx: BenchContext,
   backend: Backend,
@@ -81,18 +127,45 @@ async function rulesCurve(
   const sizes = [...ctx.options.growthRuleCounts].sort((a, b) => a - b);
   const app = await startApp(ctx, backend, 'growth-rules');
   try {
-    const { api } = await app.newProgram({ name: 'Growth bench: rules' });
-    const template = await ensureTemplate(api);
-    await api.call(
-      'POST',
-      '/v1/rules',
-      {
-        ...emailRule('Bench: the one that matches', 'bench.growth', template.key),
-        conditions: CONDITIONS,
-      },
-      [201],
-    );
-    let rules = 1;
+    // One program per size, side by side in one app and one database, measured in turns.
+    const programs: Array<{ size: number; api: ApiClient }> = [];
+    let templateNote = '';
+    for (const size of sizes) {
+      ctx.log(`growth: a program with ${size} rules on ${backend.label}`);
+      const { api } = await app.newProgram({ name: `Growth bench: ${size} rules` });
+      const template = await ensureTemplate(api);
+      templateNote = template.note;
+      await api.call(
+        'POST',
+        '/v1/rules',
+        {
+          ...emailRule('Bench: the one that matches', 'bench.growth', template.key),
+          conditions: CONDITIONS,
+        },
+        [201],
+      );
+      for (let i = 1; i < size; i++) {
+        await api.call(
+          'POST',
+          '/v1/rules',
+          {
+            ...emailRule(`Bench: other rule ${i}`, `bench.other.${i}`, template.key),
+            conditions: CONDITIONS,
+          },
+          [201],
+        );
+      }
+      programs.push({ size, api });
+    }
+    const run = randomBytes(4).toString('hex');
+    const one = (tag: string) => (p: { size: number; api: ApiClient }, round: number) =>
+      timeOne(
+        p.api,
+        eventBody('bench.growth', `growth-${round % 20}`, { amount: 42 }),
+        `${tag}-${run}-${p.size}-${round}`,
+      );
+    await interleaved(programs, WARM_UP_ROUNDS, one('warm'));
+    const samples = await interleaved(programs, ctx.options.growthEvents, one('rules'));
     const curve: Curve = {
       title: 'Cost per event by rules in the program (one on its type)',
       configuration: backend.label,
@@ -100,36 +173,28 @@ async function rulesCurve(
       unit: 'ms per event (mean)',
       points: [],
     };
-    for (const size of sizes) {
-      ctx.log(`growth: ${size} rules on ${backend.label}`);
-      for (; rules < size; rules++) {
-        await api.call(
-          'POST',
-          '/v1/rules',
-          {
-            ...emailRule(`Bench: other rule ${rules}`, `bench.other.${rules}`, template.key),
-            conditions: CONDITIONS,
-          },
-          [201],
-        );
-      }
-      const body = (i: number) => eventBody('bench.growth', `growth-${i % 20}`, { amount: 42 });
-      // Warm the rule cache and the code paths for this size first.
-      await timeEvents(api, 10, body, `warm${size}`);
-      const t = await timeEvents(api, ctx.options.growthEvents, body, `rules${size}`);
-      ctx.log(`  ${size} rules: ${fmt(t.meanMs)} ms per event`);
-      curve.points.push({ size, value: t.meanMs, extra: timingColumns(t) });
-    }
+    programs.forEach((p, i) => {
+      const t = summarize(samples[i]);
+      ctx.log(`  ${p.size} rules: ${fmt(t.meanMs)} ms per event`);
+      if (t.unexpected)
+        section.problems.push(`rules curve on ${backend.label}, ${p.size} rules: ${t.unexpected}`);
+      curve.points.push({
+        size: p.size,
+        value: t.meanMs,
+        server: t.serverMeanMs,
+        extra: timingColumns(t),
+      });
+    });
     section.curves.push(curve);
     section.notes.push(
-      `Rules curve on ${backend.label}: the matching rule sends ${template.note} by the built-in sender (.eml files); the others are on other event types; every rule has one condition. ${ctx.options.growthEvents} events per size, one at a time, after 10 warm-up events; polled every 2 ms.`,
+      `Rules curve on ${backend.label}: one program per size in the same app; in each, the matching rule sends ${templateNote} by the built-in sender (.eml files), the others listen to other event types, and every rule has one condition. ${ctx.options.growthEvents} events per size, one at a time and in turns across the sizes, after ${WARM_UP_ROUNDS} warm-up turns; polled every 2 ms.`,
     );
   } finally {
     await app.stop();
   }
 }
 
-/** Cost of writing one more reward (and its W-9 running total) as the participant's rewards grow. */
+/** Cost of writing one more reward (and its W-9 running total) by the participant's earlier rewards. */
 async function w9Curve(ctx: BenchContext, backend: Backend, section: SectionResult): Promise<void> {
   const sizes = [...ctx.options.w9RewardCounts].sort((a, b) => a - b);
   const app = await startApp(ctx, backend, 'growth-w9');
@@ -158,13 +223,7 @@ async function w9Curve(ctx: BenchContext, backend: Backend, section: SectionResu
       },
       [201],
     );
-    const curve: Curve = {
-      title: 'Cost of one more reward (W-9 running total) by earlier rewards of the participant',
-      configuration: backend.label,
-      sizeLabel: 'earlier rewards',
-      unit: 'ms per reward write (mean)',
-      points: [],
-    };
+    const seeded: Array<{ size: number; participantId: string; seconds: number }> = [];
     let seedNote = '';
     for (const size of sizes) {
       const participantId = `w9-${size}`;
@@ -175,30 +234,56 @@ async function w9Curve(ctx: BenchContext, backend: Backend, section: SectionResu
         [200, 201],
       );
       ctx.log(`growth: seeding ${size} rewards on ${backend.label}`);
-      const seeded = await seedRewards(app.store, program.id, participantId, size);
-      seedNote = seeded.note;
-      const body = () => eventBody('bench.w9', participantId, { amount: 42 });
-      await timeEvents(api, 3, body, `w9warm${size}`);
-      const t = await timeEvents(api, ctx.options.w9Writes, body, `w9-${size}`);
-      ctx.log(
-        `  ${size} rewards: ${fmt(t.meanMs)} ms per reward write (seeded in ${fmt(seeded.seconds)} s)`,
+      const done = await seedRewards(
+        ctx.options.rootDir,
+        app.store,
+        program.id,
+        participantId,
+        size,
       );
+      seedNote = done.note;
+      seeded.push({ size, participantId, seconds: done.seconds });
+    }
+    const run = randomBytes(4).toString('hex');
+    const one = (tag: string) => (p: { size: number; participantId: string }, round: number) =>
+      timeOne(
+        api,
+        eventBody('bench.w9', p.participantId, { amount: 42 }),
+        `${tag}-${run}-${p.size}-${round}`,
+      );
+    await interleaved(seeded, 5, one('w9warm'));
+    const samples = await interleaved(seeded, ctx.options.w9Writes, one('w9'));
+    const curve: Curve = {
+      title: 'Cost of one more reward (W-9 running total) by earlier rewards of the participant',
+      configuration: backend.label,
+      sizeLabel: 'earlier rewards',
+      unit: 'ms per reward write (mean)',
+      points: [],
+    };
+    for (const [i, p] of seeded.entries()) {
+      const t = summarize(samples[i]);
+      ctx.log(
+        `  ${p.size} rewards: ${fmt(t.meanMs)} ms per reward write (seeded in ${fmt(p.seconds)} s)`,
+      );
+      if (t.unexpected)
+        section.problems.push(`W-9 curve on ${backend.label}, ${p.size} rewards: ${t.unexpected}`);
       const summary: { totalUsd?: number } = await api
-        .call<{ totalUsd?: number }>('GET', `/v1/participants/${participantId}/tax-summary`)
+        .call<{ totalUsd?: number }>('GET', `/v1/participants/${p.participantId}/tax-summary`)
         .catch(() => ({}));
       curve.points.push({
-        size,
+        size: p.size,
         value: t.meanMs,
+        server: t.serverMeanMs,
         extra: {
           ...timingColumns(t),
-          'seed s': fmt(seeded.seconds),
+          'seed s': fmt(p.seconds),
           ...(summary.totalUsd !== undefined ? { 'year total USD': fmt(summary.totalUsd) } : {}),
         },
       });
     }
     section.curves.push(curve);
     section.notes.push(
-      `W-9 curve on ${backend.label}: earlier rewards seeded straight into the database (${seedNote}); then ${ctx.options.w9Writes} events through the real path (rule → cash reward of 1 USD → W-9 running total in the same transaction), one at a time, POST to processed, after 3 warm-up events. Threshold set out of reach so no notice is sent.`,
+      `W-9 curve on ${backend.label}: one participant per size, earlier rewards seeded straight into the database (${seedNote}); then ${ctx.options.w9Writes} events per participant through the real path (rule → cash reward of 1 USD → W-9 running total and payout-reminder check in the same transaction), one at a time and in turns across the sizes, after 5 warm-up turns. Threshold set out of reach so no notice is sent; the year total column checks that the running total counts the seeded rewards.`,
     );
   } finally {
     await app.stop();

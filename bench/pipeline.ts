@@ -1,13 +1,13 @@
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { eventBody, type ApiClient } from './support/api';
 import { withApp, type BenchContext } from './support/app';
 import type { Backend } from './support/backends';
 import type { MailerJob, MailerReport } from './support/baseline-mailer';
-import { baselineArgs } from './support/child';
-import { procMemory, RssSampler } from './support/machine';
+import { forkChild } from './support/child';
+import { procCpuSeconds, procMemory, RssSampler } from './support/machine';
 import {
   BENCH_TEMPLATE,
+  type EventStatus,
   connectSmtp,
   emailRule,
   ensureTemplate,
@@ -15,7 +15,7 @@ import {
 } from './support/program-setup';
 import { emptySection, type SectionResult } from './support/report';
 import { SmtpSink } from './support/smtp-sink';
-import { fmt, mapLimit, nowMs } from './support/stats';
+import { fmt, mapLimit, nowMs, sleep } from './support/stats';
 import { sampleEmailData, TemplateRenderer } from '../src/templates/renderer';
 import { buildTransportOptions } from '../src/mail/smtp/transport-factory';
 
@@ -49,6 +49,7 @@ async function messageDiagnostics(api: ApiClient): Promise<string> {
 }
 
 interface BaselineResult {
+  cpuMsPerEmail: number;
   emailsPerSecond: number;
   peakRssMiB: number;
   bytesPerMessage: number;
@@ -75,12 +76,7 @@ async function runBaseline(
     noDelay,
     message: { from: '"Bench Rewards" <rewards@bench.example>', ...rendered },
   };
-  const args = baselineArgs(ctx.options.rootDir, 'bench/support/baseline-mailer.ts');
-  const child = fork(args[args.length - 1], [], {
-    cwd: ctx.options.rootDir,
-    execArgv: args.slice(0, -1),
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const child = forkChild(ctx.options.rootDir, 'bench/support/baseline-mailer.ts');
   try {
     const next = () =>
       new Promise<any>((resolve, reject) => {
@@ -94,6 +90,7 @@ async function runBaseline(
     await ready;
     sink.reset();
     const sampler = new RssSampler(child.pid!).start();
+    const cpu0 = procCpuSeconds(child.pid!);
     const done = next();
     const t0 = nowMs();
     child.send({ go: true });
@@ -101,6 +98,7 @@ async function runBaseline(
     await sink.waitFor(report.sent, 10_000);
     const rss = sampler.stop();
     return {
+      cpuMsPerEmail: ((procCpuSeconds(child.pid!) - cpu0) * 1000) / Math.max(1, sink.accepted),
       emailsPerSecond: (sink.accepted / (sink.lastAcceptedAt! - t0)) * 1000,
       peakRssMiB: rss.peakMiB,
       bytesPerMessage: sink.bytes / Math.max(1, sink.accepted),
@@ -119,7 +117,7 @@ export async function runPipeline(ctx: BenchContext, backends: Backend[]): Promi
     ctx.log(`pipeline: baseline (raw nodemailer), ${count} messages`);
     const baseline = await runBaseline(ctx, sink, count, false);
     ctx.log(
-      `  baseline: ${fmt(baseline.emailsPerSecond)} emails/s, peak RSS ${fmt(baseline.peakRssMiB)} MiB`,
+      `  baseline: ${fmt(baseline.emailsPerSecond)} emails/s, ${fmt(baseline.cpuMsPerEmail)} CPU ms per email, peak RSS ${fmt(baseline.peakRssMiB)} MiB`,
     );
     const noDelay = await runBaseline(ctx, sink, count, true);
     ctx.log(`  baseline with TCP_NODELAY: ${fmt(noDelay.emailsPerSecond)} emails/s`);
@@ -154,8 +152,9 @@ export async function runPipeline(ctx: BenchContext, backends: Backend[]): Promi
         sink.reset();
         const run = randomBytes(4).toString('hex');
         const sampler = new RssSampler(app.server.pid).start();
+        const cpu0 = procCpuSeconds(app.server.pid);
         const t0 = nowMs();
-        await mapLimit(
+        const accepted = await mapLimit(
           Array.from({ length: count }, (_, i) => i),
           ctx.options.pipelineConcurrency,
           (i) =>
@@ -166,6 +165,18 @@ export async function runPipeline(ctx: BenchContext, backends: Backend[]): Promi
             ),
         );
         const posted = nowMs();
+        // The last event posted is about the last evaluated (jobs run in order): when it is
+        // processed, evaluation is done and what remains is delivery.
+        let evaluated: number | undefined;
+        let polling = true;
+        const lastEvent = accepted[accepted.length - 1].id;
+        const evaluation = (async () => {
+          while (polling && evaluated === undefined) {
+            const e = await api.call<EventStatus>('GET', `/v1/events/${lastEvent}`);
+            if (e.status !== 'queued') evaluated = nowMs();
+            else await sleep(50);
+          }
+        })().catch(() => undefined);
         let lastLog = 0;
         await sink
           .waitFor(count, 60_000, (n) => {
@@ -175,12 +186,17 @@ export async function runPipeline(ctx: BenchContext, backends: Backend[]): Promi
             }
           })
           .catch(async (err: Error) => {
+            polling = false;
             throw new Error(`${err.message}; ${await messageDiagnostics(api)}`);
           });
         const rss = sampler.stop();
+        await evaluation;
+        const cpuMs = ((procCpuSeconds(app.server.pid) - cpu0) * 1000) / count;
         const seconds = (sink.lastAcceptedAt! - t0) / 1000;
         const rate = count / seconds;
-        ctx.log(`  service: ${fmt(rate)} emails/s, peak RSS ${fmt(rss.peakMiB)} MiB`);
+        ctx.log(
+          `  service: ${fmt(rate)} emails/s, ${fmt(cpuMs)} CPU ms per email, peak RSS ${fmt(rss.peakMiB)} MiB`,
+        );
         section.figures.push(
           {
             measurement: 'Pipeline',
@@ -203,6 +219,16 @@ export async function runPipeline(ctx: BenchContext, backends: Backend[]): Promi
             better: 'higher',
           },
           {
+            measurement: 'Pipeline',
+            figure: 'CPU time per email (the process doing the sending)',
+            configuration: backend.label,
+            unit: 'ms',
+            project: cpuMs,
+            baseline: baseline.cpuMsPerEmail,
+            baselineLabel: 'the nodemailer baseline process',
+            better: 'lower',
+          },
+          {
             measurement: 'Memory',
             figure: 'peak RSS during the pipeline run',
             configuration: backend.label,
@@ -214,7 +240,7 @@ export async function runPipeline(ctx: BenchContext, backends: Backend[]): Promi
           },
         );
         section.notes.push(
-          `Service on ${backend.label}: ${count} events posted ${ctx.options.pipelineConcurrency} at a time in ${fmt((posted - t0) / 1000)} s (${fmt((count / (posted - t0)) * 1000)} events/s accepted), the last email accepted ${fmt(seconds)} s after the first post; ${sink.maxConnections} connections at once at the sink, ~${fmt(sink.bytes / Math.max(1, sink.accepted))} bytes per message, through ${template.note}. RSS after boot ${fmt(idle?.rssMiB ?? NaN)} MiB, peak (VmHWM) ${fmt(rss.peakMiB)} MiB, highest sample ${fmt(rss.maxSampledMiB)} MiB.`,
+          `Service on ${backend.label}: ${count} events posted ${ctx.options.pipelineConcurrency} at a time in ${fmt((posted - t0) / 1000)} s (${fmt((count / (posted - t0)) * 1000)} events/s accepted), the last event evaluated ${fmt((evaluated! - t0) / 1000)} s and the last email accepted ${fmt(seconds)} s after the first post; ${sink.maxConnections} connections at once at the sink, ~${fmt(sink.bytes / Math.max(1, sink.accepted))} bytes per message, through ${template.note}. RSS after boot ${fmt(idle?.rssMiB ?? NaN)} MiB, peak (VmHWM) ${fmt(rss.peakMiB)} MiB, highest sample ${fmt(rss.maxSampledMiB)} MiB.`,
         );
       });
     }

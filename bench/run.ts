@@ -152,16 +152,26 @@ function render(
     );
     for (const c of curves) {
       const base = c.points[0]?.value;
+      const serverBase = c.points[0]?.server;
+      const withServer = c.points.every((p) => p.server !== undefined);
       const extras = [...new Set(c.points.flatMap((p) => Object.keys(p.extra ?? {})))];
+      const smallest = `${fmt(c.points[0]?.size ?? NaN)} ${c.sizeLabel}`;
       out.push(
         `### ${c.title}: ${c.configuration}`,
         '',
         table(
-          [c.sizeLabel, c.unit, `÷ ${fmt(c.points[0]?.size ?? NaN)} ${c.sizeLabel}`, ...extras],
+          [
+            c.sizeLabel,
+            c.unit,
+            `÷ ${smallest}`,
+            ...(withServer ? ['server ms (processedAt − createdAt)', `server ÷ ${smallest}`] : []),
+            ...extras,
+          ],
           c.points.map((p) => [
             fmt(p.size),
             fmt(p.value),
             ratio(p.value, base),
+            ...(withServer ? [fmt(p.server!), ratio(p.server!, serverBase!)] : []),
             ...extras.map((e) => p.extra?.[e] ?? ''),
           ]),
         ),

@@ -286,7 +286,8 @@ describe('Events (e2e)', () => {
     // (the event set back to queued, so every write is tried again and refused by its key).
     it('writes nothing new when the evaluation of a committed event runs again', async () => {
       const { p } = await setup({ smtp: true });
-      const { body: accepted } = await post(p, '/v1/events', purchase()).expect(202);
+      const body = purchase();
+      const { body: accepted } = await post(p, '/v1/events', body).expect(202);
       const first = await settled(p, accepted.id);
       const [action] = first.results[0].actions;
       await messageSettled(action.messageId);
@@ -297,6 +298,9 @@ describe('Events (e2e)', () => {
       expect(await evaluation.evaluate(accepted.id, { attempt: 2, maxAttempts: 3 })).toEqual({ outcome: 'skipped', reason: 'the event was already processed' });
 
       await db.getRepository(ProgramEvent).update({ id: accepted.id }, { status: 'queued' });
+      // A later change to the stored participant does not change how this event is judged:
+      // the country it sent is the one its conditions read.
+      await db.getRepository(Participant).update({ programId: p.id, id: body.participant.id }, { country: 'CA' });
       expect(await evaluation.evaluate(accepted.id, { attempt: 2, maxAttempts: 3 })).toEqual({ outcome: 'processed', matched: 1, messages: 1, rewards: 0 });
       const second = await settled(p, accepted.id);
       expect(second.results[0].actions).toEqual([{ ...action, duplicate: true }]);
@@ -313,7 +317,7 @@ describe('Events (e2e)', () => {
       const { body: accepted } = await post(p, '/v1/events', purchase()).expect(202);
       const event = await settled(p, accepted.id);
       expect(hookFailures).toBe(0);
-      expect(event.status).toBe('processed');
+      expect(event).toMatchObject({ status: 'processed', error: null });
       expect(await counts(p.id)).toMatchObject({ rewards: 1, messages: 2 });
     });
 

@@ -229,12 +229,17 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
     });
 
     it('stops as soon as the details are on file', async () => {
-      await earn(t, p, 'r2', 50);
+      // Wider intervals here, so the details surely arrive between the two reminders.
+      const slow = await t.createProgram({ name: 'Payouts, slower', settings: { payoutReminderIntervals: ['PT1S', 'PT3S'] } });
+      await payRules(t, slow, 'cash', [50]);
+      const started = Date.now();
+      await earn(t, slow, 'r2', 50);
       await eventually(async () => mailsTo('r2@example.com').length === 1, 15000);
-      await t.http.put('/v1/participants/r2').set(bearer(p.secretKey)).send({ email: 'r2@example.com', taxFormOnFile: true, payoutDetailsOnFile: true }).expect(200);
-      await pause(2500);
+      await t.http.put('/v1/participants/r2').set(bearer(slow.secretKey)).send({ email: 'r2@example.com', taxFormOnFile: true, payoutDetailsOnFile: true }).expect(200);
+      await pause(Math.max(0, started + 4000 - Date.now()));
       expect(mailsTo('r2@example.com')).toHaveLength(1);
-      expect((await reminders('r2')).map((r) => r.status)).toEqual(['sent', 'cancelled']);
+      const rows = await db.getRepository(PayoutReminder).find({ where: { programId: slow.id, participantId: 'r2' }, order: { intervalIndex: 'ASC' } });
+      expect(rows.map((r) => r.status)).toEqual(['sent', 'cancelled']);
     });
 
     it('sends one reminder per interval however many cash rewards wait', async () => {
@@ -280,13 +285,24 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
       expect(rows.every((r) => r.openCycle === null)).toBe(true);
     });
   });
+});
+
+// Apps of their own, and no other app on the database: on Postgres every app sweeps the same rows.
+describe('Payout reminders across restarts and workers (e2e)', () => {
+  let smtp: SmtpTestServer;
+
+  beforeAll(async () => {
+    smtp = await SmtpTestServer.start();
+  });
+  afterAll(() => smtp.stop());
 
   describe('payout reminders across a restart', () => {
     it('sends what fell due while the app was down', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'rn-restart-'));
       const queuePrefix = `rnr${randomBytes(4).toString('hex')}`;
       const env = { BUILTIN_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, SWEEP_INTERVAL_MS: '200' };
-      let first: TestApp | undefined = await startTestApp({ env, dataDir, queuePrefix });
+      // Not fresh: on Postgres the database is the one the main app of this file uses.
+      let first: TestApp | undefined = await startTestApp({ env, dataDir, queuePrefix, fresh: false });
       let second: TestApp | undefined;
       try {
         const p = await first.createProgram({ name: 'Restart', settings: { payoutReminderIntervals: ['PT1S', 'PT2S'] } });

@@ -1,4 +1,4 @@
-import { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { createTransport } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 
@@ -33,14 +33,19 @@ process.once('message', (job: MailerJob) => {
     logger: false,
     ...(job.noDelay
       ? {
-          // nodemailer connects a socket it is given; setNoDelay before connect applies once it does.
+          // nodemailer uses a socket handed over as `connection` as is (no other key is honoured),
+          // so connect it here and turn Nagle off first.
           getSocket: (
-            _options: unknown,
-            callback: (err: Error | null, socketOptions: { socket: Socket }) => void,
+            options: { host: string; port: number },
+            callback: (err: Error | null, socketOptions?: { connection: Socket }) => void,
           ) => {
-            const socket = new Socket();
-            socket.setNoDelay(true);
-            callback(null, { socket });
+            const failed = (err: Error) => callback(err);
+            const socket = connect(options.port, options.host, () => {
+              socket.off('error', failed);
+              socket.setNoDelay(true);
+              callback(null, { connection: socket });
+            });
+            socket.once('error', failed);
           },
         }
       : {}),

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -161,4 +161,21 @@ export async function spawnServer(options: SpawnOptions): Promise<ChildServer> {
     await sleep(100);
   }
   return { pid: child.pid!, baseUrl, logFile, child, stop, tail };
+}
+
+/** Forks one of BASELINE_CHILDREN with an IPC channel; its stderr comes through for errors. */
+export function forkChild(
+  rootDir: string,
+  file: string,
+  env: Record<string, string | undefined> = {},
+): ChildProcess {
+  const args = baselineArgs(rootDir, file);
+  const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+  return fork(args[args.length - 1], [], {
+    cwd: rootDir,
+    env: merged,
+    execArgv: args.slice(0, -1),
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
 }

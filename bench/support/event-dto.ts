@@ -82,7 +82,7 @@ export function findEventDto(rootDir: string): EventDtoChoice {
         if (typeof dto === 'function' && dto !== Object) {
           return {
             dto: dto as new () => object,
-            source: `${(dto as { name: string }).name} (the body of ${name}.${method} in src/events/${file})`,
+            source: `${(dto as { name: string }).name} (the body of ${name}.${method} in src/events/${file.replace(/\.js$/, '.ts')})`,
           };
         }
       }

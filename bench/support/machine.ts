@@ -77,3 +77,16 @@ export class RssSampler {
     if (Number.isFinite(mem.peakMiB)) this.lastPeak = Math.max(this.lastPeak, mem.peakMiB);
   }
 }
+
+/** CPU time (user + system) a Linux process has used so far, in seconds; NaN when unreadable. */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line; clock ticks are 100 a second on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}

@@ -15,6 +15,8 @@ export interface Figure {
 export interface CurvePoint {
   size: number;
   value: number;
+  /** The server's own time for the same thing, when it reports one; gets its own ratio column. */
+  server?: number;
   /** Extra columns, already formatted. */
   extra?: Record<string, string>;
 }

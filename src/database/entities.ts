@@ -1,3 +1,4 @@
+import { ConsoleSession } from '../console/console-session.entity';
 import { SenderDomain } from '../integrations/sender-domain.entity';
 import { SenderIdentity } from '../integrations/sender-identity.entity';
 import { SmtpIntegration } from '../integrations/smtp-integration.entity';
@@ -15,4 +16,4 @@ import { ParticipantToken } from '../triggers/tokens/participant-token.entity';
 import { ParticipantTaxYear } from '../triggers/w9/participant-tax-year.entity';
 
 // Every entity the data source knows. Listed rather than globbed so builds and tests agree.
-export const ENTITIES = [Program, Participant, Message, Suppression, TemplateOverrideEntity, SmtpIntegration, SenderIdentity, SenderDomain, ParticipantToken, ParticipantTaxYear, PayoutReminder, Rule, RuleRevision, ProgramEvent, Reward];
+export const ENTITIES = [Program, Participant, Message, Suppression, TemplateOverrideEntity, SmtpIntegration, SenderIdentity, SenderDomain, ParticipantToken, ParticipantTaxYear, PayoutReminder, Rule, RuleRevision, ProgramEvent, Reward, ConsoleSession];

@@ -14,6 +14,7 @@ import { RewardsService } from '../rewards/rewards.service';
 import { describeAction, type ActionOutcome, type PlannedAction, type RuleResult } from '../rules/action-plan';
 import { DEFAULT_REWARD_TEMPLATE } from '../rules/engine/rule-definition';
 import { RuleEngine, type RuleRun } from '../rules/rule-engine.service';
+import { withEventFields } from '../rules/rule-facts';
 import { resolveLocaleChain } from '../templates/renderer/locale-fallback';
 import { TemplatesService } from '../templates/templates.service';
 import { ProgramEvent } from './event.entity';
@@ -63,7 +64,7 @@ export class EventEvaluationService {
     try {
       return await this.process(await this.load(event));
     } catch (err) {
-      if (isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts) await this.markFailed(event, err);
+      await this.recordFailure(event, err, isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts);
       throw err;
     }
   }
@@ -75,7 +76,13 @@ export class EventEvaluationService {
     if (!participant) throw new PermanentJobError(`Participant "${event.participantId}" does not exist.`);
     const referrer = event.referrerId ? await this.participants.find(event.programId, event.referrerId) : null;
     if (event.referrerId && !referrer) throw new PermanentJobError(`Referrer "${event.referrerId}" does not exist.`);
-    return { event, program, participant, referrer };
+    const raw = event.raw as { participant?: Record<string, unknown>; referrer?: Record<string, unknown> };
+    return {
+      event,
+      program,
+      participant: withEventFields(participant, raw.participant),
+      referrer: referrer && withEventFields(referrer, raw.referrer),
+    };
   }
 
   private async process(loaded: Loaded): Promise<EvaluationOutcome> {
@@ -165,14 +172,16 @@ export class EventEvaluationService {
     });
   }
 
-  private async markFailed(event: ProgramEvent, err: unknown): Promise<void> {
+  // Every failed attempt leaves its error on the event, so GET /v1/events/:id says why it is
+  // still queued; the last one also marks it failed.
+  private async recordFailure(event: ProgramEvent, err: unknown, final: boolean): Promise<void> {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
     try {
       // Only while not processed: a run that committed in the meantime wins.
       await this.events
         .createQueryBuilder()
         .update()
-        .set({ status: 'failed', error: message, updatedAt: new Date() })
+        .set({ ...(final ? { status: 'failed' as const } : {}), error: message, updatedAt: new Date() })
         .where('id = :id AND status <> :processed', { id: event.id, processed: 'processed' })
         .execute();
     } catch (updateErr) {

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, In, LessThan, Repository } from 'typeorm';
+import { AppConfig } from '../config/app.config';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppError } from '../common/errors/app-error';
 import { isUniqueViolation } from '../common/errors/database-errors';
@@ -57,7 +58,27 @@ export class EventsService {
     private readonly participants: ParticipantsService,
     private readonly queue: JobQueue,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly config: AppConfig,
   ) {}
+
+  /**
+   * Queues again the events still waiting for evaluation long after they were accepted or last
+   * touched: their job was lost (a restart of the in-process queue, Redis flushed, a failed enqueue).
+   */
+  async sweepStale(limit = 500): Promise<number> {
+    const before = new Date(Date.now() - this.config.MESSAGE_STALE_MS);
+    const stale = await this.events.find({
+      where: { status: 'queued', createdAt: LessThan(before), updatedAt: LessThan(before) },
+      select: { id: true },
+      order: { createdAt: 'ASC' },
+      take: limit,
+    });
+    if (stale.length === 0) return 0;
+    // Touch them first, so each is queued again once per period, not on every sweep.
+    await this.events.update({ id: In(stale.map((e) => e.id)), status: 'queued' }, { updatedAt: new Date() });
+    for (const e of stale) await this.enqueue(e.id);
+    return stale.length;
+  }
 
   /**
    * Stores the event with its people and queues its evaluation. With an idempotency key the

@@ -18,6 +18,16 @@ export class BullJobQueue extends JobQueue {
     private readonly logger: AppLogger,
   ) {
     super();
+    // Bull's process() names its blocking connection and drops that promise; an app closed
+    // before Redis answered would leave an unhandled rejection behind.
+    const setWorkerName = queue.setWorkerName.bind(queue) as () => Promise<unknown>;
+    queue.setWorkerName = () => {
+      const naming = setWorkerName();
+      naming.catch((err: unknown) => {
+        if (!this.closing) this.logger.warn({ err }, 'could not name the Redis worker connection');
+      });
+      return naming;
+    };
   }
 
   register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>, concurrency = this.concurrency): void {

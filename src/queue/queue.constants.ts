@@ -6,6 +6,8 @@ export interface JobPayloads {
   'evaluate-event': { eventId: string };
   /** Render and send one outbox message. */
   'deliver-message': { messageId: string };
+  /** Re-queue events whose evaluation job was lost. */
+  'sweep-events': Record<string, never>;
   /** Re-queue messages left queued or sending too long. */
   'sweep-messages': Record<string, never>;
   /** Turn due payout reminders into outbox messages. */
@@ -15,4 +17,4 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 /** The jobs a worker process must have a handler for; checked at start-up. */
-export const JOB_NAMES: JobName[] = ['deliver-message', 'sweep-messages', 'evaluate-event', 'sweep-payout-reminders'];
+export const JOB_NAMES: JobName[] = ['deliver-message', 'sweep-messages', 'evaluate-event', 'sweep-events', 'sweep-payout-reminders'];

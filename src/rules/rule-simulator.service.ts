@@ -7,13 +7,12 @@ import type { Program } from '../programs/program.entity';
 import { describeAction, type RuleResult } from './action-plan';
 import type { SimulateRulesDto } from './dto/rule.dto';
 import { RuleEngine } from './rule-engine.service';
+import { withEventFields } from './rule-facts';
 
 export interface SimulationView {
   matches: Array<{ ruleId: string; ruleName: string; ruleVersion: number }>;
   results: RuleResult[];
 }
-
-const PERSON_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'country', 'taxFormOnFile', 'payoutDetailsOnFile', 'customFields'] as const;
 
 /**
  * A dry run of POST /v1/events: the people as the event would leave them, the same engine,
@@ -77,9 +76,6 @@ export class RuleSimulator {
         createdAt: now,
         updatedAt: now,
       });
-    const patch: Partial<Participant> = {};
-    for (const key of PERSON_FIELDS) if (person[key] !== undefined) (patch as Record<string, unknown>)[key] = person[key];
-    if (person.email !== undefined) patch.emailLower = person.email.toLowerCase();
-    return Object.assign(new Participant(), base, patch);
+    return withEventFields(base, person);
   }
 }

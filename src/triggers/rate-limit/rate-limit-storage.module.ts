@@ -12,7 +12,7 @@ export class RateLimitStorage implements OnApplicationShutdown {
   constructor(config: AppConfig, @Inject(LOGGER) logger: AppLogger) {
     if (config.REDIS_URL) {
       // One retry, so a request does not hang on a Redis that is away.
-      const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+      const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
       client.on('error', (err) => logger.debug({ err }, 'rate limit redis connection error'));
       this.redis = new RedisThrottlerStorage(client, config.QUEUE_PREFIX, logger);
     }

@@ -1,0 +1,56 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConsoleExceptionFilter } from './console-exception.filter';
+import { ConsoleHttpMiddleware } from './console-http.middleware';
+import { ConsoleServices } from './console-services';
+import { ConsoleSession } from './console-session.entity';
+import { ConsoleSessionGuard } from './console-session.guard';
+import { ConsoleSessionsService } from './console-sessions.service';
+import { ConsoleViews } from './console-views.service';
+import { ConsoleAuthController } from './controllers/console-auth.controller';
+import { ConsoleIntegrationsController } from './controllers/console-integrations.controller';
+import { ConsoleMessagesController } from './controllers/console-messages.controller';
+import { ConsoleParticipantsController } from './controllers/console-participants.controller';
+import { ConsoleRulesController } from './controllers/console-rules.controller';
+import { ConsoleTemplatesController } from './controllers/console-templates.controller';
+import { IntegrationsPageService } from './pages/integrations-page.service';
+import { MessagesPageService } from './pages/messages-page.service';
+import { ParticipantsPageService } from './pages/participants-page.service';
+import { RulesPageService } from './pages/rules-page.service';
+import { SignInPageService } from './pages/sign-in-page.service';
+import { TemplateDrafts } from './pages/template-drafts';
+import { TemplatesPageService } from './pages/templates-page.service';
+
+const CONTROLLERS = [
+  ConsoleAuthController,
+  ConsoleIntegrationsController,
+  ConsoleRulesController,
+  ConsoleTemplatesController,
+  ConsoleMessagesController,
+  ConsoleParticipantsController,
+];
+
+/** The marketers' web console at /console: server-rendered pages over the same services as the API. */
+@Module({
+  imports: [TypeOrmModule.forFeature([ConsoleSession])],
+  controllers: CONTROLLERS,
+  providers: [
+    ConsoleServices,
+    ConsoleSessionsService,
+    ConsoleSessionGuard,
+    ConsoleExceptionFilter,
+    ConsoleViews,
+    SignInPageService,
+    IntegrationsPageService,
+    RulesPageService,
+    TemplateDrafts,
+    TemplatesPageService,
+    MessagesPageService,
+    ParticipantsPageService,
+  ],
+})
+export class ConsoleModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ConsoleHttpMiddleware).forRoutes(...CONTROLLERS);
+  }
+}

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { ListMessagesQuery, MESSAGE_STATUSES } from '../../mail/dto/message.dto';
+import type { SignedInContext } from '../console-request';
+import { ConsoleServices } from '../console-services';
+import { attempt, errorNotice, noticeFromQuery, pickFields, placeErrors, validateQuery, type Notice } from '../console-forms';
+import type { Page, PageResult } from '../console-views.service';
+import type { PreviewDocument } from './templates-page.service';
+
+const PAGE_SIZE = 25;
+const FILTERS = ['status', 'to', 'template', 'cursor'] as const;
+
+/** The Messages pages: the log with filters and paging, one message with its attempts, retry. */
+@Injectable()
+export class MessagesPageService {
+  constructor(private readonly services: ConsoleServices) {}
+
+  async list(ctx: SignedInContext, query: Record<string, unknown>): Promise<Page> {
+    const values = pickFields(query, FILTERS);
+    const filters = Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()]));
+    const outcome = await attempt(async () => this.services.messages.list(ctx.program.id, await validateQuery(ListMessagesQuery, { ...filters, limit: PAGE_SIZE })));
+    let errors: Record<string, string[]> = {};
+    let notice: Notice | undefined;
+    if (!outcome.ok) {
+      const placed = placeErrors(outcome.error, (path) => path);
+      errors = placed.errors;
+      notice = errorNotice(ctx.lang, outcome.error, 'messages.filterRefused', placed.unplaced);
+    }
+    const page = outcome.ok ? outcome.value : { items: [], nextCursor: null };
+    const keep = new URLSearchParams(Object.entries(filters).filter(([k]) => k !== 'cursor'));
+    const withCursor = (cursor: string) => {
+      const next = new URLSearchParams(keep);
+      next.set('cursor', cursor);
+      return `/console/messages?${next.toString()}`;
+    };
+    return {
+      view: 'messages',
+      title: 'messages.title',
+      section: 'messages',
+      status: outcome.ok ? undefined : outcome.error.getStatus(),
+      model: {
+        notice,
+        form: { values, errors },
+        statuses: MESSAGE_STATUSES,
+        items: page.items,
+        nextHref: page.nextCursor ? withCursor(page.nextCursor) : null,
+        firstHref: filters.cursor ? `/console/messages${keep.size ? `?${keep.toString()}` : ''}` : null,
+      },
+    };
+  }
+
+  async detail(ctx: SignedInContext, id: string, noticeKey?: unknown, notice?: Notice, status?: number): Promise<Page> {
+    const message = await this.services.messages.get(ctx.program.id, id);
+    return {
+      view: 'message',
+      title: 'messages.detailTitle',
+      section: 'messages',
+      status,
+      model: {
+        notice: notice ?? noticeFromQuery(ctx.lang, noticeKey),
+        message,
+        retryable: message.status === 'failed' || message.status === 'suppressed',
+        attempts: [...message.attemptLog].reverse(),
+      },
+    };
+  }
+
+  async retry(ctx: SignedInContext, id: string): Promise<PageResult> {
+    const outcome = await attempt(() => this.services.messages.retry(ctx.program.id, id));
+    if (!outcome.ok) return this.detail(ctx, id, undefined, errorNotice(ctx.lang, outcome.error, 'messages.retryRefused'), outcome.error.getStatus());
+    return { redirect: `/console/messages/${encodeURIComponent(id)}?notice=message-retried` };
+  }
+
+  /** The message's HTML for its sandboxed frame; withheld content stays withheld. */
+  async html(ctx: SignedInContext, id: string): Promise<PreviewDocument> {
+    const message = await this.services.messages.get(ctx.program.id, id);
+    return { html: message.content?.html ?? '' };
+  }
+}
