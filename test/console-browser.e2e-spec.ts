@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { DnsTestServer } from './support/dns-test-server';
 import { SmtpTestServer } from './support/smtp-test-server';
 import { bearer, eventually, startTestApp, type TestApp } from './support/test-app';
 
@@ -10,15 +11,20 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const describeInBrowser = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
 
 // CONSOLE_SCREENSHOTS=1 writes the pictures the README shows; otherwise they go to a temporary folder.
-const SHOTS = process.env.CONSOLE_SCREENSHOTS ? resolve(__dirname, '..', 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'rn-console-shots-'));
+const SHOTS = process.env.CONSOLE_SCREENSHOTS
+  ? resolve(__dirname, '..', 'docs', 'screenshots')
+  : mkdtempSync(join(tmpdir(), 'rn-console-shots-'));
 
 const OWNER = { user: 'owner@acme.test', password: 'owner-Secret-7c2n' };
-const RULE_CONDITIONS = '{\n  "all": [\n    { "fact": "event", "path": "amount", "operator": "greaterThanInclusive", "value": 50 }\n  ]\n}';
-const RULE_ACTIONS = '[\n  { "type": "reward", "to": "participant", "kind": "cash", "amount": 650, "currency": "USD" }\n]';
+const RULE_CONDITIONS =
+  '{\n  "all": [\n    { "fact": "event", "path": "amount", "operator": "greaterThanInclusive", "value": 50 }\n  ]\n}';
+const RULE_ACTIONS =
+  '[\n  { "type": "reward", "to": "participant", "kind": "cash", "amount": 650, "currency": "USD" }\n]';
 
 describeInBrowser('Console in Chromium (e2e)', () => {
   let t: TestApp;
   let smtp: SmtpTestServer;
+  let dns: DnsTestServer;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -28,18 +34,33 @@ describeInBrowser('Console in Chromium (e2e)', () => {
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
   const alertText = () => page.locator('[role="alert"]').first().innerText();
   const statusText = () => page.locator('.notice[role="status"]').first().innerText();
-  const frameText = () => page.frameLocator('#preview-frame').locator('body').innerText({ timeout: 2000 });
+  const frameText = () =>
+    page.frameLocator('#preview-frame').locator('body').innerText({ timeout: 2000 });
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     smtp = await SmtpTestServer.start({ users: { [OWNER.user]: OWNER.password } });
-    t = await startTestApp({ env: { SMTP_ALLOW_PRIVATE_HOSTS: 'true' } });
+    dns = await DnsTestServer.start();
+    t = await startTestApp({ env: { SMTP_ALLOW_PRIVATE_HOSTS: 'true', DNS_SERVERS: dns.address } });
     program = await t.createProgram({ name: 'Acme Referrals', timezone: 'America/New_York' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'America/New_York' });
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      locale: 'en-US',
+      timezoneId: 'America/New_York',
+    });
     page = await context.newPage();
     // Forms that remove something ask first; the test says yes.
     page.on('dialog', (dialog) => void dialog.accept());
@@ -50,6 +71,7 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     await browser?.close();
     await t?.close();
     await smtp?.stop();
+    await dns?.stop();
     if (!process.env.CONSOLE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
 
@@ -64,7 +86,9 @@ describeInBrowser('Console in Chromium (e2e)', () => {
 
     await page.getByLabel('Secret key').fill('sk_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    expect(await page.locator('#secret-key-error').innerText()).toContain('This key does not belong to any program');
+    expect(await page.locator('#secret-key-error').innerText()).toContain(
+      'This key does not belong to any program',
+    );
 
     await page.getByLabel('Secret key').fill(program.secretKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -97,17 +121,72 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     await page.getByLabel('Security').first().selectOption('tls');
     await page.locator('#smtp-password').fill(OWNER.password);
     await page.getByRole('button', { name: 'Connect' }).click();
-    expect(await statusText()).toContain(`Connected to ${smtp.host}:${smtp.port} with TLS (STARTTLS`);
+    expect(await statusText()).toContain(
+      `Connected to ${smtp.host}:${smtp.port} with TLS (STARTTLS`,
+    );
     expect(await page.locator('#smtp .badge').first().innerText()).toBe('Connected');
 
     await page.locator('#smtp-test-to').fill('marketing@acme.test');
     await page.getByRole('button', { name: 'Send test' }).click();
-    expect(await statusText()).toContain('The server accepted the test email for marketing@acme.test.');
+    expect(await statusText()).toContain(
+      'The server accepted the test email for marketing@acme.test.',
+    );
     const [received] = await smtp.waitForMessages(1);
-    expect(received.envelope).toMatchObject({ rcptTo: ['marketing@acme.test'], user: OWNER.user, secure: true });
+    expect(received.envelope).toMatchObject({
+      rcptTo: ['marketing@acme.test'],
+      user: OWNER.user,
+      secure: true,
+    });
     await page.locator('#smtp').scrollIntoViewIfNeeded();
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot('integrations');
+  });
+
+  it('sets a From domain for the built-in sender, shows the records to copy, and verifies them', async () => {
+    await page.getByLabel('Domain', { exact: true }).fill('mail.acme.test');
+    await page.locator('#domain-from-address').fill('rewards@mail.acme.test');
+    await page.getByRole('button', { name: 'Save domain' }).click();
+    expect(await page.locator('#domain [role="status"]').innerText()).toContain(
+      'Saved mail.acme.test.',
+    );
+    const records = page.locator('#domain table.records');
+    expect(await records.innerText()).toContain('_domainkey.mail.acme.test');
+
+    await page.getByRole('button', { name: 'Verify DNS records' }).click();
+    expect(await page.locator('#domain [role="alert"]').innerText()).toContain(
+      'Not all records of mail.acme.test are visible in DNS yet',
+    );
+
+    // Publish the required records as the customer would; DMARC (recommended) stays unpublished.
+    const current = await t.http
+      .get('/v1/integrations/sender-domain')
+      .set(bearer(program.secretKey));
+    const required = (
+      current.body.records as Array<{
+        type: string;
+        name: string;
+        value: string;
+        strings?: string[];
+        required: boolean;
+      }>
+    ).filter((r) => r.required);
+    dns.publish(
+      required.map((r) => ({
+        type: r.type,
+        name: r.name,
+        content: r.strings ? r.strings.join('') : r.value,
+        strings: r.strings,
+      })),
+    );
+    await page.getByRole('button', { name: 'Verify DNS records' }).click();
+    expect(await page.locator('#domain [role="status"]').innerText()).toContain(
+      'mail.acme.test is verified',
+    );
+    const rows = await page.locator('#domain table.records tbody tr').allInnerTexts();
+    expect(rows.find((r) => r.startsWith('DKIM'))).toContain('Verified');
+    expect(rows.find((r) => r.startsWith('DMARC'))).toContain('Pending');
+    await page.locator('#domain').evaluate((el) => el.scrollIntoView());
+    await shot('integrations-domain');
   });
 
   it('saves a rule, with errors beside the field first, then disables and enables it', async () => {
@@ -115,7 +194,9 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     await page.getByRole('link', { name: 'New rule' }).click();
     await page.getByLabel('Name').fill('Cash for big purchases');
     await page.getByLabel('Event type').fill('purchase');
-    await page.getByLabel(/^Conditions/).fill(RULE_CONDITIONS.replace('greaterThanInclusive', 'atLeast'));
+    await page
+      .getByLabel(/^Conditions/)
+      .fill(RULE_CONDITIONS.replace('greaterThanInclusive', 'atLeast'));
     await page.getByLabel(/^Actions/).fill(RULE_ACTIONS);
     await page.getByRole('button', { name: 'Create rule' }).click();
     expect(await page.locator('#rule-conditions-error').innerText()).toContain('atLeast');
@@ -130,9 +211,22 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     expect(await row.innerText()).toContain('Reward 650 USD (cash) to the participant');
 
     await row.getByRole('button', { name: 'Disable Cash for big purchases' }).click();
-    expect(await page.getByRole('row', { name: /Cash for big purchases/ }).locator('.badge').innerText()).toBe('Disabled');
-    await page.getByRole('row', { name: /Cash for big purchases/ }).getByRole('button', { name: 'Enable Cash for big purchases' }).click();
-    expect(await page.getByRole('row', { name: /Cash for big purchases/ }).locator('.badge').innerText()).toBe('Enabled');
+    expect(
+      await page
+        .getByRole('row', { name: /Cash for big purchases/ })
+        .locator('.badge')
+        .innerText(),
+    ).toBe('Disabled');
+    await page
+      .getByRole('row', { name: /Cash for big purchases/ })
+      .getByRole('button', { name: 'Enable Cash for big purchases' })
+      .click();
+    expect(
+      await page
+        .getByRole('row', { name: /Cash for big purchases/ })
+        .locator('.badge')
+        .innerText(),
+    ).toBe('Enabled');
     await shot('rules');
   });
 
@@ -162,7 +256,9 @@ describeInBrowser('Console in Chromium (e2e)', () => {
 
     const subject = page.getByLabel('Subject');
     await subject.fill(`Spring bonus: ${await subject.inputValue()}`);
-    await eventually(async () => (await page.locator('#preview-subject').innerText()).startsWith('Spring bonus:'));
+    await eventually(async () =>
+      (await page.locator('#preview-subject').innerText()).startsWith('Spring bonus:'),
+    );
 
     const html = page.getByLabel('HTML');
     const original = await html.inputValue();
@@ -174,7 +270,9 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     expect(after).toMatch(/Spring bonus inside, \S+!/);
 
     // A mistake shows beside the field with its line; the preview says so instead of the email.
-    await html.fill(`<p>Spring bonus inside, {{recipient.firstName}}!</p>\n{{#if reward}}\n${original}`);
+    await html.fill(
+      `<p>Spring bonus inside, {{recipient.firstName}}!</p>\n{{#if reward}}\n${original}`,
+    );
     const problem = await eventually(async () => {
       const text = await page.locator('[data-errors-for="html"]').innerText();
       return text.includes('Line') ? text : undefined;
@@ -183,11 +281,17 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     expect(await page.getByLabel('HTML').getAttribute('aria-invalid')).toBe('true');
 
     await html.fill(`<p>Spring bonus inside, {{recipient.firstName}}!</p>\n${original}`);
-    await eventually(async () => (await page.locator('[data-errors-for="html"]').innerText()) === '');
-    await eventually(async () => (await frameText().catch(() => '')).includes('Spring bonus inside'));
+    await eventually(
+      async () => (await page.locator('[data-errors-for="html"]').innerText()) === '',
+    );
+    await eventually(async () =>
+      (await frameText().catch(() => '')).includes('Spring bonus inside'),
+    );
     await page.getByRole('button', { name: 'Save' }).click();
     expect(await statusText()).toContain('Saved as version 1');
-    await eventually(async () => (await frameText().catch(() => '')).includes('Spring bonus inside'));
+    await eventually(async () =>
+      (await frameText().catch(() => '')).includes('Spring bonus inside'),
+    );
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot('template-editor');
   });
@@ -202,7 +306,6 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     expect(mails[1].html).toContain('Spring bonus inside');
 
     await page.getByRole('link', { name: 'Messages', exact: true }).click();
-    console.log('DEBUG', page.url(), (await page.content()).replace(/\s+/g, ' ').slice(0, 4000));
     await page.getByLabel('Template').fill('reward-earned');
     await page.getByRole('button', { name: 'Filter' }).click();
     const row = await eventually(async () => {
@@ -216,11 +319,17 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     await shot('messages');
 
     await row.getByRole('link').click();
-    expect(await page.getByRole('heading', { level: 2 }).first().innerText()).toMatch(/^Spring bonus: /);
-    const attempts = await page.locator('section[aria-labelledby="attempts-heading"] table').innerText();
+    expect(await page.getByRole('heading', { level: 2 }).first().innerText()).toMatch(
+      /^Spring bonus: /,
+    );
+    const attempts = await page
+      .locator('section[aria-labelledby="attempts-heading"] table')
+      .innerText();
     expect(attempts).toContain('Sent');
     expect(attempts).toContain('Your SMTP server');
-    expect(await page.frameLocator('iframe.message-frame').locator('body').innerText()).toContain('Spring bonus inside');
+    expect(await page.frameLocator('iframe.message-frame').locator('body').innerText()).toContain(
+      'Spring bonus inside',
+    );
     await shot('message');
   });
 
@@ -228,10 +337,16 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     const event = await t.http
       .post('/v1/events')
       .set(bearer(program.secretKey))
-      .send({ type: 'purchase', participant: { id: 'ana', email: 'ana@acme.test', firstName: 'Ana', country: 'US' }, data: { amount: 80 } });
+      .send({
+        type: 'purchase',
+        participant: { id: 'ana', email: 'ana@acme.test', firstName: 'Ana', country: 'US' },
+        data: { amount: 80 },
+      });
     expect(event.status).toBe(202);
     await eventually(async () => {
-      const res = await t.http.get('/v1/participants/ana/tax-summary').set(bearer(program.secretKey));
+      const res = await t.http
+        .get('/v1/participants/ana/tax-summary')
+        .set(bearer(program.secretKey));
       return res.body.w9NoticeSentAt ? res.body : undefined;
     });
 

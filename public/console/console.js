@@ -28,7 +28,9 @@
       button.addEventListener('click', function () {
         navigator.clipboard.writeText(target.textContent.trim()).then(function () {
           button.textContent = button.getAttribute('data-copied') || label;
-          setTimeout(function () { button.textContent = label; }, 1500);
+          setTimeout(function () {
+            button.textContent = label;
+          }, 1500);
         });
       });
     });
@@ -81,12 +83,18 @@
       next.setAttribute('sandbox', '');
       next.hidden = true;
       current.parentNode.insertBefore(next, current.nextSibling);
-      next.addEventListener('load', function () {
-        if (!next.isConnected) return;
-        document.querySelectorAll('iframe[id="preview-frame"]').forEach(function (old) { old.remove(); });
-        next.id = 'preview-frame';
-        next.hidden = false;
-      }, { once: true });
+      next.addEventListener(
+        'load',
+        function () {
+          if (!next.isConnected) return;
+          document.querySelectorAll('iframe[id="preview-frame"]').forEach(function (old) {
+            old.remove();
+          });
+          next.id = 'preview-frame';
+          next.hidden = false;
+        },
+        { once: true },
+      );
       var post = document.createElement('form');
       post.method = 'post';
       post.action = frameUrl;
@@ -109,7 +117,10 @@
       fetch(previewUrl, {
         method: 'POST',
         credentials: 'same-origin',
-        headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: {
+          Accept: 'application/json',
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
         body: body(),
       })
         .then(function (response) {
@@ -120,7 +131,9 @@
           if (mine !== sequence) return;
           showProblems(result.problems || []);
           if (result.ok) subject.textContent = result.subject;
-          status.textContent = form.getAttribute(result.ok ? 'data-msg-updated' : 'data-msg-problems');
+          status.textContent = form.getAttribute(
+            result.ok ? 'data-msg-updated' : 'data-msg-problems',
+          );
           if (withFrame) refreshFrame();
         })
         .catch(function () {
@@ -130,7 +143,9 @@
 
     form.addEventListener('input', function () {
       clearTimeout(timer);
-      timer = setTimeout(function () { update(true); }, 400);
+      timer = setTimeout(function () {
+        update(true);
+      }, 400);
     });
     if (button) {
       button.addEventListener('click', function (event) {

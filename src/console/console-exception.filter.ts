@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Inject,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { AppError } from '../common/errors/app-error';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
@@ -57,7 +64,30 @@ export class ConsoleExceptionFilter implements ExceptionFilter {
       res.status(status).json(errorBody(status, code, message));
       return;
     }
-    const ctx: ConsoleContext = req.consoleContext ?? { lang, csrfToken: '', path: req.method === 'GET' ? req.path : undefined };
-    res.status(status).type('html').send(this.views.render({ view: 'error', title: 'error.title', model: { status, code, message } }, ctx));
+    const ctx: ConsoleContext = req.consoleContext ?? {
+      lang,
+      csrfToken: '',
+      path: req.method === 'GET' ? req.path : undefined,
+    };
+    res
+      .status(status)
+      .type('html')
+      .send(
+        this.views.render(
+          {
+            view: 'error',
+            title: 'error.title',
+            model: {
+              heading: translate(
+                lang,
+                hasMessage(`error.status.${status}`) ? `error.status.${status}` : 'error.title',
+              ),
+              code,
+              message,
+            },
+          },
+          ctx,
+        ),
+      );
   }
 }

@@ -22,7 +22,10 @@ export interface FormState {
   notice?: Notice;
 }
 
-export const emptyForm = (values: Record<string, string> = {}): FormState => ({ values, errors: {} });
+export const emptyForm = (values: Record<string, string> = {}): FormState => ({
+  values,
+  errors: {},
+});
 
 // The same pipe as the API: the console accepts exactly what the API accepts, with the same messages.
 const pipe = createValidationPipe();
@@ -41,7 +44,8 @@ export function pickFields(body: unknown, names: readonly string[]): Record<stri
 }
 
 /** '' means "not given" for optional fields. */
-export const optional = (value: string): string | undefined => (value.trim() === '' ? undefined : value.trim());
+export const optional = (value: string): string | undefined =>
+  value.trim() === '' ? undefined : value.trim();
 
 /** Whole numbers become numbers; anything else stays text, so validation names the field. */
 export const integerOrText = (value: string): number | string | undefined => {
@@ -51,7 +55,9 @@ export const integerOrText = (value: string): number | string | undefined => {
 };
 
 /** Runs a change; a 4xx AppError comes back as a value to show, anything else is thrown on. */
-export async function attempt<T>(run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: AppError }> {
+export async function attempt<T>(
+  run: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: AppError }> {
   try {
     return { ok: true, value: await run() };
   } catch (err) {
@@ -64,7 +70,10 @@ export async function attempt<T>(run: () => Promise<T>): Promise<{ ok: true; val
  * Field messages from an error's details, placed by `fieldOf` (a detail path to a form field);
  * details it cannot place stay on the notice.
  */
-export function placeErrors(error: AppError, fieldOf: (path: string) => string | undefined): { errors: Record<string, string[]>; unplaced: string[] } {
+export function placeErrors(
+  error: AppError,
+  fieldOf: (path: string) => string | undefined,
+): { errors: Record<string, string[]>; unplaced: string[] } {
   const errors: Record<string, string[]> = {};
   const unplaced: string[] = [];
   for (const detail of error.details ?? []) {
@@ -81,11 +90,18 @@ function describeDetail(detail: ErrorDetail): string {
   const line = typeof detail.line === 'number' ? detail.line : undefined;
   const column = typeof detail.column === 'number' ? detail.column : undefined;
   if (line === undefined) return detail.message;
-  return column === undefined ? `Line ${line}: ${detail.message}` : `Line ${line}, column ${column}: ${detail.message}`;
+  return column === undefined
+    ? `Line ${line}: ${detail.message}`
+    : `Line ${line}, column ${column}: ${detail.message}`;
 }
 
 /** The notice of a refused change: a title in the reader's language by code when we have one, and the service's own message. */
-export function errorNotice(lang: Lang, error: AppError, fallbackTitle: MessageKey, unplaced: string[] = []): Notice {
+export function errorNotice(
+  lang: Lang,
+  error: AppError,
+  fallbackTitle: MessageKey,
+  unplaced: string[] = [],
+): Notice {
   const byCode = `code.${error.code}`;
   return {
     kind: 'error',
@@ -96,18 +112,31 @@ export function errorNotice(lang: Lang, error: AppError, fallbackTitle: MessageK
   };
 }
 
-export function successNotice(lang: Lang, title: MessageKey, params: Record<string, unknown> = {}, extra: Partial<Notice> = {}): Notice {
+export function successNotice(
+  lang: Lang,
+  title: MessageKey,
+  params: Record<string, unknown> = {},
+  extra: Partial<Notice> = {},
+): Notice {
   return { kind: 'success', title: translate(lang, title, params), ...extra };
 }
 
 /** A refused form: field errors where they belong, the rest on the notice. */
-export function refusedForm(lang: Lang, values: Record<string, string>, error: AppError, fallbackTitle: MessageKey, fieldOf: (path: string) => string | undefined): FormState {
+export function refusedForm(
+  lang: Lang,
+  values: Record<string, string>,
+  error: AppError,
+  fallbackTitle: MessageKey,
+  fieldOf: (path: string) => string | undefined,
+): FormState {
   const { errors, unplaced } = placeErrors(error, fieldOf);
   return { values, errors, notice: errorNotice(lang, error, fallbackTitle, unplaced) };
 }
 
 /** JSON typed into a textarea, or the place where it stops being JSON. */
-export function parseJsonField(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
+export function parseJsonField(
+  text: string,
+): { ok: true; value: unknown } | { ok: false; message: string } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
@@ -117,7 +146,10 @@ export function parseJsonField(text: string): { ok: true; value: unknown } | { o
     const before = text.slice(0, Number(position[1]));
     const line = before.split('\n').length;
     const column = before.length - before.lastIndexOf('\n');
-    return { ok: false, message: `Line ${line}, column ${column}: not valid JSON (${message.replace(/\s*\(line \d+ column \d+\)/, '')}).` };
+    return {
+      ok: false,
+      message: `Line ${line}, column ${column}: not valid JSON (${message.replace(/\s*\(line \d+ column \d+\)/, '')}).`,
+    };
   }
 }
 
@@ -141,6 +173,7 @@ const REDIRECT_NOTICES: Record<string, Notice['kind']> = {
 };
 
 export function noticeFromQuery(lang: Lang, value: unknown): Notice | undefined {
-  if (typeof value !== 'string' || !Object.prototype.hasOwnProperty.call(REDIRECT_NOTICES, value)) return undefined;
+  if (typeof value !== 'string' || !Object.prototype.hasOwnProperty.call(REDIRECT_NOTICES, value))
+    return undefined;
   return { kind: REDIRECT_NOTICES[value], title: translate(lang, `notice.${value}`) };
 }

@@ -1,7 +1,13 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, RequestHandler, Response } from 'express';
 import { AppConfig } from '../config/app.config';
-import { addCookie, ConsoleRequest, LANG_COOKIE, parseCookies, serializeCookie } from './console-request';
+import {
+  addCookie,
+  ConsoleRequest,
+  LANG_COOKIE,
+  parseCookies,
+  serializeCookie,
+} from './console-request';
 import { isLang, negotiateLang } from './i18n';
 
 // Scripts and styles only from the console's own static files: nothing inline can run.
@@ -32,7 +38,10 @@ export const PREVIEW_CSP = [
 
 const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 
-export function secureCookies(req: { secure: boolean }, config: Pick<AppConfig, 'PUBLIC_BASE_URL'>): boolean {
+export function secureCookies(
+  req: { secure: boolean },
+  config: Pick<AppConfig, 'PUBLIC_BASE_URL'>,
+): boolean {
   return req.secure || config.PUBLIC_BASE_URL.startsWith('https:');
 }
 
@@ -45,12 +54,19 @@ export class ConsoleHttpMiddleware implements NestMiddleware {
   private readonly parseForm: RequestHandler;
 
   constructor(private readonly config: AppConfig) {
-    this.parseForm = express.urlencoded({ extended: false, limit: config.BODY_LIMIT_BYTES, parameterLimit: 200 });
+    this.parseForm = express.urlencoded({
+      extended: false,
+      limit: config.BODY_LIMIT_BYTES,
+      parameterLimit: 200,
+    });
   }
 
   use(req: ConsoleRequest, res: Response, next: NextFunction): void {
     if (this.config.APP_ROLE === 'worker') {
-      res.status(404).type('text/plain').send('This process runs jobs only; the console is served by api processes.');
+      res
+        .status(404)
+        .type('text/plain')
+        .send('This process runs jobs only; the console is served by api processes.');
       return;
     }
     res.setHeader('Content-Security-Policy', CONSOLE_CSP);
@@ -63,7 +79,13 @@ export class ConsoleHttpMiddleware implements NestMiddleware {
     const asked = req.query.lang;
     if (req.method === 'GET' && isLang(asked)) {
       // The switcher's links set the preference and come back to the same page without it.
-      addCookie(res, serializeCookie(LANG_COOKIE, asked, { maxAgeSeconds: ONE_YEAR_SECONDS, secure: secureCookies(req, this.config) }));
+      addCookie(
+        res,
+        serializeCookie(LANG_COOKIE, asked, {
+          maxAgeSeconds: ONE_YEAR_SECONDS,
+          secure: secureCookies(req, this.config),
+        }),
+      );
       const url = new URL(req.originalUrl, 'http://console.invalid');
       url.searchParams.delete('lang');
       res.redirect(303, url.pathname + url.search);
@@ -80,7 +102,11 @@ export class ConsoleHttpMiddleware implements NestMiddleware {
       res
         .status(tooLarge ? 413 : 400)
         .type('text/plain')
-        .send(tooLarge ? 'The form is larger than this server accepts; send less text.' : 'The form could not be read; reload the page and try again.');
+        .send(
+          tooLarge
+            ? 'The form is larger than this server accepts; send less text.'
+            : 'The form could not be read; reload the page and try again.',
+        );
     });
   }
 }

@@ -31,7 +31,8 @@ export interface ConsoleRequest extends Request {
 /** Cookies of a request; a malformed value is skipped rather than failing the request. */
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
-  for (const part of (header ?? '').split(';')) {
+  for (const raw of (header ?? '').split(';')) {
+    const part = raw.trim();
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim();
@@ -56,23 +57,32 @@ export interface CookieOptions {
 /** A Set-Cookie value scoped to the console: SameSite=Strict, Path=/console. */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
   const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${CONSOLE_PATH}`, 'SameSite=Strict'];
-  if (options.maxAgeSeconds !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`);
+  if (options.maxAgeSeconds !== undefined)
+    parts.push(`Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`);
   if (options.httpOnly !== false) parts.push('HttpOnly');
   if (options.secure) parts.push('Secure');
   return parts.join('; ');
 }
 
 /** Appends a cookie without dropping the ones set earlier in the request. */
-export function addCookie(res: { getHeader(name: string): unknown; setHeader(name: string, value: string[]): unknown }, cookie: string): void {
+export function addCookie(
+  res: { getHeader(name: string): unknown; setHeader(name: string, value: string[]): unknown },
+  cookie: string,
+): void {
   const existing = res.getHeader('Set-Cookie');
-  const list = Array.isArray(existing) ? existing.map(String) : existing ? [String(existing)] : [];
+  const list = Array.isArray(existing)
+    ? existing.map(String)
+    : typeof existing === 'string'
+      ? [existing]
+      : [];
   res.setHeader('Set-Cookie', [...list, cookie]);
 }
 
 /** Only a console path of this site: never `//host` or another scheme, so sign-in cannot redirect away. */
 export function safeConsolePath(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 500) return undefined;
-  if (!/^\/console(\/[A-Za-z0-9._~\-/%]*)?(\?[A-Za-z0-9._~\-=&%+]*)?$/.test(value)) return undefined;
+  if (!/^\/console(\/[A-Za-z0-9._~\-/%]*)?(\?[A-Za-z0-9._~\-=&%+]*)?$/.test(value))
+    return undefined;
   if (value.includes('//')) return undefined;
   return value;
 }
@@ -86,7 +96,8 @@ export const Ctx = createParamDecorator((_: unknown, ctx: ExecutionContext): Sig
 
 /** One string field of a form body; repeated or non-string values count as missing. */
 export function formField(body: unknown, name: string): string | undefined {
-  if (!body || typeof body !== 'object' || !Object.prototype.hasOwnProperty.call(body, name)) return undefined;
+  if (!body || typeof body !== 'object' || !Object.prototype.hasOwnProperty.call(body, name))
+    return undefined;
   const value = (body as Record<string, unknown>)[name];
   return typeof value === 'string' ? value : undefined;
 }

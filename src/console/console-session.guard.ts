@@ -1,7 +1,14 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { safeEqual } from '../common/crypto/tokens';
 import { AppError } from '../common/errors/app-error';
-import { ConsoleRequest, CSRF_FIELD, formField, parseCookies, safeConsolePath, SESSION_COOKIE } from './console-request';
+import {
+  ConsoleRequest,
+  CSRF_FIELD,
+  formField,
+  parseCookies,
+  safeConsolePath,
+  SESSION_COOKIE,
+} from './console-request';
 import { ConsoleSessionsService } from './console-sessions.service';
 
 /** Thrown when a console page needs a sign-in; the console's filter answers with a redirect. */
@@ -16,7 +23,11 @@ export class SignInRequired extends Error {
 }
 
 export const csrfRejected = () =>
-  new AppError(HttpStatus.FORBIDDEN, 'CSRF_TOKEN_INVALID', 'The form is missing its security token or it has expired. Reload the page and try again.');
+  new AppError(
+    HttpStatus.FORBIDDEN,
+    'CSRF_TOKEN_INVALID',
+    'The form is missing its security token or it has expired. Reload the page and try again.',
+  );
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
@@ -29,14 +40,24 @@ export class ConsoleSessionGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<ConsoleRequest>();
     const id = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
     const found = id ? await this.sessions.resolve(id) : null;
-    if (!found) throw new SignInRequired(SAFE_METHODS.has(req.method) ? safeConsolePath(req.originalUrl) : undefined, Boolean(id));
+    if (!found)
+      throw new SignInRequired(
+        SAFE_METHODS.has(req.method) ? safeConsolePath(req.originalUrl) : undefined,
+        Boolean(id),
+      );
     if (!SAFE_METHODS.has(req.method)) {
       // The token comes in the form, or in a header from the console's own script.
       const header = req.headers['x-csrf-token'];
-      const sent = formField(req.body, CSRF_FIELD) ?? (typeof header === 'string' ? header : undefined);
+      const sent =
+        formField(req.body, CSRF_FIELD) ?? (typeof header === 'string' ? header : undefined);
       if (!sent || !safeEqual(sent, found.session.csrfToken)) throw csrfRejected();
     }
-    req.consoleContext = { lang: req.consoleLang ?? 'en', csrfToken: found.session.csrfToken, path: SAFE_METHODS.has(req.method) ? req.path : undefined, program: found.program };
+    req.consoleContext = {
+      lang: req.consoleLang ?? 'en',
+      csrfToken: found.session.csrfToken,
+      path: SAFE_METHODS.has(req.method) ? req.path : undefined,
+      program: found.program,
+    };
     return true;
   }
 }

@@ -39,16 +39,27 @@ export class ConsoleSessionsService {
     const id = generateToken('', 32);
     const csrfToken = generateToken('', 32);
     const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-    await this.sessions.insert({ idHash: sha256Hex(id), programId: program.id, keyHash: program.secretKeyHash, csrfToken, expiresAt, createdAt: now });
+    await this.sessions.insert({
+      idHash: sha256Hex(id),
+      programId: program.id,
+      keyHash: program.secretKeyHash,
+      csrfToken,
+      expiresAt,
+      createdAt: now,
+    });
     return { id, csrfToken, expiresAt };
   }
 
   /** The live session and its program, or null when expired, signed out, or the key was rotated since. */
-  async resolve(id: string, now = new Date()): Promise<{ session: ConsoleSession; program: Program } | null> {
+  async resolve(
+    id: string,
+    now = new Date(),
+  ): Promise<{ session: ConsoleSession; program: Program } | null> {
     if (!id || id.length > 100) return null;
     const session = await this.sessions.findOneBy({ idHash: sha256Hex(id) });
     if (!session) return null;
-    const program = session.expiresAt > now ? await this.programs.findById(session.programId) : null;
+    const program =
+      session.expiresAt > now ? await this.programs.findById(session.programId) : null;
     if (!program || program.secretKeyHash !== session.keyHash) {
       await this.sessions.delete({ idHash: session.idHash });
       return null;

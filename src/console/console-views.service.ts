@@ -26,7 +26,10 @@ export interface Redirect {
 
 export type PageResult = Page | Redirect;
 
-const ASSETS: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' };
+const ASSETS: Record<string, string> = {
+  'console.css': 'text/css; charset=utf-8',
+  'console.js': 'text/javascript; charset=utf-8',
+};
 const NAV = ['integrations', 'rules', 'templates', 'messages', 'participants'] as const;
 const MARKER = join('src', 'console', 'views', 'layout.hbs');
 
@@ -59,11 +62,20 @@ export class ConsoleViews {
     this.registerHelpers();
     const dir = join(this.root, 'src', 'console', 'views');
     for (const file of readdirSync(join(dir, 'partials')).filter((f) => f.endsWith('.hbs'))) {
-      this.hb.registerPartial(basename(file, '.hbs'), readFileSync(join(dir, 'partials', file), 'utf8'));
+      this.hb.registerPartial(
+        basename(file, '.hbs'),
+        readFileSync(join(dir, 'partials', file), 'utf8'),
+      );
     }
     this.hb.registerPartial('layout', readFileSync(join(dir, 'layout.hbs'), 'utf8'));
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.hbs') && f !== 'layout.hbs')) {
-      this.pages.set(basename(file, '.hbs'), this.hb.compile(readFileSync(join(dir, file), 'utf8'), { strict: false, preventIndent: true }));
+      this.pages.set(
+        basename(file, '.hbs'),
+        this.hb.compile(readFileSync(join(dir, file), 'utf8'), {
+          strict: false,
+          preventIndent: true,
+        }),
+      );
     }
   }
 
@@ -72,7 +84,11 @@ export class ConsoleViews {
     if (!template) throw new Error(`No console view ${page.view}`);
     // After a POST the address is not a page; the language links go to the section instead.
     const back = ctx.path ?? (page.section ? `/console/${page.section}` : '/console/sign-in');
-    const data: RenderData = { lang: ctx.lang, csrf: ctx.csrfToken, timeZone: ctx.program?.timezone ?? 'UTC' };
+    const data: RenderData = {
+      lang: ctx.lang,
+      csrf: ctx.csrfToken,
+      timeZone: ctx.program?.timezone ?? 'UTC',
+    };
     const context = {
       ...page.model,
       page: {
@@ -81,7 +97,12 @@ export class ConsoleViews {
         signedIn: Boolean(ctx.program),
         programName: ctx.program?.name,
         nav: NAV.map((key) => ({ key, href: `/console/${key}`, current: page.section === key })),
-        languages: LANGUAGES.map((code) => ({ code, name: LANGUAGE_NAMES[code], current: code === ctx.lang, href: `${back}?lang=${encodeURIComponent(code)}` })),
+        languages: LANGUAGES.map((code) => ({
+          code,
+          name: LANGUAGE_NAMES[code],
+          current: code === ctx.lang,
+          href: `${back}?lang=${encodeURIComponent(code)}`,
+        })),
       },
     };
     return template(context, { data });
@@ -94,7 +115,10 @@ export class ConsoleViews {
       res.redirect(303, result.redirect);
       return;
     }
-    res.status(result.status ?? 200).type('html').send(this.render(result, ctx));
+    res
+      .status(result.status ?? 200)
+      .type('html')
+      .send(this.render(result, ctx));
   }
 
   /** The email document inside a preview frame, with the frame's own policy instead of the console's. */
@@ -105,7 +129,10 @@ export class ConsoleViews {
       res.status(200).type('html').send(doc.html);
       return;
     }
-    res.status(doc.status ?? 200).type('html').send(this.render(doc, ctx));
+    res
+      .status(doc.status ?? 200)
+      .type('html')
+      .send(this.render(doc, ctx));
   }
 
   /** The console's stylesheet and script; a fixed list, read once. */
@@ -130,20 +157,38 @@ export class ConsoleViews {
     hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
     hb.registerHelper('not', (a: unknown) => !a);
-    hb.registerHelper('json', (value: unknown) => (value === undefined ? '' : JSON.stringify(value)));
-    hb.registerHelper('jsonPretty', (value: unknown) => (value === undefined ? '' : JSON.stringify(value, null, 2)));
+    hb.registerHelper('json', (value: unknown) =>
+      value === undefined ? '' : JSON.stringify(value),
+    );
+    hb.registerHelper('jsonPretty', (value: unknown) =>
+      value === undefined ? '' : JSON.stringify(value, null, 2),
+    );
     hb.registerHelper('selected', (a: unknown, b: unknown) => (a === b ? 'selected' : ''));
     hb.registerHelper('date', function (iso: unknown, options: Handlebars.HelperOptions) {
       if (typeof iso !== 'string' || !iso) return '';
       const date = new Date(iso);
       if (Number.isNaN(date.getTime())) return iso;
       const { lang, timeZone } = dataOf(options);
-      return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone, timeZoneName: 'short' }).format(date);
+      return new Intl.DateTimeFormat(lang, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: '2-digit',
+        timeZone,
+        timeZoneName: 'short',
+      }).format(date);
     });
-    hb.registerHelper('money', function (amount: unknown, currency: unknown, options: Handlebars.HelperOptions) {
-      const value = Number(amount);
-      if (!Number.isFinite(value)) return '';
-      return new Intl.NumberFormat(dataOf(options).lang, { style: 'currency', currency: typeof currency === 'string' ? currency : 'USD' }).format(value);
-    });
+    hb.registerHelper(
+      'money',
+      function (amount: unknown, currency: unknown, options: Handlebars.HelperOptions) {
+        const value = Number(amount);
+        if (!Number.isFinite(value)) return '';
+        return new Intl.NumberFormat(dataOf(options).lang, {
+          style: 'currency',
+          currency: typeof currency === 'string' ? currency : 'USD',
+        }).format(value);
+      },
+    );
   }
 }

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, NotFoundException, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { ConsoleRequest, Ctx, type SignedInContext } from '../console-request';
 import { ConsolePages } from '../console-route.decorator';
@@ -21,20 +32,32 @@ export class ConsoleAuthController {
   }
 
   @Get('sign-in')
-  showSignIn(@Req() req: ConsoleRequest, @Query() query: Record<string, unknown>, @Res() res: Response): void {
+  showSignIn(
+    @Req() req: ConsoleRequest,
+    @Query() query: Record<string, unknown>,
+    @Res() res: Response,
+  ): void {
     const { ctx, result } = this.signIn.show(req, query);
     this.views.send(res, ctx, result);
   }
 
   @Post('sign-in')
-  async submitSignIn(@Req() req: ConsoleRequest, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async submitSignIn(
+    @Req() req: ConsoleRequest,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     const { ctx, result } = await this.signIn.submit(req, body);
     this.views.send(res, ctx, result);
   }
 
   @Post('sign-out')
   @UseGuards(ConsoleSessionGuard)
-  async signOut(@Req() req: ConsoleRequest, @Ctx() ctx: SignedInContext, @Res() res: Response): Promise<void> {
+  async signOut(
+    @Req() req: ConsoleRequest,
+    @Ctx() ctx: SignedInContext,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.signIn.signOut(req, ctx));
   }
 

@@ -14,17 +14,29 @@ export class ConsoleIntegrationsController {
   ) {}
 
   @Get()
-  async show(@Ctx() ctx: SignedInContext, @Query('notice') notice: unknown, @Res() res: Response): Promise<void> {
+  async show(
+    @Ctx() ctx: SignedInContext,
+    @Query('notice') notice: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.showWithNotice(ctx, notice));
   }
 
   @Post('smtp')
-  async connect(@Ctx() ctx: SignedInContext, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async connect(
+    @Ctx() ctx: SignedInContext,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.connect(ctx, body));
   }
 
   @Post('smtp/test')
-  async test(@Ctx() ctx: SignedInContext, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async test(
+    @Ctx() ctx: SignedInContext,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.sendSmtpTest(ctx, body));
   }
 
@@ -34,22 +46,39 @@ export class ConsoleIntegrationsController {
   }
 
   @Post('senders')
-  async putSender(@Ctx() ctx: SignedInContext, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async putSender(
+    @Ctx() ctx: SignedInContext,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.putSender(ctx, body));
   }
 
   @Post('senders/:senderId/test')
-  async testSender(@Ctx() ctx: SignedInContext, @Param('senderId') senderId: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async testSender(
+    @Ctx() ctx: SignedInContext,
+    @Param('senderId') senderId: string,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.sendSenderTest(ctx, senderId, body));
   }
 
   @Post('senders/:senderId/remove')
-  async removeSender(@Ctx() ctx: SignedInContext, @Param('senderId') senderId: string, @Res() res: Response): Promise<void> {
+  async removeSender(
+    @Ctx() ctx: SignedInContext,
+    @Param('senderId') senderId: string,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.removeSender(ctx, senderId));
   }
 
   @Post('domain')
-  async putDomain(@Ctx() ctx: SignedInContext, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async putDomain(
+    @Ctx() ctx: SignedInContext,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.putDomain(ctx, body));
   }
 

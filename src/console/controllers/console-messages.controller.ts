@@ -14,22 +14,39 @@ export class ConsoleMessagesController {
   ) {}
 
   @Get()
-  async list(@Ctx() ctx: SignedInContext, @Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async list(
+    @Ctx() ctx: SignedInContext,
+    @Query() query: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.list(ctx, query));
   }
 
   @Get(':id')
-  async detail(@Ctx() ctx: SignedInContext, @Param('id') id: string, @Query('notice') notice: unknown, @Res() res: Response): Promise<void> {
+  async detail(
+    @Ctx() ctx: SignedInContext,
+    @Param('id') id: string,
+    @Query('notice') notice: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.detail(ctx, id, notice));
   }
 
   @Get(':id/html')
-  async html(@Ctx() ctx: SignedInContext, @Param('id') id: string, @Res() res: Response): Promise<void> {
+  async html(
+    @Ctx() ctx: SignedInContext,
+    @Param('id') id: string,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.sendPreview(res, ctx, await this.page.html(ctx, id));
   }
 
   @Post(':id/retry')
-  async retry(@Ctx() ctx: SignedInContext, @Param('id') id: string, @Res() res: Response): Promise<void> {
+  async retry(
+    @Ctx() ctx: SignedInContext,
+    @Param('id') id: string,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.retry(ctx, id));
   }
 }

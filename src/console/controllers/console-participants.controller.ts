@@ -14,7 +14,11 @@ export class ConsoleParticipantsController {
   ) {}
 
   @Get()
-  async lookup(@Ctx() ctx: SignedInContext, @Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async lookup(
+    @Ctx() ctx: SignedInContext,
+    @Query() query: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.lookup(ctx, query));
   }
 }

@@ -14,12 +14,20 @@ export class ConsoleRulesController {
   ) {}
 
   @Get()
-  async list(@Ctx() ctx: SignedInContext, @Query('notice') notice: unknown, @Res() res: Response): Promise<void> {
+  async list(
+    @Ctx() ctx: SignedInContext,
+    @Query('notice') notice: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.list(ctx, notice));
   }
 
   @Post()
-  async create(@Ctx() ctx: SignedInContext, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async create(
+    @Ctx() ctx: SignedInContext,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.create(ctx, body));
   }
 
@@ -34,27 +42,49 @@ export class ConsoleRulesController {
   }
 
   @Post('simulate')
-  async simulate(@Ctx() ctx: SignedInContext, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async simulate(
+    @Ctx() ctx: SignedInContext,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.simulate(ctx, body));
   }
 
   @Get(':id')
-  async edit(@Ctx() ctx: SignedInContext, @Param('id') id: string, @Res() res: Response): Promise<void> {
+  async edit(
+    @Ctx() ctx: SignedInContext,
+    @Param('id') id: string,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.edit(ctx, id));
   }
 
   @Post(':id')
-  async update(@Ctx() ctx: SignedInContext, @Param('id') id: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async update(
+    @Ctx() ctx: SignedInContext,
+    @Param('id') id: string,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.update(ctx, id, body));
   }
 
   @Post(':id/enabled')
-  async setEnabled(@Ctx() ctx: SignedInContext, @Param('id') id: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async setEnabled(
+    @Ctx() ctx: SignedInContext,
+    @Param('id') id: string,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.setEnabled(ctx, id, body));
   }
 
   @Post(':id/delete')
-  async remove(@Ctx() ctx: SignedInContext, @Param('id') id: string, @Res() res: Response): Promise<void> {
+  async remove(
+    @Ctx() ctx: SignedInContext,
+    @Param('id') id: string,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.remove(ctx, id));
   }
 }

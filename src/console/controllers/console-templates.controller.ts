@@ -19,43 +19,86 @@ export class ConsoleTemplatesController {
   }
 
   @Get('open')
-  open(@Ctx() ctx: SignedInContext, @Query() query: Record<string, unknown>, @Res() res: Response): void {
-    this.views.send(res, ctx, this.page.open(ctx, query));
+  async open(
+    @Ctx() ctx: SignedInContext,
+    @Query() query: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
+    this.views.send(res, ctx, await this.page.open(ctx, query));
   }
 
   @Get(':key/:locale')
-  async edit(@Ctx() ctx: SignedInContext, @Param('key') key: string, @Param('locale') locale: string, @Query('notice') notice: unknown, @Res() res: Response): Promise<void> {
+  async edit(
+    @Ctx() ctx: SignedInContext,
+    @Param('key') key: string,
+    @Param('locale') locale: string,
+    @Query('notice') notice: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.edit(ctx, key, locale, notice));
   }
 
   @Post(':key/:locale')
-  async save(@Ctx() ctx: SignedInContext, @Param('key') key: string, @Param('locale') locale: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async save(
+    @Ctx() ctx: SignedInContext,
+    @Param('key') key: string,
+    @Param('locale') locale: string,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.save(ctx, key, locale, body));
   }
 
   @Post(':key/:locale/reset')
-  async reset(@Ctx() ctx: SignedInContext, @Param('key') key: string, @Param('locale') locale: string, @Res() res: Response): Promise<void> {
+  async reset(
+    @Ctx() ctx: SignedInContext,
+    @Param('key') key: string,
+    @Param('locale') locale: string,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.reset(ctx, key, locale));
   }
 
   @Post(':key/:locale/test')
-  async test(@Ctx() ctx: SignedInContext, @Param('key') key: string, @Param('locale') locale: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async test(
+    @Ctx() ctx: SignedInContext,
+    @Param('key') key: string,
+    @Param('locale') locale: string,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.send(res, ctx, await this.page.sendTest(ctx, key, locale, body));
   }
 
   @Post(':key/:locale/preview')
   @HttpCode(200)
-  preview(@Ctx() ctx: SignedInContext, @Param('key') key: string, @Param('locale') locale: string, @Body() body: Record<string, unknown>): DraftPreview {
+  preview(
+    @Ctx() ctx: SignedInContext,
+    @Param('key') key: string,
+    @Param('locale') locale: string,
+    @Body() body: Record<string, unknown>,
+  ): Promise<DraftPreview> {
     return this.page.preview(ctx, key, locale, body);
   }
 
   @Get(':key/:locale/preview-frame')
-  async savedFrame(@Ctx() ctx: SignedInContext, @Param('key') key: string, @Param('locale') locale: string, @Res() res: Response): Promise<void> {
+  async savedFrame(
+    @Ctx() ctx: SignedInContext,
+    @Param('key') key: string,
+    @Param('locale') locale: string,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.sendPreview(res, ctx, await this.page.previewDocument(ctx, key, locale));
   }
 
   @Post(':key/:locale/preview-frame')
-  async draftFrame(@Ctx() ctx: SignedInContext, @Param('key') key: string, @Param('locale') locale: string, @Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async draftFrame(
+    @Ctx() ctx: SignedInContext,
+    @Param('key') key: string,
+    @Param('locale') locale: string,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     this.views.sendPreview(res, ctx, await this.page.previewDocument(ctx, key, locale, body));
   }
 }

@@ -20,9 +20,11 @@ export const en = {
   'form.optional': '(optional)',
   'form.invalidJson': 'Some fields are not valid JSON. Fix them where marked and send again.',
   'notice.code': 'Error code:',
-  'notice.smtp-disconnected': 'The SMTP server was disconnected. Mail goes out through the built-in sender again.',
+  'notice.smtp-disconnected':
+    'The SMTP server was disconnected. Mail goes out through the built-in sender again.',
   'notice.sender-removed': 'The sender identity was removed.',
-  'notice.domain-removed': 'The From domain was removed. The built-in sender uses its own From address again.',
+  'notice.domain-removed':
+    'The From domain was removed. The built-in sender uses its own From address again.',
   'notice.rule-created': 'The rule was created.',
   'notice.rule-saved': 'The rule was saved.',
   'notice.rule-enabled': 'The rule is enabled: it runs on new events.',
@@ -35,8 +37,10 @@ export const en = {
 
   'error.title': 'Something went wrong',
   'error.back': 'Back to the console',
-  'error.internal': 'Something went wrong on our side. Nothing was changed; try again, and tell the operator if it keeps happening.',
-  'error.unavailable': 'The database is unavailable for a moment. Nothing was changed; try again shortly.',
+  'error.internal':
+    'Something went wrong on our side. Nothing was changed; try again, and tell the operator if it keeps happening.',
+  'error.unavailable':
+    'The database is unavailable for a moment. Nothing was changed; try again shortly.',
   'error.status.400': 'The request could not be used',
   'error.status.401': 'Sign-in needed',
   'error.status.403': 'Not allowed',
@@ -46,11 +50,12 @@ export const en = {
   'error.status.422': 'The request could not be completed',
   'error.status.500': 'Something went wrong',
   'error.status.503': 'Unavailable for a moment',
-  'error.code.CSRF_TOKEN_INVALID': 'This form is out of date or did not come from the console. Reload the page and send it again.',
+  'error.code.CSRF_TOKEN_INVALID':
+    'This form is out of date or did not come from the console. Reload the page and send it again.',
 
   'security.none': 'None (no encryption)',
-  'security.tls': 'TLS (STARTTLS, usually port 587)',
-  'security.ssl': 'SSL (implicit TLS, usually port 465)',
+  'security.tls': 'TLS (STARTTLS)',
+  'security.ssl': 'SSL (implicit TLS)',
   'status.pending': 'Pending',
   'status.verified': 'Verified',
   'status.failed': 'Failed',
@@ -74,28 +79,35 @@ export const en = {
   'code.NOT_FOUND': 'Not found',
 
   'signIn.title': 'Sign in',
-  'signIn.lead': "Sign in with your program's secret key to manage its rules, templates, email servers and message log.",
+  'signIn.lead':
+    "Sign in with your program's secret key to manage its rules, templates, email servers and message log.",
   'signIn.key': 'Secret key',
-  'signIn.keyHint': 'It starts with sk_ and was shown once when the program was created or its key was rotated.',
+  'signIn.keyHint':
+    'It starts with sk_ and was shown once when the program was created or its key was rotated.',
   'signIn.submit': 'Sign in',
   'signIn.keyMissing': 'Enter the secret key.',
-  'signIn.keyInvalid': "This key does not belong to any program. Check that you copied all of it; if it was rotated, use the new one.",
-  'signIn.publishableKey': 'This is a publishable key (pk_). Sign in with the secret key (sk_) instead.',
+  'signIn.keyInvalid':
+    'This key does not belong to any program. Check that you copied all of it; if it was rotated, use the new one.',
+  'signIn.publishableKey':
+    'This is a publishable key (pk_). Sign in with the secret key (sk_) instead.',
 
   'integrations.title': 'Integrations',
-  'integrations.lead': "Where this program's email goes out: your own SMTP server, or the built-in sender with your own From domain.",
+  'integrations.lead':
+    "Where this program's email goes out: your own SMTP server, or the built-in sender with your own From domain.",
   'integrations.smtp.heading': 'Your SMTP server',
   'integrations.smtp.statusConnected': 'Connected',
   'integrations.smtp.statusFailing': 'Failing',
   'integrations.smtp.statusBuiltin': 'Built-in sender',
-  'integrations.smtp.builtinExplained': 'No SMTP server is connected: email goes out through the built-in sender.',
+  'integrations.smtp.builtinExplained':
+    'No SMTP server is connected: email goes out through the built-in sender.',
   'integrations.smtp.connectedTo': 'Sending through {host}:{port}',
   'integrations.smtp.lastError': 'Sending stopped working',
   'integrations.smtp.host': 'Host',
   'integrations.smtp.port': 'Port',
   'integrations.smtp.portHint': '587 for TLS (STARTTLS), 465 for SSL.',
   'integrations.smtp.security': 'Security',
-  'integrations.smtp.securityHint': 'Must match what the port speaks: STARTTLS ports take TLS, implicit-TLS ports take SSL.',
+  'integrations.smtp.securityHint':
+    'Must match what the port speaks: STARTTLS ports take TLS, implicit-TLS ports take SSL.',
   'integrations.smtp.username': 'Username',
   'integrations.smtp.password': 'Password',
   'integrations.smtp.passwordKept': 'A password is stored. Leave this empty to keep it.',
@@ -104,12 +116,15 @@ export const en = {
   'integrations.smtp.testFromAddress': 'From address of test emails',
   'integrations.smtp.testFromHint': 'The From address is used when this is empty.',
   'integrations.smtp.connect': 'Connect',
-  'integrations.smtp.connected': 'Connected to {host}:{port} with {security}. All of this program’s email now goes out through this server.',
+  'integrations.smtp.connected':
+    'Connected to {host}:{port} with {security}. All of this program’s email now goes out through this server.',
   'integrations.smtp.refused': 'The server could not be connected',
   'integrations.smtp.testHeading': 'Send a test email',
   'integrations.smtp.disconnect': 'Disconnect',
-  'integrations.smtp.disconnectHint': 'Email goes back to the built-in sender; sender identities are removed too.',
-  'integrations.smtp.disconnectConfirm': 'Disconnect this SMTP server and remove its sender identities?',
+  'integrations.smtp.disconnectHint':
+    'Email goes back to the built-in sender; sender identities are removed too.',
+  'integrations.smtp.disconnectConfirm':
+    'Disconnect this SMTP server and remove its sender identities?',
   'integrations.test.to': 'Send to',
   'integrations.test.send': 'Send test',
   'integrations.test.accepted': 'The server accepted the test email for {to}.',
@@ -122,14 +137,17 @@ export const en = {
   'integrations.test.sentFailed': 'No copy was saved in the Sent folder: {message}',
 
   'integrations.senders.heading': 'Sender identities',
-  'integrations.senders.lead': 'Marketers and agents who send From their own address, with their own login on your SMTP server. Rules pick one by its id.',
+  'integrations.senders.lead':
+    'Marketers and agents who send From their own address, with their own login on your SMTP server. Rules pick one by its id.',
   'integrations.senders.needSmtp': 'Connect an SMTP server first; sender identities log in to it.',
   'integrations.senders.none': 'No sender identities yet.',
   'integrations.senders.id': 'Sender id',
   'integrations.senders.idHint': 'Letters, digits or . _ : @ + -, such as ana or sales.team.',
   'integrations.senders.email': 'Email (login and From)',
-  'integrations.senders.emailHint': 'The login on your SMTP server; mail from this sender is From this address.',
-  'integrations.senders.passwordHint': 'Needed for a new sender or a new email; empty keeps the stored one.',
+  'integrations.senders.emailHint':
+    'The login on your SMTP server; mail from this sender is From this address.',
+  'integrations.senders.passwordHint':
+    'Needed for a new sender or a new email; empty keeps the stored one.',
   'integrations.senders.status': 'Status',
   'integrations.senders.sentCopies': 'Copies in Sent',
   'integrations.senders.test': 'Test',
@@ -139,7 +157,8 @@ export const en = {
   'integrations.senders.saveOn': 'Always',
   'integrations.senders.saveOff': 'Never',
   'integrations.senders.imapLegend': 'IMAP server for Sent copies',
-  'integrations.senders.imapHint': 'Leave the host empty to use imap.<your domain> with SSL on port 993.',
+  'integrations.senders.imapHint':
+    'Leave the host empty to use imap.<your domain> with SSL on port 993.',
   'integrations.senders.imapHost': 'IMAP host',
   'integrations.senders.save': 'Verify and save sender',
   'integrations.senders.created': 'Sender {senderId} logged in and was saved.',
@@ -149,8 +168,10 @@ export const en = {
   'integrations.senders.removeConfirm': 'Remove this sender identity and its stored password?',
 
   'integrations.domain.heading': "Built-in sender's From domain",
-  'integrations.domain.lead': 'Send From your own domain through the built-in sender: publish these DNS records at your DNS provider, then verify. Messages are DKIM-signed once the domain is verified.',
-  'integrations.domain.smtpWins': 'While your SMTP server is connected, email goes out through it, not the built-in sender.',
+  'integrations.domain.lead':
+    'Send From your own domain through the built-in sender: publish these DNS records at your DNS provider, then verify. Messages are DKIM-signed once the domain is verified.',
+  'integrations.domain.smtpWins':
+    'While your SMTP server is connected, email goes out through it, not the built-in sender.',
   'integrations.domain.from': 'From',
   'integrations.domain.checkedAt': 'checked {when}',
   'integrations.domain.recordsCaption': 'DNS records to publish',
@@ -163,9 +184,12 @@ export const en = {
   'integrations.domain.copyName': 'Copy the name of the {purpose} record',
   'integrations.domain.copyValue': 'Copy the value of the {purpose} record',
   'integrations.domain.verify': 'Verify DNS records',
-  'integrations.domain.verified': '{domain} is verified: the built-in sender sends From it, DKIM-signed.',
-  'integrations.domain.pending': 'Not all records of {domain} are visible in DNS yet. Publish them, wait for DNS to update, and verify again.',
-  'integrations.domain.failed': 'Verification of {domain} failed. See each record’s status below for what to change.',
+  'integrations.domain.verified':
+    '{domain} is verified: the built-in sender sends From it, DKIM-signed.',
+  'integrations.domain.pending':
+    'Not all records of {domain} are visible in DNS yet. Publish them, wait for DNS to update, and verify again.',
+  'integrations.domain.failed':
+    'Verification of {domain} failed. See each record’s status below for what to change.',
   'integrations.domain.set': 'Set a From domain',
   'integrations.domain.change': 'Change the From domain',
   'integrations.domain.domain': 'Domain',
@@ -177,7 +201,8 @@ export const en = {
   'integrations.domain.removeConfirm': 'Remove this From domain and its DKIM key?',
 
   'rules.title': 'Rules',
-  'rules.lead': 'When an event arrives, every enabled rule for its type checks its conditions; the rules that match run their actions.',
+  'rules.lead':
+    'When an event arrives, every enabled rule for its type checks its conditions; the rules that match run their actions.',
   'rules.new': 'New rule',
   'rules.newTitle': 'New rule',
   'rules.editTitle': 'Edit rule',
@@ -189,11 +214,15 @@ export const en = {
   'rules.priority': 'Priority',
   'rules.priorityHint': 'Higher runs first.',
   'rules.conditions': 'Conditions (JSON)',
-  'rules.conditionsHint': 'json-rules-engine conditions over the facts event, participant, referrer and program. Leave empty to match every event of the type.',
-  'rules.conditionsExample': '{ "all": [ { "fact": "event", "path": "amount", "operator": "greaterThanInclusive", "value": 50 } ] }',
+  'rules.conditionsHint':
+    'json-rules-engine conditions over the facts event, participant, referrer and program. Leave empty to match every event of the type.',
+  'rules.conditionsExample':
+    '{ "all": [ { "fact": "event", "path": "amount", "operator": "greaterThanInclusive", "value": 50 } ] }',
   'rules.actions': 'Actions (JSON)',
-  'rules.actionsHint': 'A list of email actions { "type": "email", "template", "to" } and reward actions { "type": "reward", "to", "kind", "amount", "currency" }.',
-  'rules.actionsExample': '[ { "type": "reward", "to": "referrer", "kind": "cash", "amount": 25, "currency": "USD" } ]',
+  'rules.actionsHint':
+    'A list of email actions { "type": "email", "template", "to" } and reward actions { "type": "reward", "to", "kind", "amount", "currency" }.',
+  'rules.actionsExample':
+    '[ { "type": "reward", "to": "referrer", "kind": "cash", "amount": 25, "currency": "USD" } ]',
   'rules.enabledLabel': 'Enabled: run this rule on new events',
   'rules.state': 'State',
   'rules.enabled': 'Enabled',
@@ -204,7 +233,10 @@ export const en = {
   'rules.disableNamed': 'Disable {name}',
   'rules.version': 'Version {version}',
   'rules.updated': 'changed {when}',
-  'rules.conditionCount': '{count} condition(s)',
+  'rules.conditionCount.one': '{count} condition',
+  'rules.conditionCount.other': '{count} conditions',
+  'rules.col.conditions': 'Conditions',
+  'rules.col.actions': 'Actions',
   'rules.everyEvent': 'Every event of the type',
   'rules.to.participant': 'the participant',
   'rules.to.referrer': 'the referrer',
@@ -215,12 +247,15 @@ export const en = {
   'rules.delete': 'Delete rule',
   'rules.deleteConfirm': 'Delete this rule? Events already processed keep their results.',
   'rules.refused': 'The rule was not saved',
-  'rules.changedElsewhere': 'Someone saved this rule since you opened it (it is now version {version}). Your changes were not saved: copy them, reload the rule, and apply them again.',
+  'rules.changedElsewhere':
+    'Someone saved this rule since you opened it (it is now version {version}). Your changes were not saved: copy them, reload the rule, and apply them again.',
   'rules.simulate.link': 'Simulate an event',
   'rules.simulate.title': 'Simulate an event',
-  'rules.simulate.lead': 'See which rules an event would match, which conditions fail and why, and what would run. Nothing is written and no email is sent.',
+  'rules.simulate.lead':
+    'See which rules an event would match, which conditions fail and why, and what would run. Nothing is written and no email is sent.',
   'rules.simulate.participant': 'Participant (JSON)',
-  'rules.simulate.participantHint': 'Needs an id; an email too when the participant does not exist yet.',
+  'rules.simulate.participantHint':
+    'Needs an id; an email too when the participant does not exist yet.',
   'rules.simulate.referrer': 'Referrer (JSON)',
   'rules.simulate.referrerHint': 'Who referred the participant, if anyone.',
   'rules.simulate.data': 'Event data (JSON)',
@@ -245,7 +280,8 @@ export const en = {
   'rules.simulate.skipped': 'skipped',
 
   'templates.title': 'Templates',
-  'templates.lead': 'Every email, per language. Open one to edit it with a live preview; your version replaces the default for this program only.',
+  'templates.lead':
+    'Every email, per language. Open one to edit it with a live preview; your version replaces the default for this program only.',
   'templates.key': 'Template key',
   'templates.kind': 'Kind',
   'templates.locale': 'Language (locale)',
@@ -257,17 +293,20 @@ export const en = {
   'templates.source.program': 'yours',
   'templates.editIn': 'Edit {key} in {locale}',
   'templates.openHeading': 'Open another template or language',
-  'templates.openHint': 'A new key of your own (lower-case letters, digits, -) starts from the generic template.',
+  'templates.openHint':
+    'A new key of your own (lower-case letters, digits, -) starts from the generic template.',
   'templates.open': 'Open',
   'templates.back': 'All templates',
   'templates.editTitle': 'Edit template',
   'templates.isNew': 'new: not saved yet',
   'templates.yourVersion': 'your version {version}',
   'templates.defaultVersion': 'the default',
-  'templates.inherited': 'Shown: {key} in {locale}, which readers of this language get today. Saving makes a version for this language.',
+  'templates.inherited':
+    'Shown: {key} in {locale}, which readers of this language get today. Saving makes a version for this language.',
   'templates.subject': 'Subject',
   'templates.html': 'HTML',
-  'templates.htmlHint': 'Handlebars, such as {{participant.firstName}}. The shared layout wraps it unless it is a whole document.',
+  'templates.htmlHint':
+    'Handlebars, such as {{participant.firstName}}. The shared layout wraps it unless it is a whole document.',
   'templates.text': 'Plain text',
   'templates.textHint': 'Made from the HTML when empty.',
   'templates.save': 'Save',
@@ -278,12 +317,16 @@ export const en = {
   'templates.previewFrame': 'Email preview',
   'templates.preview.problems': 'The draft has problems',
   'templates.preview.updated': 'Preview updated.',
-  'templates.preview.hasProblems': 'The draft has problems (marked beside the fields); the preview shows them instead of the email.',
-  'templates.preview.failed': 'The preview could not be updated. Check your connection and try again.',
+  'templates.preview.hasProblems':
+    'The draft has problems (marked beside the fields); the preview shows them instead of the email.',
+  'templates.preview.failed':
+    'The preview could not be updated. Check your connection and try again.',
   'templates.variables': 'Variables',
-  'templates.variablesHint': 'The variables this template may use; the preview fills them with sample values.',
+  'templates.variablesHint':
+    'The variables this template may use; the preview fills them with sample values.',
   'templates.test.heading': 'Send a test',
-  'templates.test.hint': 'Sends the saved version to one address now, with sample values. Save first to test your changes.',
+  'templates.test.hint':
+    'Sends the saved version to one address now, with sample values. Save first to test your changes.',
   'templates.test.queued': 'Test email to {to} queued.',
   'templates.test.subject': 'Subject: {subject}',
   'templates.test.follow': 'Follow it in the message log',
@@ -342,7 +385,8 @@ export const en = {
   'attemptOutcome.suppressed': 'Suppressed',
 
   'participants.title': 'Participants',
-  'participants.lead': "Look a participant up by your own id: the W-9 status of a year and whether tax and payout details are on file.",
+  'participants.lead':
+    'Look a participant up by your own id: the W-9 status of a year and whether tax and payout details are on file.',
   'participants.id': 'Participant id',
   'participants.year': 'Tax year',
   'participants.yearHint': 'This year in the program’s time zone when empty.',
@@ -368,7 +412,8 @@ export const en = {
   'participants.w9NoticeNotYet': 'The notice has not been sent yet.',
   'participants.payoutHeading': 'Payout details',
   'participants.payoutDetails': 'Banking details',
-  'participants.remindersRun': 'Details are missing: payout reminders go out after cash rewards until both are on file.',
+  'participants.remindersRun':
+    'Details are missing: payout reminders go out after cash rewards until both are on file.',
   'participants.remindersStopped': 'Everything is on file: no payout reminders are sent.',
   'participants.messages': 'Messages sent to this participant',
 } as const;

@@ -20,11 +20,14 @@ export const es: Record<MessageKey, string> = {
   'nav.participants': 'Participantes',
 
   'form.optional': '(opcional)',
-  'form.invalidJson': 'Algunos campos no son JSON válido. Corrígelos donde se indica y vuelve a enviar.',
+  'form.invalidJson':
+    'Algunos campos no son JSON válido. Corrígelos donde se indica y vuelve a enviar.',
   'notice.code': 'Código de error:',
-  'notice.smtp-disconnected': 'Se desconectó el servidor SMTP. El correo vuelve a salir por el remitente integrado.',
+  'notice.smtp-disconnected':
+    'Se desconectó el servidor SMTP. El correo vuelve a salir por el remitente integrado.',
   'notice.sender-removed': 'Se eliminó la identidad de remitente.',
-  'notice.domain-removed': 'Se eliminó el dominio del remitente. El remitente integrado vuelve a usar su propia dirección.',
+  'notice.domain-removed':
+    'Se eliminó el dominio del remitente. El remitente integrado vuelve a usar su propia dirección.',
   'notice.rule-created': 'Se creó la regla.',
   'notice.rule-saved': 'Se guardó la regla.',
   'notice.rule-enabled': 'La regla está activada: se ejecuta con los eventos nuevos.',
@@ -37,8 +40,10 @@ export const es: Record<MessageKey, string> = {
 
   'error.title': 'Algo salió mal',
   'error.back': 'Volver a la consola',
-  'error.internal': 'Algo salió mal de nuestro lado. No se cambió nada; inténtalo de nuevo y avisa al operador si sigue pasando.',
-  'error.unavailable': 'La base de datos no está disponible en este momento. No se cambió nada; inténtalo de nuevo en breve.',
+  'error.internal':
+    'Algo salió mal de nuestro lado. No se cambió nada; inténtalo de nuevo y avisa al operador si sigue pasando.',
+  'error.unavailable':
+    'La base de datos no está disponible en este momento. No se cambió nada; inténtalo de nuevo en breve.',
   'error.status.400': 'No se pudo usar la solicitud',
   'error.status.401': 'Hay que iniciar sesión',
   'error.status.403': 'No permitido',
@@ -48,11 +53,12 @@ export const es: Record<MessageKey, string> = {
   'error.status.422': 'No se pudo completar la solicitud',
   'error.status.500': 'Algo salió mal',
   'error.status.503': 'No disponible por un momento',
-  'error.code.CSRF_TOKEN_INVALID': 'Este formulario está desactualizado o no vino de la consola. Recarga la página y envíalo de nuevo.',
+  'error.code.CSRF_TOKEN_INVALID':
+    'Este formulario está desactualizado o no vino de la consola. Recarga la página y envíalo de nuevo.',
 
   'security.none': 'Ninguna (sin cifrado)',
-  'security.tls': 'TLS (STARTTLS, normalmente puerto 587)',
-  'security.ssl': 'SSL (TLS implícito, normalmente puerto 465)',
+  'security.tls': 'TLS (STARTTLS)',
+  'security.ssl': 'SSL (TLS implícito)',
   'status.pending': 'Pendiente',
   'status.verified': 'Verificado',
   'status.failed': 'Falló',
@@ -76,28 +82,35 @@ export const es: Record<MessageKey, string> = {
   'code.NOT_FOUND': 'No encontrado',
 
   'signIn.title': 'Iniciar sesión',
-  'signIn.lead': 'Inicia sesión con la clave secreta de tu programa para gestionar sus reglas, plantillas, servidores de correo y registro de mensajes.',
+  'signIn.lead':
+    'Inicia sesión con la clave secreta de tu programa para gestionar sus reglas, plantillas, servidores de correo y registro de mensajes.',
   'signIn.key': 'Clave secreta',
-  'signIn.keyHint': 'Empieza por sk_ y se mostró una sola vez al crear el programa o al rotar su clave.',
+  'signIn.keyHint':
+    'Empieza por sk_ y se mostró una sola vez al crear el programa o al rotar su clave.',
   'signIn.submit': 'Iniciar sesión',
   'signIn.keyMissing': 'Escribe la clave secreta.',
-  'signIn.keyInvalid': 'Esta clave no pertenece a ningún programa. Comprueba que la copiaste entera; si se rotó, usa la nueva.',
-  'signIn.publishableKey': 'Esta es una clave publicable (pk_). Inicia sesión con la clave secreta (sk_).',
+  'signIn.keyInvalid':
+    'Esta clave no pertenece a ningún programa. Comprueba que la copiaste entera; si se rotó, usa la nueva.',
+  'signIn.publishableKey':
+    'Esta es una clave publicable (pk_). Inicia sesión con la clave secreta (sk_).',
 
   'integrations.title': 'Integraciones',
-  'integrations.lead': 'Por dónde sale el correo de este programa: tu propio servidor SMTP o el remitente integrado con tu propio dominio.',
+  'integrations.lead':
+    'Por dónde sale el correo de este programa: tu propio servidor SMTP o el remitente integrado con tu propio dominio.',
   'integrations.smtp.heading': 'Tu servidor SMTP',
   'integrations.smtp.statusConnected': 'Conectado',
   'integrations.smtp.statusFailing': 'Con fallos',
   'integrations.smtp.statusBuiltin': 'Remitente integrado',
-  'integrations.smtp.builtinExplained': 'No hay ningún servidor SMTP conectado: el correo sale por el remitente integrado.',
+  'integrations.smtp.builtinExplained':
+    'No hay ningún servidor SMTP conectado: el correo sale por el remitente integrado.',
   'integrations.smtp.connectedTo': 'Enviando por {host}:{port}',
   'integrations.smtp.lastError': 'El envío dejó de funcionar',
   'integrations.smtp.host': 'Host',
   'integrations.smtp.port': 'Puerto',
   'integrations.smtp.portHint': '587 para TLS (STARTTLS), 465 para SSL.',
   'integrations.smtp.security': 'Seguridad',
-  'integrations.smtp.securityHint': 'Debe coincidir con lo que habla el puerto: los puertos STARTTLS usan TLS y los de TLS implícito usan SSL.',
+  'integrations.smtp.securityHint':
+    'Debe coincidir con lo que habla el puerto: los puertos STARTTLS usan TLS y los de TLS implícito usan SSL.',
   'integrations.smtp.username': 'Usuario',
   'integrations.smtp.password': 'Contraseña',
   'integrations.smtp.passwordKept': 'Hay una contraseña guardada. Déjalo vacío para conservarla.',
@@ -106,12 +119,15 @@ export const es: Record<MessageKey, string> = {
   'integrations.smtp.testFromAddress': 'Remitente de los correos de prueba',
   'integrations.smtp.testFromHint': 'Si está vacío se usa la dirección del remitente.',
   'integrations.smtp.connect': 'Conectar',
-  'integrations.smtp.connected': 'Conectado a {host}:{port} con {security}. Todo el correo de este programa sale ahora por este servidor.',
+  'integrations.smtp.connected':
+    'Conectado a {host}:{port} con {security}. Todo el correo de este programa sale ahora por este servidor.',
   'integrations.smtp.refused': 'No se pudo conectar el servidor',
   'integrations.smtp.testHeading': 'Enviar un correo de prueba',
   'integrations.smtp.disconnect': 'Desconectar',
-  'integrations.smtp.disconnectHint': 'El correo vuelve al remitente integrado; también se eliminan las identidades de remitente.',
-  'integrations.smtp.disconnectConfirm': '¿Desconectar este servidor SMTP y eliminar sus identidades de remitente?',
+  'integrations.smtp.disconnectHint':
+    'El correo vuelve al remitente integrado; también se eliminan las identidades de remitente.',
+  'integrations.smtp.disconnectConfirm':
+    '¿Desconectar este servidor SMTP y eliminar sus identidades de remitente?',
   'integrations.test.to': 'Enviar a',
   'integrations.test.send': 'Enviar prueba',
   'integrations.test.accepted': 'El servidor aceptó el correo de prueba para {to}.',
@@ -124,14 +140,18 @@ export const es: Record<MessageKey, string> = {
   'integrations.test.sentFailed': 'No se guardó ninguna copia en Enviados: {message}',
 
   'integrations.senders.heading': 'Identidades de remitente',
-  'integrations.senders.lead': 'Personas de marketing y agentes que envían desde su propia dirección, con su propio usuario en tu servidor SMTP. Las reglas eligen una por su id.',
-  'integrations.senders.needSmtp': 'Conecta primero un servidor SMTP; las identidades de remitente inician sesión en él.',
+  'integrations.senders.lead':
+    'Personas de marketing y agentes que envían desde su propia dirección, con su propio usuario en tu servidor SMTP. Las reglas eligen una por su id.',
+  'integrations.senders.needSmtp':
+    'Conecta primero un servidor SMTP; las identidades de remitente inician sesión en él.',
   'integrations.senders.none': 'Todavía no hay identidades de remitente.',
   'integrations.senders.id': 'Id del remitente',
   'integrations.senders.idHint': 'Letras, dígitos o . _ : @ + -, como ana o ventas.equipo.',
   'integrations.senders.email': 'Correo (usuario y remitente)',
-  'integrations.senders.emailHint': 'El usuario en tu servidor SMTP; el correo de este remitente sale desde esta dirección.',
-  'integrations.senders.passwordHint': 'Necesaria para un remitente nuevo o un correo nuevo; vacía conserva la guardada.',
+  'integrations.senders.emailHint':
+    'El usuario en tu servidor SMTP; el correo de este remitente sale desde esta dirección.',
+  'integrations.senders.passwordHint':
+    'Necesaria para un remitente nuevo o un correo nuevo; vacía conserva la guardada.',
   'integrations.senders.status': 'Estado',
   'integrations.senders.sentCopies': 'Copias en Enviados',
   'integrations.senders.test': 'Prueba',
@@ -141,18 +161,22 @@ export const es: Record<MessageKey, string> = {
   'integrations.senders.saveOn': 'Siempre',
   'integrations.senders.saveOff': 'Nunca',
   'integrations.senders.imapLegend': 'Servidor IMAP para las copias en Enviados',
-  'integrations.senders.imapHint': 'Deja el host vacío para usar imap.<tu dominio> con SSL en el puerto 993.',
+  'integrations.senders.imapHint':
+    'Deja el host vacío para usar imap.<tu dominio> con SSL en el puerto 993.',
   'integrations.senders.imapHost': 'Host IMAP',
   'integrations.senders.save': 'Verificar y guardar remitente',
   'integrations.senders.created': 'El remitente {senderId} inició sesión y se guardó.',
   'integrations.senders.updated': 'El remitente {senderId} inició sesión y se actualizó.',
   'integrations.senders.refused': 'No se pudo guardar el remitente',
   'integrations.senders.remove': 'Eliminar',
-  'integrations.senders.removeConfirm': '¿Eliminar esta identidad de remitente y su contraseña guardada?',
+  'integrations.senders.removeConfirm':
+    '¿Eliminar esta identidad de remitente y su contraseña guardada?',
 
   'integrations.domain.heading': 'Dominio del remitente integrado',
-  'integrations.domain.lead': 'Envía desde tu propio dominio con el remitente integrado: publica estos registros DNS en tu proveedor de DNS y luego verifica. Los mensajes se firman con DKIM cuando el dominio está verificado.',
-  'integrations.domain.smtpWins': 'Mientras tu servidor SMTP esté conectado, el correo sale por él y no por el remitente integrado.',
+  'integrations.domain.lead':
+    'Envía desde tu propio dominio con el remitente integrado: publica estos registros DNS en tu proveedor de DNS y luego verifica. Los mensajes se firman con DKIM cuando el dominio está verificado.',
+  'integrations.domain.smtpWins':
+    'Mientras tu servidor SMTP esté conectado, el correo sale por él y no por el remitente integrado.',
   'integrations.domain.from': 'Remitente',
   'integrations.domain.checkedAt': 'comprobado {when}',
   'integrations.domain.recordsCaption': 'Registros DNS que publicar',
@@ -165,21 +189,26 @@ export const es: Record<MessageKey, string> = {
   'integrations.domain.copyName': 'Copiar el nombre del registro {purpose}',
   'integrations.domain.copyValue': 'Copiar el valor del registro {purpose}',
   'integrations.domain.verify': 'Verificar registros DNS',
-  'integrations.domain.verified': '{domain} está verificado: el remitente integrado envía desde él, con firma DKIM.',
-  'integrations.domain.pending': 'Aún no se ven en DNS todos los registros de {domain}. Publícalos, espera a que el DNS se actualice y vuelve a verificar.',
-  'integrations.domain.failed': 'La verificación de {domain} falló. Mira el estado de cada registro para saber qué cambiar.',
+  'integrations.domain.verified':
+    '{domain} está verificado: el remitente integrado envía desde él, con firma DKIM.',
+  'integrations.domain.pending':
+    'Aún no se ven en DNS todos los registros de {domain}. Publícalos, espera a que el DNS se actualice y vuelve a verificar.',
+  'integrations.domain.failed':
+    'La verificación de {domain} falló. Mira el estado de cada registro para saber qué cambiar.',
   'integrations.domain.set': 'Configurar un dominio de remitente',
   'integrations.domain.change': 'Cambiar el dominio de remitente',
   'integrations.domain.domain': 'Dominio',
   'integrations.domain.fromHint': 'Una dirección del dominio, como recompensas@mail.ejemplo.com.',
   'integrations.domain.save': 'Guardar dominio',
-  'integrations.domain.saved': 'Se guardó {domain}. Publica los registros de abajo y luego verifica.',
+  'integrations.domain.saved':
+    'Se guardó {domain}. Publica los registros de abajo y luego verifica.',
   'integrations.domain.refused': 'No se pudo guardar el dominio',
   'integrations.domain.remove': 'Eliminar dominio',
   'integrations.domain.removeConfirm': '¿Eliminar este dominio de remitente y su clave DKIM?',
 
   'rules.title': 'Reglas',
-  'rules.lead': 'Cuando llega un evento, cada regla activada de su tipo comprueba sus condiciones; las que coinciden ejecutan sus acciones.',
+  'rules.lead':
+    'Cuando llega un evento, cada regla activada de su tipo comprueba sus condiciones; las que coinciden ejecutan sus acciones.',
   'rules.new': 'Nueva regla',
   'rules.newTitle': 'Nueva regla',
   'rules.editTitle': 'Editar regla',
@@ -191,11 +220,15 @@ export const es: Record<MessageKey, string> = {
   'rules.priority': 'Prioridad',
   'rules.priorityHint': 'La más alta se ejecuta primero.',
   'rules.conditions': 'Condiciones (JSON)',
-  'rules.conditionsHint': 'Condiciones de json-rules-engine sobre los hechos event, participant, referrer y program. Déjalo vacío para coincidir con todos los eventos del tipo.',
-  'rules.conditionsExample': '{ "all": [ { "fact": "event", "path": "amount", "operator": "greaterThanInclusive", "value": 50 } ] }',
+  'rules.conditionsHint':
+    'Condiciones de json-rules-engine sobre los hechos event, participant, referrer y program. Déjalo vacío para coincidir con todos los eventos del tipo.',
+  'rules.conditionsExample':
+    '{ "all": [ { "fact": "event", "path": "amount", "operator": "greaterThanInclusive", "value": 50 } ] }',
   'rules.actions': 'Acciones (JSON)',
-  'rules.actionsHint': 'Una lista de acciones de correo { "type": "email", "template", "to" } y de recompensa { "type": "reward", "to", "kind", "amount", "currency" }.',
-  'rules.actionsExample': '[ { "type": "reward", "to": "referrer", "kind": "cash", "amount": 25, "currency": "USD" } ]',
+  'rules.actionsHint':
+    'Una lista de acciones de correo { "type": "email", "template", "to" } y de recompensa { "type": "reward", "to", "kind", "amount", "currency" }.',
+  'rules.actionsExample':
+    '[ { "type": "reward", "to": "referrer", "kind": "cash", "amount": 25, "currency": "USD" } ]',
   'rules.enabledLabel': 'Activada: ejecutar esta regla con los eventos nuevos',
   'rules.state': 'Estado',
   'rules.enabled': 'Activada',
@@ -206,23 +239,30 @@ export const es: Record<MessageKey, string> = {
   'rules.disableNamed': 'Desactivar {name}',
   'rules.version': 'Versión {version}',
   'rules.updated': 'modificada {when}',
-  'rules.conditionCount': '{count} condición(es)',
+  'rules.conditionCount.one': '{count} condición',
+  'rules.conditionCount.other': '{count} condiciones',
+  'rules.col.conditions': 'Condiciones',
+  'rules.col.actions': 'Acciones',
   'rules.everyEvent': 'Todos los eventos del tipo',
   'rules.to.participant': 'el participante',
   'rules.to.referrer': 'quien refirió',
-  'rules.action.email': 'Correo {template} a {to}',
-  'rules.action.reward': 'Recompensa de {amount} {currency} ({kind}) a {to}',
+  'rules.action.email': 'Correo {template} para {to}',
+  'rules.action.reward': 'Recompensa de {amount} {currency} ({kind}) para {to}',
   'rules.create': 'Crear regla',
   'rules.save': 'Guardar regla',
   'rules.delete': 'Eliminar regla',
-  'rules.deleteConfirm': '¿Eliminar esta regla? Los eventos ya procesados conservan sus resultados.',
+  'rules.deleteConfirm':
+    '¿Eliminar esta regla? Los eventos ya procesados conservan sus resultados.',
   'rules.refused': 'No se guardó la regla',
-  'rules.changedElsewhere': 'Alguien guardó esta regla después de que la abrieras (ahora es la versión {version}). Tus cambios no se guardaron: cópialos, recarga la regla y vuelve a aplicarlos.',
+  'rules.changedElsewhere':
+    'Alguien guardó esta regla después de que la abrieras (ahora es la versión {version}). Tus cambios no se guardaron: cópialos, recarga la regla y vuelve a aplicarlos.',
   'rules.simulate.link': 'Simular un evento',
   'rules.simulate.title': 'Simular un evento',
-  'rules.simulate.lead': 'Mira con qué reglas coincidiría un evento, qué condiciones fallan y por qué, y qué se ejecutaría. No se escribe nada ni se envía ningún correo.',
+  'rules.simulate.lead':
+    'Mira con qué reglas coincidiría un evento, qué condiciones fallan y por qué, y qué se ejecutaría. No se escribe nada ni se envía ningún correo.',
   'rules.simulate.participant': 'Participante (JSON)',
-  'rules.simulate.participantHint': 'Necesita un id; también un email si el participante aún no existe.',
+  'rules.simulate.participantHint':
+    'Necesita un id; también un email si el participante aún no existe.',
   'rules.simulate.referrer': 'Quien refirió (JSON)',
   'rules.simulate.referrerHint': 'Quién refirió al participante, si alguien lo hizo.',
   'rules.simulate.data': 'Datos del evento (JSON)',
@@ -247,7 +287,8 @@ export const es: Record<MessageKey, string> = {
   'rules.simulate.skipped': 'omitida',
 
   'templates.title': 'Plantillas',
-  'templates.lead': 'Cada correo, por idioma. Abre uno para editarlo con vista previa en vivo; tu versión sustituye a la predeterminada solo en este programa.',
+  'templates.lead':
+    'Cada correo, por idioma. Abre uno para editarlo con vista previa en vivo; tu versión sustituye a la predeterminada solo en este programa.',
   'templates.key': 'Clave de la plantilla',
   'templates.kind': 'Tipo',
   'templates.locale': 'Idioma (locale)',
@@ -259,17 +300,20 @@ export const es: Record<MessageKey, string> = {
   'templates.source.program': 'tuya',
   'templates.editIn': 'Editar {key} en {locale}',
   'templates.openHeading': 'Abrir otra plantilla o idioma',
-  'templates.openHint': 'Una clave nueva propia (minúsculas, dígitos, -) parte de la plantilla genérica.',
+  'templates.openHint':
+    'Una clave nueva propia (minúsculas, dígitos, -) parte de la plantilla genérica.',
   'templates.open': 'Abrir',
   'templates.back': 'Todas las plantillas',
   'templates.editTitle': 'Editar plantilla',
   'templates.isNew': 'nueva: aún sin guardar',
   'templates.yourVersion': 'tu versión {version}',
   'templates.defaultVersion': 'la predeterminada',
-  'templates.inherited': 'Se muestra: {key} en {locale}, que es lo que reciben hoy los lectores de este idioma. Al guardar se crea una versión para este idioma.',
+  'templates.inherited':
+    'Se muestra: {key} en {locale}, que es lo que reciben hoy los lectores de este idioma. Al guardar se crea una versión para este idioma.',
   'templates.subject': 'Asunto',
   'templates.html': 'HTML',
-  'templates.htmlHint': 'Handlebars, como {{participant.firstName}}. El diseño común lo envuelve salvo que sea un documento completo.',
+  'templates.htmlHint':
+    'Handlebars, como {{participant.firstName}}. El diseño común lo envuelve salvo que sea un documento completo.',
   'templates.text': 'Texto plano',
   'templates.textHint': 'Se genera a partir del HTML si está vacío.',
   'templates.save': 'Guardar',
@@ -280,12 +324,16 @@ export const es: Record<MessageKey, string> = {
   'templates.previewFrame': 'Vista previa del correo',
   'templates.preview.problems': 'El borrador tiene problemas',
   'templates.preview.updated': 'Vista previa actualizada.',
-  'templates.preview.hasProblems': 'El borrador tiene problemas (marcados junto a los campos); la vista previa los muestra en lugar del correo.',
-  'templates.preview.failed': 'No se pudo actualizar la vista previa. Comprueba tu conexión e inténtalo de nuevo.',
+  'templates.preview.hasProblems':
+    'El borrador tiene problemas (marcados junto a los campos); la vista previa los muestra en lugar del correo.',
+  'templates.preview.failed':
+    'No se pudo actualizar la vista previa. Comprueba tu conexión e inténtalo de nuevo.',
   'templates.variables': 'Variables',
-  'templates.variablesHint': 'Las variables que puede usar esta plantilla; la vista previa las rellena con valores de ejemplo.',
+  'templates.variablesHint':
+    'Las variables que puede usar esta plantilla; la vista previa las rellena con valores de ejemplo.',
   'templates.test.heading': 'Enviar una prueba',
-  'templates.test.hint': 'Envía ahora la versión guardada a una dirección, con valores de ejemplo. Guarda antes para probar tus cambios.',
+  'templates.test.hint':
+    'Envía ahora la versión guardada a una dirección, con valores de ejemplo. Guarda antes para probar tus cambios.',
   'templates.test.queued': 'Correo de prueba a {to} en cola.',
   'templates.test.subject': 'Asunto: {subject}',
   'templates.test.follow': 'Síguelo en el registro de mensajes',
@@ -344,7 +392,8 @@ export const es: Record<MessageKey, string> = {
   'attemptOutcome.suppressed': 'Suprimido',
 
   'participants.title': 'Participantes',
-  'participants.lead': 'Busca un participante por tu propio id: el estado del W-9 de un año y si sus datos fiscales y de pago están registrados.',
+  'participants.lead':
+    'Busca un participante por tu propio id: el estado del W-9 de un año y si sus datos fiscales y de pago están registrados.',
   'participants.id': 'Id del participante',
   'participants.year': 'Año fiscal',
   'participants.yearHint': 'Si está vacío, el año actual en la zona horaria del programa.',
@@ -370,7 +419,8 @@ export const es: Record<MessageKey, string> = {
   'participants.w9NoticeNotYet': 'El aviso aún no se ha enviado.',
   'participants.payoutHeading': 'Datos de pago',
   'participants.payoutDetails': 'Datos bancarios',
-  'participants.remindersRun': 'Faltan datos: se envían recordatorios de pago tras las recompensas en efectivo hasta que ambos estén registrados.',
+  'participants.remindersRun':
+    'Faltan datos: se envían recordatorios de pago tras las recompensas en efectivo hasta que ambos estén registrados.',
   'participants.remindersStopped': 'Todo está registrado: no se envían recordatorios de pago.',
   'participants.messages': 'Mensajes enviados a este participante',
 };

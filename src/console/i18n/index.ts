@@ -8,7 +8,11 @@ export const LANGUAGES = ['en', 'es', 'pt-BR'] as const;
 export type Lang = (typeof LANGUAGES)[number];
 
 /** Each language's name in itself, for the switcher. */
-export const LANGUAGE_NAMES: Record<Lang, string> = { en: 'English', es: 'Español', 'pt-BR': 'Português (Brasil)' };
+export const LANGUAGE_NAMES: Record<Lang, string> = {
+  en: 'English',
+  es: 'Español',
+  'pt-BR': 'Português (Brasil)',
+};
 
 const DICTIONARIES: Record<Lang, Record<MessageKey, string>> = { en, es, 'pt-BR': ptBR };
 
@@ -40,7 +44,9 @@ export function negotiateLang(header: string | undefined): Lang {
 export function translate(lang: Lang, key: string, params: Record<string, unknown> = {}): string {
   const dict = DICTIONARIES[lang] as Record<string, string>;
   const template = dict[key] ?? (en as Record<string, string>)[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
 }
 
 export function hasMessage(key: string): key is MessageKey {

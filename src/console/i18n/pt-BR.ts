@@ -20,11 +20,14 @@ export const ptBR: Record<MessageKey, string> = {
   'nav.participants': 'Participantes',
 
   'form.optional': '(opcional)',
-  'form.invalidJson': 'Alguns campos não são JSON válido. Corrija-os onde indicado e envie de novo.',
+  'form.invalidJson':
+    'Alguns campos não são JSON válido. Corrija-os onde indicado e envie de novo.',
   'notice.code': 'Código do erro:',
-  'notice.smtp-disconnected': 'O servidor SMTP foi desconectado. Os e-mails voltam a sair pelo remetente integrado.',
+  'notice.smtp-disconnected':
+    'O servidor SMTP foi desconectado. Os e-mails voltam a sair pelo remetente integrado.',
   'notice.sender-removed': 'A identidade de remetente foi removida.',
-  'notice.domain-removed': 'O domínio do remetente foi removido. O remetente integrado volta a usar o próprio endereço.',
+  'notice.domain-removed':
+    'O domínio do remetente foi removido. O remetente integrado volta a usar o próprio endereço.',
   'notice.rule-created': 'A regra foi criada.',
   'notice.rule-saved': 'A regra foi salva.',
   'notice.rule-enabled': 'A regra está ativada: ela roda com os novos eventos.',
@@ -37,8 +40,10 @@ export const ptBR: Record<MessageKey, string> = {
 
   'error.title': 'Algo deu errado',
   'error.back': 'Voltar ao console',
-  'error.internal': 'Algo deu errado do nosso lado. Nada foi alterado; tente de novo e avise o operador se continuar acontecendo.',
-  'error.unavailable': 'O banco de dados está indisponível no momento. Nada foi alterado; tente de novo em instantes.',
+  'error.internal':
+    'Algo deu errado do nosso lado. Nada foi alterado; tente de novo e avise o operador se continuar acontecendo.',
+  'error.unavailable':
+    'O banco de dados está indisponível no momento. Nada foi alterado; tente de novo em instantes.',
   'error.status.400': 'Não foi possível usar a solicitação',
   'error.status.401': 'É preciso entrar',
   'error.status.403': 'Não permitido',
@@ -48,11 +53,12 @@ export const ptBR: Record<MessageKey, string> = {
   'error.status.422': 'Não foi possível concluir a solicitação',
   'error.status.500': 'Algo deu errado',
   'error.status.503': 'Indisponível no momento',
-  'error.code.CSRF_TOKEN_INVALID': 'Este formulário está desatualizado ou não veio do console. Recarregue a página e envie de novo.',
+  'error.code.CSRF_TOKEN_INVALID':
+    'Este formulário está desatualizado ou não veio do console. Recarregue a página e envie de novo.',
 
   'security.none': 'Nenhuma (sem criptografia)',
-  'security.tls': 'TLS (STARTTLS, geralmente porta 587)',
-  'security.ssl': 'SSL (TLS implícito, geralmente porta 465)',
+  'security.tls': 'TLS (STARTTLS)',
+  'security.ssl': 'SSL (TLS implícito)',
   'status.pending': 'Pendente',
   'status.verified': 'Verificado',
   'status.failed': 'Falhou',
@@ -76,28 +82,34 @@ export const ptBR: Record<MessageKey, string> = {
   'code.NOT_FOUND': 'Não encontrado',
 
   'signIn.title': 'Entrar',
-  'signIn.lead': 'Entre com a chave secreta do seu programa para gerenciar regras, modelos, servidores de e-mail e o registro de mensagens.',
+  'signIn.lead':
+    'Entre com a chave secreta do seu programa para gerenciar regras, modelos, servidores de e-mail e o registro de mensagens.',
   'signIn.key': 'Chave secreta',
-  'signIn.keyHint': 'Começa com sk_ e foi mostrada uma única vez quando o programa foi criado ou a chave foi trocada.',
+  'signIn.keyHint':
+    'Começa com sk_ e foi mostrada uma única vez quando o programa foi criado ou a chave foi trocada.',
   'signIn.submit': 'Entrar',
   'signIn.keyMissing': 'Informe a chave secreta.',
-  'signIn.keyInvalid': 'Esta chave não pertence a nenhum programa. Confira se você a copiou inteira; se ela foi trocada, use a nova.',
+  'signIn.keyInvalid':
+    'Esta chave não pertence a nenhum programa. Confira se você a copiou inteira; se ela foi trocada, use a nova.',
   'signIn.publishableKey': 'Esta é uma chave publicável (pk_). Entre com a chave secreta (sk_).',
 
   'integrations.title': 'Integrações',
-  'integrations.lead': 'Por onde saem os e-mails deste programa: seu próprio servidor SMTP ou o remetente integrado com seu próprio domínio.',
+  'integrations.lead':
+    'Por onde saem os e-mails deste programa: seu próprio servidor SMTP ou o remetente integrado com seu próprio domínio.',
   'integrations.smtp.heading': 'Seu servidor SMTP',
   'integrations.smtp.statusConnected': 'Conectado',
   'integrations.smtp.statusFailing': 'Com falhas',
   'integrations.smtp.statusBuiltin': 'Remetente integrado',
-  'integrations.smtp.builtinExplained': 'Nenhum servidor SMTP está conectado: os e-mails saem pelo remetente integrado.',
+  'integrations.smtp.builtinExplained':
+    'Nenhum servidor SMTP está conectado: os e-mails saem pelo remetente integrado.',
   'integrations.smtp.connectedTo': 'Enviando por {host}:{port}',
   'integrations.smtp.lastError': 'O envio parou de funcionar',
   'integrations.smtp.host': 'Host',
   'integrations.smtp.port': 'Porta',
   'integrations.smtp.portHint': '587 para TLS (STARTTLS), 465 para SSL.',
   'integrations.smtp.security': 'Segurança',
-  'integrations.smtp.securityHint': 'Precisa combinar com o que a porta fala: portas STARTTLS usam TLS e portas de TLS implícito usam SSL.',
+  'integrations.smtp.securityHint':
+    'Precisa combinar com o que a porta fala: portas STARTTLS usam TLS e portas de TLS implícito usam SSL.',
   'integrations.smtp.username': 'Usuário',
   'integrations.smtp.password': 'Senha',
   'integrations.smtp.passwordKept': 'Há uma senha salva. Deixe em branco para mantê-la.',
@@ -106,12 +118,15 @@ export const ptBR: Record<MessageKey, string> = {
   'integrations.smtp.testFromAddress': 'Remetente dos e-mails de teste',
   'integrations.smtp.testFromHint': 'Em branco, usa o endereço do remetente.',
   'integrations.smtp.connect': 'Conectar',
-  'integrations.smtp.connected': 'Conectado a {host}:{port} com {security}. Todos os e-mails deste programa agora saem por este servidor.',
+  'integrations.smtp.connected':
+    'Conectado a {host}:{port} com {security}. Todos os e-mails deste programa agora saem por este servidor.',
   'integrations.smtp.refused': 'Não foi possível conectar o servidor',
   'integrations.smtp.testHeading': 'Enviar um e-mail de teste',
   'integrations.smtp.disconnect': 'Desconectar',
-  'integrations.smtp.disconnectHint': 'Os e-mails voltam ao remetente integrado; as identidades de remetente também são removidas.',
-  'integrations.smtp.disconnectConfirm': 'Desconectar este servidor SMTP e remover as identidades de remetente?',
+  'integrations.smtp.disconnectHint':
+    'Os e-mails voltam ao remetente integrado; as identidades de remetente também são removidas.',
+  'integrations.smtp.disconnectConfirm':
+    'Desconectar este servidor SMTP e remover as identidades de remetente?',
   'integrations.test.to': 'Enviar para',
   'integrations.test.send': 'Enviar teste',
   'integrations.test.accepted': 'O servidor aceitou o e-mail de teste para {to}.',
@@ -124,14 +139,18 @@ export const ptBR: Record<MessageKey, string> = {
   'integrations.test.sentFailed': 'Nenhuma cópia foi salva em Enviados: {message}',
 
   'integrations.senders.heading': 'Identidades de remetente',
-  'integrations.senders.lead': 'Pessoas de marketing e agentes que enviam do próprio endereço, com o próprio login no seu servidor SMTP. As regras escolhem uma pelo id.',
-  'integrations.senders.needSmtp': 'Conecte primeiro um servidor SMTP; as identidades de remetente fazem login nele.',
+  'integrations.senders.lead':
+    'Pessoas de marketing e agentes que enviam do próprio endereço, com o próprio login no seu servidor SMTP. As regras escolhem uma pelo id.',
+  'integrations.senders.needSmtp':
+    'Conecte primeiro um servidor SMTP; as identidades de remetente fazem login nele.',
   'integrations.senders.none': 'Ainda não há identidades de remetente.',
   'integrations.senders.id': 'Id do remetente',
   'integrations.senders.idHint': 'Letras, dígitos ou . _ : @ + -, como ana ou vendas.equipe.',
   'integrations.senders.email': 'E-mail (login e remetente)',
-  'integrations.senders.emailHint': 'O login no seu servidor SMTP; os e-mails deste remetente saem deste endereço.',
-  'integrations.senders.passwordHint': 'Necessária para um remetente novo ou um e-mail novo; em branco mantém a salva.',
+  'integrations.senders.emailHint':
+    'O login no seu servidor SMTP; os e-mails deste remetente saem deste endereço.',
+  'integrations.senders.passwordHint':
+    'Necessária para um remetente novo ou um e-mail novo; em branco mantém a salva.',
   'integrations.senders.status': 'Status',
   'integrations.senders.sentCopies': 'Cópias em Enviados',
   'integrations.senders.test': 'Teste',
@@ -141,7 +160,8 @@ export const ptBR: Record<MessageKey, string> = {
   'integrations.senders.saveOn': 'Sempre',
   'integrations.senders.saveOff': 'Nunca',
   'integrations.senders.imapLegend': 'Servidor IMAP para as cópias em Enviados',
-  'integrations.senders.imapHint': 'Deixe o host em branco para usar imap.<seu domínio> com SSL na porta 993.',
+  'integrations.senders.imapHint':
+    'Deixe o host em branco para usar imap.<seu domínio> com SSL na porta 993.',
   'integrations.senders.imapHost': 'Host IMAP',
   'integrations.senders.save': 'Verificar e salvar remetente',
   'integrations.senders.created': 'O remetente {senderId} fez login e foi salvo.',
@@ -151,8 +171,10 @@ export const ptBR: Record<MessageKey, string> = {
   'integrations.senders.removeConfirm': 'Remover esta identidade de remetente e a senha salva?',
 
   'integrations.domain.heading': 'Domínio do remetente integrado',
-  'integrations.domain.lead': 'Envie do seu próprio domínio pelo remetente integrado: publique estes registros DNS no seu provedor de DNS e depois verifique. As mensagens são assinadas com DKIM quando o domínio está verificado.',
-  'integrations.domain.smtpWins': 'Enquanto seu servidor SMTP estiver conectado, os e-mails saem por ele, não pelo remetente integrado.',
+  'integrations.domain.lead':
+    'Envie do seu próprio domínio pelo remetente integrado: publique estes registros DNS no seu provedor de DNS e depois verifique. As mensagens são assinadas com DKIM quando o domínio está verificado.',
+  'integrations.domain.smtpWins':
+    'Enquanto seu servidor SMTP estiver conectado, os e-mails saem por ele, não pelo remetente integrado.',
   'integrations.domain.from': 'Remetente',
   'integrations.domain.checkedAt': 'verificado {when}',
   'integrations.domain.recordsCaption': 'Registros DNS a publicar',
@@ -165,21 +187,26 @@ export const ptBR: Record<MessageKey, string> = {
   'integrations.domain.copyName': 'Copiar o nome do registro {purpose}',
   'integrations.domain.copyValue': 'Copiar o valor do registro {purpose}',
   'integrations.domain.verify': 'Verificar registros DNS',
-  'integrations.domain.verified': '{domain} está verificado: o remetente integrado envia a partir dele, com assinatura DKIM.',
-  'integrations.domain.pending': 'Nem todos os registros de {domain} aparecem no DNS ainda. Publique-os, espere o DNS atualizar e verifique de novo.',
-  'integrations.domain.failed': 'A verificação de {domain} falhou. Veja o status de cada registro para saber o que mudar.',
+  'integrations.domain.verified':
+    '{domain} está verificado: o remetente integrado envia a partir dele, com assinatura DKIM.',
+  'integrations.domain.pending':
+    'Nem todos os registros de {domain} aparecem no DNS ainda. Publique-os, espere o DNS atualizar e verifique de novo.',
+  'integrations.domain.failed':
+    'A verificação de {domain} falhou. Veja o status de cada registro para saber o que mudar.',
   'integrations.domain.set': 'Definir um domínio de remetente',
   'integrations.domain.change': 'Mudar o domínio de remetente',
   'integrations.domain.domain': 'Domínio',
   'integrations.domain.fromHint': 'Um endereço do domínio, como recompensas@mail.exemplo.com.br.',
   'integrations.domain.save': 'Salvar domínio',
-  'integrations.domain.saved': '{domain} foi salvo. Publique os registros abaixo e depois verifique.',
+  'integrations.domain.saved':
+    '{domain} foi salvo. Publique os registros abaixo e depois verifique.',
   'integrations.domain.refused': 'Não foi possível salvar o domínio',
   'integrations.domain.remove': 'Remover domínio',
   'integrations.domain.removeConfirm': 'Remover este domínio de remetente e a chave DKIM?',
 
   'rules.title': 'Regras',
-  'rules.lead': 'Quando um evento chega, cada regra ativada do tipo confere as condições; as que combinam executam suas ações.',
+  'rules.lead':
+    'Quando um evento chega, cada regra ativada do tipo confere as condições; as que combinam executam suas ações.',
   'rules.new': 'Nova regra',
   'rules.newTitle': 'Nova regra',
   'rules.editTitle': 'Editar regra',
@@ -191,11 +218,15 @@ export const ptBR: Record<MessageKey, string> = {
   'rules.priority': 'Prioridade',
   'rules.priorityHint': 'A maior roda primeiro.',
   'rules.conditions': 'Condições (JSON)',
-  'rules.conditionsHint': 'Condições do json-rules-engine sobre os fatos event, participant, referrer e program. Deixe em branco para combinar com todos os eventos do tipo.',
-  'rules.conditionsExample': '{ "all": [ { "fact": "event", "path": "amount", "operator": "greaterThanInclusive", "value": 50 } ] }',
+  'rules.conditionsHint':
+    'Condições do json-rules-engine sobre os fatos event, participant, referrer e program. Deixe em branco para combinar com todos os eventos do tipo.',
+  'rules.conditionsExample':
+    '{ "all": [ { "fact": "event", "path": "amount", "operator": "greaterThanInclusive", "value": 50 } ] }',
   'rules.actions': 'Ações (JSON)',
-  'rules.actionsHint': 'Uma lista de ações de e-mail { "type": "email", "template", "to" } e de recompensa { "type": "reward", "to", "kind", "amount", "currency" }.',
-  'rules.actionsExample': '[ { "type": "reward", "to": "referrer", "kind": "cash", "amount": 25, "currency": "USD" } ]',
+  'rules.actionsHint':
+    'Uma lista de ações de e-mail { "type": "email", "template", "to" } e de recompensa { "type": "reward", "to", "kind", "amount", "currency" }.',
+  'rules.actionsExample':
+    '[ { "type": "reward", "to": "referrer", "kind": "cash", "amount": 25, "currency": "USD" } ]',
   'rules.enabledLabel': 'Ativada: rodar esta regra com os novos eventos',
   'rules.state': 'Estado',
   'rules.enabled': 'Ativada',
@@ -206,7 +237,10 @@ export const ptBR: Record<MessageKey, string> = {
   'rules.disableNamed': 'Desativar {name}',
   'rules.version': 'Versão {version}',
   'rules.updated': 'alterada {when}',
-  'rules.conditionCount': '{count} condição(ões)',
+  'rules.conditionCount.one': '{count} condição',
+  'rules.conditionCount.other': '{count} condições',
+  'rules.col.conditions': 'Condições',
+  'rules.col.actions': 'Ações',
   'rules.everyEvent': 'Todos os eventos do tipo',
   'rules.to.participant': 'o participante',
   'rules.to.referrer': 'quem indicou',
@@ -217,12 +251,15 @@ export const ptBR: Record<MessageKey, string> = {
   'rules.delete': 'Excluir regra',
   'rules.deleteConfirm': 'Excluir esta regra? Os eventos já processados mantêm seus resultados.',
   'rules.refused': 'A regra não foi salva',
-  'rules.changedElsewhere': 'Alguém salvou esta regra depois que você a abriu (agora é a versão {version}). Suas alterações não foram salvas: copie-as, recarregue a regra e aplique-as de novo.',
+  'rules.changedElsewhere':
+    'Alguém salvou esta regra depois que você a abriu (agora é a versão {version}). Suas alterações não foram salvas: copie-as, recarregue a regra e aplique-as de novo.',
   'rules.simulate.link': 'Simular um evento',
   'rules.simulate.title': 'Simular um evento',
-  'rules.simulate.lead': 'Veja com quais regras um evento combinaria, quais condições falham e por quê, e o que rodaria. Nada é gravado e nenhum e-mail é enviado.',
+  'rules.simulate.lead':
+    'Veja com quais regras um evento combinaria, quais condições falham e por quê, e o que rodaria. Nada é gravado e nenhum e-mail é enviado.',
   'rules.simulate.participant': 'Participante (JSON)',
-  'rules.simulate.participantHint': 'Precisa de um id; também de um e-mail se o participante ainda não existir.',
+  'rules.simulate.participantHint':
+    'Precisa de um id; também de um e-mail se o participante ainda não existir.',
   'rules.simulate.referrer': 'Quem indicou (JSON)',
   'rules.simulate.referrerHint': 'Quem indicou o participante, se houver.',
   'rules.simulate.data': 'Dados do evento (JSON)',
@@ -247,7 +284,8 @@ export const ptBR: Record<MessageKey, string> = {
   'rules.simulate.skipped': 'ignorada',
 
   'templates.title': 'Modelos',
-  'templates.lead': 'Cada e-mail, por idioma. Abra um para editá-lo com pré-visualização ao vivo; sua versão substitui o padrão só neste programa.',
+  'templates.lead':
+    'Cada e-mail, por idioma. Abra um para editá-lo com pré-visualização ao vivo; sua versão substitui o padrão só neste programa.',
   'templates.key': 'Chave do modelo',
   'templates.kind': 'Tipo',
   'templates.locale': 'Idioma (locale)',
@@ -266,10 +304,12 @@ export const ptBR: Record<MessageKey, string> = {
   'templates.isNew': 'novo: ainda não salvo',
   'templates.yourVersion': 'sua versão {version}',
   'templates.defaultVersion': 'o padrão',
-  'templates.inherited': 'Exibido: {key} em {locale}, que é o que os leitores deste idioma recebem hoje. Salvar cria uma versão para este idioma.',
+  'templates.inherited':
+    'Exibido: {key} em {locale}, que é o que os leitores deste idioma recebem hoje. Salvar cria uma versão para este idioma.',
   'templates.subject': 'Assunto',
   'templates.html': 'HTML',
-  'templates.htmlHint': 'Handlebars, como {{participant.firstName}}. O layout comum o envolve, a menos que seja um documento completo.',
+  'templates.htmlHint':
+    'Handlebars, como {{participant.firstName}}. O layout comum o envolve, a menos que seja um documento completo.',
   'templates.text': 'Texto simples',
   'templates.textHint': 'Gerado a partir do HTML quando em branco.',
   'templates.save': 'Salvar',
@@ -280,12 +320,16 @@ export const ptBR: Record<MessageKey, string> = {
   'templates.previewFrame': 'Pré-visualização do e-mail',
   'templates.preview.problems': 'O rascunho tem problemas',
   'templates.preview.updated': 'Pré-visualização atualizada.',
-  'templates.preview.hasProblems': 'O rascunho tem problemas (marcados ao lado dos campos); a pré-visualização os mostra no lugar do e-mail.',
-  'templates.preview.failed': 'Não foi possível atualizar a pré-visualização. Verifique sua conexão e tente de novo.',
+  'templates.preview.hasProblems':
+    'O rascunho tem problemas (marcados ao lado dos campos); a pré-visualização os mostra no lugar do e-mail.',
+  'templates.preview.failed':
+    'Não foi possível atualizar a pré-visualização. Verifique sua conexão e tente de novo.',
   'templates.variables': 'Variáveis',
-  'templates.variablesHint': 'As variáveis que este modelo pode usar; a pré-visualização as preenche com valores de exemplo.',
+  'templates.variablesHint':
+    'As variáveis que este modelo pode usar; a pré-visualização as preenche com valores de exemplo.',
   'templates.test.heading': 'Enviar um teste',
-  'templates.test.hint': 'Envia agora a versão salva para um endereço, com valores de exemplo. Salve antes para testar suas alterações.',
+  'templates.test.hint':
+    'Envia agora a versão salva para um endereço, com valores de exemplo. Salve antes para testar suas alterações.',
   'templates.test.queued': 'E-mail de teste para {to} na fila.',
   'templates.test.subject': 'Assunto: {subject}',
   'templates.test.follow': 'Acompanhe no registro de mensagens',
@@ -344,7 +388,8 @@ export const ptBR: Record<MessageKey, string> = {
   'attemptOutcome.suppressed': 'Suprimida',
 
   'participants.title': 'Participantes',
-  'participants.lead': 'Procure um participante pelo seu próprio id: o status do W-9 de um ano e se os dados fiscais e de pagamento estão cadastrados.',
+  'participants.lead':
+    'Procure um participante pelo seu próprio id: o status do W-9 de um ano e se os dados fiscais e de pagamento estão cadastrados.',
   'participants.id': 'Id do participante',
   'participants.year': 'Ano fiscal',
   'participants.yearHint': 'Em branco, o ano atual no fuso horário do programa.',
@@ -370,7 +415,8 @@ export const ptBR: Record<MessageKey, string> = {
   'participants.w9NoticeNotYet': 'O aviso ainda não foi enviado.',
   'participants.payoutHeading': 'Dados de pagamento',
   'participants.payoutDetails': 'Dados bancários',
-  'participants.remindersRun': 'Faltam dados: lembretes de pagamento são enviados após recompensas em dinheiro até que os dois estejam cadastrados.',
+  'participants.remindersRun':
+    'Faltam dados: lembretes de pagamento são enviados após recompensas em dinheiro até que os dois estejam cadastrados.',
   'participants.remindersStopped': 'Tudo cadastrado: nenhum lembrete de pagamento é enviado.',
   'participants.messages': 'Mensagens enviadas a este participante',
 };

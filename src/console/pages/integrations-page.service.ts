@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { PutSenderDomainDto } from '../../integrations/dto/sender-domain.dto';
 import { PutSenderIdentityDto } from '../../integrations/dto/sender-identity.dto';
-import { ConnectSmtpDto, SendTestEmailDto, type TestEmailResponse } from '../../integrations/dto/smtp-integration.dto';
+import {
+  ConnectSmtpDto,
+  SendTestEmailDto,
+  type TestEmailResponse,
+} from '../../integrations/dto/smtp-integration.dto';
 import { toSenderDomainView } from '../../integrations/sender-domain.service';
 import { toSmtpIntegrationView } from '../../integrations/smtp-integration.service';
 import type { SignedInContext } from '../console-request';
@@ -23,8 +27,26 @@ import {
 import type { Page, PageResult } from '../console-views.service';
 import { translate, type Lang } from '../i18n';
 
-const SMTP_FIELDS = ['host', 'port', 'security', 'username', 'password', 'testFromAddress', 'fromAddress', 'fromName'] as const;
-const SENDER_FIELDS = ['senderId', 'email', 'password', 'fromName', 'saveToSent', 'imapHost', 'imapPort', 'imapSecurity'] as const;
+const SMTP_FIELDS = [
+  'host',
+  'port',
+  'security',
+  'username',
+  'password',
+  'testFromAddress',
+  'fromAddress',
+  'fromName',
+] as const;
+const SENDER_FIELDS = [
+  'senderId',
+  'email',
+  'password',
+  'fromName',
+  'saveToSent',
+  'imapHost',
+  'imapPort',
+  'imapSecurity',
+] as const;
 const DOMAIN_FIELDS = ['domain', 'fromAddress', 'fromName'] as const;
 
 /** What one visit of the page shows besides the stored settings: forms as typed and their outcomes. */
@@ -51,16 +73,25 @@ function testOutcome(lang: Lang, sent: TestEmailResponse): Notice {
   const lines = [
     translate(lang, 'integrations.test.response', { response: sent.response }),
     translate(lang, 'integrations.test.messageId', { messageId: sent.messageId }),
-    ...sent.rejected.map((r) => translate(lang, 'integrations.test.rejected', { address: r.address, message: r.message })),
+    ...sent.rejected.map((r) =>
+      translate(lang, 'integrations.test.rejected', { address: r.address, message: r.message }),
+    ),
   ];
   if (sent.sentFolder) {
     lines.push(
       sent.sentFolder.saved
         ? translate(lang, 'integrations.test.sentSaved', { mailbox: sent.sentFolder.mailbox ?? '' })
-        : translate(lang, 'integrations.test.sentFailed', { message: sent.sentFolder.message ?? '' }),
+        : translate(lang, 'integrations.test.sentFailed', {
+            message: sent.sentFolder.message ?? '',
+          }),
     );
   }
-  return successNotice(lang, sent.accepted.length ? 'integrations.test.accepted' : 'integrations.test.noneAccepted', { to: sent.accepted.join(', ') }, { lines });
+  return successNotice(
+    lang,
+    sent.accepted.length ? 'integrations.test.accepted' : 'integrations.test.noneAccepted',
+    { to: sent.accepted.join(', ') },
+    { lines },
+  );
 }
 
 /** The Integrations page: the program's SMTP server, its sender identities, and the built-in sender's From domain. */
@@ -99,10 +130,19 @@ export class IntegrationsPageService {
         smtp,
         smtpForm,
         smtpTest: state.smtpTest ?? emptyForm({ to: '' }),
-        senders: senders.map((s) => ({ ...s, test: state.senderTests?.[s.senderId] ?? emptyForm({ to: '' }) })),
+        senders: senders.map((s) => ({
+          ...s,
+          test: state.senderTests?.[s.senderId] ?? emptyForm({ to: '' }),
+        })),
         senderForm: state.senderForm ?? emptyForm({ saveToSent: 'auto', imapSecurity: 'ssl' }),
         domain,
-        domainForm: state.domainForm ?? emptyForm({ domain: domain?.domain ?? '', fromAddress: domain?.fromAddress ?? '', fromName: domain?.fromName ?? '' }),
+        domainForm:
+          state.domainForm ??
+          emptyForm({
+            domain: domain?.domain ?? '',
+            fromAddress: domain?.fromAddress ?? '',
+            fromName: domain?.fromName ?? '',
+          }),
         domainNotice: state.domainNotice,
       },
     };
@@ -127,22 +167,53 @@ export class IntegrationsPageService {
       fromName: optional(values.fromName),
     };
     const shown = { ...values, password: '' };
-    const outcome = await attempt(async () => this.services.smtp.connect(ctx.program, await validateBody(ConnectSmtpDto, input)));
+    const outcome = await attempt(async () =>
+      this.services.smtp.connect(ctx.program, await validateBody(ConnectSmtpDto, input)),
+    );
     if (!outcome.ok) {
-      return this.show(ctx, { smtpForm: refusedForm(ctx.lang, shown, outcome.error, 'integrations.smtp.refused', topField), status: outcome.error.getStatus() });
+      return this.show(ctx, {
+        smtpForm: refusedForm(
+          ctx.lang,
+          shown,
+          outcome.error,
+          'integrations.smtp.refused',
+          topField,
+        ),
+        status: outcome.error.getStatus(),
+      });
     }
     const saved = outcome.value;
-    const notice = successNotice(ctx.lang, 'integrations.smtp.connected', { host: saved.host, port: saved.port, security: translate(ctx.lang, `security.${saved.security}`) });
+    const notice = successNotice(ctx.lang, 'integrations.smtp.connected', {
+      host: saved.host,
+      port: saved.port,
+      security: translate(ctx.lang, `security.${saved.security}`),
+    });
     return this.show(ctx, { smtpForm: { ...emptyForm(shown), notice } });
   }
 
   async sendSmtpTest(ctx: SignedInContext, body: unknown): Promise<Page> {
     const values = pickFields(body, ['to']);
-    const outcome = await attempt(async () => this.services.smtp.sendTest(ctx.program, (await validateBody(SendTestEmailDto, { to: values.to.trim() })).to));
+    const outcome = await attempt(async () =>
+      this.services.smtp.sendTest(
+        ctx.program,
+        (await validateBody(SendTestEmailDto, { to: values.to.trim() })).to,
+      ),
+    );
     if (!outcome.ok) {
-      return this.show(ctx, { smtpTest: refusedForm(ctx.lang, values, outcome.error, 'integrations.test.failed', topField), status: outcome.error.getStatus() });
+      return this.show(ctx, {
+        smtpTest: refusedForm(
+          ctx.lang,
+          values,
+          outcome.error,
+          'integrations.test.failed',
+          topField,
+        ),
+        status: outcome.error.getStatus(),
+      });
     }
-    return this.show(ctx, { smtpTest: { ...emptyForm(values), notice: testOutcome(ctx.lang, outcome.value) } });
+    return this.show(ctx, {
+      smtpTest: { ...emptyForm(values), notice: testOutcome(ctx.lang, outcome.value) },
+    });
   }
 
   async disconnect(ctx: SignedInContext): Promise<PageResult> {
@@ -158,29 +229,63 @@ export class IntegrationsPageService {
       password: values.password === '' ? undefined : values.password,
       fromName: optional(values.fromName),
       saveToSent: optional(values.saveToSent),
-      ...(imapHost ? { imap: { host: imapHost, port: integerOrText(values.imapPort), security: values.imapSecurity } } : {}),
+      ...(imapHost
+        ? {
+            imap: {
+              host: imapHost,
+              port: integerOrText(values.imapPort),
+              security: values.imapSecurity,
+            },
+          }
+        : {}),
     };
     const shown = { ...values, password: '' };
     const senderId = values.senderId.trim();
-    const outcome = await attempt(async () => this.services.senders.put(ctx.program, senderId, await validateBody(PutSenderIdentityDto, input)));
+    const outcome = await attempt(async () =>
+      this.services.senders.put(
+        ctx.program,
+        senderId,
+        await validateBody(PutSenderIdentityDto, input),
+      ),
+    );
     if (!outcome.ok) {
-      const form = refusedForm(ctx.lang, shown, outcome.error, 'integrations.senders.refused', senderField);
-      if (outcome.error.code === 'INVALID_SENDER_ID') form.errors.senderId = [outcome.error.message];
+      const form = refusedForm(
+        ctx.lang,
+        shown,
+        outcome.error,
+        'integrations.senders.refused',
+        senderField,
+      );
+      if (outcome.error.code === 'INVALID_SENDER_ID')
+        form.errors.senderId = [outcome.error.message];
       return this.show(ctx, { senderForm: form, status: outcome.error.getStatus() });
     }
-    const notice = successNotice(ctx.lang, outcome.value.created ? 'integrations.senders.created' : 'integrations.senders.updated', { senderId });
-    return this.show(ctx, { senderForm: { ...emptyForm({ saveToSent: 'auto', imapSecurity: 'ssl' }), notice } });
+    const notice = successNotice(
+      ctx.lang,
+      outcome.value.created ? 'integrations.senders.created' : 'integrations.senders.updated',
+      { senderId },
+    );
+    return this.show(ctx, {
+      senderForm: { ...emptyForm({ saveToSent: 'auto', imapSecurity: 'ssl' }), notice },
+    });
   }
 
   async sendSenderTest(ctx: SignedInContext, senderId: string, body: unknown): Promise<Page> {
     const values = pickFields(body, ['to']);
     const outcome = await attempt(async () =>
-      this.services.senders.sendTest(ctx.program, senderId, (await validateBody(SendTestEmailDto, { to: values.to.trim() })).to),
+      this.services.senders.sendTest(
+        ctx.program,
+        senderId,
+        (await validateBody(SendTestEmailDto, { to: values.to.trim() })).to,
+      ),
     );
     const test = outcome.ok
       ? { ...emptyForm(values), notice: testOutcome(ctx.lang, outcome.value) }
       : refusedForm(ctx.lang, values, outcome.error, 'integrations.test.failed', topField);
-    return this.show(ctx, { senderTests: { [senderId]: test }, status: outcome.ok ? undefined : outcome.error.getStatus() });
+    return this.show(ctx, {
+      senderTests: { [senderId]: test },
+      status: outcome.ok ? undefined : outcome.error.getStatus(),
+    });
   }
 
   async removeSender(ctx: SignedInContext, senderId: string): Promise<PageResult> {
@@ -190,22 +295,58 @@ export class IntegrationsPageService {
 
   async putDomain(ctx: SignedInContext, body: unknown): Promise<Page> {
     const values = pickFields(body, DOMAIN_FIELDS);
-    const input = { domain: values.domain.trim(), fromAddress: values.fromAddress.trim(), fromName: optional(values.fromName) };
-    const outcome = await attempt(async () => this.services.domains.put(ctx.program.id, await validateBody(PutSenderDomainDto, input)));
+    const input = {
+      domain: values.domain.trim(),
+      fromAddress: values.fromAddress.trim(),
+      fromName: optional(values.fromName),
+    };
+    const outcome = await attempt(async () =>
+      this.services.domains.put(ctx.program.id, await validateBody(PutSenderDomainDto, input)),
+    );
     if (!outcome.ok) {
-      return this.show(ctx, { domainForm: refusedForm(ctx.lang, values, outcome.error, 'integrations.domain.refused', topField), status: outcome.error.getStatus() });
+      return this.show(ctx, {
+        domainForm: refusedForm(
+          ctx.lang,
+          values,
+          outcome.error,
+          'integrations.domain.refused',
+          topField,
+        ),
+        status: outcome.error.getStatus(),
+      });
     }
-    return this.show(ctx, { domainNotice: successNotice(ctx.lang, 'integrations.domain.saved', { domain: outcome.value.domain }) });
+    return this.show(ctx, {
+      domainNotice: successNotice(ctx.lang, 'integrations.domain.saved', {
+        domain: outcome.value.domain,
+      }),
+    });
   }
 
   async verifyDomain(ctx: SignedInContext): Promise<Page> {
     const outcome = await attempt(() => this.services.domains.verify(ctx.program.id));
-    if (!outcome.ok) return this.show(ctx, { domainNotice: refusedForm(ctx.lang, {}, outcome.error, 'integrations.domain.refused', topField).notice, status: outcome.error.getStatus() });
+    if (!outcome.ok)
+      return this.show(ctx, {
+        domainNotice: refusedForm(
+          ctx.lang,
+          {},
+          outcome.error,
+          'integrations.domain.refused',
+          topField,
+        ).notice,
+        status: outcome.error.getStatus(),
+      });
     const status = outcome.value.status;
     const notice: Notice =
       status === 'verified'
         ? successNotice(ctx.lang, 'integrations.domain.verified', { domain: outcome.value.domain })
-        : { kind: 'error', title: translate(ctx.lang, status === 'failed' ? 'integrations.domain.failed' : 'integrations.domain.pending', { domain: outcome.value.domain }) };
+        : {
+            kind: 'error',
+            title: translate(
+              ctx.lang,
+              status === 'failed' ? 'integrations.domain.failed' : 'integrations.domain.pending',
+              { domain: outcome.value.domain },
+            ),
+          };
     return this.show(ctx, { domainNotice: notice });
   }
 

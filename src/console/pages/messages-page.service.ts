@@ -2,7 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { ListMessagesQuery, MESSAGE_STATUSES } from '../../mail/dto/message.dto';
 import type { SignedInContext } from '../console-request';
 import { ConsoleServices } from '../console-services';
-import { attempt, errorNotice, noticeFromQuery, pickFields, placeErrors, validateQuery, type Notice } from '../console-forms';
+import {
+  attempt,
+  errorNotice,
+  noticeFromQuery,
+  pickFields,
+  placeErrors,
+  validateQuery,
+  type Notice,
+} from '../console-forms';
 import type { Page, PageResult } from '../console-views.service';
 import type { PreviewDocument } from './templates-page.service';
 
@@ -16,8 +24,17 @@ export class MessagesPageService {
 
   async list(ctx: SignedInContext, query: Record<string, unknown>): Promise<Page> {
     const values = pickFields(query, FILTERS);
-    const filters = Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()]));
-    const outcome = await attempt(async () => this.services.messages.list(ctx.program.id, await validateQuery(ListMessagesQuery, { ...filters, limit: PAGE_SIZE })));
+    const filters = Object.fromEntries(
+      Object.entries(values)
+        .filter(([, v]) => v.trim() !== '')
+        .map(([k, v]) => [k, v.trim()]),
+    );
+    const outcome = await attempt(async () =>
+      this.services.messages.list(
+        ctx.program.id,
+        await validateQuery(ListMessagesQuery, { ...filters, limit: PAGE_SIZE }),
+      ),
+    );
     let errors: Record<string, string[]> = {};
     let notice: Notice | undefined;
     if (!outcome.ok) {
@@ -43,12 +60,20 @@ export class MessagesPageService {
         statuses: MESSAGE_STATUSES,
         items: page.items,
         nextHref: page.nextCursor ? withCursor(page.nextCursor) : null,
-        firstHref: filters.cursor ? `/console/messages${keep.size ? `?${keep.toString()}` : ''}` : null,
+        firstHref: filters.cursor
+          ? `/console/messages${keep.size ? `?${keep.toString()}` : ''}`
+          : null,
       },
     };
   }
 
-  async detail(ctx: SignedInContext, id: string, noticeKey?: unknown, notice?: Notice, status?: number): Promise<Page> {
+  async detail(
+    ctx: SignedInContext,
+    id: string,
+    noticeKey?: unknown,
+    notice?: Notice,
+    status?: number,
+  ): Promise<Page> {
     const message = await this.services.messages.get(ctx.program.id, id);
     return {
       view: 'message',
@@ -66,7 +91,14 @@ export class MessagesPageService {
 
   async retry(ctx: SignedInContext, id: string): Promise<PageResult> {
     const outcome = await attempt(() => this.services.messages.retry(ctx.program.id, id));
-    if (!outcome.ok) return this.detail(ctx, id, undefined, errorNotice(ctx.lang, outcome.error, 'messages.retryRefused'), outcome.error.getStatus());
+    if (!outcome.ok)
+      return this.detail(
+        ctx,
+        id,
+        undefined,
+        errorNotice(ctx.lang, outcome.error, 'messages.retryRefused'),
+        outcome.error.getStatus(),
+      );
     return { redirect: `/console/messages/${encodeURIComponent(id)}?notice=message-retried` };
   }
 

@@ -34,7 +34,10 @@ export class ParticipantsPageService {
     }
     const outcome = await attempt(async () => {
       const participant = await this.services.participants.get(ctx.program.id, id);
-      return { participant: toParticipantView(participant), tax: await this.services.w9.summary(ctx.program, id, year) };
+      return {
+        participant: toParticipantView(participant),
+        tax: await this.services.w9.summary(ctx.program, id, year),
+      };
     });
     if (!outcome.ok) {
       form.notice = errorNotice(ctx.lang, outcome.error, 'participants.notFound');

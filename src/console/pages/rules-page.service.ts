@@ -9,7 +9,6 @@ import {
   emptyForm,
   integerOrText,
   noticeFromQuery,
-  optional,
   parseJsonField,
   pickFields,
   refusedForm,
@@ -36,8 +35,14 @@ function describeActions(lang: Lang, actions: readonly object[]): string[] {
   return actions.map((raw) => {
     const a = raw as Record<string, unknown>;
     const to = translate(lang, a.to === 'referrer' ? 'rules.to.referrer' : 'rules.to.participant');
-    if (a.type === 'email') return translate(lang, 'rules.action.email', { template: String(a.template), to });
-    return translate(lang, 'rules.action.reward', { amount: String(a.amount), currency: String(a.currency), kind: String(a.kind), to });
+    if (a.type === 'email')
+      return translate(lang, 'rules.action.email', { template: String(a.template), to });
+    return translate(lang, 'rules.action.reward', {
+      amount: String(a.amount),
+      currency: String(a.currency),
+      kind: String(a.kind),
+      to,
+    });
   });
 }
 
@@ -54,7 +59,10 @@ function ruleValues(rule: RuleView): Record<string, string> {
 }
 
 /** JSON textareas parsed; a field that is not JSON gets its message and no value. */
-function parseJsonFields(values: Record<string, string>, names: readonly string[]): { parsed: Record<string, unknown>; errors: Record<string, string[]> } {
+function parseJsonFields(
+  values: Record<string, string>,
+  names: readonly string[],
+): { parsed: Record<string, unknown>; errors: Record<string, string[]> } {
   const parsed: Record<string, unknown> = {};
   const errors: Record<string, string[]> = {};
   for (const name of names) {
@@ -86,13 +94,37 @@ export class RulesPageService {
       section: 'rules',
       model: {
         notice: noticeFromQuery(ctx.lang, noticeKey),
-        rules: items.map((r) => ({ ...r, actionLines: describeActions(ctx.lang, r.actions), conditionCount: countConditions(r.conditions) })),
+        rules: items.map((r) => {
+          const conditionCount = countConditions(r.conditions);
+          const plural =
+            new Intl.PluralRules(ctx.lang).select(conditionCount) === 'one' ? 'one' : 'other';
+          return {
+            ...r,
+            actionLines: describeActions(ctx.lang, r.actions),
+            conditionCount,
+            conditionText: translate(ctx.lang, `rules.conditionCount.${plural}`, {
+              count: conditionCount,
+            }),
+          };
+        }),
       },
     };
   }
 
   newRule(ctx: SignedInContext): Page {
-    return this.editor(ctx, null, emptyForm({ name: '', event: '', priority: '0', enabled: 'on', conditions: '', actions: '', version: '' }));
+    return this.editor(
+      ctx,
+      null,
+      emptyForm({
+        name: '',
+        event: '',
+        priority: '0',
+        enabled: 'on',
+        conditions: '',
+        actions: '',
+        version: '',
+      }),
+    );
   }
 
   async edit(ctx: SignedInContext, id: string): Promise<Page> {
@@ -101,9 +133,13 @@ export class RulesPageService {
   }
 
   async create(ctx: SignedInContext, body: unknown): Promise<PageResult> {
-    const values: Record<string, string> = { ...pickFields(body, RULE_FIELDS), enabled: formField(body, 'enabled') ? 'on' : '' };
+    const values: Record<string, string> = {
+      ...pickFields(body, RULE_FIELDS),
+      enabled: formField(body, 'enabled') ? 'on' : '',
+    };
     const { parsed, errors } = parseJsonFields(values, ['conditions', 'actions']);
-    if (Object.keys(errors).length) return this.editor(ctx, null, this.invalidJson(ctx.lang, values, errors), 400);
+    if (Object.keys(errors).length)
+      return this.editor(ctx, null, this.invalidJson(ctx.lang, values, errors), 400);
     const input = {
       name: values.name.trim(),
       event: values.event.trim(),
@@ -112,21 +148,36 @@ export class RulesPageService {
       ...(parsed.conditions !== undefined ? { conditions: parsed.conditions } : {}),
       actions: parsed.actions ?? [],
     };
-    const outcome = await attempt(async () => this.services.rules.create(ctx.program.id, await validateBody(CreateRuleDto, input)));
-    if (!outcome.ok) return this.editor(ctx, null, refusedForm(ctx.lang, values, outcome.error, 'rules.refused', topField), outcome.error.getStatus());
+    const outcome = await attempt(async () =>
+      this.services.rules.create(ctx.program.id, await validateBody(CreateRuleDto, input)),
+    );
+    if (!outcome.ok)
+      return this.editor(
+        ctx,
+        null,
+        refusedForm(ctx.lang, values, outcome.error, 'rules.refused', topField),
+        outcome.error.getStatus(),
+      );
     return { redirect: '/console/rules?notice=rule-created' };
   }
 
   async update(ctx: SignedInContext, id: string, body: unknown): Promise<PageResult> {
     const current = await this.services.rules.get(ctx.program.id, id);
-    const values: Record<string, string> = { ...pickFields(body, RULE_FIELDS), enabled: formField(body, 'enabled') ? 'on' : '' };
+    const values: Record<string, string> = {
+      ...pickFields(body, RULE_FIELDS),
+      enabled: formField(body, 'enabled') ? 'on' : '',
+    };
     if (values.version && values.version !== String(current.version)) {
       // Someone saved the rule since this form was opened: say so instead of overwriting their change.
-      const notice: Notice = { kind: 'error', title: translate(ctx.lang, 'rules.changedElsewhere', { version: current.version }) };
+      const notice: Notice = {
+        kind: 'error',
+        title: translate(ctx.lang, 'rules.changedElsewhere', { version: current.version }),
+      };
       return this.editor(ctx, current, { values, errors: {}, notice }, 409);
     }
     const { parsed, errors } = parseJsonFields(values, ['conditions', 'actions']);
-    if (Object.keys(errors).length) return this.editor(ctx, current, this.invalidJson(ctx.lang, values, errors), 400);
+    if (Object.keys(errors).length)
+      return this.editor(ctx, current, this.invalidJson(ctx.lang, values, errors), 400);
     const input = {
       name: values.name.trim(),
       event: values.event.trim(),
@@ -135,8 +186,16 @@ export class RulesPageService {
       conditions: parsed.conditions ?? null,
       actions: parsed.actions ?? [],
     };
-    const outcome = await attempt(async () => this.services.rules.update(ctx.program.id, id, await validateBody(UpdateRuleDto, input)));
-    if (!outcome.ok) return this.editor(ctx, current, refusedForm(ctx.lang, values, outcome.error, 'rules.refused', topField), outcome.error.getStatus());
+    const outcome = await attempt(async () =>
+      this.services.rules.update(ctx.program.id, id, await validateBody(UpdateRuleDto, input)),
+    );
+    if (!outcome.ok)
+      return this.editor(
+        ctx,
+        current,
+        refusedForm(ctx.lang, values, outcome.error, 'rules.refused', topField),
+        outcome.error.getStatus(),
+      );
     return { redirect: '/console/rules?notice=rule-saved' };
   }
 
@@ -159,33 +218,67 @@ export class RulesPageService {
   async simulate(ctx: SignedInContext, body: unknown): Promise<Page> {
     const values = pickFields(body, SIMULATE_FIELDS);
     const { parsed, errors } = parseJsonFields(values, ['participant', 'referrer', 'data']);
-    if (Object.keys(errors).length) return this.simulation(ctx, this.invalidJson(ctx.lang, values, errors), undefined, 400);
+    if (Object.keys(errors).length)
+      return this.simulation(ctx, this.invalidJson(ctx.lang, values, errors), undefined, 400);
     const event = {
       type: values.type.trim(),
       participant: parsed.participant ?? {},
       ...(parsed.referrer !== undefined ? { referrer: parsed.referrer } : {}),
       ...(parsed.data !== undefined ? { data: parsed.data } : {}),
     };
-    const outcome = await attempt(async () => this.services.simulator.simulate(ctx.program, await validateBody(SimulateRulesDto, { event })));
-    if (!outcome.ok) return this.simulation(ctx, refusedForm(ctx.lang, values, outcome.error, 'rules.simulate.refused', simulateField), undefined, outcome.error.getStatus());
+    const outcome = await attempt(async () =>
+      this.services.simulator.simulate(
+        ctx.program,
+        await validateBody(SimulateRulesDto, { event }),
+      ),
+    );
+    if (!outcome.ok)
+      return this.simulation(
+        ctx,
+        refusedForm(ctx.lang, values, outcome.error, 'rules.simulate.refused', simulateField),
+        undefined,
+        outcome.error.getStatus(),
+      );
     return this.simulation(ctx, emptyForm(values), outcome.value.results);
   }
 
-  private invalidJson(lang: Lang, values: Record<string, string>, errors: Record<string, string[]>): FormState {
-    return { values, errors, notice: { kind: 'error', title: translate(lang, 'form.invalidJson') } };
+  private invalidJson(
+    lang: Lang,
+    values: Record<string, string>,
+    errors: Record<string, string[]>,
+  ): FormState {
+    return {
+      values,
+      errors,
+      notice: { kind: 'error', title: translate(lang, 'form.invalidJson') },
+    };
   }
 
-  private editor(ctx: SignedInContext, rule: RuleView | null, form: FormState, status?: number): Page {
+  private editor(
+    ctx: SignedInContext,
+    rule: RuleView | null,
+    form: FormState,
+    status?: number,
+  ): Page {
     return {
       view: 'rule-edit',
       title: rule ? 'rules.editTitle' : 'rules.newTitle',
       section: 'rules',
       status,
-      model: { rule, form, action: rule ? `/console/rules/${encodeURIComponent(rule.id)}` : '/console/rules' },
+      model: {
+        rule,
+        form,
+        action: rule ? `/console/rules/${encodeURIComponent(rule.id)}` : '/console/rules',
+      },
     };
   }
 
-  private simulation(ctx: SignedInContext, form: FormState, results?: RuleResult[], status?: number): Page {
+  private simulation(
+    ctx: SignedInContext,
+    form: FormState,
+    results?: RuleResult[],
+    status?: number,
+  ): Page {
     return {
       view: 'rule-simulate',
       title: 'rules.simulate.title',
@@ -196,7 +289,11 @@ export class RulesPageService {
         ran: results !== undefined,
         results: (results ?? []).map((r) => ({
           ...r,
-          failedConditions: r.failedConditions.map((c) => ({ ...c, expectedJson: JSON.stringify(c.expected), actualJson: c.missing ? null : JSON.stringify(c.actual) })),
+          failedConditions: r.failedConditions.map((c) => ({
+            ...c,
+            expectedJson: JSON.stringify(c.expected),
+            actualJson: c.missing ? null : JSON.stringify(c.actual),
+          })),
           actions: r.actions.map((a) => ({ ...a, line: describeActions(ctx.lang, [a])[0] })),
         })),
       },
@@ -206,7 +303,8 @@ export class RulesPageService {
 
 function countConditions(conditions: unknown): number {
   if (!conditions || typeof conditions !== 'object') return 0;
-  if (Array.isArray(conditions)) return conditions.reduce((n: number, c) => n + countConditions(c), 0);
+  if (Array.isArray(conditions))
+    return conditions.reduce((n: number, c) => n + countConditions(c), 0);
   const node = conditions as Record<string, unknown>;
   if ('fact' in node) return 1;
   return ['all', 'any', 'not'].reduce((n, k) => n + countConditions(node[k]), 0);

@@ -35,13 +35,23 @@ export class SignInPageService {
     private readonly config: AppConfig,
   ) {}
 
-  show(req: ConsoleRequest, query: Record<string, unknown>): { ctx: ConsoleContext; result: PageResult } {
+  show(
+    req: ConsoleRequest,
+    query: Record<string, unknown>,
+  ): { ctx: ConsoleContext; result: PageResult } {
     const { ctx, cookies } = this.preSession(req);
-    const form: FormState = { values: { next: safeConsolePath(query.next) ?? '' }, errors: {}, notice: noticeFromQuery(ctx.lang, query.notice) };
+    const form: FormState = {
+      values: { next: safeConsolePath(query.next) ?? '' },
+      errors: {},
+      notice: noticeFromQuery(ctx.lang, query.notice),
+    };
     return { ctx, result: { view: 'sign-in', title: 'signIn.title', model: { form }, cookies } };
   }
 
-  async submit(req: ConsoleRequest, body: unknown): Promise<{ ctx: ConsoleContext; result: PageResult }> {
+  async submit(
+    req: ConsoleRequest,
+    body: unknown,
+  ): Promise<{ ctx: ConsoleContext; result: PageResult }> {
     const sent = formField(body, CSRF_FIELD);
     const expected = parseCookies(req.headers.cookie).get(PRE_SESSION_COOKIE);
     if (!sent || !expected || !safeEqual(sent, expected)) throw csrfRejected();
@@ -50,9 +60,19 @@ export class SignInPageService {
     const next = safeConsolePath(formField(body, 'next')) ?? '';
     const program = key ? await this.sessions.programForSecretKey(key) : null;
     if (!program) {
-      const reason = !key ? 'signIn.keyMissing' : key.startsWith('pk_') ? 'signIn.publishableKey' : 'signIn.keyInvalid';
-      const form: FormState = { values: { next }, errors: { secretKey: [translate(ctx.lang, reason)] } };
-      return { ctx, result: { view: 'sign-in', title: 'signIn.title', status: 401, model: { form }, cookies } };
+      const reason = !key
+        ? 'signIn.keyMissing'
+        : key.startsWith('pk_')
+          ? 'signIn.publishableKey'
+          : 'signIn.keyInvalid';
+      const form: FormState = {
+        values: { next },
+        errors: { secretKey: [translate(ctx.lang, reason)] },
+      };
+      return {
+        ctx,
+        result: { view: 'sign-in', title: 'signIn.title', status: 401, model: { form }, cookies },
+      };
     }
     const session = await this.sessions.open(program);
     const secure = secureCookies(req, this.config);
@@ -61,7 +81,10 @@ export class SignInPageService {
       result: {
         redirect: next || HOME,
         cookies: [
-          serializeCookie(SESSION_COOKIE, session.id, { maxAgeSeconds: SESSION_TTL_MS / 1000, secure }),
+          serializeCookie(SESSION_COOKIE, session.id, {
+            maxAgeSeconds: SESSION_TTL_MS / 1000,
+            secure,
+          }),
           serializeCookie(PRE_SESSION_COOKIE, '', { maxAgeSeconds: 0, secure }),
         ],
       },
@@ -72,15 +95,29 @@ export class SignInPageService {
     await this.sessions.close(parseCookies(req.headers.cookie).get(SESSION_COOKIE) ?? '');
     return {
       redirect: '/console/sign-in?notice=signed-out',
-      cookies: [serializeCookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: secureCookies(req, this.config) })],
+      cookies: [
+        serializeCookie(SESSION_COOKIE, '', {
+          maxAgeSeconds: 0,
+          secure: secureCookies(req, this.config),
+        }),
+      ],
     };
   }
 
   /** The pre-session token of this browser, made (and set as a cookie) on its first visit. */
   private preSession(req: ConsoleRequest): { ctx: ConsoleContext; cookies: string[] } {
     const existing = parseCookies(req.headers.cookie).get(PRE_SESSION_COOKIE);
-    const token = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : generateToken('', 32);
-    const cookies = token === existing ? [] : [serializeCookie(PRE_SESSION_COOKIE, token, { maxAgeSeconds: PRE_SESSION_SECONDS, secure: secureCookies(req, this.config) })];
+    const token =
+      existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : generateToken('', 32);
+    const cookies =
+      token === existing
+        ? []
+        : [
+            serializeCookie(PRE_SESSION_COOKIE, token, {
+              maxAgeSeconds: PRE_SESSION_SECONDS,
+              secure: secureCookies(req, this.config),
+            }),
+          ];
     return { ctx: { lang: req.consoleLang ?? 'en', csrfToken: token, path: req.path }, cookies };
   }
 }

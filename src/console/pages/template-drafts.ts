@@ -19,7 +19,8 @@ export interface DraftProblem {
   message: string;
 }
 
-export type DraftRendering = { ok: true; email: RenderedEmail; locale: string } | { ok: false; problems: DraftProblem[] };
+export type DraftRendering =
+  { ok: true; email: RenderedEmail; locale: string } | { ok: false; problems: DraftProblem[] };
 
 /**
  * Renders a template that is not saved yet, for the editor's live preview: the checks a save
@@ -39,17 +40,30 @@ export class TemplateDrafts {
     this.renderer ??= new TemplateRenderer({ defaults: this.services.templates.defaults });
     const chain = resolveLocaleChain(locale, program.defaultLocale);
     try {
-      const email = this.renderer.renderParts(parts, { key, locales: chain, data: this.sampleData(program, key, chain) });
+      const email = this.renderer.renderParts(parts, {
+        key,
+        locales: chain,
+        data: this.sampleData(program, key, chain),
+      });
       return { ok: true, email, locale: chain[0] };
     } catch (err) {
       if (!(err instanceof TemplateRenderError)) throw err;
-      return { ok: false, problems: [{ part: err.part, line: err.line, column: err.column, message: err.reason }] };
+      return {
+        ok: false,
+        problems: [{ part: err.part, line: err.line, column: err.column, message: err.reason }],
+      };
     }
   }
 
   /** Sample variables in the reader's language, with the real program. */
-  private sampleData(program: Program, key: string, chain: readonly string[]): Record<string, unknown> {
-    const shipped = new Set(this.services.templates.defaults.locales(emailTypeOf(key)).map((l) => l.split('-')[0]));
+  private sampleData(
+    program: Program,
+    key: string,
+    chain: readonly string[],
+  ): Record<string, unknown> {
+    const shipped = new Set(
+      this.services.templates.defaults.locales(emailTypeOf(key)).map((l) => l.split('-')[0]),
+    );
     const sampleLocale = chain.find((l) => shipped.has(l.split('-')[0])) ?? chain[0];
     const data = { ...(sampleEmailData(key, sampleLocale) as Record<string, unknown>) };
     const real = this.services.templates.buildData(key, { program });

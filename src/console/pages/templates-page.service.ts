@@ -1,13 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
-import { PutTemplateDto, SendTestTemplateDto, type TemplateResponse } from '../../templates/dto/template.dto';
+import {
+  PutTemplateDto,
+  SendTestTemplateDto,
+  type TemplateResponse,
+} from '../../templates/dto/template.dto';
 import { TemplateKeyPipe, TemplateLocalePipe } from '../../templates/template-params';
 import type { SignedInContext } from '../console-request';
 import { ConsoleServices } from '../console-services';
-import { attempt, emptyForm, noticeFromQuery, pickFields, refusedForm, successNotice, topField, validateBody, type FormState } from '../console-forms';
+import {
+  attempt,
+  emptyForm,
+  noticeFromQuery,
+  pickFields,
+  refusedForm,
+  successNotice,
+  topField,
+  validateBody,
+  type FormState,
+} from '../console-forms';
 import type { Page, PageResult } from '../console-views.service';
 import { translate } from '../i18n';
-import { TemplateDrafts, type DraftProblem } from './template-drafts';
+import { TemplateDrafts, type DraftProblem, type DraftRendering } from './template-drafts';
 
 const PART_FIELDS = ['subject', 'html', 'text'] as const;
 // The languages the default templates ship in; every key can be opened in them.
@@ -31,7 +45,9 @@ export interface PreviewDocument {
 /** "Line 3, column 7" for a problem that has a place. */
 function where(problem: DraftProblem): string {
   if (problem.line === undefined) return '';
-  return problem.column === undefined ? `Line ${problem.line}` : `Line ${problem.line}, column ${problem.column}`;
+  return problem.column === undefined
+    ? `Line ${problem.line}`
+    : `Line ${problem.line}, column ${problem.column}`;
 }
 
 /** The Templates pages: every key and locale, the editor with its live preview, reset and test send. */
@@ -42,12 +58,13 @@ export class TemplatesPageService {
     private readonly drafts: TemplateDrafts,
   ) {}
 
-  async list(ctx: SignedInContext): Promise<Page> {
+  async list(ctx: SignedInContext, openForm?: FormState, status?: number): Promise<Page> {
     const items = await this.services.editor.list(ctx.program);
     return {
       view: 'templates',
       title: 'templates.title',
       section: 'templates',
+      status,
       model: {
         items: items.map((item) => {
           const byLocale = new Map(item.locales.map((l) => [l.locale, l]));
@@ -57,34 +74,81 @@ export class TemplatesPageService {
             version: byLocale.get(locale)?.version,
             href: `/console/templates/${item.key}/${locale}`,
           }));
-          return { ...item, locales: item.kind === 'program' ? locales.filter((l) => byLocale.has(l.locale)) : locales };
+          return {
+            ...item,
+            locales:
+              item.kind === 'program' ? locales.filter((l) => byLocale.has(l.locale)) : locales,
+          };
         }),
-        openForm: emptyForm({ key: '', locale: ctx.program.defaultLocale }),
+        openForm: openForm ?? emptyForm({ key: '', locale: ctx.program.defaultLocale }),
       },
     };
   }
 
   /** The "open a template" form: a new key of the program's own starts from the generic template. */
-  open(ctx: SignedInContext, query: Record<string, unknown>): PageResult {
-    const key = keyPipe.transform(String(query.key ?? '').trim());
-    const locale = localePipe.transform(String(query.locale ?? '').trim());
+  async open(ctx: SignedInContext, query: Record<string, unknown>): Promise<PageResult> {
+    const values = pickFields(query, ['key', 'locale']);
+    const errors: Record<string, string[]> = {};
+    let key = '';
+    let locale = '';
+    try {
+      key = keyPipe.transform(values.key.trim());
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      errors.key = [err.message];
+    }
+    try {
+      locale = localePipe.transform(values.locale.trim());
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      errors.locale = [err.message];
+    }
+    if (Object.keys(errors).length) return this.list(ctx, { values, errors }, 400);
     return { redirect: `/console/templates/${key}/${locale}` };
   }
 
-  async edit(ctx: SignedInContext, rawKey: string, rawLocale: string, noticeKey?: unknown): Promise<Page> {
+  async edit(
+    ctx: SignedInContext,
+    rawKey: string,
+    rawLocale: string,
+    noticeKey?: unknown,
+  ): Promise<Page> {
     const { key, locale } = this.address(rawKey, rawLocale);
     const template = await this.current(ctx, key, locale);
-    return this.editor(ctx, template, { ...emptyForm(this.partsOf(template)), notice: noticeFromQuery(ctx.lang, noticeKey) });
+    return this.editor(ctx, template, {
+      ...emptyForm(this.partsOf(template)),
+      notice: noticeFromQuery(ctx.lang, noticeKey),
+    });
   }
 
-  async save(ctx: SignedInContext, rawKey: string, rawLocale: string, body: unknown): Promise<Page> {
+  async save(
+    ctx: SignedInContext,
+    rawKey: string,
+    rawLocale: string,
+    body: unknown,
+  ): Promise<Page> {
     const { key, locale } = this.address(rawKey, rawLocale);
     const values = pickFields(body, PART_FIELDS);
     const outcome = await attempt(async () =>
-      this.services.editor.put(ctx.program, key, locale, await validateBody(PutTemplateDto, { subject: values.subject, html: values.html, text: values.text === '' ? null : values.text })),
+      this.services.editor.put(
+        ctx.program,
+        key,
+        locale,
+        await validateBody(PutTemplateDto, {
+          subject: values.subject,
+          html: values.html,
+          text: values.text === '' ? null : values.text,
+        }),
+      ),
     );
     if (!outcome.ok) {
-      return this.editor(ctx, await this.current(ctx, key, locale), refusedForm(ctx.lang, values, outcome.error, 'templates.refused', topField), undefined, outcome.error.getStatus());
+      return this.editor(
+        ctx,
+        await this.current(ctx, key, locale),
+        refusedForm(ctx.lang, values, outcome.error, 'templates.refused', topField),
+        undefined,
+        outcome.error.getStatus(),
+      );
     }
     const saved = outcome.value.template;
     const notice = successNotice(ctx.lang, 'templates.saved', { version: saved.version ?? '' });
@@ -96,51 +160,109 @@ export class TemplatesPageService {
     const outcome = await attempt(() => this.services.editor.remove(ctx.program, key, locale));
     if (!outcome.ok) {
       const template = await this.current(ctx, key, locale);
-      return this.editor(ctx, template, refusedForm(ctx.lang, this.partsOf(template), outcome.error, 'templates.refused', topField), undefined, outcome.error.getStatus());
+      return this.editor(
+        ctx,
+        template,
+        refusedForm(ctx.lang, this.partsOf(template), outcome.error, 'templates.refused', topField),
+        undefined,
+        outcome.error.getStatus(),
+      );
     }
     // A program key without templates left is gone: back to the list.
     const stillThere = await this.services.templates.templateExists(ctx.program.id, key);
-    return { redirect: stillThere ? `/console/templates/${key}/${locale}?notice=template-reset` : '/console/templates' };
+    return {
+      redirect: stillThere
+        ? `/console/templates/${key}/${locale}?notice=template-reset`
+        : '/console/templates',
+    };
   }
 
   /** Sends the saved version to one address through the outbox; the message log follows it. */
-  async sendTest(ctx: SignedInContext, rawKey: string, rawLocale: string, body: unknown): Promise<Page> {
+  async sendTest(
+    ctx: SignedInContext,
+    rawKey: string,
+    rawLocale: string,
+    body: unknown,
+  ): Promise<Page> {
     const { key, locale } = this.address(rawKey, rawLocale);
     const values = pickFields(body, ['to']);
     const template = await this.current(ctx, key, locale);
-    const outcome = await attempt(async () => this.services.editor.sendTest(ctx.program, key, await validateBody(SendTestTemplateDto, { to: values.to.trim(), locale })));
+    const outcome = await attempt(async () =>
+      this.services.editor.sendTest(
+        ctx.program,
+        key,
+        await validateBody(SendTestTemplateDto, { to: values.to.trim(), locale }),
+      ),
+    );
     const test: FormState = outcome.ok
       ? {
           ...emptyForm(values),
-          notice: successNotice(ctx.lang, 'templates.test.queued', { to: values.to.trim() }, {
-            message: translate(ctx.lang, 'templates.test.subject', { subject: outcome.value.subject }),
-            link: { href: `/console/messages/${outcome.value.messageId}`, label: translate(ctx.lang, 'templates.test.follow') },
-          }),
+          notice: successNotice(
+            ctx.lang,
+            'templates.test.queued',
+            { to: values.to.trim() },
+            {
+              message: translate(ctx.lang, 'templates.test.subject', {
+                subject: outcome.value.subject,
+              }),
+              link: {
+                href: `/console/messages/${outcome.value.messageId}`,
+                label: translate(ctx.lang, 'templates.test.follow'),
+              },
+            },
+          ),
         }
       : refusedForm(ctx.lang, values, outcome.error, 'templates.test.failed', topField);
-    return this.editor(ctx, template, emptyForm(this.partsOf(template)), test, outcome.ok ? undefined : outcome.error.getStatus());
+    return this.editor(
+      ctx,
+      template,
+      emptyForm(this.partsOf(template)),
+      test,
+      outcome.ok ? undefined : outcome.error.getStatus(),
+    );
   }
 
   /** The draft's subject, text and problems for the editor's script. */
-  preview(ctx: SignedInContext, rawKey: string, rawLocale: string, body: unknown): DraftPreview {
+  async preview(
+    ctx: SignedInContext,
+    rawKey: string,
+    rawLocale: string,
+    body: unknown,
+  ): Promise<DraftPreview> {
     const { key, locale } = this.address(rawKey, rawLocale);
-    const values = pickFields(body, PART_FIELDS);
-    const rendering = this.drafts.render(ctx.program, key, locale, { subject: values.subject, html: values.html, text: values.text || null });
+    const rendering = await this.renderDraft(ctx, key, locale, body);
     if (!rendering.ok) {
-      return { ok: false, problems: rendering.problems.map((p) => ({ ...p, field: p.part === 'layout' ? 'html' : p.part, where: where(p) })) };
+      return {
+        ok: false,
+        problems: rendering.problems.map((p) => ({
+          ...p,
+          field: p.part === 'layout' ? 'html' : p.part,
+          where: where(p),
+        })),
+      };
     }
-    return { ok: true, subject: rendering.email.subject, text: rendering.email.text, locale: rendering.locale, problems: [] };
+    return {
+      ok: true,
+      subject: rendering.email.subject,
+      text: rendering.email.text,
+      locale: rendering.locale,
+      problems: [],
+    };
   }
 
   /**
    * The document inside the preview frame: the posted draft, or the saved version when nothing
    * is posted. It is served with its own policy (sandboxed, no scripts), never as a console page.
    */
-  async previewDocument(ctx: SignedInContext, rawKey: string, rawLocale: string, body?: unknown): Promise<Page | PreviewDocument> {
+  async previewDocument(
+    ctx: SignedInContext,
+    rawKey: string,
+    rawLocale: string,
+    body?: unknown,
+  ): Promise<Page | PreviewDocument> {
     const { key, locale } = this.address(rawKey, rawLocale);
-    const values = pickFields(body, PART_FIELDS);
-    if (body && values.html) {
-      const rendering = this.drafts.render(ctx.program, key, locale, { subject: values.subject, html: values.html, text: values.text || null });
+    if (body && pickFields(body, ['html']).html) {
+      const rendering = await this.renderDraft(ctx, key, locale, body);
       if (rendering.ok) return { html: rendering.email.html };
       return this.problemsDocument(rendering.problems);
     }
@@ -149,8 +271,40 @@ export class TemplatesPageService {
     return this.problemsDocument([{ part: '', message: outcome.error.message }]);
   }
 
+  /** A draft gets the checks a save runs (sizes, blank parts, then the template itself) before it renders. */
+  private async renderDraft(
+    ctx: SignedInContext,
+    key: string,
+    locale: string,
+    body: unknown,
+  ): Promise<DraftRendering> {
+    const values = pickFields(body, PART_FIELDS);
+    const parts = {
+      subject: values.subject,
+      html: values.html,
+      text: values.text === '' ? null : values.text,
+    };
+    const checked = await attempt(() => validateBody(PutTemplateDto, parts));
+    if (!checked.ok) {
+      const problems = (checked.error.details ?? []).map((d) => ({
+        part: d.field ?? 'html',
+        message: d.message,
+      }));
+      return {
+        ok: false,
+        problems: problems.length ? problems : [{ part: 'html', message: checked.error.message }],
+      };
+    }
+    return this.drafts.render(ctx.program, key, locale, parts);
+  }
+
   private problemsDocument(problems: DraftProblem[]): Page {
-    return { view: 'preview-problems', title: 'templates.preview.problems', status: 200, model: { problems: problems.map((p) => ({ ...p, where: where(p) })) } };
+    return {
+      view: 'preview-problems',
+      title: 'templates.preview.problems',
+      status: 200,
+      model: { problems: problems.map((p) => ({ ...p, where: where(p) })) },
+    };
   }
 
   private address(rawKey: string, rawLocale: string): { key: string; locale: string } {
@@ -158,7 +312,11 @@ export class TemplatesPageService {
   }
 
   /** The template a reader of the locale gets; a new key of the program's own starts from generic. */
-  private async current(ctx: SignedInContext, key: string, locale: string): Promise<TemplateResponse & { isNew?: boolean }> {
+  private async current(
+    ctx: SignedInContext,
+    key: string,
+    locale: string,
+  ): Promise<TemplateResponse & { isNew?: boolean }> {
     try {
       return await this.services.editor.get(ctx.program, key, locale);
     } catch (err) {
@@ -172,7 +330,13 @@ export class TemplatesPageService {
     return { subject: t.subject, html: t.html, text: t.text ?? '' };
   }
 
-  private editor(ctx: SignedInContext, template: TemplateResponse & { isNew?: boolean }, form: FormState, test?: FormState, status?: number): Page {
+  private editor(
+    ctx: SignedInContext,
+    template: TemplateResponse & { isNew?: boolean },
+    form: FormState,
+    test?: FormState,
+    status?: number,
+  ): Page {
     const base = `/console/templates/${template.key}/${template.locale}`;
     return {
       view: 'template-edit',
@@ -182,11 +346,21 @@ export class TemplatesPageService {
       model: {
         template,
         // Reset is offered only where this exact key and locale has the program's own version.
-        canReset: template.source === 'program' && template.resolvedKey === template.key && template.resolvedLocale === template.locale,
-        inherited: template.resolvedKey !== template.key || template.resolvedLocale !== template.locale,
+        canReset:
+          template.source === 'program' &&
+          template.resolvedKey === template.key &&
+          template.resolvedLocale === template.locale,
+        inherited:
+          template.resolvedKey !== template.key || template.resolvedLocale !== template.locale,
         form,
         test: test ?? emptyForm({ to: '' }),
-        urls: { save: base, reset: `${base}/reset`, test: `${base}/test`, preview: `${base}/preview`, frame: `${base}/preview-frame` },
+        urls: {
+          save: base,
+          reset: `${base}/reset`,
+          test: `${base}/test`,
+          preview: `${base}/preview`,
+          frame: `${base}/preview-frame`,
+        },
       },
     };
   }

@@ -19,8 +19,14 @@ export class ConsoleSessions1764000000700 implements MigrationInterface {
         ],
       }),
     );
-    await runner.createIndex('console_sessions', new TableIndex({ name: 'IDX_console_sessions_program', columnNames: ['programId'] }));
-    await runner.createIndex('console_sessions', new TableIndex({ name: 'IDX_console_sessions_expires', columnNames: ['expiresAt'] }));
+    await runner.createIndex(
+      'console_sessions',
+      new TableIndex({ name: 'IDX_console_sessions_program', columnNames: ['programId'] }),
+    );
+    await runner.createIndex(
+      'console_sessions',
+      new TableIndex({ name: 'IDX_console_sessions_expires', columnNames: ['expiresAt'] }),
+    );
   }
 
   async down(runner: QueryRunner): Promise<void> {
