@@ -5,7 +5,7 @@ import { eventBody } from './support/api';
 import { withApp, type BenchContext } from './support/app';
 import type { Backend } from './support/backends';
 import { baselineArgs, freePort, spawnServer, type ChildServer } from './support/child';
-import { RssSampler } from './support/machine';
+import { procCpuSeconds, RssSampler } from './support/machine';
 import { emptySection, type SectionResult } from './support/report';
 import { fmt } from './support/stats';
 
@@ -18,6 +18,8 @@ interface LoadResult {
   errors: number;
   statusCodes: string;
   peakRssMiB: number;
+  /** CPU the server process used per answered request, evaluation jobs included. */
+  cpuMsPerRequest: number;
 }
 
 const PARTICIPANTS = 100;
@@ -42,6 +44,7 @@ async function load(
     JSON.stringify(eventBody('bench.ingest', `ingest-${i}`, { amount: 42, orderId: `o-${i}` })),
   );
   const sampler = new RssSampler(pid).start();
+  const cpu0 = procCpuSeconds(pid);
   const result = await runCannon({
     url: baseUrl,
     connections,
@@ -66,6 +69,7 @@ async function load(
     ],
   });
   const rss = sampler.stop();
+  const cpuSeconds = procCpuSeconds(pid) - cpu0;
   const codes = Object.entries(result.statusCodeStats ?? {})
     .map(([code, v]) => `${code}×${v.count}`)
     .join(', ');
@@ -78,6 +82,7 @@ async function load(
     errors: result.errors,
     statusCodes: codes,
     peakRssMiB: rss.peakMiB,
+    cpuMsPerRequest: (cpuSeconds * 1000) / Math.max(1, result.requests.total),
   };
 }
 
@@ -128,7 +133,7 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
   section.notes.push(
     `autocannon in the bench process, ${connections} connections for ${seconds} s after a short warm-up, against a child process; a new \`Idempotency-Key\` on every request, 100 participants in rotation.`,
     `Baseline: a bare Nest 11 app on platform-express in its own child process, \`POST /v1/events\` validating the body with ${dtoSource} through \`createValidationPipe()\` from src/common/http/validation.ts, answering 202 without storage, auth or logs.`,
-    `Baseline peak RSS ${fmt(baseline.peakRssMiB)} MiB; ${fmt(baseline.total)} requests in ${seconds} s.`,
+    `Baseline peak RSS ${fmt(baseline.peakRssMiB)} MiB (it loads the events controller's module graph to find the DTO); ${fmt(baseline.total)} requests in ${seconds} s.`,
   );
 
   for (const backend of backends) {
@@ -145,7 +150,7 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
         app.server.pid,
       );
       ctx.log(
-        `  service: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms (${r.statusCodes})`,
+        `  service: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ${fmt(r.cpuMsPerRequest)} CPU ms per request (${r.statusCodes})`,
       );
       section.problems.push(...problemsOf(r, `service on ${backend.label}`));
       const fig = (
@@ -168,6 +173,13 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
       fig('POST /v1/events throughput', 'req/s', r.rps, baseline.rps, 'higher');
       fig('POST /v1/events latency p50', 'ms', r.p50, baseline.p50, 'lower');
       fig('POST /v1/events latency p99', 'ms', r.p99, baseline.p99, 'lower');
+      fig(
+        'server CPU per request (jobs included)',
+        'ms',
+        r.cpuMsPerRequest,
+        baseline.cpuMsPerRequest,
+        'lower',
+      );
       section.notes.push(
         `Service on ${backend.label}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}), peak RSS ${fmt(r.peakRssMiB)} MiB; the evaluation jobs those events queue run in the same process meanwhile (APP_ROLE=all).`,
       );

@@ -90,7 +90,7 @@ function render(
     '## Machine',
     '',
     table(
-      ['cpu', 'cores', 'memory', 'node', 'os', 'load average at start'],
+      ['cpu', 'cores', 'memory', 'node', 'os', 'load average at start', 'at the end'],
       [
         [
           m.cpuModel,
@@ -99,6 +99,7 @@ function render(
           m.node,
           m.os,
           m.loadAverage,
+          machineInfo().loadAverage,
         ],
       ],
     ),

@@ -40,6 +40,11 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
       res.status(404).json(errorBody(404, 'NOT_SERVED_BY_WORKER', 'This process runs jobs only; send API calls to an api process.'));
     });
   }
+  // Postgres text cannot hold NUL: an id or a filter with one is a bad request, not a failed query.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!req.url.includes('%00')) return next();
+    res.status(400).json(errorBody(400, 'BAD_REQUEST', 'The URL has a NUL character (%00) in it; remove it.'));
+  });
   for (const parser of bodyParsers(config.BODY_LIMIT_BYTES)) app.use(parser);
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => bodyParserErrorHandler(err, req, res, next));
   app.useGlobalPipes(createValidationPipe());

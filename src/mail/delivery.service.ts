@@ -4,6 +4,7 @@ import { createTransport, Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
 import { IntegrationsService } from '../integrations/integrations.service';
@@ -220,10 +221,21 @@ export class DeliveryService implements OnApplicationShutdown {
 
   private async record(message: Message, patch: Partial<Message>, attempt: Omit<MessageAttempt, 'at'>): Promise<void> {
     message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
-    await this.messages.update(
-      { id: message.id, status: 'sending' },
-      { ...patch, attemptLog: message.attemptLog, updatedAt: new Date() } as QueryDeepPartialEntity<Message>,
-    );
+    // An outcome that never reaches the row gets the message sent again once the claim expires,
+    // so while the database is away for a moment, keep trying within the claim.
+    const until = Date.now() + CLAIM_MS / 2;
+    for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5000)) {
+      try {
+        await this.messages.update(
+          { id: message.id, status: 'sending' },
+          { ...patch, attemptLog: message.attemptLog, updatedAt: new Date() } as QueryDeepPartialEntity<Message>,
+        );
+        return;
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || Date.now() + waitMs > until) throw err;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
   }
 
   private async appendLog(message: Message, entry: MessageAttempt): Promise<void> {

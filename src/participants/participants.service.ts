@@ -175,6 +175,15 @@ export class ParticipantsService {
   }
 
   private patchOf(fields: ParticipantFields): Partial<Participant> {
+    // null clears the optional fields; the email and the on-file flags always have a value.
+    const nulls = (['email', 'taxFormOnFile', 'payoutDetailsOnFile'] as const).filter((key) => fields[key] === null);
+    if (nulls.length) {
+      throw AppError.badRequest(
+        'VALIDATION_FAILED',
+        `The request has invalid fields: ${nulls.join(', ')}.`,
+        nulls.map((field) => ({ field, code: 'isDefined', message: `${field} cannot be null; leave it out to keep the current value.` })),
+      );
+    }
     const patch: Partial<Participant> = {};
     for (const key of ['firstName', 'lastName', 'locale', 'country', 'taxFormOnFile', 'payoutDetailsOnFile', 'customFields'] as const) {
       if (fields[key] !== undefined) (patch as Record<string, unknown>)[key] = fields[key];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
+import { AppError } from '../common/errors/app-error';
 import { generateApiKey, hashApiKey, KeyKind } from './api-keys';
 import { CreateProgramDto, UpdateProgramDto } from './dto/program.dto';
 import { effectiveSettings, Program } from './program.entity';
@@ -70,6 +71,15 @@ export class ProgramsService {
 
   async update(program: Program, dto: UpdateProgramDto): Promise<ProgramView> {
     const { settings, ...rest } = dto;
+    // null clears fromName or replyTo; the other fields always have a value (the columns say so).
+    const nulls = (['name', 'timezone', 'defaultLocale'] as const).filter((field) => rest[field] === null);
+    if (nulls.length) {
+      throw AppError.badRequest(
+        'VALIDATION_FAILED',
+        `The request has invalid fields: ${nulls.join(', ')}.`,
+        nulls.map((field) => ({ field, code: 'isDefined', message: `${field} cannot be null; leave it out to keep the current value.` })),
+      );
+    }
     const next: Partial<Program> = { ...rest, updatedAt: new Date() };
     // Settings merge key by key, so a PATCH of one setting keeps the others.
     if (settings) next.settings = { ...program.settings, ...settings };

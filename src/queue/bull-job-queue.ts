@@ -8,6 +8,7 @@ import { JobName, JobPayloads } from './queue.constants';
 export class BullJobQueue extends JobQueue {
   readonly kind = 'bull' as const;
   private readonly handlers = new Map<JobName, JobHandler<unknown>>();
+  private readonly schedules = new Map<JobName, number>();
   private closing = false;
 
   constructor(
@@ -71,7 +72,27 @@ export class BullJobQueue extends JobQueue {
     for (const r of await this.queue.getRepeatableJobs()) {
       if (r.name === name && Number(r.every) !== everyMs) await this.queue.removeRepeatableByKey(r.key);
     }
-    await this.queue.add(name, {}, { repeat: { every: everyMs }, jobId: `repeat:${name}`, removeOnComplete: true, removeOnFail: 100, attempts: 1 });
+    if (this.schedules.size === 0) {
+      // A Redis that restarted without its data lost the repeat entries with the jobs: without
+      // adding them again on reconnect, the sweeps that recover lost jobs would stop for good.
+      this.queue.client.on('ready', () => void this.reschedule());
+    }
+    this.schedules.set(name, everyMs);
+    await this.addRepeat(name, everyMs);
+  }
+
+  private addRepeat(name: JobName, everyMs: number): Promise<unknown> {
+    return this.queue.add(name, {}, { repeat: { every: everyMs }, jobId: `repeat:${name}`, removeOnComplete: true, removeOnFail: 100, attempts: 1 });
+  }
+
+  private async reschedule(): Promise<void> {
+    for (const [name, everyMs] of this.schedules) {
+      try {
+        await this.addRepeat(name, everyMs);
+      } catch (err) {
+        if (!this.closing) this.logger.warn({ err, job: name }, 'could not schedule a job again after Redis reconnected');
+      }
+    }
   }
 
   async counts(): Promise<QueueCounts> {

@@ -182,7 +182,7 @@ export class TemplateEditorService {
   private async render(program: Program, key: string, dto: PreviewTemplateDto): Promise<Rendering> {
     if (!(await this.templates.templateExists(program.id, key))) throw notFound(key);
     let participant: Participant | undefined;
-    if (dto.participantId !== undefined) {
+    if (dto.participantId !== undefined && dto.participantId !== null) {
       participant = (await this.participants.find(program.id, dto.participantId)) ?? undefined;
       if (!participant) throw AppError.notFound('Participant', dto.participantId);
     }

@@ -7,8 +7,14 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // body-parser keeps only the message of an error thrown while parsing, so the key travels in it.
 const FORBIDDEN_MARK = /^forbidden-key:(\S+)$/;
 
+// A lone UTF-16 surrogate (JSON "\ud800") is valid JSON but not text: no UTF-8 can hold it, and
+// validators that encode strings (isEmail) throw on it.
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNPAIRED_MARK = 'unpaired-surrogate';
+
 function reviver(key: string, value: unknown): unknown {
   if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`forbidden-key:${key}`);
+  if (UNPAIRED_SURROGATE.test(key) || (typeof value === 'string' && UNPAIRED_SURROGATE.test(value))) throw new SyntaxError(UNPAIRED_MARK);
   return value;
 }
 
@@ -26,6 +32,8 @@ export function bodyParserErrorHandler(err: unknown, _req: Request, res: Respons
   const forbidden = FORBIDDEN_MARK.exec(e.message ?? '');
   if (forbidden) {
     res.status(400).json(errorBody(400, 'FORBIDDEN_KEY', `The key "${forbidden[1]}" is not allowed anywhere in a request body; rename it.`));
+  } else if (e.message === UNPAIRED_MARK) {
+    res.status(400).json(errorBody(400, 'MALFORMED_JSON', 'The request body has a string that is not valid Unicode (an unpaired surrogate such as \\ud800); send UTF-8 text.'));
   } else if (e.type === 'entity.parse.failed') {
     res.status(400).json(errorBody(400, 'MALFORMED_JSON', 'The request body is not valid JSON. Check quotes, commas and brackets.'));
   } else if (e.type === 'entity.too.large') {

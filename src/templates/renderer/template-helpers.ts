@@ -10,7 +10,12 @@ export interface RenderFrame {
   timeZone: string;
   /** What is being rendered: HTML escapes, text and subject do not. */
   output: 'html' | 'text';
+  /** What {{#each}} may still produce in this render (see MAX_RENDERED_CHARS). */
+  budget?: { left: number };
 }
+
+/** The longest a rendered part may be, and what all {{#each}} items of one render may produce together. */
+export const MAX_RENDERED_CHARS = 2_000_000;
 
 export const DATE_FORMATS: Readonly<Record<string, Intl.DateTimeFormatOptions>> = {
   short: { year: 'numeric', month: '2-digit', day: '2-digit' },
@@ -144,6 +149,25 @@ export function escapeHtml(value: string): string {
 export function registerTemplateHelpers(hb: typeof Handlebars): void {
   // Nothing a template author writes should reach the console.
   hb.unregisterHelper('log');
+
+  // Lists inside lists multiply: three nested {{#each}} over a thousand items would keep the
+  // process busy for minutes and then exhaust its memory. Every item spends one unit plus the
+  // characters it produced from the render's budget; a render that runs out fails.
+  const each = hb.helpers.each as (this: unknown, context: unknown, options: Handlebars.HelperOptions) => string;
+  hb.registerHelper('each', function (this: unknown, context: unknown, options: HelperOptions) {
+    const budget = options.data?.budget;
+    if (!budget) return each.call(this, context, options);
+    const fn = options.fn;
+    const counted = (item: unknown, runtime?: Handlebars.RuntimeOptions) => {
+      const out = fn(item, runtime);
+      budget.left -= 1 + out.length;
+      if (budget.left < 0) {
+        throw new TemplateHelperError(`each: the lists produce more than ${MAX_RENDERED_CHARS.toLocaleString('en')} items and characters; show fewer items`);
+      }
+      return out;
+    };
+    return each.call(this, context, { ...options, fn: counted as Handlebars.TemplateDelegate });
+  });
 
   hb.registerHelper('eq', (...args: unknown[]) => {
     const { params } = frameOf(args);

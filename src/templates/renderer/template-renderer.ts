@@ -3,7 +3,7 @@ import { DefaultTemplateStore, type OutputFormat, type TemplateParts } from './d
 import { isEmailTypeKey } from './email-types';
 import { htmlToText } from './html-to-text';
 import { formattingLocale, resolveLocaleChain } from './locale-fallback';
-import { KNOWN_HELPERS, registerTemplateHelpers, type RenderFrame } from './template-helpers';
+import { KNOWN_HELPERS, MAX_RENDERED_CHARS, registerTemplateHelpers, type RenderFrame } from './template-helpers';
 import type { TemplateSource } from './template-source';
 
 export type TemplatePart = 'subject' | 'html' | 'text';
@@ -265,11 +265,13 @@ export class TemplateRenderer {
     // Partials and formats follow the template's locale first, then the reader's chain.
     const partialChain = [locale, ...chain.filter((l) => l !== locale)];
     const program = (data.program ?? {}) as { timezone?: unknown };
+    const budget = { left: MAX_RENDERED_CHARS };
     const frame = (output: 'html' | 'text'): RenderFrame => ({
       locale,
       formatLocale: formattingLocale(locale, chain),
       timeZone: typeof program.timezone === 'string' && program.timezone ? program.timezone : 'UTC',
       output,
+      budget,
     });
     const run = (
       part: TemplatePart | 'layout',
@@ -279,7 +281,10 @@ export class TemplateRenderer {
       partials: Record<string, HandlebarsTemplateDelegate> = {},
     ): string => {
       try {
-        return template(context, { data: frame(output), partials });
+        const out = template(context, { data: frame(output), partials });
+        // A long value used many times can still make a huge part; stop before it is used.
+        if (out.length > MAX_RENDERED_CHARS) throw new Error(`the result is longer than ${MAX_RENDERED_CHARS.toLocaleString('en')} characters; use long values fewer times`);
+        return out;
       } catch (err) {
         const { reason, line, column } = explain(err);
         throw fail(part, reason, line, column);

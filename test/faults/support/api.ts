@@ -37,9 +37,9 @@ export class Api {
   async call(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.key) headers.authorization = `Bearer ${options.key}`;
-    let body: string | Buffer | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (options.raw !== undefined) {
-      body = options.raw;
+      body = typeof options.raw === 'string' ? options.raw : Uint8Array.from(options.raw);
       headers['content-type'] = options.contentType ?? 'application/json';
     } else if (options.body !== undefined) {
       body = JSON.stringify(options.body);
