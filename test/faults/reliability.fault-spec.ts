@@ -1,8 +1,10 @@
 import { databaseCut } from './cases/database-cut';
 import { hostileInput } from './cases/hostile-input';
 import { idempotencyStorm } from './cases/idempotency-storm';
+import { load } from './cases/load';
 import { redisRestart } from './cases/redis-restart';
 import { smtpOutage } from './cases/smtp-outage';
+import { tenantIsolation } from './cases/tenant-isolation';
 import { workerCrash } from './cases/worker-crash';
 import { Db } from './support/db';
 import { startRun } from './support/run';
@@ -32,6 +34,8 @@ maybe('3')('3. Redis restarted mid-run', () => redisRestart(suite));
 maybe('4')('4. the database connection cut for a few seconds', () => databaseCut(suite));
 maybe('5')('5. 1,000 concurrent requests with one idempotency key', () => idempotencyStorm(suite));
 maybe('6')('6. hostile input on every endpoint', () => hostileInput(suite));
+maybe('7')('7. tenant isolation', () => tenantIsolation(suite));
+maybe('9')('9. a minute of mixed traffic at a fixed rate', () => load(suite));
 
 describe('claims left by the faults above', () => {
   it('are sent again once they expire, each at most once more', async () => {

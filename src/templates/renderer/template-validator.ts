@@ -73,7 +73,25 @@ export function validateTemplate(key: string, draft: TemplateDraft): TemplateVal
   return errors;
 }
 
+// The parser and the compiler recurse once per nested block: thousands of levels keep the
+// process busy for seconds, so they are refused before parsing.
+const MAX_BLOCK_DEPTH = 50;
+
+function tooDeep(part: TemplatePart, source: string): TemplateValidationError | undefined {
+  let depth = 0;
+  for (const m of source.matchAll(/\{\{~?\s*([#^/])(~?\}\})?/g)) {
+    if (m[1] === '^' && m[2]) continue; // {{^}} is an else
+    depth += m[1] === '/' ? -1 : 1;
+    if (depth <= MAX_BLOCK_DEPTH) continue;
+    const before = source.slice(0, m.index);
+    return { part, line: before.split('\n').length, column: m.index - before.lastIndexOf('\n'), message: `Blocks are nested more than ${MAX_BLOCK_DEPTH} deep; flatten the template.` };
+  }
+  return undefined;
+}
+
 function validatePart(part: TemplatePart, source: string, root: Field): TemplateValidationError[] {
+  const deep = tooDeep(part, source);
+  if (deep) return [deep];
   let ast: hbs.AST.Program;
   try {
     ast = hb.parse(source);

@@ -421,15 +421,17 @@ export function hostileInput(suite: Suite): void {
         `bombs: ${times.join('; ')}; through delivery: message ${message.status} ${message.error?.code} (permanent ${message.error?.permanent}); problems ${violations.length - before}`,
     );
     expect(message.error).toMatchObject({ code: 'TEMPLATE_RENDER_FAILED', permanent: true });
+    // A template is checked while the process serves everyone else: never for long.
+    expect(slowest).toBeLessThan(5000);
     expectClean('templates');
   });
 
   it('refuses SMTP hosts that are or resolve to private addresses, without connecting', async () => {
     const before = violations.length;
     const hosts = [
-      '127.0.0.1', '127.0.0.2', '127.1', '0.0.0.0', '0', '2130706433', '0x7f000001', '017700000001', 'localhost', 'LOCALHOST.', 'localhost.localdomain',
+      // Names resolve through /etc/hosts only: nothing here may ask a DNS server.
+      '127.0.0.1', '127.0.0.2', '127.1', '0.0.0.0', '0', '2130706433', '0x7f000001', '017700000001', 'localhost', 'LOCALHOST.', 'localhost.',
       '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::', '169.254.169.254', '[fe80::1]', 'fd00::1', '10.0.0.1', '172.16.0.1', '192.168.1.1', '100.64.0.1',
-      '169.254.169.254.nip.io.local',
     ];
     const answers = new Map<string, number>();
     for (const host of hosts) {

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SmtpTestServer, type ReceivedMail } from '../../support/smtp-test-server';
+import { Api, type ProgramKeys } from '../support/api';
+import { Cluster } from '../support/app-process';
+import { waitFor } from '../support/run';
+import { SMTP_USER, type Suite } from '../support/suite';
+
+const KEY_KINDS = new Set(['secret key', 'publishable key']);
+
+/** The forms a secret could take on the way to a log line: as is, URL-encoded, base64, AUTH PLAIN. */
+function formsOf(kind: string, value: string): string[] {
+  const forms = new Set([value, encodeURIComponent(value), Buffer.from(value).toString('base64')]);
+  if (/password/i.test(kind)) forms.add(Buffer.from(`\0${SMTP_USER}\0${value}`).toString('base64'));
+  return [...forms].filter((f) => f.length >= 8);
+}
+
+/** Case 8: no secret in any log line of the run or any response body the suite saw. */
+export function secrets(suite: Suite): void {
+  const password = `smtp-pw-${randomBytes(9).toString('hex')}`;
+  const wrongPassword = `wrong-pw-${randomBytes(9).toString('hex')}`;
+  const senderPassword = `sender-pw-${randomBytes(9).toString('hex')}`;
+  const newPassword = `New-participant-pw-${randomBytes(6).toString('hex')}`;
+  let cluster: Cluster;
+  let sink: SmtpTestServer;
+  let api: Api;
+  let program: ProgramKeys;
+
+  beforeAll(async () => {
+    sink = await SmtpTestServer.start({ users: { [SMTP_USER]: password, 'ana@acme.test': senderPassword } });
+    cluster = await Cluster.start(suite.run, { name: 'secrets', workers: 1 });
+    api = new Api(cluster.api.baseUrl, suite.run);
+    program = await api.createProgram('Secrets');
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await sink?.stop();
+  });
+
+  const tokenIn = (mail: ReceivedMail) => {
+    const match = /[?&]token=([^&\s"'<>]+)/.exec(mail.text ?? '');
+    if (!match) throw new Error(`no link with a token in: ${mail.text}`);
+    return decodeURIComponent(match[1]);
+  };
+
+  it('uses every kind of secret: SMTP logins right and wrong, one-time tokens, a new password, rotated keys', async () => {
+    const sk = program.secretKey;
+    for (const [kind, value] of [['SMTP password', password], ['SMTP password (wrong)', wrongPassword], ['sender password', senderPassword], ['participant password', newPassword]]) {
+      suite.run.secrets.add(kind, value);
+    }
+    const wrong = await api.put('/v1/integrations/smtp', sk, { host: '127.0.0.1', port: sink.port, security: 'tls', username: SMTP_USER, password: wrongPassword, fromAddress: 'rewards@acme.test' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.code).toBe('SMTP_AUTH_FAILED');
+    await api.connectSmtp(program, sink.port, password);
+    expect((await api.post('/v1/integrations/smtp/test', sk, { to: 'ops@example.com' })).status).toBe(200);
+    expect((await api.put('/v1/integrations/smtp/senders/ana', sk, { email: 'ana@acme.test', password: `x${senderPassword}`, saveToSent: 'off' })).status).toBe(422);
+    expect((await api.put('/v1/integrations/smtp/senders/ana', sk, { email: 'ana@acme.test', password: senderPassword, saveToSent: 'off' })).status).toBe(201);
+    expect((await api.post('/v1/integrations/smtp/senders/ana/test', sk, { to: 'ops@example.com' })).status).toBe(200);
+    expect((await api.put('/v1/participants/sp-1', sk, { email: 'sp1@example.com', firstName: 'Sol' })).status).toBe(201);
+
+    const pk = program.publishableKey;
+    const mailTo = (subject: RegExp) => waitFor(`an email matching ${subject}`, async () => sink.received.find((m) => m.to && JSON.stringify(m.to).includes('sp1@example.com') && subject.test(m.subject ?? '')), 30_000);
+    expect((await api.post('/v1/public/verification', pk, { email: 'sp1@example.com' })).status).toBe(202);
+    const verifyToken = tokenIn(await mailTo(/confirm|verif/i));
+    suite.run.secrets.add('verification token', verifyToken);
+    expect((await api.post('/v1/public/verification/confirm', pk, { token: verifyToken })).status).toBe(200);
+    expect((await api.post('/v1/public/verification/confirm', pk, { token: verifyToken })).body.code).toBe('TOKEN_INVALID');
+
+    expect((await api.post('/v1/public/password-reset', pk, { email: 'sp1@example.com' })).status).toBe(202);
+    const resetToken = tokenIn(await mailTo(/password/i));
+    suite.run.secrets.add('reset token', resetToken);
+    expect((await api.post('/v1/public/password-reset/confirm', pk, { token: resetToken, password: newPassword })).status).toBe(200);
+    expect((await api.post('/v1/public/sessions', pk, { email: 'sp1@example.com', password: newPassword })).status).toBe(200);
+    expect((await api.post('/v1/public/sessions', pk, { email: 'sp1@example.com', password: `${newPassword}x` })).status).toBe(401);
+
+    // The message log of those emails, read back through the API.
+    const list = await api.get('/v1/messages?limit=50', sk);
+    for (const item of list.body.items as Array<{ id: string }>) {
+      await api.get(`/v1/messages/${item.id}`, sk);
+      await api.call('GET', `/v1/messages/${item.id}/raw`, { key: sk });
+    }
+    await api.get('/v1/integrations/smtp', sk);
+    await api.get('/v1/integrations/smtp/senders/ana', sk);
+
+    const rotated = await api.call('POST', '/v1/program/keys/rotate', { key: sk, body: { kind: 'secret' }, showsKeys: true });
+    expect(rotated.status).toBe(200);
+    suite.run.secrets.add('secret key', rotated.body.key);
+    expect((await api.get('/v1/program', sk)).status).toBe(401);
+    expect((await api.get('/v1/program', rotated.body.key)).status).toBe(200);
+  });
+
+  it('finds none of them in any log line of the run or any response body the suite saw', async () => {
+    // Stopped first, so that every line is written.
+    await cluster.stop();
+    const logDir = join(suite.run.dir, 'logs');
+    const logs = readdirSync(logDir).map((f) => ({ name: f, text: readFileSync(join(logDir, f), 'utf8') }));
+    const entries = suite.run.secrets.entries();
+    const found: string[] = [];
+    for (const { kind, value } of entries) {
+      for (const form of formsOf(kind, value)) {
+        for (const log of logs) if (log.text.includes(form)) found.push(`${kind} in log ${log.name}`);
+        for (const r of suite.run.responses.items) {
+          // A program's keys are shown once, in the answer that creates or rotates them.
+          if (KEY_KINDS.has(kind) && r.showsKeys) continue;
+          if (r.text.includes(form)) found.push(`${kind} in the answer to ${r.method} ${r.path} (${r.status})`);
+        }
+      }
+    }
+    const kinds = [...new Set(entries.map((e) => e.kind))];
+    const lines = logs.reduce((n, l) => n + l.text.split('\n').length, 0);
+    suite.run.report.line(
+      '8 secrets',
+      `${entries.length} secrets (${kinds.map((k) => `${k} ×${entries.filter((e) => e.kind === k).length}`).join(', ')}), each as is, URL-encoded, base64 and in AUTH PLAIN form, ` +
+        `looked for in ${lines} log lines of ${logs.length} processes and ${suite.run.responses.items.length} response bodies: ${found.length ? found.join('; ') : 'none found'}`,
+    );
+    expect(found).toEqual([]);
+    expect(lines).toBeGreaterThan(1000);
+  });
+}
