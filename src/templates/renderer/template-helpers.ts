@@ -17,6 +17,23 @@ export interface RenderFrame {
 /** The longest a rendered part may be, and what all {{#each}} items of one render may produce together. */
 export const MAX_RENDERED_CHARS = 2_000_000;
 
+// Building an Intl formatter costs far more than using one, and a render calls them per value:
+// keep them per locale and options (a handful of combinations in practice, bounded anyway).
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function cachedFormatter<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
+  let found = formatters.get(key) as T | undefined;
+  if (!found) {
+    if (formatters.size >= 1000) formatters.clear();
+    found = make();
+    formatters.set(key, found);
+  }
+  return found;
+}
+const numberFormat = (locale: string, options: Intl.NumberFormatOptions) =>
+  cachedFormatter(`n|${locale}|${JSON.stringify(options)}`, () => new Intl.NumberFormat(locale, options));
+const dateFormat = (locale: string, options: Intl.DateTimeFormatOptions) =>
+  cachedFormatter(`d|${locale}|${JSON.stringify(options)}`, () => new Intl.DateTimeFormat(locale, options));
+
 export const DATE_FORMATS: Readonly<Record<string, Intl.DateTimeFormatOptions>> = {
   short: { year: 'numeric', month: '2-digit', day: '2-digit' },
   medium: { dateStyle: 'medium' },
@@ -98,14 +115,14 @@ function describe(value: unknown): string {
 export function formatMoney(amount: unknown, currency: unknown, locale: string): string {
   const n = toNumber(amount, 'money');
   if (currency === null || currency === undefined || currency === '') {
-    return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(n);
+    return numberFormat(locale, { maximumFractionDigits: 2 }).format(n);
   }
   if (typeof currency !== 'string') throw new TemplateHelperError(`money: expected a currency code, got ${describe(currency)}`);
   try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(n);
+    return numberFormat(locale, { style: 'currency', currency }).format(n);
   } catch {
     // Not an ISO 4217 code (a program's own unit): show the number and the code as given.
-    return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(n)} ${currency}`;
+    return `${numberFormat(locale, { maximumFractionDigits: 2 }).format(n)} ${currency}`;
   }
 }
 
@@ -114,13 +131,13 @@ export function formatDate(value: unknown, format: string, locale: string, timeZ
   const d = toDate(value);
   if (format === 'iso') {
     // The calendar date in the program time zone, as YYYY-MM-DD.
-    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+    return dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
   }
   const options = Object.prototype.hasOwnProperty.call(DATE_FORMATS, format) ? DATE_FORMATS[format] : undefined;
   if (!options) {
     throw new TemplateHelperError(`date: unknown format "${format}"; use one of ${DATE_FORMAT_NAMES.join(', ')}`);
   }
-  return new Intl.DateTimeFormat(locale, { ...options, timeZone }).format(d);
+  return dateFormat(locale, { ...options, timeZone }).format(d);
 }
 
 /** An absolute http(s) URL, or an error: `javascript:` and friends never reach an href. */
