@@ -60,9 +60,9 @@ export class DeliveryService implements OnApplicationShutdown {
   async deliver(messageId: string): Promise<DeliveryOutcome> {
     const claimed = await this.claim(messageId);
     if (!claimed) return { outcome: 'skipped', reason: 'not queued, or claimed by another worker' };
-    const message = (await this.messages.findOneBy({ id: messageId }))!;
+    const message = (await this.persist(() => this.messages.findOneBy({ id: messageId })))!;
 
-    const suppressed = await this.suppressions.findOneBy({ programId: message.programId, emailLower: message.toEmail.toLowerCase() });
+    const suppressed = await this.persist(() => this.suppressions.findOneBy({ programId: message.programId, emailLower: message.toEmail.toLowerCase() }));
     if (suppressed) {
       await this.finish(message, 'suppressed', { code: 'RECIPIENT_SUPPRESSED', message: `Not sent: ${suppressed.detail}`, permanent: true });
       return { outcome: 'suppressed', code: 'RECIPIENT_SUPPRESSED' };
@@ -221,16 +221,22 @@ export class DeliveryService implements OnApplicationShutdown {
 
   private async record(message: Message, patch: Partial<Message>, attempt: Omit<MessageAttempt, 'at'>): Promise<void> {
     message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
-    // An outcome that never reaches the row gets the message sent again once the claim expires,
-    // so while the database is away for a moment, keep trying within the claim.
+    await this.persist(() =>
+      this.messages.update(
+        { id: message.id, status: 'sending' },
+        { ...patch, attemptLog: message.attemptLog, updatedAt: new Date() } as QueryDeepPartialEntity<Message>,
+      ),
+    );
+  }
+
+  // Between its claim and its recorded outcome a message is this worker's alone: a database away
+  // for a moment must not leave it claimed (and sent again once the claim expires), so keep trying
+  // within the claim.
+  private async persist<T>(work: () => Promise<T>): Promise<T> {
     const until = Date.now() + CLAIM_MS / 2;
     for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5000)) {
       try {
-        await this.messages.update(
-          { id: message.id, status: 'sending' },
-          { ...patch, attemptLog: message.attemptLog, updatedAt: new Date() } as QueryDeepPartialEntity<Message>,
-        );
-        return;
+        return await work();
       } catch (err) {
         if (!isDatabaseUnavailable(err) || Date.now() + waitMs > until) throw err;
         await new Promise((resolve) => setTimeout(resolve, waitMs));

@@ -3,6 +3,7 @@ import { hostileInput } from './cases/hostile-input';
 import { idempotencyStorm } from './cases/idempotency-storm';
 import { load } from './cases/load';
 import { redisRestart } from './cases/redis-restart';
+import { secrets } from './cases/secrets';
 import { smtpOutage } from './cases/smtp-outage';
 import { tenantIsolation } from './cases/tenant-isolation';
 import { workerCrash } from './cases/worker-crash';
@@ -42,3 +43,6 @@ describe('claims left by the faults above', () => {
     for (const followUp of suite.followUps) suite.run.report.line(followUp.caseName, await followUp.check());
   });
 });
+
+// Last: it reads the logs and answers of every case before it.
+maybe('8')('8. secrets in logs and answers', () => secrets(suite));

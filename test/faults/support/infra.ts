@@ -135,7 +135,10 @@ export class RedisServer {
 }
 
 /** The id the service puts on every message it sends (its outbox row id). */
-export const refId = (mail: ReceivedMail): string => String(mail.headers.get('x-entity-ref-id') ?? '');
+export const refId = (mail: ReceivedMail): string => {
+  const value = mail.headers.get('x-entity-ref-id');
+  return typeof value === 'string' ? value : '';
+};
 
 /** Distinct messages and repeats among what one or more sinks received. */
 export function deliveries(mails: ReceivedMail[]): { total: number; unique: number; duplicates: string[] } {
