@@ -199,7 +199,35 @@ function render(
       : '_No findings written yet (bench/FINDINGS.md)._',
     '',
   );
+  const kept = handWrittenSections(o.output);
+  if (kept) out.push(kept, '');
   return out.join('\n');
+}
+
+const GENERATED_SECTIONS = new Set([
+  'Machine',
+  'Configuration',
+  'Figures',
+  'Growth',
+  'How each figure was measured',
+  'What the figures suggest improving',
+]);
+
+/**
+ * Sections people added to BENCHMARKS.md by hand (a before-and-after table, say) are carried
+ * over from the previous file, so a new run does not erase them.
+ */
+function handWrittenSections(file: string): string {
+  if (!existsSync(file)) return '';
+  const previous = readFileSync(file, 'utf8');
+  return previous
+    .split(/^(?=## )/m)
+    .filter(
+      (part) =>
+        part.startsWith('## ') && !GENERATED_SECTIONS.has(part.slice(3, part.indexOf('\n')).trim()),
+    )
+    .map((part) => part.trim())
+    .join('\n\n');
 }
 
 async function main(): Promise<void> {
