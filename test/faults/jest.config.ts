@@ -1,4 +1,8 @@
 import type { Config } from 'jest';
+import { requireBackends } from './support/run';
+
+// Fails at once, with what to set, rather than in every case.
+requireBackends();
 
 // The fault suite: real processes, Postgres and Redis, minutes long. Kept apart from `npm test`,
 // whose projects match *.spec.ts and *.e2e-spec.ts only.

