@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { generateToken, sha256Hex } from '../common/crypto/tokens';
 
 export type KeyKind = 'secret' | 'publishable';
 
@@ -6,21 +6,13 @@ const PREFIX: Record<KeyKind, string> = { secret: 'sk_', publishable: 'pk_' };
 
 /** A new key with 192 random bits; only its hash is stored. */
 export function generateApiKey(kind: KeyKind): string {
-  return PREFIX[kind] + randomBytes(24).toString('base64url');
+  return generateToken(PREFIX[kind], 24);
 }
 
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
+export const hashApiKey = sha256Hex;
 
 export function keyKindOf(key: string): KeyKind | undefined {
   if (key.startsWith('sk_')) return 'secret';
   if (key.startsWith('pk_')) return 'publishable';
   return undefined;
-}
-
-export function safeEqual(a: string, b: string): boolean {
-  const x = createHash('sha256').update(a).digest();
-  const y = createHash('sha256').update(b).digest();
-  return timingSafeEqual(x, y);
 }

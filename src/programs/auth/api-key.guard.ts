@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/c
 import { Reflector } from '@nestjs/core';
 import { AppConfig } from '../../config/app.config';
 import { AppError } from '../../common/errors/app-error';
-import { keyKindOf, safeEqual } from '../api-keys';
+import { safeEqual } from '../../common/crypto/tokens';
+import { keyKindOf } from '../api-keys';
 import { ProgramsService } from '../programs.service';
 import { AUTH_KIND, AuthenticatedRequest, AuthKind } from './auth.decorators';
 
