@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { SmtpTestServer } from '../../../test/support/smtp-test-server';
 import type { HostResolver } from './host-guard';
 import { SmtpError, type SmtpErrorContext } from './smtp-errors';
@@ -134,6 +135,28 @@ describe('sendSmtpMessage', () => {
     expect(received.map((m) => m.subject).sort()).toEqual(['Message a', 'Message b', 'Message c']);
     expect(received.every((m) => m.envelope.secure)).toBe(true);
     expect(await pool.get('prog_2', settings, 1)).toBe(transport);
+  });
+
+  it.each([
+    ['STARTTLS', 'tls'],
+    ['implicit TLS', 'ssl'],
+  ] as const)('turns Nagle off on the connections it opens (%s)', async (_name, security) => {
+    // The closing dot of a message otherwise waits for the server's delayed ACK.
+    const noDelay = jest.spyOn(Socket.prototype, 'setNoDelay');
+    try {
+      const settings = settingsFor(security === 'tls' ? starttls : implicit, security);
+      const transport = createSmtpTransport(settings, {
+        host: 'localhost',
+        address: '127.0.0.1',
+        family: 4,
+        servername: 'localhost',
+      });
+      await sendSmtpMessage(transport, message, ctxFor(settings));
+      transport.close();
+      expect(noDelay).toHaveBeenCalledWith(true);
+    } finally {
+      noDelay.mockRestore();
+    }
   });
 
   it('records recipients refused while others are accepted', async () => {

@@ -372,6 +372,20 @@ describe('verifySmtp', () => {
       expect(err.code).toBe('SMTP_CERTIFICATE_INVALID');
       expect(err.message).toContain('not valid for mail.example.net');
     });
+
+    it('refuses a certificate issued for another name after STARTTLS, before any login', async () => {
+      const logins = starttls.authAttempts.length;
+      const err = await verifyError({
+        host: 'mail.example.net',
+        port: starttls.port,
+        security: 'tls',
+        username: USER,
+        password: PASSWORD,
+      });
+      expect(err.code).toBe('SMTP_CERTIFICATE_INVALID');
+      expect(err.message).toContain('not valid for mail.example.net');
+      expect(starttls.authAttempts).toHaveLength(logins);
+    });
   });
 
   describe('when the host cannot be reached', () => {

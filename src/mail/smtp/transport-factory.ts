@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { createTransport, type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
@@ -62,6 +63,37 @@ export function validateSmtpSettings(settings: SmtpSettings): void {
   }
 }
 
+type SocketCallback = (err: Error | null, socketOptions?: { connection: Socket }) => void;
+
+/**
+ * Opens the TCP connection for nodemailer, with Nagle's algorithm off. nodemailer writes a
+ * message's body and its closing dot separately and never sets TCP_NODELAY, so the dot waits
+ * for the server's delayed ACK (~40 ms on Linux) and a connection carries ~22 messages a second.
+ * nodemailer still does TLS on this socket itself (implicit or STARTTLS) with the `tls` options,
+ * so certificates are checked against the same name as before.
+ */
+export function noDelaySocket(connectionTimeoutMs: number) {
+  return (target: { host?: string; port?: number }, callback: SocketCallback): void => {
+    const socket = connect({ host: target.host, port: target.port ?? 25 });
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      callback(err);
+    };
+    const timer = setTimeout(() => {
+      fail(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' }));
+    }, connectionTimeoutMs);
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true);
+      callback(null, { connection: socket });
+    });
+  };
+}
+
 /**
  * nodemailer options for one program's server. Connects to the address the host guard checked,
  * sends the original name for SNI and the certificate check, and validates certificates always.
@@ -95,6 +127,8 @@ export function buildTransportOptions(
     greetingTimeout: timeouts.greetingTimeoutMs,
     socketTimeout: timeouts.socketTimeoutMs,
     dnsTimeout: timeouts.dnsTimeoutMs,
+    // `host` is already the checked address, so no lookup happens here either.
+    getSocket: noDelaySocket(timeouts.connectionTimeoutMs),
     // Message content is program-controlled: attachments must never read local files or fetch URLs.
     disableFileAccess: true,
     disableUrlAccess: true,
