@@ -159,6 +159,72 @@ describe('sendSmtpMessage', () => {
     }
   });
 
+  it.each([
+    ['none', 'plaintext'],
+    ['tls', 'STARTTLS'],
+    ['ssl', 'implicit TLS'],
+  ] as const)(
+    'keeps a pool sending after failed connects, and sends once the server is back (%s)',
+    async (security) => {
+      const down = await SmtpTestServer.start({
+        secure: security === 'ssl',
+        disableSTARTTLS: security === 'none',
+      });
+      const port = down.port;
+      await down.stop();
+      const settings: SmtpSettings = { host: 'localhost', port, security };
+      const transport = createSmtpTransport(
+        settings,
+        { host: 'localhost', address: '127.0.0.1', family: 4, servername: 'localhost' },
+        { pool: { maxConnections: 2 } },
+      );
+      try {
+        // More failures than the pool has connections: each one must free its slot.
+        for (let i = 0; i < 5; i++) {
+          const err = await sendError(sendSmtpMessage(transport, message, ctxFor(settings)));
+          expect(err.code).toBe('SMTP_CONNECTION_FAILED');
+          expect(err.message).toContain('connection refused');
+          expect(err.permanent).toBe(false);
+        }
+        const back = await SmtpTestServer.start({
+          port,
+          secure: security === 'ssl',
+          disableSTARTTLS: security === 'none',
+        });
+        try {
+          const result = await sendSmtpMessage(transport, message, ctxFor(settings));
+          expect(result.accepted).toEqual(['ana@example.com']);
+          expect(await back.waitForMessages(1)).toHaveLength(1);
+        } finally {
+          await back.stop();
+        }
+      } finally {
+        transport.close();
+      }
+    },
+  );
+
+  it('reports a connect that never completes as a connection timeout', async () => {
+    // A socket that never connects stands in for a host that drops the SYN.
+    const net = jest.requireActual<typeof import('node:net')>('node:net');
+    const connect = jest.spyOn(net, 'connect').mockImplementation(() => new Socket());
+    const settings: SmtpSettings = { host: 'localhost', port: 2525, security: 'tls' };
+    const transport = createSmtpTransport(
+      settings,
+      { host: 'localhost', address: '127.0.0.1', family: 4, servername: 'localhost' },
+      { pool: true, timeouts: { connectionTimeoutMs: 50 } },
+    );
+    try {
+      const err = await sendError(sendSmtpMessage(transport, message, ctxFor(settings)));
+      expect(err.code).toBe('SMTP_TIMEOUT');
+      expect(err.message).toContain('Could not connect to');
+      expect(err.permanent).toBe(false);
+    } finally {
+      transport.close();
+      connect.mockRestore();
+    }
+  });
+
   it('records recipients refused while others are accepted', async () => {
     const settings = settingsFor(picky, 'tls', false);
     const transport = createSmtpTransport(settings, {

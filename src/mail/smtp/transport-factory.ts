@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { createTransport, type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
@@ -71,26 +71,45 @@ type SocketCallback = (err: Error | null, socketOptions?: { connection: Socket }
  * for the server's delayed ACK (~40 ms on Linux) and a connection carries ~22 messages a second.
  * nodemailer still does TLS on this socket itself (implicit or STARTTLS) with the `tls` options,
  * so certificates are checked against the same name as before.
+ *
+ * A failed connect is never passed to the callback as an error: nodemailer's pool then leaks
+ * the connection slot (no 'error' event), and after `maxConnections` failures it stops sending.
+ * Instead nodemailer gets a socket that fails at once, and handles it as its own connect error.
  */
 export function noDelaySocket(connectionTimeoutMs: number) {
   return (target: { host?: string; port?: number }, callback: SocketCallback): void => {
-    const socket = connect({ host: target.host, port: target.port ?? 25 });
-    const fail = (err: Error) => {
+    const host = target.host ?? 'localhost';
+    const port = target.port ?? 25;
+    const socket = connect({ host, port });
+    // Set before the connect completes; Node applies it to the new connection.
+    socket.setNoDelay(true);
+    let settled = false;
+    const settle = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      socket.off('error', settle);
+      if (!err) {
+        socket.setKeepAlive(true);
+        callback(null, { connection: socket });
+        return;
+      }
       socket.destroy();
-      callback(err);
+      const failed = new Socket();
+      callback(null, { connection: failed });
+      // After nodemailer has put its listeners on the socket, in the same turn.
+      process.nextTick(() => failed.destroy(err));
     };
-    const timer = setTimeout(() => {
-      fail(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' }));
-    }, connectionTimeoutMs);
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', fail);
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true);
-      callback(null, { connection: socket });
-    });
+    // Worded like Node's own connect timeout, so it is classified as one.
+    const timer = setTimeout(
+      () =>
+        settle(
+          Object.assign(new Error(`connect ETIMEDOUT ${host}:${port}`), { code: 'ETIMEDOUT' }),
+        ),
+      connectionTimeoutMs,
+    );
+    socket.once('error', settle);
+    socket.once('connect', () => settle(null));
   };
 }
 
