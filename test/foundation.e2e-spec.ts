@@ -66,6 +66,22 @@ describe('Foundation (e2e)', () => {
     expect(res.body).toMatchObject({ id: 'u-1', email: 'bea@example.com', firstName: 'Bea', locale: 'pt-BR', taxFormOnFile: true, payoutDetailsOnFile: false, customFields: { tier: 'gold' } });
   });
 
+  it('leaves a participant untouched when an upsert changes nothing, and updates what differs', async () => {
+    const body = { email: 'cy@example.com', firstName: 'Cy', customFields: { tier: 'gold', n: 1 } };
+    const first = await t.http.put('/v1/participants/u-same').set(bearer(a.secretKey)).send(body).expect(201);
+    await new Promise((r) => setTimeout(r, 5));
+    const again = await t.http.put('/v1/participants/u-same').set(bearer(a.secretKey)).send(body).expect(200);
+    expect(again.body).toEqual(first.body);
+    const changed = await t.http
+      .put('/v1/participants/u-same')
+      .set(bearer(a.secretKey))
+      .send({ ...body, customFields: { tier: 'silver', n: 1 } })
+      .expect(200);
+    expect(changed.body.customFields).toEqual({ tier: 'silver', n: 1 });
+    expect(Date.parse(changed.body.updatedAt)).toBeGreaterThan(Date.parse(first.body.updatedAt));
+    expect((await t.http.get('/v1/participants/u-same').set(bearer(a.secretKey)).expect(200)).body).toEqual(changed.body);
+  });
+
   it('answers a wrong body with 400 VALIDATION_FAILED and one detail per field', async () => {
     const res = await t.http
       .put('/v1/participants/u-2')

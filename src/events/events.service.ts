@@ -89,10 +89,7 @@ export class EventsService {
     if (dto.referrer && dto.referrer.id === dto.participant.id) {
       throw AppError.badRequest('REFERRER_IS_PARTICIPANT', 'The referrer and the participant are the same person; send a different referrer id, or leave the referrer out.');
     }
-    if (key) {
-      const first = await this.events.findOneBy({ programId: program.id, idempotencyKey: key });
-      if (first) return this.replay(first);
-    }
+    // No look-up first: the insert meets the unique index, and a repeated key lands in the catch.
     for (let attempt = 1; ; attempt++) {
       try {
         const event = await this.insert(program.id, dto, key);

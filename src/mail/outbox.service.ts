@@ -63,7 +63,8 @@ export class OutboxService {
     };
     // Insert-or-ignore keeps the caller's transaction usable on Postgres, where a failed
     // unique insert would abort it.
-    await manager.createQueryBuilder().insert().into(Message).values(row).orIgnore().execute();
+    // The row is read back below anyway: TypeORM need not reload its defaults (updateEntity).
+    await manager.createQueryBuilder().insert().into(Message).values(row).orIgnore().updateEntity(false).execute();
     const stored = await manager.findOne(Message, {
       where: { programId: req.programId, dedupeKey: req.dedupeKey },
       select: { id: true },

@@ -84,8 +84,11 @@ export class ParticipantsService {
     const patch = this.patchOf(fields);
     const existing = await repo.findOneBy({ programId, id });
     if (existing) {
-      if (Object.keys(patch).length > 0) await repo.update({ programId, id }, { ...patch, updatedAt: now } as QueryDeepPartialEntity<Participant>);
-      return { participant: repo.merge(existing, patch, { updatedAt: now }), created: false };
+      // Events repeat the same person again and again: an update that changes nothing is skipped.
+      const changes = changesOf(existing, patch);
+      if (!changes) return { participant: existing, created: false };
+      await repo.update({ programId, id }, { ...changes, updatedAt: now } as QueryDeepPartialEntity<Participant>);
+      return { participant: repo.merge(existing, changes, { updatedAt: now }), created: false };
     }
     if (!fields.email) {
       throw AppError.badRequest('PARTICIPANT_EMAIL_REQUIRED', `Participant "${id}" does not exist yet; send its email to create it.`);
@@ -194,4 +197,19 @@ export class ParticipantsService {
     }
     return patch;
   }
+}
+
+/** The fields of `patch` that differ from what is stored, or null when none does. */
+function changesOf(existing: Participant, patch: Partial<Participant>): Partial<Participant> | null {
+  const changes: Partial<Participant> = {};
+  let any = false;
+  for (const [key, value] of Object.entries(patch) as [keyof Participant, unknown][]) {
+    const stored = existing[key];
+    const same = key === 'customFields' ? JSON.stringify(stored ?? null) === JSON.stringify(value ?? null) : stored === value;
+    if (!same) {
+      (changes as Record<string, unknown>)[key] = value;
+      any = true;
+    }
+  }
+  return any ? changes : null;
 }
