@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import { EntityQueries } from '../database/entity-queries';
 import { OutboxService } from '../mail/outbox.service';
 import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
@@ -40,6 +40,8 @@ const MAX_ERROR_LENGTH = 2000;
  */
 @Injectable()
 export class EventEvaluationService {
+  private readonly queries: EntityQueries<ProgramEvent>;
+
   constructor(
     @InjectRepository(ProgramEvent) private readonly events: Repository<ProgramEvent>,
     private readonly dataSource: DataSource,
@@ -50,10 +52,12 @@ export class EventEvaluationService {
     private readonly outbox: OutboxService,
     private readonly templates: TemplatesService,
     @Inject(LOGGER) private readonly logger: AppLogger,
-  ) {}
+  ) {
+    this.queries = new EntityQueries(events);
+  }
 
   async evaluate(eventId: string, ctx: Pick<JobContext, 'attempt' | 'maxAttempts'> = { attempt: 1, maxAttempts: 1 }): Promise<EvaluationOutcome> {
-    const event = await this.events.findOneBy({ id: eventId });
+    const event = await this.queries.findOne({ id: eventId });
     if (!event) return { outcome: 'skipped', reason: 'the event does not exist' };
     if (event.status === 'processed') {
       // A run whose transaction committed but whose job was not acknowledged: the effects are
@@ -103,8 +107,7 @@ export class EventEvaluationService {
         results.push(resultOf(run, actions));
       }
       const now = new Date();
-      const done: Partial<ProgramEvent> = { status: 'processed', results, error: null, processedAt: now, updatedAt: now };
-      await manager.update(ProgramEvent, { id: event.id }, done as QueryDeepPartialEntity<ProgramEvent>);
+      await this.queries.update({ status: 'processed', results, error: null, processedAt: now, updatedAt: now }, { id: event.id }, manager);
     });
     await this.outbox.dispatch(messageIds);
     return { outcome: 'processed', matched: runs.filter((r) => r.evaluation.matched).length, messages: messageIds.length, rewards };

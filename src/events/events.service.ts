@@ -3,9 +3,9 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, LessThan, Repository } from 'typeorm';
 import { AppConfig } from '../config/app.config';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppError } from '../common/errors/app-error';
 import { isUniqueViolation } from '../common/errors/database-errors';
+import { EntityQueries } from '../database/entity-queries';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { ParticipantsService } from '../participants/participants.service';
 import type { Program } from '../programs/program.entity';
@@ -52,6 +52,8 @@ const MAX_INSERT_ATTEMPTS = 3;
 
 @Injectable()
 export class EventsService {
+  private readonly queries: EntityQueries<ProgramEvent>;
+
   constructor(
     @InjectRepository(ProgramEvent) private readonly events: Repository<ProgramEvent>,
     private readonly dataSource: DataSource,
@@ -59,7 +61,9 @@ export class EventsService {
     private readonly queue: JobQueue,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.queries = new EntityQueries(events);
+  }
 
   /**
    * Queues again the events still waiting for evaluation long after they were accepted or last
@@ -107,7 +111,7 @@ export class EventsService {
   }
 
   async get(programId: string, id: string): Promise<EventView> {
-    const event = await this.events.findOneBy({ programId, id });
+    const event = await this.queries.findOne({ programId, id });
     if (!event) throw AppError.notFound('Event', id);
     return toEventView(event);
   }
@@ -133,7 +137,7 @@ export class EventsService {
     });
     await this.dataSource.transaction(async (manager) => {
       // The event first: a repeated key stops here, before the people are touched.
-      await manager.insert(ProgramEvent, event as QueryDeepPartialEntity<ProgramEvent>);
+      await this.queries.insert(event, { manager });
       await this.participants.upsert(programId, dto.participant.id, personFields(dto.participant), manager);
       if (dto.referrer) await this.participants.upsert(programId, dto.referrer.id, personFields(dto.referrer), manager);
     });

@@ -11,6 +11,7 @@ import { createDkimSelector, dkimPublicKeyFromPrivate, generateDkimKeyPair, Inva
 import { buildSenderDnsRecords, type SenderDnsPlatform } from '../mail/sender-domain/dns-records';
 import { DnsVerifier, parseDnsServers, type SenderDnsRecordCheck, type SenderDomainVerification } from '../mail/sender-domain/dns-verifier';
 import type { PutSenderDomainDto, SenderDomainResponse } from './dto/sender-domain.dto';
+import { EntityQueries } from '../database/entity-queries';
 import { IntegrationSecrets } from './integration-secrets';
 import { SenderDomain } from './sender-domain.entity';
 
@@ -53,6 +54,7 @@ export function nextDomainStatus(previous: SenderDomain['status'], result: Sende
 export class SenderDomainService {
   private readonly platform: SenderDnsPlatform;
   private readonly verifier: DnsVerifier;
+  private readonly queries: EntityQueries<SenderDomain>;
 
   constructor(
     @InjectRepository(SenderDomain) private readonly domains: Repository<SenderDomain>,
@@ -61,11 +63,12 @@ export class SenderDomainService {
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     this.platform = { spfInclude: config.SENDER_SPF_INCLUDE, bounceHost: config.SENDER_BOUNCE_HOST };
+    this.queries = new EntityQueries(domains);
     this.verifier = new DnsVerifier({ servers: parseDnsServers(config.DNS_SERVERS) });
   }
 
   find(programId: string): Promise<SenderDomain | null> {
-    return this.domains.findOneBy({ programId });
+    return this.queries.findOne({ programId });
   }
 
   async get(programId: string): Promise<SenderDomain> {

@@ -11,6 +11,7 @@ import type { SmtpSettings } from '../mail/smtp/smtp-settings';
 import { SmtpTransportPool } from '../mail/smtp/transport-pool';
 import { effectiveSettings, type Program } from '../programs/program.entity';
 import type { ConnectSmtpDto, SmtpIntegrationResponse, TestEmailResponse } from './dto/smtp-integration.dto';
+import { EntityQueries } from '../database/entity-queries';
 import { IntegrationSecrets } from './integration-secrets';
 import { SenderIdentity } from './sender-identity.entity';
 import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
@@ -51,6 +52,8 @@ export const notConnected = () =>
 /** The program's own SMTP server: connect (verified first), read, disconnect, test. */
 @Injectable()
 export class SmtpIntegrationService {
+  private readonly queries: EntityQueries<SmtpIntegration>;
+
   constructor(
     @InjectRepository(SmtpIntegration) private readonly integrations: Repository<SmtpIntegration>,
     @InjectRepository(SenderIdentity) private readonly identities: Repository<SenderIdentity>,
@@ -58,10 +61,12 @@ export class SmtpIntegrationService {
     private readonly connector: SmtpConnector,
     private readonly pool: SmtpTransportPool,
     @Inject(LOGGER) private readonly logger: AppLogger,
-  ) {}
+  ) {
+    this.queries = new EntityQueries(integrations);
+  }
 
   find(programId: string): Promise<SmtpIntegration | null> {
-    return this.integrations.findOneBy({ programId });
+    return this.queries.findOne({ programId });
   }
 
   findById(id: string): Promise<SmtpIntegration | null> {

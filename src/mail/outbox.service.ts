@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppConfig } from '../config/app.config';
+import { EntityQueries } from '../database/entity-queries';
 import { JobQueue } from '../queue/job-queue.port';
 import { Message } from './message.entity';
 
@@ -29,17 +29,21 @@ export interface OutboxRequest {
  */
 @Injectable()
 export class OutboxService {
+  private readonly queries: EntityQueries<Message>;
+
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
     private readonly dataSource: DataSource,
     private readonly queue: JobQueue,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.queries = new EntityQueries(messages);
+  }
 
   async enqueue(manager: EntityManager, req: OutboxRequest): Promise<{ id: string; created: boolean }> {
     const now = new Date();
     const id = randomUUID();
-    const row: QueryDeepPartialEntity<Message> = {
+    const row: Partial<Message> = {
       id,
       programId: req.programId,
       templateKey: req.templateKey,
@@ -49,13 +53,13 @@ export class OutboxService {
       toName: req.recipient.name ?? null,
       participantId: req.recipient.participantId ?? null,
       senderId: req.senderId ?? null,
-      data: req.data as never,
+      data: req.data,
       dedupeKey: req.dedupeKey,
       sensitive: req.sensitive ?? false,
       status: 'queued',
       transport: null,
       attempts: 0,
-      attemptLog: [] as never,
+      attemptLog: [],
       // Until this passes the message belongs to the job about to be queued; then the sweeper may take it.
       lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS),
       createdAt: now,
@@ -63,14 +67,10 @@ export class OutboxService {
     };
     // Insert-or-ignore keeps the caller's transaction usable on Postgres, where a failed
     // unique insert would abort it.
-    // The row is read back below anyway: TypeORM need not reload its defaults (updateEntity).
-    await manager.createQueryBuilder().insert().into(Message).values(row).orIgnore().updateEntity(false).execute();
-    const stored = await manager.findOne(Message, {
-      where: { programId: req.programId, dedupeKey: req.dedupeKey },
-      select: { id: true },
-    });
+    if (await this.queries.insert(row, { ignoreConflict: true, manager })) return { id, created: true };
+    const stored = await this.queries.findOne({ programId: req.programId, dedupeKey: req.dedupeKey }, manager);
     if (!stored) throw new Error(`outbox message ${req.dedupeKey} was neither inserted nor found`);
-    return { id: stored.id, created: stored.id === id };
+    return { id: stored.id, created: false };
   }
 
   /** Queues delivery of messages already committed. */

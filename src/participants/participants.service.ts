@@ -4,8 +4,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { parse } from 'csv-parse/sync';
 import { EntityManager, Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppError } from '../common/errors/app-error';
+import { EntityQueries } from '../database/entity-queries';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE, UpsertParticipantDto } from './dto/participant.dto';
 import { Participant } from './participant.entity';
@@ -49,7 +49,11 @@ const MAX_IMPORT_ROWS = 10000;
 
 @Injectable()
 export class ParticipantsService {
-  constructor(@InjectRepository(Participant) private readonly participants: Repository<Participant>) {}
+  private readonly queries: EntityQueries<Participant>;
+
+  constructor(@InjectRepository(Participant) private readonly participants: Repository<Participant>) {
+    this.queries = new EntityQueries(participants);
+  }
 
   assertId(id: string): void {
     if (!PARTICIPANT_ID.test(id)) throw AppError.badRequest('INVALID_PARTICIPANT_ID', `"${id.slice(0, 50)}" is not a valid participant id: ${PARTICIPANT_ID_MESSAGE}.`);
@@ -62,7 +66,7 @@ export class ParticipantsService {
   }
 
   async find(programId: string, id: string, manager?: EntityManager): Promise<Participant | null> {
-    return (manager?.getRepository(Participant) ?? this.participants).findOneBy({ programId, id });
+    return this.queries.findOne({ programId, id }, manager);
   }
 
   async findByEmail(programId: string, email: string): Promise<Participant | null> {
@@ -82,12 +86,12 @@ export class ParticipantsService {
     const repo = manager?.getRepository(Participant) ?? this.participants;
     const now = new Date();
     const patch = this.patchOf(fields);
-    const existing = await repo.findOneBy({ programId, id });
+    const existing = await this.queries.findOne({ programId, id }, manager);
     if (existing) {
       // Events repeat the same person again and again: an update that changes nothing is skipped.
       const changes = changesOf(existing, patch);
       if (!changes) return { participant: existing, created: false };
-      await repo.update({ programId, id }, { ...changes, updatedAt: now } as QueryDeepPartialEntity<Participant>);
+      await this.queries.update({ ...changes, updatedAt: now }, { programId, id }, manager);
       return { participant: repo.merge(existing, changes, { updatedAt: now }), created: false };
     }
     if (!fields.email) {
@@ -112,7 +116,7 @@ export class ParticipantsService {
       updatedAt: now,
     });
     try {
-      await repo.insert(participant as QueryDeepPartialEntity<Participant>);
+      await this.queries.insert(participant, { manager });
       return { participant, created: true };
     } catch (err) {
       if (!isUniqueViolation(err) || manager) throw err;

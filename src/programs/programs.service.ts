@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
+import { EntityQueries } from '../database/entity-queries';
 import { generateApiKey, hashApiKey, KeyKind } from './api-keys';
 import { CreateProgramDto, UpdateProgramDto } from './dto/program.dto';
 import { effectiveSettings, Program } from './program.entity';
@@ -35,7 +36,11 @@ export function toProgramView(p: Program): ProgramView {
 
 @Injectable()
 export class ProgramsService {
-  constructor(@InjectRepository(Program) private readonly programs: Repository<Program>) {}
+  private readonly queries: EntityQueries<Program>;
+
+  constructor(@InjectRepository(Program) private readonly programs: Repository<Program>) {
+    this.queries = new EntityQueries(programs);
+  }
 
   async create(dto: CreateProgramDto): Promise<ProgramView & { secretKey: string; publishableKey: string }> {
     const secretKey = generateApiKey('secret');
@@ -60,13 +65,11 @@ export class ProgramsService {
 
   async findByKey(key: string): Promise<Program | null> {
     const hash = hashApiKey(key);
-    return key.startsWith('sk_')
-      ? this.programs.findOneBy({ secretKeyHash: hash })
-      : this.programs.findOneBy({ publishableKeyHash: hash });
+    return key.startsWith('sk_') ? this.queries.findOne({ secretKeyHash: hash }) : this.queries.findOne({ publishableKeyHash: hash });
   }
 
   async findById(id: string): Promise<Program | null> {
-    return this.programs.findOneBy({ id });
+    return this.queries.findOne({ id });
   }
 
   async update(program: Program, dto: UpdateProgramDto): Promise<ProgramView> {

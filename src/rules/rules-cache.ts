@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { EntityQueries } from '../database/entity-queries';
 import { RuleRevision } from './rule-revision.entity';
 import { Rule } from './rule.entity';
 
@@ -21,17 +22,20 @@ const MAX_PROGRAMS = 5000;
 export class RulesCache {
   // programId → event type → entry; programs in least recently used order.
   private readonly programs = new Map<string, Map<string, Entry>>();
+  private readonly revisions: EntityQueries<RuleRevision>;
 
   constructor(
     @InjectRepository(Rule) private readonly rules: Repository<Rule>,
-    @InjectRepository(RuleRevision) private readonly revisions: Repository<RuleRevision>,
-  ) {}
+    @InjectRepository(RuleRevision) revisions: Repository<RuleRevision>,
+  ) {
+    this.revisions = new EntityQueries(revisions);
+  }
 
   /** Enabled rules of the type, highest priority first, oldest first among equals. */
   async enabledRules(programId: string, event: string): Promise<Rule[]> {
     // The revision is read before the rules: rules newer than their stamp only cause one
     // extra reload, never a stale list that looks current.
-    const revision = (await this.revisions.findOneBy({ programId }))?.revision ?? 0;
+    const revision = (await this.revisions.findOne({ programId }))?.revision ?? 0;
     let byEvent = this.programs.get(programId);
     const cached = byEvent?.get(event);
     if (cached && cached.revision === revision) return cached.rules;

@@ -1,0 +1,158 @@
+import type { DataSource, EntityManager, ObjectLiteral, Repository } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
+import type { QueryResult } from 'typeorm/query-runner/QueryResult';
+
+type Columns<T> = Extract<keyof T, string>;
+
+/** What a hand-written statement is built from: escaped names, and parameters bound to columns. */
+export interface StatementParts<T> {
+  /** The escaped table name. */
+  table: string;
+  /** Every column, escaped, in entity order: for SELECT and RETURNING lists. */
+  all: string;
+  /** One column's escaped name. */
+  col(property: Columns<T>): string;
+  /** The next parameter's placeholder; its value is converted as the column's values are. */
+  param(property: Columns<T>): string;
+}
+
+interface Prepared {
+  sql: string;
+  /** The column each parameter belongs to, in placeholder order. */
+  params: ColumnMetadata[];
+}
+
+/**
+ * Reads and writes on the hot paths (each event, each message) with SQL written once per shape
+ * from the entity's metadata. A repository's `findOneBy` or `update` rebuilds its SQL and
+ * re-parses it on every call, which costs several times what the database itself does for a
+ * read by key. Values pass through the driver's own conversions both ways, so an entity comes
+ * back exactly as the repository would return it, on SQLite and Postgres alike.
+ */
+export class EntityQueries<T extends ObjectLiteral> {
+  private readonly shapes = new Map<string, Prepared>();
+
+  constructor(private readonly repository: Repository<T>) {}
+
+  /** The row whose columns equal `where`, or null. */
+  async findOne(where: Partial<T>, manager?: EntityManager): Promise<T | null> {
+    const keys = keysOf(where);
+    const prepared = this.shape(`find:${keys.join(',')}`, (s) => `SELECT ${s.all} FROM ${s.table} WHERE ${equalities(s, keys)} LIMIT 1`);
+    const rows = await this.rows(prepared, keys.map((k) => where[k]), manager);
+    return rows[0] ?? null;
+  }
+
+  /** Inserts one row; with `ignoreConflict`, a row that breaks a unique index is skipped. Returns the rows written (0 or 1). */
+  async insert(values: Partial<T>, options: { ignoreConflict?: boolean; manager?: EntityManager } = {}): Promise<number> {
+    const keys = Object.keys(values) as Columns<T>[];
+    const prepared = this.shape(`insert:${options.ignoreConflict ? 'ignore:' : ''}${keys.join(',')}`, (s) => {
+      const names = keys.map((k) => s.col(k)).join(', ');
+      const placeholders = keys.map((k) => s.param(k)).join(', ');
+      return `INSERT INTO ${s.table} (${names}) VALUES (${placeholders})${options.ignoreConflict ? ' ON CONFLICT DO NOTHING' : ''}`;
+    });
+    return changed(await this.execute(prepared, keys.map((k) => values[k]), options.manager));
+  }
+
+  /** Sets `set` on the rows whose columns equal `where`; returns how many rows changed. */
+  async update(set: Partial<T>, where: Partial<T>, manager?: EntityManager): Promise<number> {
+    const setKeys = Object.keys(set) as Columns<T>[];
+    const whereKeys = keysOf(where);
+    const prepared = this.shape(`update:${setKeys.join(',')}:${whereKeys.join(',')}`, (s) => {
+      const assignments = setKeys.map((k) => `${s.col(k)} = ${s.param(k)}`).join(', ');
+      return `UPDATE ${s.table} SET ${assignments} WHERE ${equalities(s, whereKeys)}`;
+    });
+    const values = [...setKeys.map((k) => set[k]), ...whereKeys.map((k) => where[k])];
+    return changed(await this.execute(prepared, values, manager));
+  }
+
+  /**
+   * A hand-written statement, built once from escaped names and placeholders. `rows` reads what
+   * it yields as entities (a SELECT, or RETURNING `all`); `run` answers how many rows changed.
+   */
+  statement(name: string, build: (s: StatementParts<T>) => string) {
+    const prepared = () => this.shape(`statement:${name}`, build);
+    return {
+      rows: (values: unknown[], manager?: EntityManager) => this.rows(prepared(), values, manager),
+      run: async (values: unknown[], manager?: EntityManager) => changed(await this.execute(prepared(), values, manager)),
+    };
+  }
+
+  // Read when first used, so a service can be built around a repository before the database is up.
+  private get metadata(): EntityMetadata {
+    return this.repository.metadata;
+  }
+
+  private get dataSource(): DataSource {
+    return this.repository.manager.connection;
+  }
+
+  private shape(key: string, build: (s: StatementParts<T>) => string): Prepared {
+    const known = this.shapes.get(key);
+    if (known) return known;
+    const { driver } = this.dataSource;
+    const metadata = this.metadata;
+    const params: ColumnMetadata[] = [];
+    const column = (property: string): ColumnMetadata => {
+      const found = metadata.findColumnWithPropertyName(property);
+      if (!found) throw new Error(`${metadata.name} has no column ${property}`);
+      return found;
+    };
+    const sql = build({
+      table: driver.escape(metadata.tableName),
+      all: metadata.columns.map((c) => driver.escape(c.databaseName)).join(', '),
+      col: (property) => driver.escape(column(property).databaseName),
+      param: (property) => {
+        params.push(column(property));
+        return driver.createParameter(`p${params.length}`, params.length - 1);
+      },
+    });
+    const prepared = { sql, params };
+    this.shapes.set(key, prepared);
+    return prepared;
+  }
+
+  private async rows(prepared: Prepared, values: unknown[], manager?: EntityManager): Promise<T[]> {
+    const result = await this.execute(prepared, values, manager);
+    return (result.records ?? []).map((row) => this.hydrate(row as Record<string, unknown>));
+  }
+
+  private async execute(prepared: Prepared, values: unknown[], manager?: EntityManager): Promise<QueryResult> {
+    const { driver } = this.dataSource;
+    const params = values.map((value, i) => (prepared.params[i] ? driver.preparePersistentValue(value, prepared.params[i]) : value));
+    const own = manager?.queryRunner;
+    const runner = own ?? this.dataSource.createQueryRunner();
+    try {
+      return await runner.query(prepared.sql, params, true);
+    } finally {
+      if (!own) await runner.release();
+    }
+  }
+
+  private hydrate(row: Record<string, unknown>): T {
+    const { driver } = this.dataSource;
+    const metadata = this.metadata;
+    const entity = metadata.create() as T;
+    for (const column of metadata.columns) {
+      column.setEntityValue(entity, driver.prepareHydratedValue(row[column.databaseName], column));
+    }
+    return entity;
+  }
+}
+
+// better-sqlite3 reports no count for a statement that returns rows (RETURNING): count them.
+function changed(result: QueryResult): number {
+  return result.affected ?? result.records?.length ?? 0;
+}
+
+// `column = NULL` matches nothing: a null in a condition is a mistake, not a filter.
+function keysOf<T>(where: Partial<T>): Columns<T>[] {
+  const keys = Object.keys(where) as Columns<T>[];
+  const empty = keys.find((k) => where[k] === null || where[k] === undefined);
+  if (empty) throw new Error(`the condition on ${empty} has no value`);
+  return keys;
+}
+
+function equalities<T>(s: StatementParts<T>, keys: Columns<T>[]): string {
+  return keys.map((k) => `${s.col(k)} = ${s.param(k)}`).join(' AND ');
+}

@@ -1,0 +1,113 @@
+import { DataSource, type ObjectLiteral, type Repository } from 'typeorm';
+import { EntityQueries } from '../src/database/entity-queries';
+import { ProgramEvent } from '../src/events/event.entity';
+import { Message } from '../src/mail/message.entity';
+import { OutboxService } from '../src/mail/outbox.service';
+import { Participant } from '../src/participants/participant.entity';
+import { Program } from '../src/programs/program.entity';
+import { sampleEmailData } from '../src/templates/renderer';
+import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
+
+// The hot paths read and write through EntityQueries; what they get back must be exactly what a
+// TypeORM repository returns, on the database this run uses (SQLite, or Postgres in CI's second pass).
+describe(EntityQueries.name, () => {
+  let t: TestApp;
+  let db: DataSource;
+  let program: Awaited<ReturnType<TestApp['createProgram']>>;
+
+  const repo = <T extends ObjectLiteral>(entity: new () => T): Repository<T> => db.getRepository(entity);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    db = t.app.get(DataSource);
+    program = await t.createProgram({ name: 'Queries', fromName: 'Acme', settings: { w9ThresholdUsd: 700 } });
+    await t.http
+      .put('/v1/participants/ana')
+      .set(bearer(program.secretKey))
+      .send({ email: 'Ana@Example.com', firstName: 'Ana', locale: 'pt-BR', taxFormOnFile: true, customFields: { tier: 'gold', visits: 3, nested: { a: [1, 2] } } })
+      .expect(201);
+    await t.http
+      .post('/v1/events')
+      .set(bearer(program.secretKey))
+      .send({ type: 'signup', participant: { id: 'ana' }, data: { amount: 12.5, tags: ['a', 'b'], note: 'naïve ✓' }, idempotencyKey: 'queries-1' })
+      .expect(202);
+    await eventually(async () => (await repo(ProgramEvent).findOneBy({ programId: program.id }))?.status === 'processed' || undefined);
+  });
+  afterAll(() => t.close());
+
+  it('reads a row exactly as the repository does, for every column type in use', async () => {
+    const byId = await new EntityQueries(repo(Program)).findOne({ id: program.id });
+    expect(byId).toBeInstanceOf(Program);
+    expect(byId).toEqual(await repo(Program).findOneBy({ id: program.id }));
+
+    const participant = await new EntityQueries(repo(Participant)).findOne({ programId: program.id, id: 'ana' });
+    expect(participant).toEqual(await repo(Participant).findOneBy({ programId: program.id, id: 'ana' }));
+    expect(participant).toMatchObject({ taxFormOnFile: true, payoutDetailsOnFile: false, emailVerifiedAt: null, customFields: { nested: { a: [1, 2] } } });
+    expect(participant?.createdAt).toBeInstanceOf(Date);
+
+    const event = await new EntityQueries(repo(ProgramEvent)).findOne({ programId: program.id, idempotencyKey: 'queries-1' });
+    expect(event).toEqual(await repo(ProgramEvent).findOneBy({ programId: program.id, idempotencyKey: 'queries-1' }));
+    expect(event?.data).toEqual({ amount: 12.5, tags: ['a', 'b'], note: 'naïve ✓' });
+    expect(event?.processedAt).toBeInstanceOf(Date);
+  });
+
+  it('answers null when no row matches, and refuses a condition without a value', async () => {
+    const queries = new EntityQueries(repo(Participant));
+    expect(await queries.findOne({ programId: program.id, id: 'nobody' })).toBeNull();
+    await expect(queries.findOne({ programId: program.id, id: undefined })).rejects.toThrow('the condition on id has no value');
+    await expect(queries.findOne({ programId: program.id, locale: null })).rejects.toThrow('the condition on locale has no value');
+  });
+
+  it('inserts, skips a conflicting insert when asked, and updates by key', async () => {
+    const queries = new EntityQueries(repo(Participant));
+    const now = new Date('2026-03-01T10:20:30.456Z');
+    const row: Partial<Participant> = {
+      programId: program.id,
+      id: 'bea',
+      email: 'bea@example.com',
+      emailLower: 'bea@example.com',
+      taxFormOnFile: false,
+      payoutDetailsOnFile: true,
+      customFields: { a: 1 },
+      createdAt: now,
+      updatedAt: now,
+    };
+    expect(await queries.insert(row)).toBe(1);
+    expect(await queries.insert(row, { ignoreConflict: true })).toBe(0);
+    await expect(queries.insert(row)).rejects.toThrow();
+
+    const later = new Date('2026-03-02T00:00:00.000Z');
+    expect(await queries.update({ firstName: 'Bea', customFields: null, updatedAt: later }, { programId: program.id, id: 'bea' })).toBe(1);
+    expect(await queries.update({ firstName: 'X' }, { programId: program.id, id: 'nobody' })).toBe(0);
+    const stored = await repo(Participant).findOneByOrFail({ programId: program.id, id: 'bea' });
+    expect(stored).toMatchObject({ firstName: 'Bea', lastName: null, customFields: null, payoutDetailsOnFile: true, createdAt: now, updatedAt: later });
+  });
+
+  it('runs a hand-written statement with RETURNING inside a transaction, and its rollback undoes it', async () => {
+    const outbox = t.app.get(OutboxService);
+    const { id } = await db.transaction((manager) =>
+      outbox.enqueue(manager, {
+        programId: program.id,
+        templateKey: 'generic',
+        recipient: { email: 'held@example.com' },
+        locales: ['en'],
+        data: sampleEmailData('generic', 'en'),
+        dedupeKey: 'queries-held',
+      }),
+    );
+    const queries = new EntityQueries(repo(Message));
+    const touch = queries.statement('touch-attempts', (s) => `UPDATE ${s.table} SET ${s.col('attempts')} = ${s.col('attempts')} + 1 WHERE ${s.col('id')} = ${s.param('id')} RETURNING ${s.all}`);
+    await expect(
+      db.transaction(async (manager) => {
+        const [row] = await touch.rows([id], manager);
+        expect(row).toBeInstanceOf(Message);
+        expect(row.attempts).toBe(1);
+        expect(row).toEqual({ ...(await manager.findOneByOrFail(Message, { id })) });
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect((await repo(Message).findOneByOrFail({ id })).attempts).toBe(0);
+    expect(await touch.run([id])).toBe(1);
+    expect((await repo(Message).findOneByOrFail({ id })).attempts).toBe(1);
+  });
+});
