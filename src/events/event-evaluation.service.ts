@@ -14,6 +14,7 @@ import { RewardsService } from '../rewards/rewards.service';
 import { describeAction, type ActionOutcome, type PlannedAction, type RuleResult } from '../rules/action-plan';
 import { DEFAULT_REWARD_TEMPLATE } from '../rules/engine/rule-definition';
 import { RuleEngine, type RuleRun } from '../rules/rule-engine.service';
+import type { Rule } from '../rules/rule.entity';
 import { withEventFields } from '../rules/rule-facts';
 import { resolveLocaleChain } from '../templates/renderer/locale-fallback';
 import { TemplatesService } from '../templates/templates.service';
@@ -66,16 +67,25 @@ export class EventEvaluationService {
       return { outcome: 'skipped', reason: 'the event was already processed' };
     }
     try {
-      return await this.process(await this.load(event));
+      const program = await this.programs.findById(event.programId);
+      if (!program) throw new PermanentJobError(`Program ${event.programId} does not exist.`);
+      const rules = await this.engine.enabledRules(program.id, event.type);
+      // Most event types have no rule: nothing to read about the people, nothing to write but the status.
+      if (rules.length === 0) return await this.processedWithoutRules(event);
+      return await this.process(await this.load(event, program), rules);
     } catch (err) {
       await this.recordFailure(event, err, isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts);
       throw err;
     }
   }
 
-  private async load(event: ProgramEvent): Promise<Loaded> {
-    const program = await this.programs.findById(event.programId);
-    if (!program) throw new PermanentJobError(`Program ${event.programId} does not exist.`);
+  private async processedWithoutRules(event: ProgramEvent): Promise<EvaluationOutcome> {
+    const now = new Date();
+    await this.queries.update({ status: 'processed', results: [], error: null, processedAt: now, updatedAt: now }, { id: event.id });
+    return { outcome: 'processed', matched: 0, messages: 0, rewards: 0 };
+  }
+
+  private async load(event: ProgramEvent, program: Program): Promise<Loaded> {
     const participant = await this.participants.find(event.programId, event.participantId);
     if (!participant) throw new PermanentJobError(`Participant "${event.participantId}" does not exist.`);
     const referrer = event.referrerId ? await this.participants.find(event.programId, event.referrerId) : null;
@@ -89,9 +99,9 @@ export class EventEvaluationService {
     };
   }
 
-  private async process(loaded: Loaded): Promise<EvaluationOutcome> {
+  private async process(loaded: Loaded, rules: Rule[]): Promise<EvaluationOutcome> {
     const { event, program, participant, referrer } = loaded;
-    const runs = await this.engine.run({ program, eventType: event.type, data: event.data, participant, referrer, eventId: event.id });
+    const runs = await this.engine.run({ program, eventType: event.type, data: event.data, participant, referrer, eventId: event.id }, rules);
     const messageIds: string[] = [];
     let rewards = 0;
     await this.dataSource.transaction(async (manager) => {

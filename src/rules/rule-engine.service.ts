@@ -35,8 +35,14 @@ export class RuleEngine {
 
   constructor(private readonly cache: RulesCache) {}
 
-  async run(input: RuleRunInput): Promise<RuleRun[]> {
-    const rules = await this.cache.enabledRules(input.program.id, input.eventType);
+  /** The enabled rules of the type, from the cache; none means an event of it does nothing. */
+  enabledRules(programId: string, eventType: string): Promise<Rule[]> {
+    return this.cache.enabledRules(programId, eventType);
+  }
+
+  /** Evaluates `rules` (by default the enabled rules of the event's type) against the event. */
+  async run(input: RuleRunInput, rules?: Rule[]): Promise<RuleRun[]> {
+    rules ??= await this.cache.enabledRules(input.program.id, input.eventType);
     if (rules.length === 0) return [];
     const byId = new Map(rules.map((r) => [r.id, r]));
     const facts = buildRuleFacts({ data: input.data, participant: input.participant, referrer: input.referrer, program: input.program });
