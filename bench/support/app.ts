@@ -65,10 +65,11 @@ export async function withApp(
   name: string,
   problems: string[],
   work: (app: RunningApp) => Promise<void>,
+  env: Record<string, string> = {},
 ): Promise<void> {
   let app: RunningApp | undefined;
   try {
-    app = await startApp(ctx, backend, name);
+    app = await startApp(ctx, backend, name, env);
     await work(app);
   } catch (err) {
     const message = (err as Error).message.split('\n').slice(0, 15).join('\n');

@@ -54,6 +54,33 @@ export class EntityQueries<T extends ObjectLiteral> {
     return changed(await this.execute(prepared, keys.map((k) => values[k]), options.manager));
   }
 
+  /** The rows whose columns equal `where` and whose `column` is one of `values` (none when `values` is empty). */
+  async findIn<K extends Columns<T>>(where: Partial<T>, column: K, values: T[K][], manager?: EntityManager): Promise<T[]> {
+    if (values.length === 0) return [];
+    const keys = keysOf(where);
+    // Not kept: one shape per list length would fill the map with statements used once.
+    const prepared = this.build((s) => `SELECT ${s.all} FROM ${s.table} WHERE ${equalities(s, keys)} AND ${s.col(column)} IN (${values.map(() => s.param(column)).join(', ')})`);
+    return this.rows(prepared, [...keys.map((k) => where[k]), ...values], manager);
+  }
+
+  /**
+   * Inserts several rows in one statement; every row must have the same columns. With
+   * `ignoreConflict`, rows that break a unique index are skipped. Answers the `returning` column
+   * of the rows written.
+   */
+  async insertMany<K extends Columns<T>>(rows: Partial<T>[], options: { returning: K; ignoreConflict?: boolean; manager?: EntityManager }): Promise<T[K][]> {
+    if (rows.length === 0) return [];
+    const keys = Object.keys(rows[0]) as Columns<T>[];
+    const prepared = this.build((s) => {
+      const tuples = rows.map(() => `(${keys.map((k) => s.param(k)).join(', ')})`).join(', ');
+      const conflict = options.ignoreConflict ? ' ON CONFLICT DO NOTHING' : '';
+      return `INSERT INTO ${s.table} (${keys.map((k) => s.col(k)).join(', ')}) VALUES ${tuples}${conflict} RETURNING ${s.col(options.returning)}`;
+    });
+    const result = await this.execute(prepared, rows.flatMap((row) => keys.map((k) => row[k])), options.manager);
+    const column = this.metadata.findColumnWithPropertyName(options.returning)!;
+    return (result.records ?? []).map((r) => this.dataSource.driver.prepareHydratedValue((r as Record<string, unknown>)[column.databaseName], column) as T[K]);
+  }
+
   /** Sets `set` on the rows whose columns equal `where`; returns how many rows changed. */
   async update(set: Partial<T>, where: Partial<T>, manager?: EntityManager): Promise<number> {
     const setKeys = Object.keys(set) as Columns<T>[];
@@ -90,6 +117,12 @@ export class EntityQueries<T extends ObjectLiteral> {
   private shape(key: string, build: (s: StatementParts<T>) => string): Prepared {
     const known = this.shapes.get(key);
     if (known) return known;
+    const prepared = this.build(build);
+    this.shapes.set(key, prepared);
+    return prepared;
+  }
+
+  private build(build: (s: StatementParts<T>) => string): Prepared {
     const { driver } = this.dataSource;
     const metadata = this.metadata;
     const params: ColumnMetadata[] = [];
@@ -107,9 +140,7 @@ export class EntityQueries<T extends ObjectLiteral> {
         return driver.createParameter(`p${params.length}`, params.length - 1);
       },
     });
-    const prepared = { sql, params };
-    this.shapes.set(key, prepared);
-    return prepared;
+    return { sql, params };
   }
 
   private async rows(prepared: Prepared, values: unknown[], manager?: EntityManager): Promise<T[]> {

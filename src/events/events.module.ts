@@ -7,13 +7,14 @@ import { EvaluateEventProcessor } from './evaluate-event.processor';
 import { EventEvaluationService } from './event-evaluation.service';
 import { ProgramEvent } from './event.entity';
 import { EventsController } from './events.controller';
+import { EventWriter } from './event-writer';
 import { EventsService } from './events.service';
 
 /** Event ingestion (idempotent) and the evaluation job that runs the rules. */
 @Module({
   imports: [TypeOrmModule.forFeature([ProgramEvent]), ParticipantsModule, RulesModule, RewardsModule],
   controllers: [EventsController],
-  providers: [EventsService, EventEvaluationService, EvaluateEventProcessor],
+  providers: [EventsService, EventWriter, EventEvaluationService, EvaluateEventProcessor],
   exports: [EventEvaluationService],
 })
 export class EventsModule {}

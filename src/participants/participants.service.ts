@@ -44,6 +44,11 @@ export function toParticipantView(p: Participant): ParticipantView {
 
 export type ParticipantFields = Partial<UpsertParticipantDto>;
 
+/** One upsert worked out: the participant afterwards, and what must be written for it. */
+export type UpsertPlan =
+  | { participant: Participant; write: 'none' | 'insert' }
+  | { participant: Participant; write: 'update'; changes: Partial<Participant> };
+
 const IMPORT_COLUMNS = ['id', 'email', 'firstName', 'lastName', 'locale', 'country'];
 const MAX_IMPORT_ROWS = 10000;
 
@@ -73,6 +78,12 @@ export class ParticipantsService {
     return this.participants.findOne({ where: { programId, emailLower: email.trim().toLowerCase() }, order: { createdAt: 'ASC' } });
   }
 
+  /** The stored participants among `ids` of one program, by id. */
+  async findMany(programId: string, ids: string[], manager?: EntityManager): Promise<Map<string, Participant>> {
+    const rows = await this.queries.findIn({ programId }, 'id', [...new Set(ids)], manager);
+    return new Map(rows.map((p) => [p.id, p]));
+  }
+
   /**
    * Creates or updates one participant. Only the given fields change. `email` is needed to
    * create one. Safe under concurrency: a lost insert race becomes an update.
@@ -83,21 +94,46 @@ export class ParticipantsService {
     fields: ParticipantFields,
     manager?: EntityManager,
   ): Promise<{ participant: Participant; created: boolean }> {
-    const repo = manager?.getRepository(Participant) ?? this.participants;
-    const now = new Date();
-    const patch = this.patchOf(fields);
     const existing = await this.queries.findOne({ programId, id }, manager);
+    const plan = this.planUpsert(programId, id, fields, existing, new Date());
+    if (plan.write === 'update') await this.applyChanges(programId, id, plan.changes, manager);
+    if (plan.write !== 'insert') return { participant: plan.participant, created: false };
+    try {
+      await this.queries.insert(plan.participant, { manager });
+      return { participant: plan.participant, created: true };
+    } catch (err) {
+      if (!isUniqueViolation(err) || manager) throw err;
+      return this.upsert(programId, id, fields);
+    }
+  }
+
+  /** Stores new participants (worked out by `planUpsert`) in one statement. */
+  async insertMany(participants: Participant[], manager?: EntityManager): Promise<void> {
+    await this.queries.insertMany(participants, { returning: 'id', manager });
+  }
+
+  /** Writes the changes `planUpsert` worked out for a stored participant. */
+  async applyChanges(programId: string, id: string, changes: Partial<Participant>, manager?: EntityManager): Promise<void> {
+    await this.queries.update(changes, { programId, id }, manager);
+  }
+
+  /**
+   * What upserting `fields` onto `existing` (null: not stored yet) comes to, without writing it:
+   * the participant afterwards and the write it takes. Throws what `upsert` throws.
+   */
+  planUpsert(programId: string, id: string, fields: ParticipantFields, existing: Participant | null, now: Date): UpsertPlan {
+    const patch = this.patchOf(fields);
     if (existing) {
       // Events repeat the same person again and again: an update that changes nothing is skipped.
       const changes = changesOf(existing, patch);
-      if (!changes) return { participant: existing, created: false };
-      await this.queries.update({ ...changes, updatedAt: now }, { programId, id }, manager);
-      return { participant: repo.merge(existing, changes, { updatedAt: now }), created: false };
+      if (!changes) return { participant: existing, write: 'none' };
+      const update = { ...changes, updatedAt: now };
+      return { participant: Object.assign(new Participant(), existing, update), write: 'update', changes: update };
     }
     if (!fields.email) {
       throw AppError.badRequest('PARTICIPANT_EMAIL_REQUIRED', `Participant "${id}" does not exist yet; send its email to create it.`);
     }
-    const participant = repo.create({
+    const participant = this.participants.create({
       programId,
       id,
       email: fields.email,
@@ -115,13 +151,7 @@ export class ParticipantsService {
       createdAt: now,
       updatedAt: now,
     });
-    try {
-      await this.queries.insert(participant, { manager });
-      return { participant, created: true };
-    } catch (err) {
-      if (!isUniqueViolation(err) || manager) throw err;
-      return this.upsert(programId, id, fields);
-    }
+    return { participant, write: 'insert' };
   }
 
   async setEmailVerified(programId: string, id: string, at: Date): Promise<void> {

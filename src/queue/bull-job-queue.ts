@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bull';
+import type { Job, JobOptions, Queue } from 'bull';
 import { AppLogger } from '../common/logging/logging.module';
 import { RetryPolicy } from './job-options';
 import { EnqueueOptions, isPermanentJobError, JobHandler, JobQueue, QueueCounts } from './job-queue.port';
@@ -57,14 +57,23 @@ export class BullJobQueue extends JobQueue {
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions = {}): Promise<void> {
-    await this.queue.add(name, payload, {
+    await this.queue.add(name, payload, this.jobOptions(options));
+  }
+
+  async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.queue.addBulk(jobs.map((job) => ({ name, data: job.payload, opts: this.jobOptions(job.options ?? {}) })));
+  }
+
+  private jobOptions(options: EnqueueOptions): JobOptions {
+    return {
       jobId: options.jobId,
       delay: options.delayMs,
       attempts: options.attempts ?? this.policy.attempts,
       backoff: { type: 'exponential', delay: this.policy.backoffMs },
       removeOnComplete: true,
       removeOnFail: 1000,
-    });
+    };
   }
 
   async schedule(name: JobName, everyMs: number): Promise<void> {

@@ -57,6 +57,10 @@ export class InProcessJobQueue extends JobQueue {
     this.pump();
   }
 
+  async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>): Promise<void> {
+    for (const job of jobs) await this.enqueue(name, job.payload, job.options);
+  }
+
   async schedule(name: JobName, everyMs: number): Promise<void> {
     if (!this.processJobs) return;
     let running = false;

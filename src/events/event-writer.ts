@@ -1,0 +1,282 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { isUniqueViolation } from '../common/errors/database-errors';
+import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import { EntityQueries } from '../database/entity-queries';
+import type { Participant } from '../participants/participant.entity';
+import { ParticipantsService, type ParticipantFields } from '../participants/participants.service';
+import { JobQueue } from '../queue/job-queue.port';
+import type { CreateEventDto, EventPersonDto } from './dto/event.dto';
+import { EventStatus, ProgramEvent } from './event.entity';
+
+export interface EventToWrite {
+  programId: string;
+  dto: CreateEventDto;
+  /** The idempotency key, unique per program. */
+  key: string | null;
+}
+
+export interface EventWritten {
+  id: string;
+  status: EventStatus;
+}
+
+interface Pending extends EventToWrite {
+  resolve(written: EventWritten): void;
+  reject(err: unknown): void;
+}
+
+/** What one participant of a batch needs written once the batch's events are in. */
+interface PersonWrite {
+  insert?: Participant;
+  changes?: Partial<Participant>;
+}
+
+export const evaluateJobId = (eventId: string) => `evaluate:${eventId}`;
+
+// Rows per statement stay far below the databases' parameter limits (15 columns an event).
+const MAX_BATCH = 100;
+// A race on a new participant (two events creating it at once) costs one more attempt.
+const MAX_INSERT_ATTEMPTS = 3;
+
+const personKey = (programId: string, id: string) => `${programId}\n${id}`;
+
+/** A key of the batch was stored before it: the batch is rolled back and written one at a time. */
+class KeyAlreadyStored extends Error {}
+
+/**
+ * Stores accepted events and queues their evaluation, as a group commit: the events that arrive
+ * in the same turn of the event loop, or while a write is in flight, go together, in one transaction with one
+ * statement for the events, one read of their people and one call to the queue. An event that
+ * arrives alone is written on its own, exactly as before. Anything out of the ordinary in a batch (a
+ * key already stored, a person that cannot be upserted, a person created by another process at
+ * the same moment) sends the events concerned through the one-at-a-time path, which decides it
+ * as it always has: the database's unique index says who was first.
+ */
+@Injectable()
+export class EventWriter {
+  private readonly queries: EntityQueries<ProgramEvent>;
+  private waiting: Pending[] = [];
+  private writing = false;
+
+  constructor(
+    @InjectRepository(ProgramEvent) events: Repository<ProgramEvent>,
+    private readonly dataSource: DataSource,
+    private readonly participants: ParticipantsService,
+    private readonly queue: JobQueue,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {
+    this.queries = new EntityQueries(events);
+  }
+
+  write(event: EventToWrite): Promise<EventWritten> {
+    return new Promise<EventWritten>((resolve, reject) => {
+      this.waiting.push({ ...event, resolve, reject });
+      if (this.writing) return;
+      this.writing = true;
+      // After the other requests read in this turn of the event loop have queued theirs: with
+      // SQLite every query completes without yielding to I/O, so no batch would form otherwise.
+      setImmediate(() => void this.drain());
+    });
+  }
+
+  /** Queues the evaluation of stored events; a failure is logged, and the event sweeper queues them later. */
+  async enqueue(eventIds: string[]): Promise<void> {
+    try {
+      await this.queue.enqueueMany(
+        'evaluate-event',
+        eventIds.map((eventId) => ({ payload: { eventId }, options: { jobId: evaluateJobId(eventId) } })),
+      );
+    } catch (err) {
+      // The events are stored and stay queued; answering 202 is right, and the sweeper (or the
+      // same idempotency key) queues them again.
+      this.logger.error({ err, eventIds }, 'queueing the evaluation of events failed');
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, MAX_BATCH);
+        if (batch.length === 1) await this.settle(batch[0], () => this.writeOne(batch[0]));
+        else await this.writeBatch(batch);
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async settle(item: Pending, work: () => Promise<EventWritten>): Promise<void> {
+    try {
+      item.resolve(await work());
+    } catch (err) {
+      item.reject(err);
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const alone: Pending[] = [];
+    let written: Array<{ item: Pending; event: ProgramEvent }> = [];
+    try {
+      written = await this.dataSource.transaction((manager) => this.insertTogether(manager, batch, alone));
+    } catch (err) {
+      // The transaction rolled back whole: every event of the batch goes the careful way.
+      // A key stored earlier, or a person created elsewhere meanwhile, is expected under load.
+      if (!(err instanceof KeyAlreadyStored) && !isUniqueViolation(err)) {
+        this.logger.warn({ err, events: batch.length }, 'writing a batch of events failed; writing them one at a time');
+      }
+      written = [];
+      alone.splice(0, alone.length, ...batch);
+    }
+    if (written.length > 0) {
+      await this.enqueue(written.map((w) => w.event.id));
+      for (const { item, event } of written) item.resolve({ id: event.id, status: event.status });
+    }
+    // In arrival order, so that of two events with one key the first is stored and the second replays it.
+    for (const item of alone) await this.settle(item, () => this.writeOne(item));
+  }
+
+  /**
+   * Writes the events of `batch` that need no special care, with their people; the others are
+   * put in `alone`. Throws (rolling back everything) when the database disagrees with the plan.
+   */
+  private async insertTogether(manager: EntityManager, batch: Pending[], alone: Pending[]): Promise<Array<{ item: Pending; event: ProgramEvent }>> {
+    const now = new Date();
+    const people = new Map<string, Participant | null>();
+    for (const [programId, ids] of idsByProgram(batch)) {
+      const stored = await this.participants.findMany(programId, ids, manager);
+      for (const id of ids) people.set(personKey(programId, id), stored.get(id) ?? null);
+    }
+
+    const keys = new Set<string>();
+    const writes = new Map<string, PersonWrite>();
+    const together: Array<{ item: Pending; event: ProgramEvent }> = [];
+    for (const item of batch) {
+      const key = item.key === null ? null : personKey(item.programId, item.key);
+      // A key seen earlier in the batch waits for the first to commit, then replays it.
+      if (key !== null && keys.has(key)) {
+        alone.push(item);
+        continue;
+      }
+      const plans = this.plan(item, people, now);
+      if (!plans) {
+        alone.push(item);
+        continue;
+      }
+      if (key !== null) keys.add(key);
+      for (const { personKey: k, plan } of plans) {
+        people.set(k, plan.participant);
+        const write = writes.get(k) ?? {};
+        if (plan.write === 'insert') write.insert = plan.participant;
+        else if (plan.write === 'update' && write.insert) write.insert = plan.participant;
+        else if (plan.write === 'update') write.changes = { ...write.changes, ...plan.changes };
+        writes.set(k, write);
+      }
+      together.push({ item, event: buildEvent(item, now) });
+    }
+    if (together.length === 0) return [];
+
+    const inserted = await this.queries.insertMany(
+      together.map((t) => t.event),
+      { returning: 'id', ignoreConflict: true, manager },
+    );
+    // A key stored before this batch: its people must not change, so the batch starts over.
+    if (inserted.length !== together.length) throw new KeyAlreadyStored('an idempotency key of the batch is already stored');
+
+    const inserts = [...writes.values()].flatMap((w) => (w.insert ? [w.insert] : []));
+    // No conflict handling: a person created elsewhere meanwhile fails the batch, and the
+    // one-at-a-time path turns that into an update.
+    for (let i = 0; i < inserts.length; i += MAX_BATCH) {
+      await this.participants.insertMany(inserts.slice(i, i + MAX_BATCH), manager);
+    }
+    for (const [k, write] of writes) {
+      if (!write.changes) continue;
+      const [programId, id] = k.split('\n');
+      await this.participants.applyChanges(programId, id, write.changes, manager);
+    }
+    return together;
+  }
+
+  /** Each person of the event upserted onto what the batch has so far; null when one cannot be. */
+  private plan(item: Pending, people: Map<string, Participant | null>, now: Date) {
+    try {
+      return personsOf(item.dto).map((person) => {
+        const k = personKey(item.programId, person.id);
+        return { personKey: k, plan: this.participants.planUpsert(item.programId, person.id, person.fields, people.get(k) ?? null, now) };
+      });
+    } catch {
+      // The one-at-a-time path gives this event its answer (an error, or the first event of its key).
+      return null;
+    }
+  }
+
+  /** One event in its own transaction; with an idempotency key the database's unique index decides. */
+  private async writeOne(item: EventToWrite): Promise<EventWritten> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const event = buildEvent(item, new Date());
+        await this.dataSource.transaction(async (manager) => {
+          // The event first: a repeated key stops here, before the people are touched.
+          await this.queries.insert(event, { manager });
+          for (const person of personsOf(item.dto)) await this.participants.upsert(item.programId, person.id, person.fields, manager);
+        });
+        await this.enqueue([event.id]);
+        return { id: event.id, status: event.status };
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        if (item.key) {
+          const first = await this.queries.findOne({ programId: item.programId, idempotencyKey: item.key });
+          if (first) return this.replay(first);
+        }
+        if (attempt >= MAX_INSERT_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  // The same key again answers with the first event; its job is queued again only while it has
+  // not run, in case the first enqueue was lost (the job id keeps it to one).
+  private async replay(first: ProgramEvent): Promise<EventWritten> {
+    if (first.status === 'queued') await this.enqueue([first.id]);
+    return { id: first.id, status: first.status };
+  }
+}
+
+function buildEvent({ programId, dto, key }: EventToWrite, now: Date): ProgramEvent {
+  return Object.assign(new ProgramEvent(), {
+    id: randomUUID(),
+    programId,
+    type: dto.type,
+    participantId: dto.participant.id,
+    referrerId: dto.referrer?.id ?? null,
+    data: dto.data ?? {},
+    occurredAt: dto.occurredAt ? new Date(dto.occurredAt) : now,
+    idempotencyKey: key,
+    raw: { ...dto, ...(key ? { idempotencyKey: key } : {}) },
+    status: 'queued' as const,
+    results: null,
+    error: null,
+    processedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+function personsOf(dto: CreateEventDto): Array<{ id: string; fields: ParticipantFields }> {
+  const people = [dto.participant, ...(dto.referrer ? [dto.referrer] : [])];
+  return people.map((person: EventPersonDto) => {
+    const { id, ...fields } = person;
+    return { id, fields };
+  });
+}
+
+function idsByProgram(batch: EventToWrite[]): Map<string, string[]> {
+  const ids = new Map<string, string[]>();
+  for (const { programId, dto } of batch) {
+    const list = ids.get(programId) ?? [];
+    list.push(...personsOf(dto).map((p) => p.id));
+    ids.set(programId, list);
+  }
+  return ids;
+}
