@@ -237,8 +237,31 @@ describe(TemplateRenderer.name, () => {
       ['a\r\nb', 'a b'],
       ['  a \n\n b  ', 'a b'],
       ['a\u2028b\u0000c', 'a b c'],
+      ['\u{1F600}\r\n\u{1F600}', '\u{1F600} \u{1F600}'],
+      ['lone \ud83d\u007f', 'lone \ud83d'],
+      ['a\u0085b\u00a0', 'a\u0085b'],
+      ['no change', 'no change'],
     ])('singleLine(%j) is %j', (input, expected) => {
       expect(singleLine(input)).toBe(expected);
+    });
+
+    it('gives what it gave before, character by character, on mixed input', () => {
+      // The per-character version it replaced, kept here as the reference.
+      const reference = (value: string) => {
+        let line = '';
+        for (const ch of value) {
+          const code = ch.charCodeAt(0);
+          line += code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029 ? ' ' : ch;
+        }
+        return line.replace(/ {2,}/g, ' ').trim();
+      };
+      const alphabet = ['a', 'Z', ' ', '  ', '\r', '\n', '\t', '\u0000', '\u007f', '\u2028', '\u2029', '\u00a0', 'é', '\u{1F600}', '\ud83d', '\ude00'];
+      let seed = 7;
+      const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+      for (let n = 0; n < 2000; n++) {
+        const value = Array.from({ length: next() % 12 }, () => alphabet[next() % alphabet.length]).join('');
+        expect(singleLine(value)).toBe(reference(value));
+      }
     });
   });
 
@@ -288,6 +311,125 @@ describe(TemplateRenderer.name, () => {
     it('never asks the source without a program', async () => {
       await renderer.render({ programId: null, key: 'verification', locales: ['en'], data: data('verification') });
       expect(source.calls).toBe(0);
+    });
+  });
+
+  describe('what a render keeps per list of locales', () => {
+    const footer = { en: 'This email was sent to you by Brightside Rewards.', es: 'Este correo te lo envía Brightside Rewards.' };
+
+    it('renders every default exactly as reviewed again once warm, after other locales', async () => {
+      const cases = EMAIL_TYPE_KEYS.flatMap((key) => LOCALES.map((locale) => [key, locale] as const));
+      for (const round of [cases, [...cases].reverse(), cases]) {
+        for (const [key, locale] of round) {
+          // The list as callers pass it and the bare locale share nothing but their result.
+          for (const locales of [resolveLocaleChain(locale, 'es'), [locale]]) {
+            const out = await renderer.render({ programId: null, key, locales, data: data(key, locale) });
+            expect(out).toMatchObject({ key, locale, source: 'default' });
+            golden(`${key}/${locale}.subject.txt`, out.subject);
+            golden(`${key}/${locale}.html`, out.html);
+            golden(`${key}/${locale}.text.txt`, out.text);
+          }
+        }
+      }
+    });
+
+    it('reads the partials once per template locale and list of locales', async () => {
+      const store = new DefaultTemplateStore();
+      const partial = jest.spyOn(store, 'partial');
+      renderer = new TemplateRenderer({ source, defaults: store });
+      const render = (locales: string[]) => renderer.render({ programId: null, key: 'verification', locales, data: data('verification', 'es') });
+      await render(['es']);
+      const cold = partial.mock.calls.length;
+      expect(cold).toBeGreaterThan(0);
+      await render(['es']);
+      await render(['es']);
+      expect(partial.mock.calls.length).toBe(cold);
+      await render(['es', 'pt-BR']);
+      expect(partial.mock.calls.length).toBe(2 * cold);
+    });
+
+    it('keeps the fallback of each list of locales apart, also for lists that share a start', async () => {
+      const render = (locales: string[]) => renderer.render({ programId: null, key: 'w9-required', locales, data: data('w9-required') });
+      for (let round = 0; round < 2; round++) {
+        expect((await render(['fr', 'pt-BR'])).locale).toBe('pt-BR');
+        expect((await render(['fr', 'de'])).locale).toBe('en');
+        expect((await render(['fr'])).locale).toBe('en');
+        expect((await render(['fr', 'pt-BR', 'es'])).locale).toBe('pt-BR');
+        expect((await render(['pt'])).locale).toBe('pt-BR');
+      }
+    });
+
+    it('formats for the reader of each list, not the first reader of the template', async () => {
+      const render = (locales: string[]) => renderer.render({ programId: null, key: 'payout-reminder', locales, data: data('payout-reminder', 'es') });
+      for (let round = 0; round < 2; round++) {
+        expect((await render(['es-MX'])).subject).toBe('Recordatorio: tu recompensa de USD\u00a025.00 te está esperando');
+        expect((await render(['es'])).subject).toBe('Recordatorio: tu recompensa de 25,00\u00a0US$ te está esperando');
+      }
+    });
+
+    it("takes the footer from the template's locale first, then the reader's, for each template locale", async () => {
+      source.set('prog_1', 'spring-promo', 'en', { subject: 'Spring', html: '<p>Promo</p>', version: 1 });
+      for (let round = 0; round < 2; round++) {
+        const own = await renderer.render({ programId: 'prog_1', key: 'spring-promo', locales: ['es'], data: data('generic', 'es') });
+        expect(own).toMatchObject({ locale: 'en', source: 'program' });
+        expect(own.html).toContain(footer.en);
+        const system = await renderer.render({ programId: 'prog_1', key: 'verification', locales: ['es'], data: data('verification', 'es') });
+        expect(system).toMatchObject({ locale: 'es', source: 'default' });
+        expect(system.html).toContain(footer.es);
+        expect(system.text).toContain(footer.es);
+      }
+    });
+
+    it('asks the source on every render, so an override saved or removed later is used at once', async () => {
+      const render = () => renderer.render({ programId: 'prog_1', key: 'verification', locales: ['es', 'en'], data: data('verification', 'es') });
+      expect(await render()).toMatchObject({ source: 'default', locale: 'es' });
+      source.set('prog_1', 'verification', 'en', { subject: 'English override', html: '<p>x</p>', version: 1 });
+      // The Spanish default still wins: the reader's language comes first.
+      expect(await render()).toMatchObject({ source: 'default', locale: 'es' });
+      source.set('prog_1', 'verification', 'es', { subject: 'Verifica', html: '<p>{{verifyUrl}}</p>', version: 1 });
+      expect(await render()).toMatchObject({ source: 'program', locale: 'es', subject: 'Verifica', version: '1' });
+      source.set('prog_1', 'verification', 'es', { subject: 'Verifica ya', html: '<p>{{verifyUrl}}</p>', version: 2 });
+      expect(await render()).toMatchObject({ source: 'program', subject: 'Verifica ya', version: '2' });
+      source.overrides.delete('prog_1/verification/es');
+      const back = await render();
+      expect(back).toMatchObject({ source: 'default', locale: 'es' });
+      expect(back.html).toContain(footer.es);
+    });
+
+    it("is not changed by the caller's list or an error's list", async () => {
+      const locales = ['es'];
+      expect((await renderer.render({ programId: null, key: 'verification', locales, data: data('verification', 'es') })).locale).toBe('es');
+      locales[0] = 'pt-BR';
+      expect((await renderer.render({ programId: null, key: 'verification', locales, data: data('verification', 'pt-BR') })).locale).toBe('pt-BR');
+      expect((await renderer.render({ programId: null, key: 'verification', locales: ['es'], data: data('verification', 'es') })).locale).toBe('es');
+    });
+
+    it('resolves right past the number of lists it keeps', async () => {
+      // Invalid tags are skipped: every list is new and resolves to es, en.
+      for (let i = 0; i < 1100; i++) {
+        const out = await renderer.render({ programId: null, key: 'verification', locales: [`zz${i}`, 'es'], data: data('verification', 'es') });
+        expect(out.locale).toBe('es');
+      }
+      expect((await renderer.render({ programId: null, key: 'verification', locales: ['zz0', 'pt'], data: data('verification', 'pt-BR') })).locale).toBe('pt-BR');
+    });
+
+    it('gives every render its own {{#each}} budget', async () => {
+      source.set('prog_1', 'long-list', 'en', { subject: 's', html: '<p>x</p>', text: '{{#each event.data.items}}{{this}}{{/each}}', version: 1 });
+      const items = Array.from({ length: 1200 }, () => 'x'.repeat(1000));
+      const event = { ...sampleEmailData('generic').event, data: { items } };
+      const render = () => renderer.render({ programId: 'prog_1', key: 'long-list', locales: ['en'], data: data('generic', 'en', { event }) });
+      // Each render spends 1,201,200 of its 2,000,000: two would not fit in one budget.
+      for (let round = 0; round < 3; round++) expect((await render()).text.length).toBeGreaterThan(1_200_000);
+      const twice = { ...event, data: { items: [...items, ...items] } };
+      await expect(renderer.render({ programId: 'prog_1', key: 'long-list', locales: ['en'], data: data('generic', 'en', { event: twice }) })).rejects.toThrow(/each: the lists produce more than 2,000,000/);
+    });
+
+    it('drops what it keeps on clear and renders the same afterwards', async () => {
+      const render = () => renderer.render({ programId: null, key: 'reward-earned', locales: ['pt-BR'], data: data('reward-earned', 'pt-BR') });
+      const before = await render();
+      renderer.clear();
+      expect(renderer.cachedCount).toBe(0);
+      expect(await render()).toEqual(before);
     });
   });
 

@@ -4,7 +4,7 @@ import { isEmailTypeKey } from './email-types';
 import { htmlToText } from './html-to-text';
 import { formattingLocale, resolveLocaleChain } from './locale-fallback';
 import { KNOWN_HELPERS, MAX_RENDERED_CHARS, registerTemplateHelpers, type RenderFrame } from './template-helpers';
-import type { TemplateSource } from './template-source';
+import type { TemplateOverride, TemplateSource } from './template-source';
 
 export type TemplatePart = 'subject' | 'html' | 'text';
 
@@ -83,6 +83,8 @@ interface Resolved {
   source: 'program' | 'default';
   version: string;
   parts: TemplateParts;
+  /** Where its compilation is cached: owner, key, locale and version. */
+  cacheKey: string;
 }
 
 const DEFAULT_VERSION = 'default';
@@ -94,15 +96,59 @@ const HTML_OPTIONS: CompileOptions = { strict: true, knownHelpers: KNOWN_HELPERS
 // Subject and text are not HTML: escaping them would show `&amp;` to the reader.
 const TEXT_OPTIONS: CompileOptions = { ...HTML_OPTIONS, noEscape: true };
 
+function breaksLine(code: number): boolean {
+  return code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029;
+}
+
 /** A subject is one header line: CR, LF and other control characters become spaces. */
 export function singleLine(value: string): string {
+  // Scans code units and copies only when something must change: almost every subject is clean.
+  // None of these characters is a surrogate, so astral characters are never split.
   let line = '';
-  for (const ch of value) {
-    const code = ch.charCodeAt(0);
-    line += code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029 ? ' ' : ch;
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    if (breaksLine(value.charCodeAt(i))) {
+      line += `${value.slice(from, i)} `;
+      from = i + 1;
+    }
   }
-  return line.replace(/ {2,}/g, ' ').trim();
+  line = from === 0 ? value : line + value.slice(from);
+  return (line.includes('  ') ? line.replace(/ {2,}/g, ' ') : line).trim();
 }
+
+type Partials = Readonly<Record<string, HandlebarsTemplateDelegate>>;
+
+/** What a render in one template locale needs from the reader's chain: the same every time. */
+interface LocaleParts {
+  formatLocale: string;
+  /** Partials a template body may include. */
+  body: Partials;
+  /** Partials of the HTML and text layouts. */
+  layoutHtml: Partials;
+  layoutText: Partials;
+}
+
+/**
+ * Everything that depends only on the list of locales a render is asked for: the resolved chain,
+ * and per template locale the partials and formatting locale.
+ */
+interface LocalePlan {
+  chain: readonly string[];
+  byLocale: Map<string, LocaleParts>;
+}
+
+interface PlanNode {
+  plan?: LocalePlan;
+  next?: Map<unknown, PlanNode>;
+}
+
+// Lists of locales with a plan kept; beyond that all are dropped and rebuilt on use. Callers pass
+// resolved chains (a handful of distinct lists), so this is only reached by unusual input.
+const MAX_LOCALE_PLANS = 1000;
+// Longer lists are resolved on every render instead of being kept.
+const MAX_PLANNED_LOCALES = 12;
+const NO_PARTIALS: Partials = Object.freeze({});
+const LAYOUT_KEYS: Readonly<Record<OutputFormat, string>> = { html: 'layout|html', text: 'layout|text' };
 
 /**
  * Renders emails from Handlebars templates: program overrides (from a TemplateSource) or the
@@ -120,6 +166,13 @@ export class TemplateRenderer {
   private readonly cacheSize: number;
   private readonly compiled = new Map<string, CompiledTemplate>();
   private readonly shared = new Map<string, HandlebarsTemplateDelegate>();
+  /** The key last moved to the end of `compiled`. */
+  private newest?: string;
+  /** Defaults found, by key and locale. */
+  private readonly defaultsResolved = new Map<string, Map<string, Resolved>>();
+  // Plans by list of locales, one tree level per list entry, so any list is its own key.
+  private plans: PlanNode = {};
+  private planCount = 0;
 
   constructor(options: TemplateRendererOptions = {}) {
     this.source = options.source;
@@ -139,22 +192,25 @@ export class TemplateRenderer {
   }
 
   async render(input: RenderInput): Promise<RenderResult> {
-    const chain = resolveLocaleChain(...input.locales);
-    const resolved = await this.resolve(input.programId, input.key, chain);
-    // Defaults are compiled once for every program; a program's id can never collide with them.
-    const owner = resolved.source === 'program' && input.programId !== null ? `program:${input.programId}` : 'default';
-    const compiled = this.cached(owner, resolved);
-    const rendered = this.renderCompiled(compiled, input.data, resolved.locale, chain, (part, reason, line, column) => {
+    const plan = this.plan(input.locales);
+    // Overrides are asked for on every render: the source's own cache decides how fresh they are.
+    const resolved =
+      input.programId !== null && this.source
+        ? await this.resolve(this.source, input.programId, input.key, plan.chain)
+        : this.resolveDefault(isEmailTypeKey(input.key) ? input.key : 'generic', plan.chain);
+    const compiled = this.cached(resolved);
+    const rendered = this.renderCompiled(compiled, input.data, resolved.locale, plan, (part, reason, line, column) => {
       return new TemplateRenderError(resolved.key, resolved.locale, resolved.source, part, reason, line, column);
     });
-    return { ...rendered, key: resolved.key, locale: resolved.locale, source: resolved.source, version: resolved.version };
+    const { key, locale, source, version } = resolved;
+    return { subject: rendered.subject, html: rendered.html, text: rendered.text, key, locale, source, version };
   }
 
   /** Renders template parts that are not stored (a draft), with no caching. */
   renderParts(parts: TemplateParts, options: { key: string; locales: readonly string[]; data: Readonly<Record<string, unknown>> }): RenderedEmail {
-    const chain = resolveLocaleChain(...options.locales);
-    const locale = chain[0];
-    return this.renderCompiled(this.compile(parts), options.data, locale, chain, (part, reason, line, column) => {
+    const plan = this.plan(options.locales);
+    const locale = plan.chain[0];
+    return this.renderCompiled(this.compile(parts), options.data, locale, plan, (part, reason, line, column) => {
       return new TemplateRenderError(options.key, locale, 'draft', part, reason, line, column);
     });
   }
@@ -176,49 +232,111 @@ export class TemplateRenderer {
   clear(): void {
     this.compiled.clear();
     this.shared.clear();
+    this.defaultsResolved.clear();
+    // Plans hold compiled partials.
+    this.plans = {};
+    this.planCount = 0;
   }
 
-  private async resolve(programId: string | null, key: string, chain: readonly string[]): Promise<Resolved> {
+  /** The plan for this list of locales, built on first use. */
+  private plan(locales: readonly (string | null | undefined)[]): LocalePlan {
+    if (locales.length > MAX_PLANNED_LOCALES) return this.newPlan(locales);
+    let node = this.plans;
+    for (const value of locales) {
+      node.next ??= new Map();
+      let next = node.next.get(value);
+      if (!next) node.next.set(value, (next = {}));
+      node = next;
+    }
+    if (node.plan) return node.plan;
+    if (this.planCount >= MAX_LOCALE_PLANS) {
+      this.plans = {};
+      this.planCount = 0;
+      return this.plan(locales);
+    }
+    this.planCount++;
+    return (node.plan = this.newPlan(locales));
+  }
+
+  private newPlan(locales: readonly (string | null | undefined)[]): LocalePlan {
+    return { chain: Object.freeze(resolveLocaleChain(...locales)), byLocale: new Map() };
+  }
+
+  /** Partials and formatting locale for a template in `locale` read by the plan's chain. */
+  private localeParts(plan: LocalePlan, locale: string): LocaleParts {
+    let parts = plan.byLocale.get(locale);
+    if (!parts) {
+      // Partials and formats follow the template's locale first, then the reader's chain.
+      const partialChain = [locale, ...plan.chain.filter((l) => l !== locale)];
+      parts = {
+        formatLocale: formattingLocale(locale, plan.chain),
+        body: this.partials('html', partialChain, false),
+        layoutHtml: this.partials('html', partialChain, true),
+        layoutText: this.partials('text', partialChain, true),
+      };
+      plan.byLocale.set(locale, parts);
+    }
+    return parts;
+  }
+
+  private async resolve(source: TemplateSource, programId: string, key: string, chain: readonly string[]): Promise<Resolved> {
     if (!isEmailTypeKey(key)) {
       // A program's own key: its template in any locale beats the generic fallback body.
       for (const locale of chain) {
-        const found = await this.override(programId, key, locale);
-        if (found) return found;
+        const found = await source.getOverride(programId, key, locale);
+        if (found) return fromOverride(programId, key, locale, found);
       }
-      return this.resolve(programId, 'generic', chain);
+      return this.resolve(source, programId, 'generic', chain);
     }
     // A system key: the reader's language first, the program's wording second.
     for (const locale of chain) {
-      const found = (await this.override(programId, key, locale)) ?? this.fromDefaults(key, locale);
-      if (found) return found;
+      const found = await source.getOverride(programId, key, locale);
+      if (found) return fromOverride(programId, key, locale, found);
+      const fallback = this.fromDefaults(key, locale);
+      if (fallback) return fallback;
     }
-    throw new TemplateNotFoundError(key, chain);
+    throw new TemplateNotFoundError(key, [...chain]);
   }
 
-  private async override(programId: string | null, key: string, locale: string): Promise<Resolved | undefined> {
-    if (programId === null || !this.source) return undefined;
-    const found = await this.source.getOverride(programId, key, locale);
-    if (!found) return undefined;
-    const { version, ...parts } = found;
-    return { key, locale, source: 'program', version: String(version), parts };
+  /** A system key with no program: the first locale of the chain that has a default. */
+  private resolveDefault(key: string, chain: readonly string[]): Resolved {
+    for (const locale of chain) {
+      const found = this.fromDefaults(key, locale);
+      if (found) return found;
+    }
+    throw new TemplateNotFoundError(key, [...chain]);
   }
 
   private fromDefaults(key: string, locale: string): Resolved | undefined {
+    const known = this.defaultsResolved.get(key)?.get(locale);
+    if (known) return known;
     const parts = this.defaults.get(key, locale);
-    return parts ? { key, locale, source: 'default', version: DEFAULT_VERSION, parts } : undefined;
+    if (!parts) return undefined;
+    // Defaults are compiled once for every program; a program's id can never collide with them.
+    const cacheKey = compileCacheKey('default', key, locale, DEFAULT_VERSION);
+    const resolved: Resolved = { key, locale, source: 'default', version: DEFAULT_VERSION, parts, cacheKey };
+    // Only what the store has is kept, so this stays as small as the store.
+    let byLocale = this.defaultsResolved.get(key);
+    if (!byLocale) this.defaultsResolved.set(key, (byLocale = new Map()));
+    byLocale.set(locale, resolved);
+    return resolved;
   }
 
-  private cached(owner: string, resolved: Resolved): CompiledTemplate {
-    const cacheKey = [owner, resolved.key, resolved.locale, resolved.version].join('\u0001');
+  private cached(resolved: Resolved): CompiledTemplate {
+    const { cacheKey } = resolved;
     const hit = this.compiled.get(cacheKey);
     if (hit) {
-      // Least recently used goes first: move this one to the end.
-      this.compiled.delete(cacheKey);
-      this.compiled.set(cacheKey, hit);
+      // Least recently used goes first: move this one to the end, unless it is there already.
+      if (this.newest !== cacheKey) {
+        this.compiled.delete(cacheKey);
+        this.compiled.set(cacheKey, hit);
+        this.newest = cacheKey;
+      }
       return hit;
     }
     const compiled = this.compile(resolved.parts);
     this.compiled.set(cacheKey, compiled);
+    this.newest = cacheKey;
     if (this.compiled.size > this.cacheSize) this.compiled.delete(this.compiled.keys().next().value as string);
     return compiled;
   }
@@ -242,72 +360,79 @@ export class TemplateRenderer {
   }
 
   private layout(format: OutputFormat): HandlebarsTemplateDelegate {
-    return this.sharedTemplate(`layout|${format}`, this.defaults.layout(format), format);
+    return this.shared.get(LAYOUT_KEYS[format]) ?? this.sharedTemplate(LAYOUT_KEYS[format], this.defaults.layout(format), format);
   }
 
-  private partials(format: OutputFormat, chain: readonly string[], forLayout: boolean): Record<string, HandlebarsTemplateDelegate> {
+  private partials(format: OutputFormat, chain: readonly string[], forLayout: boolean): Partials {
     const out: Record<string, HandlebarsTemplateDelegate> = {};
     for (const name of this.defaults.partialNames(format)) {
       if (LAYOUT_PARTIALS.has(name) !== forLayout) continue;
       const found = this.defaults.partial(name, format, chain);
       if (found) out[name] = this.sharedTemplate(`partial|${name}|${format}|${found.locale}`, found.source, format);
     }
-    return out;
+    // Shared by every render of the plan: nothing may add to it.
+    return Object.freeze(out);
   }
 
-  private renderCompiled(
-    compiled: CompiledTemplate,
-    data: Readonly<Record<string, unknown>>,
-    locale: string,
-    chain: readonly string[],
-    fail: (part: TemplatePart | 'layout', reason: string, line?: number, column?: number) => TemplateRenderError,
-  ): RenderedEmail {
-    // Partials and formats follow the template's locale first, then the reader's chain.
-    const partialChain = [locale, ...chain.filter((l) => l !== locale)];
+  private renderCompiled(compiled: CompiledTemplate, data: Readonly<Record<string, unknown>>, locale: string, plan: LocalePlan, fail: Fail): RenderedEmail {
+    const parts = this.localeParts(plan, locale);
     const program = (data.program ?? {}) as { timezone?: unknown };
-    const budget = { left: MAX_RENDERED_CHARS };
-    const frame = (output: 'html' | 'text'): RenderFrame => ({
+    const at: FrameBase = {
       locale,
-      formatLocale: formattingLocale(locale, chain),
+      formatLocale: parts.formatLocale,
       timeZone: typeof program.timezone === 'string' && program.timezone ? program.timezone : 'UTC',
-      output,
-      budget,
-    });
-    const run = (
-      part: TemplatePart | 'layout',
-      template: HandlebarsTemplateDelegate,
-      context: unknown,
-      output: 'html' | 'text',
-      partials: Record<string, HandlebarsTemplateDelegate> = {},
-    ): string => {
-      try {
-        const out = template(context, { data: frame(output), partials });
-        // A long value used many times can still make a huge part; stop before it is used.
-        if (out.length > MAX_RENDERED_CHARS) throw new Error(`the result is longer than ${MAX_RENDERED_CHARS.toLocaleString('en')} characters; use long values fewer times`);
-        return out;
-      } catch (err) {
-        const { reason, line, column } = explain(err);
-        throw fail(part, reason, line, column);
-      }
+      budget: { left: MAX_RENDERED_CHARS },
     };
 
-    const subject = singleLine(run('subject', compiled.subject, data, 'text'));
-    const body = run('html', compiled.html, data, 'html', this.partials('html', partialChain, false));
+    const subject = singleLine(run('subject', compiled.subject, data, at, 'text', NO_PARTIALS, fail));
+    const body = run('html', compiled.html, data, at, 'html', parts.body, fail);
     const layoutContext = (content: string | Handlebars.SafeString) => ({ content, subject, program: data.program });
-    const html = compiled.fullDocument
-      ? body
-      : run('layout', this.layout('html'), layoutContext(new this.hb.SafeString(body.trim())), 'html', this.partials('html', partialChain, true));
+    const html = compiled.fullDocument ? body : run('layout', this.layout('html'), layoutContext(new this.hb.SafeString(body.trim())), at, 'html', parts.layoutHtml, fail);
 
     let text: string;
     if (!compiled.text) {
       text = htmlToText(html);
     } else {
-      const textBody = run('text', compiled.text, data, 'text').trim();
-      text = compiled.fullDocument
-        ? textBody
-        : run('layout', this.layout('text'), layoutContext(textBody), 'text', this.partials('text', partialChain, true)).trim();
+      const textBody = run('text', compiled.text, data, at, 'text', NO_PARTIALS, fail).trim();
+      text = compiled.fullDocument ? textBody : run('layout', this.layout('text'), layoutContext(textBody), at, 'text', parts.layoutText, fail).trim();
     }
     return { subject, html, text };
+  }
+}
+
+type Fail = (part: TemplatePart | 'layout', reason: string, line?: number, column?: number) => TemplateRenderError;
+
+/** The frame of one render without its output: every part of the render shares its budget. */
+type FrameBase = Omit<RenderFrame, 'output'> & { budget: { left: number } };
+
+function fromOverride(programId: string, key: string, locale: string, found: TemplateOverride): Resolved {
+  const { version: raw, ...parts } = found;
+  const version = String(raw);
+  return { key, locale, source: 'program', version, parts, cacheKey: compileCacheKey(`program:${programId}`, key, locale, version) };
+}
+
+function compileCacheKey(owner: string, key: string, locale: string, version: string): string {
+  return `${owner}\u0001${key}\u0001${locale}\u0001${version}`;
+}
+
+function run(
+  part: TemplatePart | 'layout',
+  template: HandlebarsTemplateDelegate,
+  context: unknown,
+  at: FrameBase,
+  output: 'html' | 'text',
+  partials: Partials,
+  fail: Fail,
+): string {
+  try {
+    const frame: RenderFrame = { locale: at.locale, formatLocale: at.formatLocale, timeZone: at.timeZone, output, budget: at.budget };
+    const out = template(context, { data: frame, partials });
+    // A long value used many times can still make a huge part; stop before it is used.
+    if (out.length > MAX_RENDERED_CHARS) throw new Error(`the result is longer than ${MAX_RENDERED_CHARS.toLocaleString('en')} characters; use long values fewer times`);
+    return out;
+  } catch (err) {
+    const { reason, line, column } = explain(err);
+    throw fail(part, reason, line, column);
   }
 }
 
