@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
+import { SingleFlight } from '../common/async/single-flight';
 import { AppError } from '../common/errors/app-error';
 import { EntityQueries } from '../database/entity-queries';
 import { generateApiKey, hashApiKey, KeyKind } from './api-keys';
@@ -37,6 +38,8 @@ export function toProgramView(p: Program): ProgramView {
 @Injectable()
 export class ProgramsService {
   private readonly queries: EntityQueries<Program>;
+  // Every request and job reads its program; concurrent ones share the read.
+  private readonly reads = new SingleFlight<Program | null>();
 
   constructor(@InjectRepository(Program) private readonly programs: Repository<Program>) {
     this.queries = new EntityQueries(programs);
@@ -65,11 +68,12 @@ export class ProgramsService {
 
   async findByKey(key: string): Promise<Program | null> {
     const hash = hashApiKey(key);
-    return key.startsWith('sk_') ? this.queries.findOne({ secretKeyHash: hash }) : this.queries.findOne({ publishableKeyHash: hash });
+    const read = () => (key.startsWith('sk_') ? this.queries.findOne({ secretKeyHash: hash }) : this.queries.findOne({ publishableKeyHash: hash }));
+    return copyOf(await this.reads.run(`key:${hash}`, read));
   }
 
   async findById(id: string): Promise<Program | null> {
-    return this.queries.findOne({ id });
+    return copyOf(await this.reads.run(`id:${id}`, () => this.queries.findOne({ id })));
   }
 
   async update(program: Program, dto: UpdateProgramDto): Promise<ProgramView> {
@@ -97,4 +101,9 @@ export class ProgramsService {
     await this.programs.update({ id: program.id }, { [column]: hashApiKey(key), updatedAt: new Date() });
     return { kind, key };
   }
+}
+
+// Each caller gets its own object: a shared read must not let one caller's change reach another.
+function copyOf(program: Program | null): Program | null {
+  return program && Object.assign(new Program(), program, { settings: program.settings && { ...program.settings } });
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { SingleFlight } from '../common/async/single-flight';
 import { EntityQueries } from '../database/entity-queries';
 import { RuleRevision } from './rule-revision.entity';
 import { Rule } from './rule.entity';
@@ -23,6 +24,7 @@ export class RulesCache {
   // programId → event type → entry; programs in least recently used order.
   private readonly programs = new Map<string, Map<string, Entry>>();
   private readonly revisions: EntityQueries<RuleRevision>;
+  private readonly revisionReads = new SingleFlight<number>();
 
   constructor(
     @InjectRepository(Rule) private readonly rules: Repository<Rule>,
@@ -35,7 +37,9 @@ export class RulesCache {
   async enabledRules(programId: string, event: string): Promise<Rule[]> {
     // The revision is read before the rules: rules newer than their stamp only cause one
     // extra reload, never a stale list that looks current.
-    const revision = (await this.revisions.findOne({ programId }))?.revision ?? 0;
+    // Concurrent evaluations share one read of the revision; an edit that commits while it is
+    // running is seen by the evaluations that read after it.
+    const revision = await this.revisionReads.run(programId, async () => (await this.revisions.findOne({ programId }))?.revision ?? 0);
     let byEvent = this.programs.get(programId);
     const cached = byEvent?.get(event);
     if (cached && cached.revision === revision) return cached.rules;
