@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SingleFlight } from '../common/async/single-flight';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app.config';
 import type { MailRoute } from '../mail/mail-route';
@@ -15,6 +16,9 @@ import { integrationTransportKey, senderTransportKey } from './transport-keys';
  */
 @Injectable()
 export class IntegrationsService {
+  // Concurrent deliveries of one program share the reads (and the decryption) of its route.
+  private readonly routes = new SingleFlight<MailRoute>();
+
   constructor(
     private readonly programs: ProgramsService,
     private readonly smtp: SmtpIntegrationService,
@@ -30,7 +34,11 @@ export class IntegrationsService {
    * integration still routes to its server: the failure shows on each message rather than
    * mail silently leaving from another address.
    */
-  async routeFor(programId: string, senderId?: string | null): Promise<MailRoute> {
+  routeFor(programId: string, senderId?: string | null): Promise<MailRoute> {
+    return this.routes.run(`${programId}\n${senderId ?? ''}`, () => this.readRoute(programId, senderId));
+  }
+
+  private async readRoute(programId: string, senderId?: string | null): Promise<MailRoute> {
     const program = await this.programs.findById(programId);
     if (!program) throw AppError.notFound('Program', programId);
     const replyTo = program.replyTo;
