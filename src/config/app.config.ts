@@ -13,6 +13,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { SEND_TIMEOUTS } from '../mail/smtp/smtp-settings';
 
 const toBool = ({ value }: { value: unknown }) =>
   value === undefined || value === ''
@@ -25,6 +26,13 @@ const toInt = ({ value }: { value: unknown }) =>
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 export type AppRole = 'all' | 'api' | 'worker';
+
+/**
+ * The shortest delivery claim: a send that meets each SMTP send timeout once (DNS, connect,
+ * greeting, then the longest silence of a session) is over by then, sent or failed.
+ */
+export const MIN_MESSAGE_CLAIM_MS =
+  SEND_TIMEOUTS.dnsTimeoutMs + SEND_TIMEOUTS.connectionTimeoutMs + SEND_TIMEOUTS.greetingTimeoutMs + SEND_TIMEOUTS.socketTimeoutMs;
 
 /**
  * Every environment variable the service reads. Defaults are the embedded setup:
@@ -86,6 +94,15 @@ export class AppConfig {
   /** How long a queued or sending message may sit unclaimed before the sweeper queues it again. */
   @Transform(toInt) @IsInt() @Min(100)
   MESSAGE_STALE_MS = 60000;
+
+  /**
+   * How long one delivery holds its claim on a message; a claim left by a dead worker is handed
+   * on only when it expires. At least MIN_MESSAGE_CLAIM_MS, so that a send running into every
+   * SMTP timeout once still finishes within its claim and is not taken by a second worker.
+   */
+  @Transform(toInt) @IsInt()
+  @Min(MIN_MESSAGE_CLAIM_MS, { message: `MESSAGE_CLAIM_MS must be at least ${MIN_MESSAGE_CLAIM_MS} (the SMTP send timeouts added up: DNS, connect, greeting and the longest silence)` })
+  MESSAGE_CLAIM_MS = 120000;
 
   /** Largest accepted request body, in bytes. */
   @Transform(toInt) @IsInt() @Min(1024)

@@ -25,9 +25,6 @@ export type DeliveryOutcome =
   | { outcome: 'retry'; code: string; delayMs: number }
   | { outcome: 'failed' | 'suppressed'; code: string };
 
-/** How long one send may hold its claim before another worker may take the message. */
-const CLAIM_MS = 120_000;
-
 const errorOf = (err: unknown): { code: string; message: string; permanent: boolean } => {
   if (err instanceof SmtpError) return { code: err.code, message: err.message, permanent: err.permanent };
   const e = err as { code?: unknown; message?: unknown };
@@ -117,11 +114,11 @@ export class DeliveryService implements OnApplicationShutdown {
   private async claim(id: string): Promise<boolean> {
     const now = new Date();
     // One conditional update: only one worker can move a message to sending, and a claim
-    // left by a dead worker can be taken once it expires.
+    // left by a dead worker can be taken once it expires (MESSAGE_CLAIM_MS).
     const res = await this.messages
       .createQueryBuilder()
       .update(Message)
-      .set({ status: 'sending', attempts: () => '"attempts" + 1', lockedUntil: new Date(now.getTime() + CLAIM_MS), updatedAt: now })
+      .set({ status: 'sending', attempts: () => '"attempts" + 1', lockedUntil: new Date(now.getTime() + this.config.MESSAGE_CLAIM_MS), updatedAt: now })
       .where('id = :id', { id })
       .andWhere("(status = 'queued' OR (status = 'sending' AND \"lockedUntil\" < :now))", { now })
       .execute();
@@ -233,7 +230,7 @@ export class DeliveryService implements OnApplicationShutdown {
   // for a moment must not leave it claimed (and sent again once the claim expires), so keep trying
   // within the claim.
   private async persist<T>(work: () => Promise<T>): Promise<T> {
-    const until = Date.now() + CLAIM_MS / 2;
+    const until = Date.now() + this.config.MESSAGE_CLAIM_MS / 2;
     for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5000)) {
       try {
         return await work();
