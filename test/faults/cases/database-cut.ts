@@ -103,7 +103,7 @@ export function databaseCut(suite: Suite): void {
         `${accepted.length} × 202, ${refused.length} × 503 ${[...new Set(refused.map((r) => r.code))].join('/')} (Retry-After ${refused[0]?.retryAfter ?? '-'}), ${other.length} other; ` +
         `health during the cut ${healthDuringCut.join(', ')}, after ${healthAfter}; first 202 ${firstAcceptedAfter ? seconds(firstAcceptedAfter.at - restoredAt) : '-'} after the restore; ` +
         `refused ones retried with their keys: ${[...new Set(retried)].join(', ')}; events stored ${keys} for ${total} keys, all processed; ` +
-        `emails delivered ${d.unique}, duplicates ${d.duplicates.length}, ${leftClaimed.length} left claimed by a send the cut interrupted (checked at the end)`,
+        `emails delivered ${d.unique}, duplicates ${d.duplicates.length}, ${leftClaimed.length} left claimed by a send the cut interrupted (checked before the load case)`,
     );
     suite.followUps.push({
       caseName: '4 database cut (claims)',

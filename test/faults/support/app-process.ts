@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync }
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { MIN_MESSAGE_CLAIM_MS } from '../../../src/config/app.config';
 import { ROOT, sleep, type FaultRun } from './run';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -153,6 +154,9 @@ export const FAST_RECOVERY = {
   JOB_BACKOFF_MS: '200',
   SWEEP_INTERVAL_MS: '1000',
   MESSAGE_STALE_MS: '3000',
+  // The shortest claim the service accepts (the SMTP send timeouts added up) rather than the
+  // default two minutes: a dead worker's claims come back that much sooner.
+  MESSAGE_CLAIM_MS: String(MIN_MESSAGE_CLAIM_MS),
 };
 
 /** An API process and N workers on one database and one queue, like a deployment. */

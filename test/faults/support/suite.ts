@@ -3,7 +3,8 @@ import type { FaultRun } from './run';
 
 /**
  * What a case leaves to check later: messages a dead worker (or a cut connection) left claimed
- * are sent again only when the claim expires (two minutes), so the cases after it run meanwhile.
+ * are sent again only when the claim expires (MESSAGE_CLAIM_MS, 90 s here), so the cases after it
+ * run meanwhile.
  */
 export interface FollowUp {
   caseName: string;
