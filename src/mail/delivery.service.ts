@@ -3,10 +3,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createTransport, Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
+import { EntityQueries } from '../database/entity-queries';
 import { IntegrationsService } from '../integrations/integrations.service';
 import { TemplatesService } from '../templates/templates.service';
 import { composeMessage } from './builtin/dkim-signing';
@@ -40,6 +40,9 @@ const errorOf = (err: unknown): { code: string; message: string; permanent: bool
 export class DeliveryService implements OnApplicationShutdown {
   private relay?: Transporter;
   private readonly eml: EmlWriter;
+  private readonly queries: EntityQueries<Message>;
+  private readonly suppressionQueries: EntityQueries<Suppression>;
+  private readonly claimStatement: ReturnType<EntityQueries<Message>['statement']>;
 
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
@@ -52,14 +55,25 @@ export class DeliveryService implements OnApplicationShutdown {
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     this.eml = new EmlWriter(config.DATA_DIR);
+    this.queries = new EntityQueries(messages);
+    this.suppressionQueries = new EntityQueries(suppressions);
+    // One conditional update: only one worker can move a message to sending, and a claim left
+    // by a dead worker can be taken once it expires (MESSAGE_CLAIM_MS). It returns the claimed row.
+    this.claimStatement = this.queries.statement(
+      'claim',
+      (q) =>
+        `UPDATE ${q.table} SET ${q.col('status')} = 'sending', ${q.col('attempts')} = ${q.col('attempts')} + 1, ` +
+        `${q.col('lockedUntil')} = ${q.param('lockedUntil')}, ${q.col('updatedAt')} = ${q.param('updatedAt')} ` +
+        `WHERE ${q.col('id')} = ${q.param('id')} AND (${q.col('status')} = 'queued' OR (${q.col('status')} = 'sending' AND ${q.col('lockedUntil')} < ${q.param('lockedUntil')})) ` +
+        `RETURNING ${q.all}`,
+    );
   }
 
   async deliver(messageId: string): Promise<DeliveryOutcome> {
-    const claimed = await this.claim(messageId);
-    if (!claimed) return { outcome: 'skipped', reason: 'not queued, or claimed by another worker' };
-    const message = (await this.persist(() => this.messages.findOneBy({ id: messageId })))!;
+    const message = await this.claim(messageId);
+    if (!message) return { outcome: 'skipped', reason: 'not queued, or claimed by another worker' };
 
-    const suppressed = await this.persist(() => this.suppressions.findOneBy({ programId: message.programId, emailLower: message.toEmail.toLowerCase() }));
+    const suppressed = await this.persist(() => this.suppressionQueries.findOne({ programId: message.programId, emailLower: message.toEmail.toLowerCase() }));
     if (suppressed) {
       await this.finish(message, 'suppressed', { code: 'RECIPIENT_SUPPRESSED', message: `Not sent: ${suppressed.detail}`, permanent: true });
       return { outcome: 'suppressed', code: 'RECIPIENT_SUPPRESSED' };
@@ -111,18 +125,10 @@ export class DeliveryService implements OnApplicationShutdown {
     this.relay?.close();
   }
 
-  private async claim(id: string): Promise<boolean> {
+  private async claim(id: string): Promise<Message | null> {
     const now = new Date();
-    // One conditional update: only one worker can move a message to sending, and a claim
-    // left by a dead worker can be taken once it expires (MESSAGE_CLAIM_MS).
-    const res = await this.messages
-      .createQueryBuilder()
-      .update(Message)
-      .set({ status: 'sending', attempts: () => '"attempts" + 1', lockedUntil: new Date(now.getTime() + this.config.MESSAGE_CLAIM_MS), updatedAt: now })
-      .where('id = :id', { id })
-      .andWhere("(status = 'queued' OR (status = 'sending' AND \"lockedUntil\" < :now))", { now })
-      .execute();
-    return (res.affected ?? 0) > 0;
+    const [message] = await this.claimStatement.rows([new Date(now.getTime() + this.config.MESSAGE_CLAIM_MS), now, id, now]);
+    return message ?? null;
   }
 
   private async send(route: MailRoute, message: Message, raw: Buffer, envelopeFrom: string) {
@@ -219,9 +225,9 @@ export class DeliveryService implements OnApplicationShutdown {
   private async record(message: Message, patch: Partial<Message>, attempt: Omit<MessageAttempt, 'at'>): Promise<void> {
     message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
     await this.persist(() =>
-      this.messages.update(
+      this.queries.update(
+        { ...patch, attemptLog: message.attemptLog, updatedAt: new Date() },
         { id: message.id, status: 'sending' },
-        { ...patch, attemptLog: message.attemptLog, updatedAt: new Date() } as QueryDeepPartialEntity<Message>,
       ),
     );
   }
@@ -243,7 +249,7 @@ export class DeliveryService implements OnApplicationShutdown {
 
   private async appendLog(message: Message, entry: MessageAttempt): Promise<void> {
     message.attemptLog = [...message.attemptLog, entry];
-    await this.messages.update({ id: message.id }, { attemptLog: message.attemptLog });
+    await this.queries.update({ attemptLog: message.attemptLog }, { id: message.id });
   }
 }
 
