@@ -110,32 +110,45 @@ async function startBaseline(ctx: BenchContext): Promise<ChildServer> {
   });
 }
 
+/** One load run of the bare Nest endpoint in a child process of its own. */
+async function measureBaseline(
+  ctx: BenchContext,
+  connections: number,
+  seconds: number,
+): Promise<{ result: LoadResult; dtoSource: string }> {
+  const server = await startBaseline(ctx);
+  try {
+    await warmUp(server.baseUrl, 'none', server.pid);
+    const result = await load(server.baseUrl, 'none', connections, seconds, server.pid);
+    const dtoSource =
+      /body class: (.*)$/m.exec(readFileSync(server.logFile, 'utf8'))?.[1] ?? 'unknown';
+    return { result, dtoSource };
+  } finally {
+    await server.stop();
+  }
+}
+
+const mean = (a: number, b: number) => (a + b) / 2;
+
+interface ServiceRun {
+  configuration: string;
+  role: 'all' | 'api';
+  result: LoadResult;
+}
+
 export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise<SectionResult> {
   const section = emptySection('Ingest');
   const { ingestConnections: connections, ingestSeconds: seconds } = ctx.options;
+  const logBaseline = (r: LoadResult) =>
+    ctx.log(`  baseline: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms`);
 
+  // The baseline runs before and after the services; the ratios use the mean of the two, so
+  // that what else the machine does during the run weighs on both sides alike.
   ctx.log(`ingest: baseline (bare Nest endpoint), ${connections} connections, ${seconds} s`);
-  const baselineServer = await startBaseline(ctx);
-  let baseline: LoadResult;
-  let dtoSource = 'unknown';
-  try {
-    await warmUp(baselineServer.baseUrl, 'none', baselineServer.pid);
-    baseline = await load(baselineServer.baseUrl, 'none', connections, seconds, baselineServer.pid);
-    dtoSource =
-      /body class: (.*)$/m.exec(readFileSync(baselineServer.logFile, 'utf8'))?.[1] ?? dtoSource;
-  } finally {
-    await baselineServer.stop();
-  }
-  ctx.log(
-    `  baseline: ${fmt(baseline.rps)} req/s, p50 ${fmt(baseline.p50)} ms, p99 ${fmt(baseline.p99)} ms`,
-  );
-  section.problems.push(...problemsOf(baseline, 'baseline'));
-  section.notes.push(
-    `autocannon in the bench process, ${connections} connections for ${seconds} s after a short warm-up, against a child process; a new \`Idempotency-Key\` on every request, 100 participants in rotation.`,
-    `Baseline: a bare Nest 11 app on platform-express in its own child process, \`POST /v1/events\` validating the body with ${dtoSource} through \`createValidationPipe()\` from src/common/http/validation.ts, answering 202 without storage, auth or logs.`,
-    `Baseline peak RSS ${fmt(baseline.peakRssMiB)} MiB (it loads the events controller's module graph to find the DTO); ${fmt(baseline.total)} requests in ${seconds} s.`,
-  );
+  const before = await measureBaseline(ctx, connections, seconds);
+  logBaseline(before.result);
 
+  const runs: ServiceRun[] = [];
   for (const backend of backends) {
     if (backend.unavailable) continue;
     // With Redis, API processes can run apart from the workers: the API alone is what accepts a
@@ -153,7 +166,7 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
         async (app) => {
           const { program } = await app.newProgram({ name: 'Ingest bench' });
           await warmUp(app.server.baseUrl, program.secretKey, app.server.pid);
-          const r = await load(
+          const result = await load(
             app.server.baseUrl,
             program.secretKey,
             connections,
@@ -161,45 +174,67 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
             app.server.pid,
           );
           ctx.log(
-            `  service: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ${fmt(r.cpuMsPerRequest)} CPU ms per request (${r.statusCodes})`,
+            `  service: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms, ${fmt(result.cpuMsPerRequest)} CPU ms per request (${result.statusCodes})`,
           );
-          section.problems.push(...problemsOf(r, `service on ${configuration}`));
-          const fig = (
-            figure: string,
-            unit: string,
-            project: number,
-            base: number,
-            better: 'higher' | 'lower',
-          ) =>
-            section.figures.push({
-              measurement: 'Ingest',
-              figure,
-              configuration,
-              unit,
-              project,
-              baseline: base,
-              baselineLabel: 'bare Nest endpoint, same DTO and pipe',
-              better,
-            });
-          fig('POST /v1/events throughput', 'req/s', r.rps, baseline.rps, 'higher');
-          fig('POST /v1/events latency p50', 'ms', r.p50, baseline.p50, 'lower');
-          fig('POST /v1/events latency p99', 'ms', r.p99, baseline.p99, 'lower');
-          fig(
-            role === 'all' ? 'server CPU per request (jobs included)' : 'server CPU per request',
-            'ms',
-            r.cpuMsPerRequest,
-            baseline.cpuMsPerRequest,
-            'lower',
-          );
-          section.notes.push(
-            role === 'all'
-              ? `Service on ${configuration}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}), peak RSS ${fmt(r.peakRssMiB)} MiB; the evaluation jobs those events queue run in the same process meanwhile (APP_ROLE=all).`
-              : `Service on ${configuration}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}), peak RSS ${fmt(r.peakRssMiB)} MiB; APP_ROLE=api, no worker running, so the evaluation jobs wait in Redis (a deployment runs workers elsewhere; their cost is in the pipeline figures).`,
-          );
+          section.problems.push(...problemsOf(result, `service on ${configuration}`));
+          runs.push({ configuration, role, result });
         },
         role === 'all' ? {} : { APP_ROLE: 'api' },
       );
     }
+  }
+
+  ctx.log('ingest: baseline again');
+  const after = await measureBaseline(ctx, connections, seconds);
+  logBaseline(after.result);
+  const b1 = before.result;
+  const b2 = after.result;
+  for (const r of [b1, b2]) section.problems.push(...problemsOf(r, 'baseline'));
+  const baseline = {
+    rps: mean(b1.rps, b2.rps),
+    p50: mean(b1.p50, b2.p50),
+    p99: mean(b1.p99, b2.p99),
+    cpuMsPerRequest: mean(b1.cpuMsPerRequest, b2.cpuMsPerRequest),
+  };
+  section.notes.push(
+    `autocannon in the bench process, ${connections} connections for ${seconds} s after a short warm-up, against a child process; a new \`Idempotency-Key\` on every request, 100 participants in rotation.`,
+    `Baseline: a bare Nest 11 app on platform-express in its own child process, \`POST /v1/events\` validating the body with ${before.dtoSource} through \`createValidationPipe()\` from src/common/http/validation.ts, answering 202 without storage, auth or logs.`,
+    `The baseline ran before and after the services: ${fmt(b1.rps)} and ${fmt(b2.rps)} req/s (p50 ${fmt(b1.p50)} / ${fmt(b2.p50)} ms, p99 ${fmt(b1.p99)} / ${fmt(b2.p99)} ms); the table shows their mean. Peak RSS ${fmt(Math.max(b1.peakRssMiB, b2.peakRssMiB))} MiB (it loads the events controller's module graph to find the DTO).`,
+  );
+
+  for (const { configuration, role, result: r } of runs) {
+    const fig = (
+      figure: string,
+      unit: string,
+      project: number,
+      base: number,
+      better: 'higher' | 'lower',
+    ) =>
+      section.figures.push({
+        measurement: 'Ingest',
+        figure,
+        configuration,
+        unit,
+        project,
+        baseline: base,
+        baselineLabel: 'bare Nest endpoint, same DTO and pipe (mean of two runs)',
+        better,
+      });
+    fig('POST /v1/events throughput', 'req/s', r.rps, baseline.rps, 'higher');
+    fig('POST /v1/events latency p50', 'ms', r.p50, baseline.p50, 'lower');
+    fig('POST /v1/events latency p99', 'ms', r.p99, baseline.p99, 'lower');
+    fig(
+      role === 'all' ? 'server CPU per request (jobs included)' : 'server CPU per request',
+      'ms',
+      r.cpuMsPerRequest,
+      baseline.cpuMsPerRequest,
+      'lower',
+    );
+    section.notes.push(
+      role === 'all'
+        ? `Service on ${configuration}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}), peak RSS ${fmt(r.peakRssMiB)} MiB; the evaluation jobs those events queue run in the same process meanwhile (APP_ROLE=all).`
+        : `Service on ${configuration}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}), peak RSS ${fmt(r.peakRssMiB)} MiB; APP_ROLE=api, no worker running, so the evaluation jobs wait in Redis (a deployment runs workers elsewhere; their cost is in the pipeline figures).`,
+    );
   }
   return section;
 }
