@@ -185,13 +185,16 @@ export class EventWriter {
     // A key stored before this batch: its people must not change, so the batch starts over.
     if (inserted.length !== together.length) throw new KeyAlreadyStored('an idempotency key of the batch is already stored');
 
-    const inserts = [...writes.values()].flatMap((w) => (w.insert ? [w.insert] : []));
+    // People in key order: batches of several API processes writing at once take their row
+    // locks in the same order and cannot deadlock.
+    const ordered = [...writes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const inserts = ordered.flatMap(([, w]) => (w.insert ? [w.insert] : []));
     // No conflict handling: a person created elsewhere meanwhile fails the batch, and the
     // one-at-a-time path turns that into an update.
     for (let i = 0; i < inserts.length; i += MAX_BATCH) {
       await this.participants.insertMany(inserts.slice(i, i + MAX_BATCH), manager);
     }
-    for (const [k, write] of writes) {
+    for (const [k, write] of ordered) {
       if (!write.changes) continue;
       const [programId, id] = k.split('\n');
       await this.participants.applyChanges(programId, id, write.changes, manager);
