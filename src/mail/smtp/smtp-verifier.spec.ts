@@ -363,29 +363,26 @@ describe('verifySmtp', () => {
       expect(selfSignedStarttls.authAttempts).toHaveLength(0);
     });
 
-    it('refuses a certificate issued for another name', async () => {
-      const err = await verifyError({
-        host: 'mail.example.net',
-        port: implicit.port,
-        security: 'ssl',
-      });
-      expect(err.code).toBe('SMTP_CERTIFICATE_INVALID');
-      expect(err.message).toContain('not valid for mail.example.net');
-    });
-
-    it('refuses a certificate issued for another name after STARTTLS, before any login', async () => {
-      const logins = starttls.authAttempts.length;
-      const err = await verifyError({
-        host: 'mail.example.net',
-        port: starttls.port,
-        security: 'tls',
-        username: USER,
-        password: PASSWORD,
-      });
-      expect(err.code).toBe('SMTP_CERTIFICATE_INVALID');
-      expect(err.message).toContain('not valid for mail.example.net');
-      expect(starttls.authAttempts).toHaveLength(logins);
-    });
+    it.each([
+      ['over implicit TLS', 'ssl'],
+      ['after STARTTLS', 'tls'],
+    ] as const)(
+      'refuses a certificate issued for another name %s, before any login',
+      async (_how, security) => {
+        const server = security === 'ssl' ? implicit : starttls;
+        const logins = server.authAttempts.length;
+        const err = await verifyError({
+          host: 'mail.example.net',
+          port: server.port,
+          security,
+          username: USER,
+          password: PASSWORD,
+        });
+        expect(err.code).toBe('SMTP_CERTIFICATE_INVALID');
+        expect(err.message).toContain('not valid for mail.example.net');
+        expect(server.authAttempts).toHaveLength(logins);
+      },
+    );
   });
 
   describe('when the host cannot be reached', () => {
