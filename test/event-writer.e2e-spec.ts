@@ -97,6 +97,19 @@ describe(EventWriter.name, () => {
     expect(await person(p.id, 'a')).toMatchObject({ email: 'a@example.com', lastName: 'Later' });
   });
 
+  it('decides events with one key in arrival order, even when the first one is refused', async () => {
+    const p = await newProgram();
+    const settled = await Promise.allSettled([
+      events.ingest(p, dto({ participant: { id: 'newcomer' } }), 'same-key'),
+      events.ingest(p, dto({ participant: { id: 'newcomer', email: 'newcomer@example.com' } }), 'same-key'),
+      events.ingest(p, dto({ participant: { id: 'newcomer' } }), 'same-key'),
+    ]);
+    // The first has no email for a person not stored yet; the second is stored; the third replays it.
+    expect(settled.map(codeOf)).toEqual(['PARTICIPANT_EMAIL_REQUIRED', 'accepted', 'accepted']);
+    expect(idOf(settled[2] as PromiseSettledResult<{ id: string }>)).toBe(idOf(settled[1] as PromiseSettledResult<{ id: string }>));
+    await allProcessed(p.id, 1);
+  });
+
   it('writes the batch again one event at a time when a key of it was stored meanwhile', async () => {
     const p = await newProgram();
     const original = await events.ingest(p, dto({ participant: { id: 'orig', email: 'orig@example.com', firstName: 'Kept' } }), 'taken');

@@ -41,7 +41,8 @@ const MAX_BATCH = 100;
 // A race on a new participant (two events creating it at once) costs one more attempt.
 const MAX_INSERT_ATTEMPTS = 3;
 
-const personKey = (programId: string, id: string) => `${programId}\n${id}`;
+// A person or an idempotency key is unique within its program.
+const inProgram = (programId: string, id: string) => `${programId}\n${id}`;
 
 /** A key of the batch was stored before it: the batch is rolled back and written one at a time. */
 class KeyAlreadyStored extends Error {}
@@ -147,25 +148,25 @@ export class EventWriter {
     const people = new Map<string, Participant | null>();
     for (const [programId, ids] of idsByProgram(batch)) {
       const stored = await this.participants.findMany(programId, ids, manager);
-      for (const id of ids) people.set(personKey(programId, id), stored.get(id) ?? null);
+      for (const id of ids) people.set(inProgram(programId, id), stored.get(id) ?? null);
     }
 
     const keys = new Set<string>();
     const writes = new Map<string, PersonWrite>();
     const together: Array<{ item: Pending; event: ProgramEvent }> = [];
     for (const item of batch) {
-      const key = item.key === null ? null : personKey(item.programId, item.key);
-      // A key seen earlier in the batch waits for the first to commit, then replays it.
+      const key = item.key === null ? null : inProgram(item.programId, item.key);
+      // A key seen earlier in the batch waits for the first to be decided, then replays it.
       if (key !== null && keys.has(key)) {
         alone.push(item);
         continue;
       }
+      if (key !== null) keys.add(key);
       const plans = this.plan(item, people, now);
       if (!plans) {
         alone.push(item);
         continue;
       }
-      if (key !== null) keys.add(key);
       for (const { personKey: k, plan } of plans) {
         people.set(k, plan.participant);
         const write = writes.get(k) ?? {};
@@ -206,7 +207,7 @@ export class EventWriter {
   private plan(item: Pending, people: Map<string, Participant | null>, now: Date) {
     try {
       return personsOf(item.dto).map((person) => {
-        const k = personKey(item.programId, person.id);
+        const k = inProgram(item.programId, person.id);
         return { personKey: k, plan: this.participants.planUpsert(item.programId, person.id, person.fields, people.get(k) ?? null, now) };
       });
     } catch {
