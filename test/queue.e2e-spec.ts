@@ -107,6 +107,30 @@ describe.each(adapters)('JobQueue on %s', (_name, factory) => {
     expect(calls).toBe(1);
   });
 
+  it('queues several jobs in one call, each once per job id, with its delay and attempts', async () => {
+    const runs: Array<{ id: string; attempt: number; maxAttempts: number; at: number }> = [];
+    queue.register('deliver-message', async (p, ctx) => {
+      runs.push({ id: p.messageId, attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, at: Date.now() });
+      if (p.messageId === 'flaky' && ctx.attempt === 1) throw new Error('first try fails');
+    });
+    const start = Date.now();
+    await queue.enqueueMany('deliver-message', [
+      { payload: { messageId: 'a' }, options: { jobId: 'deliver:a' } },
+      { payload: { messageId: 'a' }, options: { jobId: 'deliver:a' } },
+      { payload: { messageId: 'later' }, options: { jobId: 'deliver:later', delayMs: 300 } },
+      { payload: { messageId: 'flaky' }, options: { jobId: 'deliver:flaky', attempts: 2 } },
+    ]);
+    await queue.enqueueMany('deliver-message', []);
+    await eventually(async () => runs.length === 4, 10000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(runs.map((r) => r.id).sort()).toEqual(['a', 'flaky', 'flaky', 'later']);
+    expect(runs.filter((r) => r.id === 'flaky').map((r) => [r.attempt, r.maxAttempts])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(runs.find((r) => r.id === 'later')!.at - start).toBeGreaterThanOrEqual(290);
+  });
+
   it('runs a scheduled job repeatedly', async () => {
     let runs = 0;
     queue.register('sweep-messages', async () => void runs++);

@@ -71,7 +71,10 @@ export class EventEvaluationService {
       if (!program) throw new PermanentJobError(`Program ${event.programId} does not exist.`);
       const rules = await this.engine.enabledRules(program.id, event.type);
       // Most event types have no rule: nothing to read about the people, nothing to write but the status.
-      if (rules.length === 0) return await this.processedWithoutRules(event);
+      if (rules.length === 0) {
+        await this.markProcessed(event.id, []);
+        return { outcome: 'processed', matched: 0, messages: 0, rewards: 0 };
+      }
       return await this.process(await this.load(event, program), rules);
     } catch (err) {
       await this.recordFailure(event, err, isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts);
@@ -79,10 +82,9 @@ export class EventEvaluationService {
     }
   }
 
-  private async processedWithoutRules(event: ProgramEvent): Promise<EvaluationOutcome> {
+  private async markProcessed(eventId: string, results: RuleResult[], manager?: EntityManager): Promise<void> {
     const now = new Date();
-    await this.queries.update({ status: 'processed', results: [], error: null, processedAt: now, updatedAt: now }, { id: event.id });
-    return { outcome: 'processed', matched: 0, messages: 0, rewards: 0 };
+    await this.queries.update({ status: 'processed', results, error: null, processedAt: now, updatedAt: now }, { id: eventId }, manager);
   }
 
   private async load(event: ProgramEvent, program: Program): Promise<Loaded> {
@@ -116,8 +118,7 @@ export class EventEvaluationService {
         }
         results.push(resultOf(run, actions));
       }
-      const now = new Date();
-      await this.queries.update({ status: 'processed', results, error: null, processedAt: now, updatedAt: now }, { id: event.id }, manager);
+      await this.markProcessed(event.id, results, manager);
     });
     await this.outbox.dispatch(messageIds);
     return { outcome: 'processed', matched: runs.filter((r) => r.evaluation.matched).length, messages: messageIds.length, rewards };

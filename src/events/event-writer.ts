@@ -128,7 +128,6 @@ export class EventWriter {
       if (!(err instanceof KeyAlreadyStored) && !isUniqueViolation(err)) {
         this.logger.warn({ err, events: batch.length }, 'writing a batch of events failed; writing them one at a time');
       }
-      written = [];
       alone.splice(0, alone.length, ...batch);
     }
     if (written.length > 0) {

@@ -75,9 +75,10 @@ export class OutboxService {
 
   /** Queues delivery of messages already committed. */
   async dispatch(ids: string[], delayMs?: number): Promise<void> {
-    for (const id of ids) {
-      await this.queue.enqueue('deliver-message', { messageId: id }, { jobId: `deliver:${id}:${randomUUID()}`, delayMs, attempts: 3 });
-    }
+    await this.queue.enqueueMany(
+      'deliver-message',
+      ids.map((id) => ({ payload: { messageId: id }, options: { jobId: `deliver:${id}:${randomUUID()}`, delayMs, attempts: 3 } })),
+    );
   }
 
   /** Writes one message in its own transaction and queues it. */

@@ -47,18 +47,21 @@ export class InProcessJobQueue extends JobQueue {
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions = {}): Promise<void> {
-    if (this.closed) throw new Error('The job queue is closed');
-    const id = options.jobId ?? randomUUID();
-    if (this.ids.has(id)) return;
-    this.ids.add(id);
-    const job: PendingJob = { id, name, payload, attemptsMade: 0, maxAttempts: options.attempts ?? this.policy.attempts };
-    if (options.delayMs && options.delayMs > 0) this.later(job, options.delayMs);
-    else this.waiting.push(job);
-    this.pump();
+    await this.enqueueMany(name, [{ payload, options }]);
   }
 
   async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>): Promise<void> {
-    for (const job of jobs) await this.enqueue(name, job.payload, job.options);
+    if (this.closed) throw new Error('The job queue is closed');
+    // All are added before any runs, so one id given twice in a call runs once, as in Bull.
+    for (const { payload, options = {} } of jobs) {
+      const id = options.jobId ?? randomUUID();
+      if (this.ids.has(id)) continue;
+      this.ids.add(id);
+      const job: PendingJob = { id, name, payload, attemptsMade: 0, maxAttempts: options.attempts ?? this.policy.attempts };
+      if (options.delayMs && options.delayMs > 0) this.later(job, options.delayMs);
+      else this.waiting.push(job);
+    }
+    this.pump();
   }
 
   async schedule(name: JobName, everyMs: number): Promise<void> {
