@@ -8,6 +8,8 @@ import { Participant } from '../src/participants/participant.entity';
 import { ParticipantsService } from '../src/participants/participants.service';
 import type { Program } from '../src/programs/program.entity';
 import { ProgramsService } from '../src/programs/programs.service';
+import { JobQueue } from '../src/queue/job-queue.port';
+import { Reward } from '../src/rewards/reward.entity';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
 
 // Events that arrive together are written in batches (one transaction, one insert of the events,
@@ -60,7 +62,8 @@ describe(EventWriter.name, () => {
       ),
     );
     expect(new Set(results.map((r) => r.id)).size).toBe(250);
-    expect(results.every((r) => r.status === 'queued')).toBe(true);
+    // No rule listens to visits: each is stored processed, with no job.
+    expect(results.every((r) => r.status === 'processed')).toBe(true);
     // Three batches of at most 100: three reads of people, not 250.
     expect(reads).toHaveBeenCalledTimes(3);
 
@@ -71,6 +74,31 @@ describe(EventWriter.name, () => {
       // The last of the five events of each person arrived last, and its fields are what stayed.
       expect(await person(p.id, `p${n}`)).toMatchObject({ email: `p${n}@example.com`, firstName: `F${200 + n}`, customFields: { last: 200 + n } });
     }
+  });
+
+  it('queues only the events of a type some enabled rule listens to, and stores the others processed', async () => {
+    const { secretKey, id: programId } = await t.createProgram({ name: `Batch ${++seq}` });
+    const p = (await t.app.get(ProgramsService).findById(programId))!;
+    await t.http
+      .post('/v1/rules')
+      .set(bearer(secretKey))
+      .send({ name: 'Signup reward', event: 'signup', actions: [{ type: 'reward', to: 'participant', kind: 'credit', amount: 5, currency: 'EUR', email: false }] })
+      .expect(201);
+    await t.http.post('/v1/rules').set(bearer(secretKey)).send({ name: 'Off', event: 'visit', enabled: false, actions: [{ type: 'reward', to: 'participant', kind: 'credit', amount: 1, currency: 'EUR', email: false }] }).expect(201);
+    const queue = jest.spyOn(t.app.get(JobQueue), 'enqueueMany');
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => events.ingest(p, dto({ type: i % 4 === 0 ? 'signup' : 'visit', participant: { id: `q${i}`, email: `q${i}@example.com` } }))),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? 'queued' : 'processed')));
+    const queued = queue.mock.calls.flatMap(([name, jobs]) => (name === 'evaluate-event' ? jobs.map((j) => (j.payload as { eventId: string }).eventId) : []));
+    expect(queued.sort()).toEqual(results.filter((_, i) => i % 4 === 0).map((r) => r.id).sort());
+
+    const stored = await allProcessed(programId, 40);
+    for (const e of stored) {
+      if (e.type === 'visit') expect(e).toMatchObject({ results: [], error: null, processedAt: e.createdAt });
+      else expect(e.results).toMatchObject([{ ruleName: 'Signup reward', matched: true }]);
+    }
+    expect(await db.getRepository(Reward).countBy({ programId })).toBe(10);
   });
 
   it('answers each event of a mixed batch as it would alone, and stores nothing for those refused', async () => {
@@ -125,10 +153,31 @@ describe(EventWriter.name, () => {
     expect(await person(p.id, 'n2')).toMatchObject({ email: 'n2@example.com' });
   });
 
+  it('stores a batch of known, unchanged people as one statement, and replays the keys stored before it', async () => {
+    const p = await newProgram();
+    const known = { id: 'regular', email: 'regular@example.com', firstName: 'Reg' };
+    const first = await events.ingest(p, dto({ participant: known }), 'seen-before');
+    const transactions = jest.spyOn(db, 'transaction');
+    const settled = await Promise.all([
+      events.ingest(p, dto({ participant: known, data: { n: 1 } }), 'fresh-1'),
+      events.ingest(p, dto({ participant: known, data: { n: 2 } }), 'seen-before'),
+      events.ingest(p, dto({ participant: { id: 'regular' }, data: { n: 3 } }), 'fresh-2'),
+      events.ingest(p, dto({ participant: known, data: { n: 4 } }), 'fresh-1'),
+    ]);
+    // Nobody to create or change: the batch opens no transaction. The two repeated keys go the
+    // one-at-a-time way, a transaction each, which the unique index stops before anything is written.
+    expect(transactions).toHaveBeenCalledTimes(2);
+    expect(settled[1].id).toBe(first.id);
+    expect(settled[3].id).toBe(settled[0].id);
+    const stored = await allProcessed(p.id, 3);
+    expect(stored.map((e) => (e.data as { n?: number }).n ?? 0).sort()).toEqual([0, 1, 3]);
+    expect(await person(p.id, 'regular')).toMatchObject(known);
+  });
+
   it('writes the batch again one event at a time when storing its people breaks a unique index', async () => {
     const p = await newProgram();
-    // Right after the batch has read its people, one of them is stored in the batch's own
-    // transaction, as a concurrent creator would have: the batch's insert of that person fails.
+    // Right after the batch has read its people, one of them is stored, as a concurrent creator
+    // would have: the batch's insert of that person fails.
     const read = participants.findMany.bind(participants);
     let raced = false;
     jest.spyOn(participants, 'findMany').mockImplementation(async (programId, ids, manager) => {
@@ -146,8 +195,9 @@ describe(EventWriter.name, () => {
     expect(raced).toBe(true);
     expect(new Set(results.map((r) => r.id)).size).toBe(30);
     await allProcessed(p.id, 30);
-    // The batch rolled back whole (the intruder with it); one at a time, each event stored its person.
-    expect(await person(p.id, 'contested')).toMatchObject({ email: 'c17@example.com', firstName: null });
+    // The batch rolled back whole; one at a time, each event stored its person, and the contested
+    // one updated what the other creator stored, keeping the name the event did not send.
+    expect(await person(p.id, 'contested')).toMatchObject({ email: 'c17@example.com', firstName: 'Else' });
     expect(await db.getRepository(Participant).countBy({ programId: p.id })).toBe(30);
   });
 

@@ -192,6 +192,8 @@ describe('Events (e2e)', () => {
   it('marks an event of a type no enabled rule listens to processed, with no results and nothing written', async () => {
     const { p, rule } = await setup();
     const { body: signup } = await post(p, '/v1/events', { ...purchase(), type: 'signup' }).expect(202);
+    // Nothing to evaluate: the answer already says so.
+    expect(signup.status).toBe('processed');
     expect(await settled(p, signup.id)).toMatchObject({ status: 'processed', results: [], error: null, processedAt: expect.any(String) });
     // A disabled rule of the type counts as none; enabled again, the next event of the type runs it.
     await t.http.patch(`/v1/rules/${rule.id}`).set(bearer(p.secretKey)).send({ enabled: false }).expect(200);
@@ -199,6 +201,7 @@ describe('Events (e2e)', () => {
     expect(await settled(p, off.id)).toMatchObject({ status: 'processed', results: [] });
     await t.http.patch(`/v1/rules/${rule.id}`).set(bearer(p.secretKey)).send({ enabled: true }).expect(200);
     const { body: on } = await post(p, '/v1/events', purchase()).expect(202);
+    expect(on.status).toBe('queued');
     expect((await settled(p, on.id)).results).toMatchObject([{ ruleId: rule.id, matched: true }]);
     expect(await counts(p.id)).toMatchObject({ events: 3, rewards: 1, messages: 1 });
   });

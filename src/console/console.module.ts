@@ -1,4 +1,4 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleHttpMiddleware } from './console-http.middleware';
@@ -51,6 +51,8 @@ const CONTROLLERS = [
 })
 export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ConsoleHttpMiddleware).forRoutes(...CONTROLLERS);
+    // By path, not by controller: one router layer instead of one per console route, which every
+    // API request would otherwise be matched against first.
+    consumer.apply(ConsoleHttpMiddleware).forRoutes({ path: 'console', method: RequestMethod.ALL }, { path: 'console/*path', method: RequestMethod.ALL });
   }
 }

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { EntityQueries } from '../database/entity-queries';
 import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService, type ParticipantFields } from '../participants/participants.service';
 import { JobQueue } from '../queue/job-queue.port';
+import { RuleEngine } from '../rules/rule-engine.service';
 import type { CreateEventDto, EventPersonDto } from './dto/event.dto';
 import { EventStatus, ProgramEvent } from './event.entity';
 
@@ -27,6 +28,9 @@ interface Pending extends EventToWrite {
   resolve(written: EventWritten): void;
   reject(err: unknown): void;
 }
+
+/** The (program, event type) pairs that at least one enabled rule listens to. */
+type Listened = Set<string>;
 
 /** What one participant of a batch needs written once the batch's events are in. */
 interface PersonWrite {
@@ -67,6 +71,7 @@ export class EventWriter {
     private readonly dataSource: DataSource,
     private readonly participants: ParticipantsService,
     private readonly queue: JobQueue,
+    private readonly engine: RuleEngine,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     this.queries = new EntityQueries(events);
@@ -85,6 +90,7 @@ export class EventWriter {
 
   /** Queues the evaluation of stored events; a failure is logged, and the event sweeper queues them later. */
   async enqueue(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
     try {
       await this.queue.enqueueMany(
         'evaluate-event',
@@ -121,9 +127,9 @@ export class EventWriter {
     const alone: Pending[] = [];
     let written: Array<{ item: Pending; event: ProgramEvent }> = [];
     try {
-      written = await this.dataSource.transaction((manager) => this.insertTogether(manager, batch, alone));
+      written = await this.insertTogether(batch, alone);
     } catch (err) {
-      // The transaction rolled back whole: every event of the batch goes the careful way.
+      // Nothing of the batch was stored: every event of it goes the careful way.
       // A key stored earlier, or a person created elsewhere meanwhile, is expected under load.
       if (!(err instanceof KeyAlreadyStored) && !isUniqueViolation(err)) {
         this.logger.warn({ err, events: batch.length }, 'writing a batch of events failed; writing them one at a time');
@@ -131,24 +137,31 @@ export class EventWriter {
       alone.splice(0, alone.length, ...batch);
     }
     if (written.length > 0) {
-      await this.enqueue(written.map((w) => w.event.id));
-      for (const { item, event } of written) item.resolve({ id: event.id, status: event.status });
+      // Not awaited: the next batch is written while this one's jobs are queued; each request is
+      // answered once its event is stored and its job queued.
+      void this.enqueue(queuedIds(written.map((w) => w.event))).then(() => {
+        for (const { item, event } of written) item.resolve({ id: event.id, status: event.status });
+      });
     }
     // In arrival order, so that of two events with one key the first is stored and the second replays it.
+    alone.sort((a, b) => batch.indexOf(a) - batch.indexOf(b));
     for (const item of alone) await this.settle(item, () => this.writeOne(item));
   }
 
   /**
    * Writes the events of `batch` that need no special care, with their people; the others are
-   * put in `alone`. Throws (rolling back everything) when the database disagrees with the plan.
+   * put in `alone`. Throws, having stored nothing, when the database disagrees with the plan.
    */
-  private async insertTogether(manager: EntityManager, batch: Pending[], alone: Pending[]): Promise<Array<{ item: Pending; event: ProgramEvent }>> {
+  private async insertTogether(batch: Pending[], alone: Pending[]): Promise<Array<{ item: Pending; event: ProgramEvent }>> {
     const now = new Date();
     const people = new Map<string, Participant | null>();
-    for (const [programId, ids] of idsByProgram(batch)) {
-      const stored = await this.participants.findMany(programId, ids, manager);
-      for (const id of ids) people.set(inProgram(programId, id), stored.get(id) ?? null);
-    }
+    const [listened] = await Promise.all([
+      this.listened(batch),
+      ...[...idsByProgram(batch)].map(async ([programId, ids]) => {
+        const stored = await this.participants.findMany(programId, ids);
+        for (const id of ids) people.set(inProgram(programId, id), stored.get(id) ?? null);
+      }),
+    ]);
 
     const keys = new Set<string>();
     const writes = new Map<string, PersonWrite>();
@@ -174,32 +187,63 @@ export class EventWriter {
         else if (plan.write === 'update') write.changes = { ...write.changes, ...plan.changes };
         writes.set(k, write);
       }
-      together.push({ item, event: buildEvent(item, now) });
+      together.push({ item, event: buildEvent(item, now, listened) });
     }
     if (together.length === 0) return [];
 
-    const inserted = await this.queries.insertMany(
-      together.map((t) => t.event),
-      { returning: 'id', ignoreConflict: true, manager },
-    );
-    // A key stored before this batch: its people must not change, so the batch starts over.
-    if (inserted.length !== together.length) throw new KeyAlreadyStored('an idempotency key of the batch is already stored');
+    if (![...writes.values()].some((w) => w.insert || w.changes)) {
+      // Known people, unchanged: the events are one statement, atomic without a transaction.
+      // Those whose key was stored before this batch replay the first event, one at a time.
+      const inserted = new Set(await this.queries.insertMany(together.map((t) => t.event), { returning: 'id', ignoreConflict: true }));
+      for (const t of together) if (!inserted.has(t.event.id)) alone.push(t.item);
+      return together.filter((t) => inserted.has(t.event.id));
+    }
+    return this.dataSource.transaction(async (manager) => {
+      const inserted = await this.queries.insertMany(
+        together.map((t) => t.event),
+        { returning: 'id', ignoreConflict: true, manager },
+      );
+      // A key stored before this batch: its people must not change, so the batch starts over.
+      if (inserted.length !== together.length) throw new KeyAlreadyStored('an idempotency key of the batch is already stored');
 
-    // People in key order: batches of several API processes writing at once take their row
-    // locks in the same order and cannot deadlock.
-    const ordered = [...writes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const inserts = ordered.flatMap(([, w]) => (w.insert ? [w.insert] : []));
-    // No conflict handling: a person created elsewhere meanwhile fails the batch, and the
-    // one-at-a-time path turns that into an update.
-    for (let i = 0; i < inserts.length; i += MAX_BATCH) {
-      await this.participants.insertMany(inserts.slice(i, i + MAX_BATCH), manager);
-    }
-    for (const [k, write] of ordered) {
-      if (!write.changes) continue;
-      const [programId, id] = k.split('\n');
-      await this.participants.applyChanges(programId, id, write.changes, manager);
-    }
-    return together;
+      // People in key order: batches of several API processes writing at once take their row
+      // locks in the same order and cannot deadlock.
+      const ordered = [...writes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const inserts = ordered.flatMap(([, w]) => (w.insert ? [w.insert] : []));
+      // No conflict handling: a person created elsewhere meanwhile fails the batch, and the
+      // one-at-a-time path turns that into an update.
+      for (let i = 0; i < inserts.length; i += MAX_BATCH) {
+        await this.participants.insertMany(inserts.slice(i, i + MAX_BATCH), manager);
+      }
+      for (const [k, write] of ordered) {
+        if (!write.changes) continue;
+        const [programId, id] = k.split('\n');
+        await this.participants.applyChanges(programId, id, write.changes, manager);
+      }
+      return together;
+    });
+  }
+
+  /**
+   * Which (program, type) pairs of the events some enabled rule listens to. An event of a type no
+   * rule listens to when it arrives is stored as processed, with no job: most event types have no
+   * rule, and their jobs were most of the work of ingest. When the rules cannot be read the event
+   * is queued, and its job decides.
+   */
+  private async listened(events: EventToWrite[]): Promise<Listened> {
+    const listened: Listened = new Set();
+    const pairs = new Map(events.map((e) => [inProgram(e.programId, e.dto.type), e]));
+    await Promise.all(
+      [...pairs].map(async ([pair, { programId, dto }]) => {
+        try {
+          if ((await this.engine.enabledRules(programId, dto.type)).length > 0) listened.add(pair);
+        } catch (err) {
+          this.logger.warn({ err, programId }, 'reading the rules of an event type failed; the event is queued for evaluation');
+          listened.add(pair);
+        }
+      }),
+    );
+    return listened;
   }
 
   /** Each person of the event upserted onto what the batch has so far; null when one cannot be. */
@@ -219,13 +263,13 @@ export class EventWriter {
   private async writeOne(item: EventToWrite): Promise<EventWritten> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const event = buildEvent(item, new Date());
+        const event = buildEvent(item, new Date(), await this.listened([item]));
         await this.dataSource.transaction(async (manager) => {
           // The event first: a repeated key stops here, before the people are touched.
           await this.queries.insert(event, { manager });
           for (const person of personsOf(item.dto)) await this.participants.upsert(item.programId, person.id, person.fields, manager);
         });
-        await this.enqueue([event.id]);
+        await this.enqueue(queuedIds([event]));
         return { id: event.id, status: event.status };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -246,7 +290,8 @@ export class EventWriter {
   }
 }
 
-function buildEvent({ programId, dto, key }: EventToWrite, now: Date): ProgramEvent {
+function buildEvent({ programId, dto, key }: EventToWrite, now: Date, listened: Listened): ProgramEvent {
+  const queued = listened.has(inProgram(programId, dto.type));
   return Object.assign(new ProgramEvent(), {
     id: randomUUID(),
     programId,
@@ -257,13 +302,17 @@ function buildEvent({ programId, dto, key }: EventToWrite, now: Date): ProgramEv
     occurredAt: dto.occurredAt ? new Date(dto.occurredAt) : now,
     idempotencyKey: key,
     raw: { ...dto, ...(key ? { idempotencyKey: key } : {}) },
-    status: 'queued' as const,
-    results: null,
+    status: queued ? ('queued' as const) : ('processed' as const),
+    results: queued ? null : [],
     error: null,
-    processedAt: null,
+    processedAt: queued ? null : now,
     createdAt: now,
     updatedAt: now,
   });
+}
+
+function queuedIds(events: ProgramEvent[]): string[] {
+  return events.flatMap((e) => (e.status === 'queued' ? [e.id] : []));
 }
 
 function personsOf(dto: CreateEventDto): Array<{ id: string; fields: ParticipantFields }> {
