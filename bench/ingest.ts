@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { eventBody } from './support/api';
 import { withApp, type BenchContext } from './support/app';
 import type { Backend } from './support/backends';
+import { ensureTemplate } from './support/program-setup';
 import { baselineArgs, freePort, spawnServer, type ChildServer } from './support/child';
 import { procCpuSeconds, RssSampler } from './support/machine';
 import { emptySection, type SectionResult } from './support/report';
@@ -24,11 +25,27 @@ interface LoadResult {
 
 const PARTICIPANTS = 100;
 
+function ruleNeverMet(event: string, template: string): Record<string, unknown> {
+  return {
+    name: 'Bench: orders over a million',
+    event,
+    conditions: {
+      all: [{ fact: 'event', path: 'amount', operator: 'greaterThan', value: 1_000_000 }],
+    },
+    actions: [{ type: 'email', template, to: 'participant' }],
+  };
+}
+
 function runCannon(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(options, (err, result) => (err ? reject(err) : resolve(result)));
   });
 }
+
+// The type no rule listens to (stored processed, no job), and the type one rule listens to
+// with a condition these events never meet (each one queued and evaluated).
+const UNRULED_TYPE = 'bench.ingest';
+const RULED_TYPE = 'bench.ingest.ruled';
 
 /** POST /v1/events under load: every request a new Idempotency-Key, participants in rotation. */
 async function load(
@@ -37,11 +54,12 @@ async function load(
   connections: number,
   seconds: number,
   pid: number,
+  type = UNRULED_TYPE,
 ): Promise<LoadResult> {
   const run = randomBytes(4).toString('hex');
   let n = 0;
   const bodies = Array.from({ length: PARTICIPANTS }, (_, i) =>
-    JSON.stringify(eventBody('bench.ingest', `ingest-${i}`, { amount: 42, orderId: `o-${i}` })),
+    JSON.stringify(eventBody(type, `ingest-${i}`, { amount: 42, orderId: `o-${i}` })),
   );
   const sampler = new RssSampler(pid).start();
   const cpu0 = procCpuSeconds(pid);
@@ -134,6 +152,8 @@ interface ServiceRun {
   configuration: string;
   role: 'all' | 'api';
   result: LoadResult;
+  /** The same load with events of a type a rule listens to. */
+  ruled: LoadResult;
 }
 
 export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise<SectionResult> {
@@ -141,6 +161,10 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
   const { ingestConnections: connections, ingestSeconds: seconds } = ctx.options;
   const logBaseline = (r: LoadResult) =>
     ctx.log(`  baseline: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms`);
+  const logService = (what: string, r: LoadResult) =>
+    ctx.log(
+      `  service, ${what}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ${fmt(r.cpuMsPerRequest)} CPU ms per request (${r.statusCodes})`,
+    );
 
   // The baseline runs before and after the services; the ratios use the mean of the two, so
   // that what else the machine does during the run weighs on both sides alike.
@@ -164,7 +188,7 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
         role === 'all' ? 'ingest' : 'ingest-api',
         section.problems,
         async (app) => {
-          const { program } = await app.newProgram({ name: 'Ingest bench' });
+          const { program, api } = await app.newProgram({ name: 'Ingest bench' });
           await warmUp(app.server.baseUrl, program.secretKey, app.server.pid);
           const result = await load(
             app.server.baseUrl,
@@ -173,11 +197,23 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
             seconds,
             app.server.pid,
           );
-          ctx.log(
-            `  service: ${fmt(result.rps)} req/s, p50 ${fmt(result.p50)} ms, p99 ${fmt(result.p99)} ms, ${fmt(result.cpuMsPerRequest)} CPU ms per request (${result.statusCodes})`,
-          );
+          logService('no rule on the type', result);
           section.problems.push(...problemsOf(result, `service on ${configuration}`));
-          runs.push({ configuration, role, result });
+          const template = await ensureTemplate(api);
+          await api.call('POST', '/v1/rules', ruleNeverMet(RULED_TYPE, template.key), [201]);
+          const ruled = await load(
+            app.server.baseUrl,
+            program.secretKey,
+            connections,
+            seconds,
+            app.server.pid,
+            RULED_TYPE,
+          );
+          logService('a rule on the type', ruled);
+          section.problems.push(
+            ...problemsOf(ruled, `service on ${configuration}, a rule on the type`),
+          );
+          runs.push({ configuration, role, result, ruled });
         },
         role === 'all' ? {} : { APP_ROLE: 'api' },
       );
@@ -202,7 +238,7 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
     `The baseline ran before and after the services: ${fmt(b1.rps)} and ${fmt(b2.rps)} req/s (p50 ${fmt(b1.p50)} / ${fmt(b2.p50)} ms, p99 ${fmt(b1.p99)} / ${fmt(b2.p99)} ms); the table shows their mean. Peak RSS ${fmt(Math.max(b1.peakRssMiB, b2.peakRssMiB))} MiB (it loads the events controller's module graph to find the DTO).`,
   );
 
-  for (const { configuration, role, result: r } of runs) {
+  for (const { configuration, role, result: r, ruled } of runs) {
     const fig = (
       figure: string,
       unit: string,
@@ -223,17 +259,23 @@ export async function runIngest(ctx: BenchContext, backends: Backend[]): Promise
     fig('POST /v1/events throughput', 'req/s', r.rps, baseline.rps, 'higher');
     fig('POST /v1/events latency p50', 'ms', r.p50, baseline.p50, 'lower');
     fig('POST /v1/events latency p99', 'ms', r.p99, baseline.p99, 'lower');
+    fig('server CPU per request', 'ms', r.cpuMsPerRequest, baseline.cpuMsPerRequest, 'lower');
+    const jobs = role === 'all' ? 'evaluation included' : 'jobs queued in Redis';
+    fig(`throughput, a rule on the type (${jobs})`, 'req/s', ruled.rps, baseline.rps, 'higher');
+    fig(`latency p99, a rule on the type`, 'ms', ruled.p99, baseline.p99, 'lower');
     fig(
-      role === 'all' ? 'server CPU per request (jobs included)' : 'server CPU per request',
+      `server CPU per request, a rule on the type (${jobs})`,
       'ms',
-      r.cpuMsPerRequest,
+      ruled.cpuMsPerRequest,
       baseline.cpuMsPerRequest,
       'lower',
     );
     section.notes.push(
-      role === 'all'
-        ? `Service on ${configuration}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}), peak RSS ${fmt(r.peakRssMiB)} MiB; the evaluation jobs those events queue run in the same process meanwhile (APP_ROLE=all).`
-        : `Service on ${configuration}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}), peak RSS ${fmt(r.peakRssMiB)} MiB; APP_ROLE=api, no worker running, so the evaluation jobs wait in Redis (a deployment runs workers elsewhere; their cost is in the pipeline figures).`,
+      `Service on ${configuration}: ${fmt(r.total)} requests (${r.statusCodes || 'no answers'}) of a type no rule listens to, each stored processed with no job; then ${fmt(ruled.total)} (${ruled.statusCodes || 'no answers'}) of a type one rule listens to, whose condition they never meet, each queued for evaluation. Peak RSS ${fmt(Math.max(r.peakRssMiB, ruled.peakRssMiB))} MiB. ${
+        role === 'all'
+          ? 'APP_ROLE=all: the evaluation jobs run in the same process meanwhile.'
+          : 'APP_ROLE=api, no worker running: the evaluation jobs wait in Redis (a deployment runs workers elsewhere; their cost is in the pipeline figures).'
+      }`,
     );
   }
   return section;
