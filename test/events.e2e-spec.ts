@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { DataSource } from 'typeorm';
@@ -187,6 +188,49 @@ describe('Events (e2e)', () => {
     expect(await counts(p.id)).toMatchObject({ events: 1, rewards: 0, messages: 0 });
     await new Promise((r) => setTimeout(r, 300));
     expect(smtp.received).toHaveLength(0);
+  });
+
+  it('records an evaluation that writes nothing without a transaction, and one that writes in one', async () => {
+    const { p } = await setup();
+    // The people exist (stored by an event no rule listens to); the two events below are stored
+    // as queued with no job, and evaluated here.
+    const body = purchase();
+    await post(p, '/v1/events', { ...body, type: 'signup' }).expect(202);
+    const stored = async (data: Record<string, unknown>) => {
+      const id = randomUUID();
+      await db.getRepository(ProgramEvent).insert({
+        id,
+        programId: p.id,
+        type: 'purchase',
+        participantId: body.participant.id,
+        referrerId: body.referrer.id,
+        data,
+        occurredAt: new Date(),
+        idempotencyKey: null,
+        raw: {},
+        status: 'queued' as const,
+        results: null,
+        error: null,
+        processedAt: null,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
+      return { id };
+    };
+    const small = await stored({ amount: 10 });
+    const large = await stored({ amount: 80 });
+    const transactions = jest.spyOn(db, 'transaction');
+    const evaluation = t.app.get(EventEvaluationService);
+    try {
+      expect(await evaluation.evaluate(small.id)).toEqual({ outcome: 'processed', matched: 0, messages: 0, rewards: 0 });
+      expect(transactions).not.toHaveBeenCalled();
+      expect(await evaluation.evaluate(large.id)).toEqual({ outcome: 'processed', matched: 1, messages: 1, rewards: 1 });
+      expect(transactions).toHaveBeenCalledTimes(1);
+    } finally {
+      transactions.mockRestore();
+    }
+    expect(await db.getRepository(ProgramEvent).findOneByOrFail({ id: small.id })).toMatchObject({ status: 'processed', processedAt: expect.any(Date) });
+    expect(await counts(p.id)).toMatchObject({ events: 3, rewards: 1, messages: 1 });
   });
 
   it('marks an event of a type no enabled rule listens to processed, with no results and nothing written', async () => {

@@ -88,9 +88,11 @@ export class EventEvaluationService {
   }
 
   private async load(event: ProgramEvent, program: Program): Promise<Loaded> {
-    const participant = await this.participants.find(event.programId, event.participantId);
+    // Both people in one read.
+    const people = await this.participants.findMany(event.programId, event.referrerId ? [event.participantId, event.referrerId] : [event.participantId]);
+    const participant = people.get(event.participantId);
     if (!participant) throw new PermanentJobError(`Participant "${event.participantId}" does not exist.`);
-    const referrer = event.referrerId ? await this.participants.find(event.programId, event.referrerId) : null;
+    const referrer = event.referrerId ? (people.get(event.referrerId) ?? null) : null;
     if (event.referrerId && !referrer) throw new PermanentJobError(`Referrer "${event.referrerId}" does not exist.`);
     const raw = event.raw as { participant?: Record<string, unknown>; referrer?: Record<string, unknown> };
     return {
@@ -106,7 +108,7 @@ export class EventEvaluationService {
     const runs = await this.engine.run({ program, eventType: event.type, data: event.data, participant, referrer, eventId: event.id }, rules);
     const messageIds: string[] = [];
     let rewards = 0;
-    await this.dataSource.transaction(async (manager) => {
+    const record = async (manager: EntityManager) => {
       const results: RuleResult[] = [];
       for (const run of runs) {
         const actions: ActionOutcome[] = [];
@@ -119,14 +121,17 @@ export class EventEvaluationService {
         results.push(resultOf(run, actions));
       }
       await this.markProcessed(event.id, results, manager);
-    });
+    };
+    // Only the status to write (no rule matched, or every action skipped): one statement, no transaction.
+    if (runs.some((run) => run.actions.some(writes))) await this.dataSource.transaction(record);
+    else await record(this.dataSource.manager);
     await this.outbox.dispatch(messageIds);
     return { outcome: 'processed', matched: runs.filter((r) => r.evaluation.matched).length, messages: messageIds.length, rewards };
   }
 
   private async apply(manager: EntityManager, loaded: Loaded, run: RuleRun, planned: PlannedAction): Promise<ActionOutcome> {
     const base = describeAction(planned);
-    if (planned.skip || !planned.recipient || !planned.effectKey) {
+    if (!writes(planned)) {
       return { ...base, outcome: 'skipped', reason: planned.skip?.reason ?? 'RECIPIENT_MISSING', message: planned.skip?.message };
     }
     const { action, recipient, effectKey } = planned;
@@ -202,6 +207,11 @@ export class EventEvaluationService {
       this.logger.error({ err: updateErr, eventId: event.id }, 'recording the failure of an event failed');
     }
   }
+}
+
+/** Whether the action writes something (a reward, a message), rather than being skipped. */
+function writes(planned: PlannedAction): planned is PlannedAction & { recipient: Participant; effectKey: string } {
+  return !planned.skip && !!planned.recipient && !!planned.effectKey;
 }
 
 function resultOf(run: RuleRun, actions: ActionOutcome[]): RuleResult {
