@@ -86,12 +86,19 @@ describe(EventWriter.name, () => {
       .expect(201);
     await t.http.post('/v1/rules').set(bearer(secretKey)).send({ name: 'Off', event: 'visit', enabled: false, actions: [{ type: 'reward', to: 'participant', kind: 'credit', amount: 1, currency: 'EUR', email: false }] }).expect(201);
     const queue = jest.spyOn(t.app.get(JobQueue), 'enqueueMany');
+    const single = jest.spyOn(t.app.get(JobQueue), 'enqueue');
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) => events.ingest(p, dto({ type: i % 4 === 0 ? 'signup' : 'visit', participant: { id: `q${i}`, email: `q${i}@example.com` } }))),
     );
     expect(results.map((r) => r.status)).toEqual(Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? 'queued' : 'processed')));
-    const queued = queue.mock.calls.flatMap(([name, jobs]) => (name === 'evaluate-event' ? jobs.map((j) => (j.payload as { eventId: string }).eventId) : []));
-    expect(queued.sort()).toEqual(results.filter((_, i) => i % 4 === 0).map((r) => r.id).sort());
+    // The ten that arrived together are one job; nothing else was queued.
+    expect(single.mock.calls.filter(([name]) => name.startsWith('evaluate'))).toEqual([]);
+    const batches = queue.mock.calls.filter(([name]) => name.startsWith('evaluate'));
+    expect(batches).toHaveLength(1);
+    const [name, jobs] = batches[0];
+    expect(name).toBe('evaluate-events');
+    expect(jobs).toHaveLength(1);
+    expect([...(jobs[0].payload as { eventIds: string[] }).eventIds].sort()).toEqual(results.filter((_, i) => i % 4 === 0).map((r) => r.id).sort());
 
     const stored = await allProcessed(programId, 40);
     for (const e of stored) {

@@ -3,10 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { DataSource } from 'typeorm';
+import { plainToInstance } from 'class-transformer';
+import { CreateEventDto } from '../src/events/dto/event.dto';
 import { EventEvaluationService } from '../src/events/event-evaluation.service';
+import { EventsService } from '../src/events/events.service';
 import { ProgramEvent } from '../src/events/event.entity';
 import { Message } from '../src/mail/message.entity';
 import { Participant } from '../src/participants/participant.entity';
+import { ProgramsService } from '../src/programs/programs.service';
+import { JobQueue } from '../src/queue/job-queue.port';
 import { RewardHooks } from '../src/rewards/reward-hooks';
 import { Reward } from '../src/rewards/reward.entity';
 import { SmtpTestServer } from './support/smtp-test-server';
@@ -196,7 +201,7 @@ describe('Events (e2e)', () => {
     // as queued with no job, and evaluated here.
     const body = purchase();
     await post(p, '/v1/events', { ...body, type: 'signup' }).expect(202);
-    const stored = async (data: Record<string, unknown>) => {
+    const stored = async (data: { amount: number }) => {
       const id = randomUUID();
       await db.getRepository(ProgramEvent).insert({
         id,
@@ -380,6 +385,32 @@ describe('Events (e2e)', () => {
       expect(hookFailures).toBe(0);
       expect(event).toMatchObject({ status: 'processed', error: null });
       expect(await counts(p.id)).toMatchObject({ rewards: 1, messages: 2 });
+    });
+
+    it('retries an event of a batch on its own when it fails, and lets the others of the batch through', async () => {
+      const { p } = await setup();
+      const program = (await t.app.get(ProgramsService).findById(p.id))!;
+      const queue = t.app.get(JobQueue);
+      const many = jest.spyOn(queue, 'enqueueMany');
+      hookFailures = 1;
+      try {
+        // Called in one turn of the event loop, the three are written as one batch, and evaluated by one job.
+        const accepted = await Promise.all([purchase(), purchase(), purchase()].map((body) => t.app.get(EventsService).ingest(program, plainToInstance(CreateEventDto, body))));
+        const events = await Promise.all(accepted.map((a) => settled(p, a.id)));
+        expect(events.map((e) => [e.status, e.error])).toEqual(Array.from({ length: 3 }, () => ['processed', null]));
+        expect(hookFailures).toBe(0);
+        expect(await counts(p.id)).toMatchObject({ events: 3, rewards: 3, messages: 3 });
+        const evaluations = many.mock.calls.filter(([name]) => name.startsWith('evaluate'));
+        expect(evaluations.map(([name, jobs]) => [name, jobs.length])).toEqual([
+          ['evaluate-events', 1],
+          ['evaluate-event', 1],
+        ]);
+        expect((evaluations[0][1][0].payload as { eventIds: string[] }).eventIds).toEqual(accepted.map((a) => a.id));
+        // The one that failed, queued on its own after the backoff.
+        expect(evaluations[1][1][0]).toMatchObject({ options: { jobId: expect.stringMatching(/^evaluate:/), delayMs: 50 } });
+      } finally {
+        many.mockRestore();
+      }
     });
 
     it('marks the event failed with the error after the last attempt', async () => {

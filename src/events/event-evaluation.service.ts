@@ -8,7 +8,11 @@ import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import type { Program } from '../programs/program.entity';
 import { ProgramsService } from '../programs/programs.service';
-import { isPermanentJobError, JobContext, PermanentJobError } from '../queue/job-queue.port';
+import { AppConfig } from '../config/app.config';
+import { eachLimited } from '../common/async/each-limited';
+import { isPermanentJobError, JobContext, JobQueue, PermanentJobError } from '../queue/job-queue.port';
+import { backoffDelay, retryPolicy } from '../queue/job-options';
+import { evaluateJobId } from './event-writer';
 import type { Reward } from '../rewards/reward.entity';
 import { RewardsService } from '../rewards/rewards.service';
 import { describeAction, type ActionOutcome, type PlannedAction, type RuleResult } from '../rules/action-plan';
@@ -33,6 +37,8 @@ interface Loaded {
 }
 
 const MAX_ERROR_LENGTH = 2000;
+// Events of one batch job evaluated at once; a worker runs several batch jobs side by side.
+const BATCH_CONCURRENCY = 4;
 
 /**
  * Runs a stored event through its program's rules and writes what the matching actions
@@ -52,6 +58,8 @@ export class EventEvaluationService {
     private readonly rewards: RewardsService,
     private readonly outbox: OutboxService,
     private readonly templates: TemplatesService,
+    private readonly queue: JobQueue,
+    private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
     this.queries = new EntityQueries(events);
@@ -80,6 +88,32 @@ export class EventEvaluationService {
       await this.recordFailure(event, err, isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts);
       throw err;
     }
+  }
+
+  /**
+   * Evaluates events that arrived together, a few at a time. The batch is the first attempt of
+   * each: an event that fails for a reason a retry can cure gets a job of its own, with the
+   * usual retries and backoff, and the others are not held back by it.
+   */
+  async evaluateMany(eventIds: string[]): Promise<{ evaluated: number; retried: number }> {
+    const retry: string[] = [];
+    const { attempts } = retryPolicy(this.config);
+    await eachLimited(eventIds, BATCH_CONCURRENCY, async (eventId) => {
+      try {
+        // Not the last attempt: the job of its own has them all still.
+        await this.evaluate(eventId, { attempt: 1, maxAttempts: attempts + 1 });
+      } catch (err) {
+        if (!isPermanentJobError(err)) retry.push(eventId);
+      }
+    });
+    if (retry.length > 0) {
+      const delayMs = backoffDelay(retryPolicy(this.config), 1);
+      await this.queue.enqueueMany(
+        'evaluate-event',
+        retry.map((eventId) => ({ payload: { eventId }, options: { jobId: evaluateJobId(eventId), delayMs } })),
+      );
+    }
+    return { evaluated: eventIds.length - retry.length, retried: retry.length };
   }
 
   private async markProcessed(eventId: string, results: RuleResult[], manager?: EntityManager): Promise<void> {

@@ -88,14 +88,20 @@ export class EventWriter {
     });
   }
 
-  /** Queues the evaluation of stored events; a failure is logged, and the event sweeper queues them later. */
+  /**
+   * Queues the evaluation of stored events: one job for one event, one job for several (each
+   * Redis job costs several round trips, and these arrived together). A failure is logged, and
+   * the event sweeper queues them later.
+   */
   async enqueue(eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
     try {
-      await this.queue.enqueueMany(
-        'evaluate-event',
-        eventIds.map((eventId) => ({ payload: { eventId }, options: { jobId: evaluateJobId(eventId) } })),
-      );
+      if (eventIds.length === 1) await this.queue.enqueue('evaluate-event', { eventId: eventIds[0] }, { jobId: evaluateJobId(eventIds[0]) });
+      else {
+        const jobs: Array<{ payload: { eventIds: string[] } }> = [];
+        for (let i = 0; i < eventIds.length; i += MAX_BATCH) jobs.push({ payload: { eventIds: eventIds.slice(i, i + MAX_BATCH) } });
+        await this.queue.enqueueMany('evaluate-events', jobs);
+      }
     } catch (err) {
       // The events are stored and stay queued; answering 202 is right, and the sweeper (or the
       // same idempotency key) queues them again.

@@ -4,6 +4,8 @@ export const QUEUE_NAME = 'jobs';
 export interface JobPayloads {
   /** Evaluate a stored event against its program's rules. */
   'evaluate-event': { eventId: string };
+  /** Evaluate stored events that arrived together: one job for a batch instead of one per event. */
+  'evaluate-events': { eventIds: string[] };
   /** Render and send one outbox message. */
   'deliver-message': { messageId: string };
   /** Re-queue events whose evaluation job was lost. */
@@ -17,4 +19,4 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 /** The jobs a worker process must have a handler for; checked at start-up. */
-export const JOB_NAMES: JobName[] = ['deliver-message', 'sweep-messages', 'evaluate-event', 'sweep-events', 'sweep-payout-reminders'];
+export const JOB_NAMES: JobName[] = ['deliver-message', 'sweep-messages', 'evaluate-event', 'evaluate-events', 'sweep-events', 'sweep-payout-reminders'];
