@@ -2,14 +2,13 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
-import { randomUUID } from 'node:crypto';
-import pinoHttp from 'pino-http';
 import { AppModule } from './app.module';
 import { bodyParserErrorHandler, bodyParsers } from './common/http/body-parsers';
 import { createValidationPipe } from './common/http/validation';
 import { errorBody } from './common/errors/error-body';
 import { AppLogger, LOGGER } from './common/logging/logging.module';
 import { PinoNestLogger } from './common/logging/logger';
+import { requestLog } from './common/logging/request-log';
 import { AppConfig } from './config/app.config';
 
 /** Builds the configured application; main.ts, the tests and the benchmarks all start it here. */
@@ -22,30 +21,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   http.disable('x-powered-by');
   http.set('trust proxy', 'loopback');
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-      // One short line per request: every header and parameter on every line costs more CPU
-      // than the request itself, and keeps credentials one redaction rule away from the logs.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string; headers: Record<string, unknown> }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-          userAgent: req.headers['user-agent'],
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(logger));
   if (config.APP_ROLE === 'worker') {
     // Workers answer health and metrics only; the API lives in api (or all) processes.
     app.use('/v1', (_req: Request, res: Response) => {

@@ -1,3 +1,4 @@
+import { AppLogger, LOGGER } from '../src/common/logging/logging.module';
 import { bearer, startTestApp, TestApp, TEST_ADMIN_TOKEN } from './support/test-app';
 
 describe('Foundation (e2e)', () => {
@@ -17,6 +18,33 @@ describe('Foundation (e2e)', () => {
     expect(res.body.status).toBe('ok');
     expect(res.body.details.database.status).toBe('up');
     expect(res.body.details.queue.status).toBe('up');
+  });
+
+  it('gives every request an id, echoed in the answer, and logs one line without credentials when it ends', async () => {
+    const logger = t.app.get<AppLogger>(LOGGER);
+    const info = jest.spyOn(logger, 'info');
+    const warn = jest.spyOn(logger, 'warn');
+    try {
+      const given = await t.http.get('/v1/program').set(bearer(a.secretKey)).set('X-Request-Id', 'edge-42.a_b').set('User-Agent', 'probe/1').expect(200);
+      expect(given.headers['x-request-id']).toBe('edge-42.a_b');
+      // An id with characters outside the safe set, or one that grows without bound, is replaced by one of ours.
+      const made = await t.http.get('/v1/program').set(bearer(a.secretKey)).set('X-Request-Id', `bad id "${'x'.repeat(80)}"`).expect(200);
+      expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      await t.http.post('/v1/events').set(bearer(a.secretKey)).send({ type: 'x' }).expect(400);
+      const lines = info.mock.calls.filter(([, msg]) => msg === 'request completed').map(([line]) => line as unknown as { req: Record<string, unknown>; res: { statusCode: number }; responseTime: number });
+      expect(lines).toEqual([
+        { req: { id: 'edge-42.a_b', method: 'GET', url: '/v1/program', remoteAddress: expect.any(String), userAgent: 'probe/1' }, res: { statusCode: 200 }, responseTime: expect.any(Number) },
+        expect.objectContaining({ req: expect.objectContaining({ id: made.headers['x-request-id'], url: '/v1/program' }), res: { statusCode: 200 } }),
+        expect.objectContaining({ req: expect.objectContaining({ method: 'POST', url: '/v1/events' }), res: { statusCode: 400 } }),
+      ]);
+      expect(JSON.stringify(lines)).not.toContain(a.secretKey);
+      await t.http.get('/health').expect(200);
+      expect(info.mock.calls.filter(([, msg]) => msg === 'request completed')).toHaveLength(3);
+      expect(warn).not.toHaveBeenCalledWith(expect.anything(), 'request aborted');
+    } finally {
+      info.mockRestore();
+      warn.mockRestore();
+    }
   });
 
   it('creates a program with the operator token and shows its keys once', async () => {
