@@ -58,6 +58,15 @@ describe(EntityQueries.name, () => {
     await expect(queries.findOne({ programId: program.id, locale: null })).rejects.toThrow('the condition on locale has no value');
   });
 
+  it('reads the rows among a list of values, with or without other conditions', async () => {
+    const queries = new EntityQueries(repo(Participant));
+    const found = await queries.findIn({ programId: program.id }, 'id', ['ana', 'nobody']);
+    expect(found).toEqual([await repo(Participant).findOneBy({ programId: program.id, id: 'ana' })]);
+    const programs = await new EntityQueries(repo(Program)).findIn({}, 'id', [program.id]);
+    expect(programs).toEqual([await repo(Program).findOneBy({ id: program.id })]);
+    expect(await queries.findIn({}, 'id', [])).toEqual([]);
+  });
+
   it('inserts, skips a conflicting insert when asked, and updates by key', async () => {
     const queries = new EntityQueries(repo(Participant));
     const now = new Date('2026-03-01T10:20:30.456Z');

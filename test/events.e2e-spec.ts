@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { plainToInstance } from 'class-transformer';
 import { CreateEventDto } from '../src/events/dto/event.dto';
 import { EventEvaluationService } from '../src/events/event-evaluation.service';
@@ -10,6 +10,7 @@ import { EventsService } from '../src/events/events.service';
 import { ProgramEvent } from '../src/events/event.entity';
 import { Message } from '../src/mail/message.entity';
 import { Participant } from '../src/participants/participant.entity';
+import { ParticipantsService } from '../src/participants/participants.service';
 import { ProgramsService } from '../src/programs/programs.service';
 import { JobQueue } from '../src/queue/job-queue.port';
 import { RewardHooks } from '../src/rewards/reward-hooks';
@@ -411,6 +412,56 @@ describe('Events (e2e)', () => {
       } finally {
         many.mockRestore();
       }
+    });
+
+    it('reads the events of a batch and their people once, and evaluates each as it would alone', async () => {
+      const { p } = await setup();
+      const [one, two] = [purchase(), purchase()];
+      // Both pairs of people stored by events no rule listens to.
+      for (const body of [one, two]) await post(p, '/v1/events', { ...body, type: 'signup' }).expect(202);
+      const store = async (body: ReturnType<typeof purchase>, amount: number) => {
+        const id = randomUUID();
+        const now = new Date();
+        await db.getRepository(ProgramEvent).insert({
+          id,
+          programId: p.id,
+          type: 'purchase',
+          participantId: body.participant.id,
+          referrerId: body.referrer.id,
+          data: { amount },
+          occurredAt: now,
+          idempotencyKey: null,
+          raw: {},
+          status: 'queued',
+          results: null,
+          error: null,
+          processedAt: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        return id;
+      };
+      const ids = [await store(one, 80), await store(two, 10), await store(one, 90)];
+      const stranger = await store({ ...two, participant: { ...two.participant, id: 'never-stored' } }, 80);
+      const reads = jest.spyOn(t.app.get(ParticipantsService), 'findMany');
+      try {
+        const outcome = await t.app.get(EventEvaluationService).evaluateMany([...ids, randomUUID(), stranger]);
+        // The stranger fails for good (no retry); the id that is not an event is skipped.
+        expect(outcome).toEqual({ evaluated: 5, retried: 0 });
+        // One read for the batch; the stranger's people, missing from it, are read again.
+        expect(reads).toHaveBeenCalledTimes(2);
+      } finally {
+        reads.mockRestore();
+      }
+      const stored = await db.getRepository(ProgramEvent).findBy({ id: In([...ids, stranger]) });
+      const byId = new Map(stored.map((e) => [e.id, e]));
+      expect(ids.map((id) => [byId.get(id)!.status, byId.get(id)!.results![0].matched])).toEqual([
+        ['processed', true],
+        ['processed', false],
+        ['processed', true],
+      ]);
+      expect(byId.get(stranger)).toMatchObject({ status: 'failed', error: 'Participant "never-stored" does not exist.' });
+      expect(await counts(p.id)).toMatchObject({ rewards: 2, messages: 2 });
     });
 
     it('marks the event failed with the error after the last attempt', async () => {

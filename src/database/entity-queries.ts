@@ -59,7 +59,12 @@ export class EntityQueries<T extends ObjectLiteral> {
     if (values.length === 0) return [];
     const keys = keysOf(where);
     // Not kept: one shape per list length would fill the map with statements used once.
-    const prepared = this.build((s) => `SELECT ${s.all} FROM ${s.table} WHERE ${equalities(s, keys)} AND ${s.col(column)} IN (${values.map(() => s.param(column)).join(', ')})`);
+    const prepared = this.build((s) => {
+      // Placeholders are numbered as they are made: the conditions first, as the values are given.
+      const conditions = keys.length > 0 ? [equalities(s, keys)] : [];
+      conditions.push(`${s.col(column)} IN (${values.map(() => s.param(column)).join(', ')})`);
+      return `SELECT ${s.all} FROM ${s.table} WHERE ${conditions.join(' AND ')}`;
+    });
     return this.rows(prepared, [...keys.map((k) => where[k]), ...values], manager);
   }
 

@@ -36,6 +36,15 @@ interface Loaded {
   referrer: Participant | null;
 }
 
+/** What a batch job reads at once for all its events. */
+interface BatchRead {
+  events: Map<string, ProgramEvent>;
+  /** By program and participant id (personKey). */
+  people: Map<string, Participant>;
+}
+
+const personKey = (programId: string, id: string) => `${programId}\n${id}`;
+
 const MAX_ERROR_LENGTH = 2000;
 // Events of one batch job evaluated at once; a worker runs several batch jobs side by side.
 const BATCH_CONCURRENCY = 4;
@@ -65,8 +74,9 @@ export class EventEvaluationService {
     this.queries = new EntityQueries(events);
   }
 
-  async evaluate(eventId: string, ctx: Pick<JobContext, 'attempt' | 'maxAttempts'> = { attempt: 1, maxAttempts: 1 }): Promise<EvaluationOutcome> {
-    const event = await this.queries.findOne({ id: eventId });
+  /** `read` holds what a batch read for all its events at once: the event row and its people. */
+  async evaluate(eventId: string, ctx: Pick<JobContext, 'attempt' | 'maxAttempts'> = { attempt: 1, maxAttempts: 1 }, read?: BatchRead): Promise<EvaluationOutcome> {
+    const event = read ? (read.events.get(eventId) ?? null) : await this.queries.findOne({ id: eventId });
     if (!event) return { outcome: 'skipped', reason: 'the event does not exist' };
     if (event.status === 'processed') {
       // A run whose transaction committed but whose job was not acknowledged: the effects are
@@ -83,7 +93,7 @@ export class EventEvaluationService {
         await this.markProcessed(event.id, []);
         return { outcome: 'processed', matched: 0, messages: 0, rewards: 0 };
       }
-      return await this.process(await this.load(event, program), rules);
+      return await this.process(await this.load(event, program, read?.people), rules);
     } catch (err) {
       await this.recordFailure(event, err, isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts);
       throw err;
@@ -98,10 +108,11 @@ export class EventEvaluationService {
   async evaluateMany(eventIds: string[]): Promise<{ evaluated: number; retried: number }> {
     const retry: string[] = [];
     const { attempts } = retryPolicy(this.config);
+    const read = await this.readBatch(eventIds);
     await eachLimited(eventIds, BATCH_CONCURRENCY, async (eventId) => {
       try {
         // Not the last attempt: the job of its own has them all still.
-        await this.evaluate(eventId, { attempt: 1, maxAttempts: attempts + 1 });
+        await this.evaluate(eventId, { attempt: 1, maxAttempts: attempts + 1 }, read);
       } catch (err) {
         if (!isPermanentJobError(err)) retry.push(eventId);
       }
@@ -116,14 +127,35 @@ export class EventEvaluationService {
     return { evaluated: eventIds.length - retry.length, retried: retry.length };
   }
 
+  /** The events of a batch in one query, and the people of those still queued in one per program. */
+  private async readBatch(eventIds: string[]): Promise<BatchRead> {
+    const events = await this.queries.findIn({}, 'id', eventIds);
+    const ids = new Map<string, Set<string>>();
+    for (const e of events) {
+      if (e.status !== 'queued') continue;
+      const list = ids.get(e.programId) ?? new Set<string>();
+      list.add(e.participantId);
+      if (e.referrerId) list.add(e.referrerId);
+      ids.set(e.programId, list);
+    }
+    const people = new Map<string, Participant>();
+    for (const [programId, list] of ids) {
+      for (const [id, person] of await this.participants.findMany(programId, [...list])) people.set(personKey(programId, id), person);
+    }
+    return { events: new Map(events.map((e) => [e.id, e])), people };
+  }
+
   private async markProcessed(eventId: string, results: RuleResult[], manager?: EntityManager): Promise<void> {
     const now = new Date();
     await this.queries.update({ status: 'processed', results, error: null, processedAt: now, updatedAt: now }, { id: eventId }, manager);
   }
 
-  private async load(event: ProgramEvent, program: Program): Promise<Loaded> {
-    // Both people in one read.
-    const people = await this.participants.findMany(event.programId, event.referrerId ? [event.participantId, event.referrerId] : [event.participantId]);
+  private async load(event: ProgramEvent, program: Program, batch?: Map<string, Participant>): Promise<Loaded> {
+    const ids = event.referrerId ? [event.participantId, event.referrerId] : [event.participantId];
+    // Read with the batch, or both people in one read; one missing from the batch's read is read again.
+    const people = batch && ids.every((id) => batch.has(personKey(event.programId, id)))
+      ? new Map(ids.map((id) => [id, batch.get(personKey(event.programId, id))!]))
+      : await this.participants.findMany(event.programId, ids);
     const participant = people.get(event.participantId);
     if (!participant) throw new PermanentJobError(`Participant "${event.participantId}" does not exist.`);
     const referrer = event.referrerId ? (people.get(event.referrerId) ?? null) : null;
