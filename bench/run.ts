@@ -7,7 +7,7 @@ import { runRender } from './render';
 import { closeClients } from './support/api';
 import { logDirFor, type BenchContext } from './support/app';
 import { resolveBackends, type Backend } from './support/backends';
-import { buildApp } from './support/child';
+import { appEntry, buildApp } from './support/child';
 import { machineInfo, type MachineInfo } from './support/machine';
 import { benchOptions, type BenchOptions } from './support/options';
 import { emptySection, type SectionResult } from './support/report';
@@ -244,10 +244,13 @@ async function main(): Promise<void> {
   let buildNote = 'nothing (only in-process measurements ran)';
   if (needsApp) {
     log('building the service');
+    // BENCH_APP_ENTRY wins over BENCH_SKIP_BUILD, so that another build can be measured as is.
     const built = options.skipBuild
       ? {
-          entry: join(options.rootDir, 'node_modules/.cache/rn-bench/dist/src/main.js'),
-          note: 'the previous bench build (BENCH_SKIP_BUILD)',
+          entry: appEntry(options.rootDir),
+          note: process.env.BENCH_APP_ENTRY
+            ? `the prebuilt ${process.env.BENCH_APP_ENTRY} (BENCH_SKIP_BUILD)`
+            : 'the previous bench build (BENCH_SKIP_BUILD)',
         }
       : buildApp(options.rootDir);
     entry = built.entry;
