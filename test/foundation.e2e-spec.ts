@@ -31,7 +31,7 @@ describe('Foundation (e2e)', () => {
       const made = await t.http.get('/v1/program').set(bearer(a.secretKey)).set('X-Request-Id', `bad id "${'x'.repeat(80)}"`).expect(200);
       expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       await t.http.post('/v1/events').set(bearer(a.secretKey)).send({ type: 'x' }).expect(400);
-      const lines = info.mock.calls.filter(([, msg]) => msg === 'request completed').map(([line]) => line as unknown as { req: Record<string, unknown>; res: { statusCode: number }; responseTime: number });
+      const lines = info.mock.calls.filter(([, msg]) => msg === 'request completed').map(([line]) => line as { req: Record<string, unknown>; res: { statusCode: number }; responseTime: number });
       expect(lines).toEqual([
         { req: { id: 'edge-42.a_b', method: 'GET', url: '/v1/program', remoteAddress: expect.any(String), userAgent: 'probe/1' }, res: { statusCode: 200 }, responseTime: expect.any(Number) },
         expect.objectContaining({ req: expect.objectContaining({ id: made.headers['x-request-id'], url: '/v1/program' }), res: { statusCode: 200 } }),
