@@ -59,6 +59,29 @@ describe('Events (e2e)', () => {
     messages: await db.getRepository(Message).countBy({ programId }),
     participants: await db.getRepository(Participant).countBy({ programId }),
   });
+  /** A purchase stored as queued with no job, as if its job were still to run. */
+  const storeQueued = async (programId: string, body: ReturnType<typeof purchase>, data: { amount: number }) => {
+    const id = randomUUID();
+    const now = new Date();
+    await db.getRepository(ProgramEvent).insert({
+      id,
+      programId,
+      type: 'purchase',
+      participantId: body.participant.id,
+      referrerId: body.referrer.id,
+      data,
+      occurredAt: now,
+      idempotencyKey: null,
+      raw: {},
+      status: 'queued',
+      results: null,
+      error: null,
+      processedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return id;
+  };
   const messageSettled = (id: string) =>
     eventually(async () => {
       const m = await db.getRepository(Message).findOneByOrFail({ id });
@@ -202,29 +225,8 @@ describe('Events (e2e)', () => {
     // as queued with no job, and evaluated here.
     const body = purchase();
     await post(p, '/v1/events', { ...body, type: 'signup' }).expect(202);
-    const stored = async (data: { amount: number }) => {
-      const id = randomUUID();
-      await db.getRepository(ProgramEvent).insert({
-        id,
-        programId: p.id,
-        type: 'purchase',
-        participantId: body.participant.id,
-        referrerId: body.referrer.id,
-        data,
-        occurredAt: new Date(),
-        idempotencyKey: null,
-        raw: {},
-        status: 'queued' as const,
-        results: null,
-        error: null,
-        processedAt: null,
-        createdAt: new Date(),
-        updatedAt: new Date(),
-      });
-      return { id };
-    };
-    const small = await stored({ amount: 10 });
-    const large = await stored({ amount: 80 });
+    const small = { id: await storeQueued(p.id, body, { amount: 10 }) };
+    const large = { id: await storeQueued(p.id, body, { amount: 80 }) };
     const transactions = jest.spyOn(db, 'transaction');
     const evaluation = t.app.get(EventEvaluationService);
     try {
@@ -419,30 +421,8 @@ describe('Events (e2e)', () => {
       const [one, two] = [purchase(), purchase()];
       // Both pairs of people stored by events no rule listens to.
       for (const body of [one, two]) await post(p, '/v1/events', { ...body, type: 'signup' }).expect(202);
-      const store = async (body: ReturnType<typeof purchase>, amount: number) => {
-        const id = randomUUID();
-        const now = new Date();
-        await db.getRepository(ProgramEvent).insert({
-          id,
-          programId: p.id,
-          type: 'purchase',
-          participantId: body.participant.id,
-          referrerId: body.referrer.id,
-          data: { amount },
-          occurredAt: now,
-          idempotencyKey: null,
-          raw: {},
-          status: 'queued',
-          results: null,
-          error: null,
-          processedAt: null,
-          createdAt: now,
-          updatedAt: now,
-        });
-        return id;
-      };
-      const ids = [await store(one, 80), await store(two, 10), await store(one, 90)];
-      const stranger = await store({ ...two, participant: { ...two.participant, id: 'never-stored' } }, 80);
+      const ids = [await storeQueued(p.id, one, { amount: 80 }), await storeQueued(p.id, two, { amount: 10 }), await storeQueued(p.id, one, { amount: 90 })];
+      const stranger = await storeQueued(p.id, { ...two, participant: { ...two.participant, id: 'never-stored' } }, { amount: 80 });
       const reads = jest.spyOn(t.app.get(ParticipantsService), 'findMany');
       try {
         const outcome = await t.app.get(EventEvaluationService).evaluateMany([...ids, randomUUID(), stranger]);

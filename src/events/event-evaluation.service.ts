@@ -12,7 +12,7 @@ import { AppConfig } from '../config/app.config';
 import { eachLimited } from '../common/async/each-limited';
 import { isPermanentJobError, JobContext, JobQueue, PermanentJobError } from '../queue/job-queue.port';
 import { backoffDelay, retryPolicy } from '../queue/job-options';
-import { evaluateJobId } from './event-writer';
+import { evaluateJobId, inProgram } from './event-writer';
 import type { Reward } from '../rewards/reward.entity';
 import { RewardsService } from '../rewards/rewards.service';
 import { describeAction, type ActionOutcome, type PlannedAction, type RuleResult } from '../rules/action-plan';
@@ -39,11 +39,9 @@ interface Loaded {
 /** What a batch job reads at once for all its events. */
 interface BatchRead {
   events: Map<string, ProgramEvent>;
-  /** By program and participant id (personKey). */
+  /** By program and participant id (inProgram). */
   people: Map<string, Participant>;
 }
-
-const personKey = (programId: string, id: string) => `${programId}\n${id}`;
 
 const MAX_ERROR_LENGTH = 2000;
 // Events of one batch job evaluated at once; a worker runs several batch jobs side by side.
@@ -107,18 +105,18 @@ export class EventEvaluationService {
    */
   async evaluateMany(eventIds: string[]): Promise<{ evaluated: number; retried: number }> {
     const retry: string[] = [];
-    const { attempts } = retryPolicy(this.config);
+    const policy = retryPolicy(this.config);
     const read = await this.readBatch(eventIds);
     await eachLimited(eventIds, BATCH_CONCURRENCY, async (eventId) => {
       try {
         // Not the last attempt: the job of its own has them all still.
-        await this.evaluate(eventId, { attempt: 1, maxAttempts: attempts + 1 }, read);
+        await this.evaluate(eventId, { attempt: 1, maxAttempts: policy.attempts + 1 }, read);
       } catch (err) {
         if (!isPermanentJobError(err)) retry.push(eventId);
       }
     });
     if (retry.length > 0) {
-      const delayMs = backoffDelay(retryPolicy(this.config), 1);
+      const delayMs = backoffDelay(policy, 1);
       await this.queue.enqueueMany(
         'evaluate-event',
         retry.map((eventId) => ({ payload: { eventId }, options: { jobId: evaluateJobId(eventId), delayMs } })),
@@ -140,7 +138,7 @@ export class EventEvaluationService {
     }
     const people = new Map<string, Participant>();
     for (const [programId, list] of ids) {
-      for (const [id, person] of await this.participants.findMany(programId, [...list])) people.set(personKey(programId, id), person);
+      for (const [id, person] of await this.participants.findMany(programId, [...list])) people.set(inProgram(programId, id), person);
     }
     return { events: new Map(events.map((e) => [e.id, e])), people };
   }
@@ -153,8 +151,8 @@ export class EventEvaluationService {
   private async load(event: ProgramEvent, program: Program, batch?: Map<string, Participant>): Promise<Loaded> {
     const ids = event.referrerId ? [event.participantId, event.referrerId] : [event.participantId];
     // Read with the batch, or both people in one read; one missing from the batch's read is read again.
-    const people = batch && ids.every((id) => batch.has(personKey(event.programId, id)))
-      ? new Map(ids.map((id) => [id, batch.get(personKey(event.programId, id))!]))
+    const people = batch && ids.every((id) => batch.has(inProgram(event.programId, id)))
+      ? new Map(ids.map((id) => [id, batch.get(inProgram(event.programId, id))!]))
       : await this.participants.findMany(event.programId, ids);
     const participant = people.get(event.participantId);
     if (!participant) throw new PermanentJobError(`Participant "${event.participantId}" does not exist.`);

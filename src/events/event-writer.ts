@@ -45,8 +45,8 @@ const MAX_BATCH = 100;
 // A race on a new participant (two events creating it at once) costs one more attempt.
 const MAX_INSERT_ATTEMPTS = 3;
 
-// A person or an idempotency key is unique within its program.
-const inProgram = (programId: string, id: string) => `${programId}\n${id}`;
+/** A map key for what is unique within its program: a person, an idempotency key, an event type. */
+export const inProgram = (programId: string, id: string) => `${programId}\n${id}`;
 
 /** A key of the batch was stored before it: the batch is rolled back and written one at a time. */
 class KeyAlreadyStored extends Error {}
@@ -267,9 +267,10 @@ export class EventWriter {
 
   /** One event in its own transaction; with an idempotency key the database's unique index decides. */
   private async writeOne(item: EventToWrite): Promise<EventWritten> {
+    const listened = await this.listened([item]);
     for (let attempt = 1; ; attempt++) {
       try {
-        const event = buildEvent(item, new Date(), await this.listened([item]));
+        const event = buildEvent(item, new Date(), listened);
         await this.dataSource.transaction(async (manager) => {
           // The event first: a repeated key stops here, before the people are touched.
           await this.queries.insert(event, { manager });
