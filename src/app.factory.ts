@@ -13,7 +13,11 @@ import { AppConfig } from './config/app.config';
 
 /** Builds the configured application; main.ts, the tests and the benchmarks all start it here. */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
   const logger = app.get<AppLogger>(LOGGER);
   app.useLogger(new PinoNestLogger(logger));
   app.enableShutdownHooks();
@@ -25,23 +29,37 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   if (config.APP_ROLE === 'worker') {
     // Workers answer health and metrics only; the API lives in api (or all) processes.
     app.use('/v1', (_req: Request, res: Response) => {
-      res.status(404).json(errorBody(404, 'NOT_SERVED_BY_WORKER', 'This process runs jobs only; send API calls to an api process.'));
+      res
+        .status(404)
+        .json(
+          errorBody(
+            404,
+            'NOT_SERVED_BY_WORKER',
+            'This process runs jobs only; send API calls to an api process.',
+          ),
+        );
     });
   }
   // Postgres text cannot hold NUL: an id or a filter with one is a bad request, not a failed query.
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.url.includes('%00')) return next();
-    res.status(400).json(errorBody(400, 'BAD_REQUEST', 'The URL has a NUL character (%00) in it; remove it.'));
+    res
+      .status(400)
+      .json(errorBody(400, 'BAD_REQUEST', 'The URL has a NUL character (%00) in it; remove it.'));
   });
   for (const parser of bodyParsers(config.BODY_LIMIT_BYTES)) app.use(parser);
-  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => bodyParserErrorHandler(err, req, res, next));
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) =>
+    bodyParserErrorHandler(err, req, res, next),
+  );
   app.useGlobalPipes(createValidationPipe());
 
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Referral notification rules engine')
-      .setDescription('Program rules, rewards, system triggers, templates and SMTP delivery. Errors share one body: { statusCode, code, message, details? }.')
+      .setDescription(
+        'Program rules, rewards, system triggers, templates and SMTP delivery. Errors share one body: { statusCode, code, message, details? }.',
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),

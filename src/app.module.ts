@@ -30,7 +30,10 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config), migrationsRun: config.MIGRATIONS_RUN }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(config),
+          migrationsRun: config.MIGRATIONS_RUN,
+        }),
         QueueModule.forRoot(config),
         // Express tries routes in the order modules register them: the ingest route, the busiest
         // by far, is tried first rather than after a hundred others.

@@ -18,7 +18,9 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.PORT);
   const db = config.DATABASE_URL ? 'Postgres' : `SQLite in ${config.DATA_DIR}`;
   const queue = config.REDIS_URL ? 'Bull on Redis' : 'in-process queue';
-  process.stdout.write(`Listening on http://localhost:${config.PORT} (role ${config.APP_ROLE}; ${db}; ${queue}). API docs at /docs\n`);
+  process.stdout.write(
+    `Listening on http://localhost:${config.PORT} (role ${config.APP_ROLE}; ${db}; ${queue}). API docs at /docs\n`,
+  );
 }
 
 void bootstrap();

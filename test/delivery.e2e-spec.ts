@@ -12,7 +12,11 @@ describe('Delivery (e2e)', () => {
   let db: DataSource;
   let n = 0;
 
-  const request = (programId: string, to: string, extra: Partial<OutboxRequest> = {}): OutboxRequest => ({
+  const request = (
+    programId: string,
+    to: string,
+    extra: Partial<OutboxRequest> = {},
+  ): OutboxRequest => ({
     programId,
     templateKey: 'generic',
     recipient: { email: to, name: 'Ana Souza' },
@@ -30,7 +34,14 @@ describe('Delivery (e2e)', () => {
     }, 20000);
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { SMTP_ALLOW_PRIVATE_HOSTS: 'true', JOB_ATTEMPTS: '4', JOB_BACKOFF_MS: '100', MESSAGE_STALE_MS: '500' } });
+    t = await startTestApp({
+      env: {
+        SMTP_ALLOW_PRIVATE_HOSTS: 'true',
+        JOB_ATTEMPTS: '4',
+        JOB_BACKOFF_MS: '100',
+        MESSAGE_STALE_MS: '500',
+      },
+    });
     outbox = t.app.get(OutboxService);
     db = t.app.get(DataSource);
   });
@@ -55,11 +66,25 @@ describe('Delivery (e2e)', () => {
         .expect(200)
         .expect('Content-Type', /message\/rfc822/);
       const parsed = await simpleParser(raw.body as Buffer);
-      expect(parsed.to).toMatchObject({ value: [{ address: 'ana@example.com', name: 'Ana Souza' }] });
+      expect(parsed.to).toMatchObject({
+        value: [{ address: 'ana@example.com', name: 'Ana Souza' }],
+      });
       expect(parsed.subject).toBe(m.subject);
       expect(parsed.messageId).toBe(m.messageId);
-      const list = await t.http.get('/v1/messages?status=sent').set(bearer(p.secretKey)).expect(200);
-      expect(list.body.items).toEqual([expect.objectContaining({ id, status: 'sent', transport: 'builtin', template: 'generic', to: 'ana@example.com', attempts: 1 })]);
+      const list = await t.http
+        .get('/v1/messages?status=sent')
+        .set(bearer(p.secretKey))
+        .expect(200);
+      expect(list.body.items).toEqual([
+        expect.objectContaining({
+          id,
+          status: 'sent',
+          transport: 'builtin',
+          template: 'generic',
+          to: 'ana@example.com',
+          attempts: 1,
+        }),
+      ]);
     });
 
     it('writes one message for one dedupe key', async () => {
@@ -80,12 +105,23 @@ describe('Delivery (e2e)', () => {
 
     beforeAll(async () => {
       rcptReply = () => undefined;
-      server = await SmtpTestServer.start({ users: { mailer: 'app-password-1' }, onRcptTo: (a) => rcptReply(a) });
+      server = await SmtpTestServer.start({
+        users: { mailer: 'app-password-1' },
+        onRcptTo: (a) => rcptReply(a),
+      });
       p = await t.createProgram({ name: 'Custom SMTP', fromName: 'Acme Rewards' });
       await t.http
         .put('/v1/integrations/smtp')
         .set(bearer(p.secretKey))
-        .send({ host: 'localhost', port: server.port, security: 'tls', username: 'mailer', password: 'app-password-1', fromAddress: 'rewards@acme.test', fromName: 'Acme Rewards' })
+        .send({
+          host: 'localhost',
+          port: server.port,
+          security: 'tls',
+          username: 'mailer',
+          password: 'app-password-1',
+          fromAddress: 'rewards@acme.test',
+          fromName: 'Acme Rewards',
+        })
         .expect(200);
     });
     afterAll(() => server.stop());
@@ -101,19 +137,31 @@ describe('Delivery (e2e)', () => {
       expect(m.transport).toBe('smtp');
       expect(m.serverResponse).toMatch(/^250/);
       const [mail] = await server.waitForMessages(1);
-      expect(mail.envelope).toMatchObject({ secure: true, user: 'mailer', rcptTo: ['cai@example.com'] });
-      expect(mail.from?.value[0]).toMatchObject({ address: 'rewards@acme.test', name: 'Acme Rewards' });
+      expect(mail.envelope).toMatchObject({
+        secure: true,
+        user: 'mailer',
+        rcptTo: ['cai@example.com'],
+      });
+      expect(mail.from?.value[0]).toMatchObject({
+        address: 'rewards@acme.test',
+        name: 'Acme Rewards',
+      });
       expect(mail.subject).toBe(m.subject);
       expect(mail.text).toContain('Hi Alex,');
       expect(mail.html).toContain('<table');
       expect(mail.messageId).toBe(m.messageId);
       const detail = await t.http.get(`/v1/messages/${id}`).set(bearer(p.secretKey)).expect(200);
-      expect(detail.body).toMatchObject({ status: 'sent', transport: 'smtp', content: { subject: m.subject } });
+      expect(detail.body).toMatchObject({
+        status: 'sent',
+        transport: 'smtp',
+        content: { subject: m.subject },
+      });
       expect(JSON.stringify(detail.body)).not.toContain('app-password-1');
     });
 
     it('suppresses a recipient the server says does not exist (550 5.1.1), and later mail to it', async () => {
-      rcptReply = (a) => (a === 'ghost@example.com' ? { code: 550, message: '5.1.1 No such user here' } : undefined);
+      rcptReply = (a) =>
+        a === 'ghost@example.com' ? { code: 550, message: '5.1.1 No such user here' } : undefined;
       const first = await settled((await outbox.send(request(p.id, 'ghost@example.com'))).id);
       expect(first).toMatchObject({ status: 'suppressed', errorPermanent: true, attempts: 1 });
       rcptReply = () => undefined;
@@ -124,7 +172,8 @@ describe('Delivery (e2e)', () => {
 
     it('retries a temporary refusal (452) and delivers', async () => {
       let refusals = 0;
-      rcptReply = () => (refusals++ < 2 ? { code: 452, message: '4.2.2 Mailbox full, try later' } : undefined);
+      rcptReply = () =>
+        refusals++ < 2 ? { code: 452, message: '4.2.2 Mailbox full, try later' } : undefined;
       const m = await settled((await outbox.send(request(p.id, 'dee@example.com'))).id);
       expect(m.status).toBe('sent');
       expect(m.attempts).toBe(3);
@@ -138,7 +187,10 @@ describe('Delivery (e2e)', () => {
       expect(m.status).toBe('failed');
       expect(m.attempts).toBe(1);
       expect(m.errorPermanent).toBe(true);
-      const res = await t.http.get(`/v1/messages?status=failed`).set(bearer(p.secretKey)).expect(200);
+      const res = await t.http
+        .get(`/v1/messages?status=failed`)
+        .set(bearer(p.secretKey))
+        .expect(200);
       const item = res.body.items.find((i: { id: string }) => i.id === m.id);
       expect(item.error).toMatchObject({ permanent: true });
       expect(item.error.message).toMatch(/554|rejected/i);
@@ -151,7 +203,10 @@ describe('Delivery (e2e)', () => {
       rcptReply = () => undefined;
       await t.http.post(`/v1/messages/${m.id}/retry`).set(bearer(p.secretKey)).expect(202);
       expect((await settled(m.id)).status).toBe('sent');
-      const again = await t.http.post(`/v1/messages/${m.id}/retry`).set(bearer(p.secretKey)).expect(409);
+      const again = await t.http
+        .post(`/v1/messages/${m.id}/retry`)
+        .set(bearer(p.secretKey))
+        .expect(409);
       expect(again.body.code).toBe('MESSAGE_NOT_RETRYABLE');
     });
   });
@@ -160,10 +215,22 @@ describe('Delivery (e2e)', () => {
     const server = await SmtpTestServer.start({ authMethods: [], disableSTARTTLS: true });
     const port = server.port;
     const p = await t.createProgram({ name: 'Flaky server' });
-    await t.http.put('/v1/integrations/smtp').set(bearer(p.secretKey)).send({ host: '127.0.0.1', port, security: 'none', fromAddress: 'news@acme.test' }).expect(200);
+    await t.http
+      .put('/v1/integrations/smtp')
+      .set(bearer(p.secretKey))
+      .send({ host: '127.0.0.1', port, security: 'none', fromAddress: 'news@acme.test' })
+      .expect(200);
     await server.stop();
-    const ids = await Promise.all([1, 2, 3].map(async (i) => (await outbox.send(request(p.id, `down${i}@example.com`))).id));
-    await eventually(async () => (await Promise.all(ids.map(message))).every((m) => m.attempts >= 2 && m.status === 'queued'), 20000);
+    const ids = await Promise.all(
+      [1, 2, 3].map(async (i) => (await outbox.send(request(p.id, `down${i}@example.com`))).id),
+    );
+    await eventually(
+      async () =>
+        (await Promise.all(ids.map(message))).every(
+          (m) => m.attempts >= 2 && m.status === 'queued',
+        ),
+      20000,
+    );
     const back = await SmtpTestServer.start({ authMethods: [], disableSTARTTLS: true, port });
     try {
       const done = await Promise.all(ids.map(settled));
@@ -182,7 +249,15 @@ describe('Delivery (e2e)', () => {
     await db.getRepository(Message).insert({
       ...(await (async () => {
         const r = request(p.id, 'lost@example.com');
-        return { programId: r.programId, templateKey: r.templateKey, locales: r.locales, data: r.data, toEmail: r.recipient.email, toName: null, dedupeKey: r.dedupeKey };
+        return {
+          programId: r.programId,
+          templateKey: r.templateKey,
+          locales: r.locales,
+          data: r.data,
+          toEmail: r.recipient.email,
+          toName: null,
+          dedupeKey: r.dedupeKey,
+        };
       })()),
       id,
       locale: null,
@@ -205,15 +280,35 @@ describe('Delivery (e2e)', () => {
   it('pages through the log with a cursor and filters it', async () => {
     const p = await t.createProgram({ name: 'Paging' });
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await outbox.send(request(p.id, `page${i}@example.com`, { templateKey: i % 2 ? 'generic' : 'reward-earned' }))).id);
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        (
+          await outbox.send(
+            request(p.id, `page${i}@example.com`, {
+              templateKey: i % 2 ? 'generic' : 'reward-earned',
+            }),
+          )
+        ).id,
+      );
     await Promise.all(ids.map(settled));
     const first = await t.http.get('/v1/messages?limit=2').set(bearer(p.secretKey)).expect(200);
-    const second = await t.http.get(`/v1/messages?limit=2&cursor=${first.body.nextCursor}`).set(bearer(p.secretKey)).expect(200);
-    const third = await t.http.get(`/v1/messages?limit=2&cursor=${second.body.nextCursor}`).set(bearer(p.secretKey)).expect(200);
-    const seen = [...first.body.items, ...second.body.items, ...third.body.items].map((i: { id: string }) => i.id);
+    const second = await t.http
+      .get(`/v1/messages?limit=2&cursor=${first.body.nextCursor}`)
+      .set(bearer(p.secretKey))
+      .expect(200);
+    const third = await t.http
+      .get(`/v1/messages?limit=2&cursor=${second.body.nextCursor}`)
+      .set(bearer(p.secretKey))
+      .expect(200);
+    const seen = [...first.body.items, ...second.body.items, ...third.body.items].map(
+      (i: { id: string }) => i.id,
+    );
     expect(new Set(seen).size).toBe(5);
     expect(third.body.nextCursor).toBeNull();
-    const byTo = await t.http.get('/v1/messages?to=PAGE3@example.com').set(bearer(p.secretKey)).expect(200);
+    const byTo = await t.http
+      .get('/v1/messages?to=PAGE3@example.com')
+      .set(bearer(p.secretKey))
+      .expect(200);
     expect(byTo.body.items).toHaveLength(1);
     const other = await t.createProgram({ name: 'Other' });
     await t.http.get(`/v1/messages/${ids[0]}`).set(bearer(other.secretKey)).expect(404);

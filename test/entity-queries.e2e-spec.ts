@@ -15,23 +15,43 @@ describe(EntityQueries.name, () => {
   let db: DataSource;
   let program: Awaited<ReturnType<TestApp['createProgram']>>;
 
-  const repo = <T extends ObjectLiteral>(entity: new () => T): Repository<T> => db.getRepository(entity);
+  const repo = <T extends ObjectLiteral>(entity: new () => T): Repository<T> =>
+    db.getRepository(entity);
 
   beforeAll(async () => {
     t = await startTestApp();
     db = t.app.get(DataSource);
-    program = await t.createProgram({ name: 'Queries', fromName: 'Acme', settings: { w9ThresholdUsd: 700 } });
+    program = await t.createProgram({
+      name: 'Queries',
+      fromName: 'Acme',
+      settings: { w9ThresholdUsd: 700 },
+    });
     await t.http
       .put('/v1/participants/ana')
       .set(bearer(program.secretKey))
-      .send({ email: 'Ana@Example.com', firstName: 'Ana', locale: 'pt-BR', taxFormOnFile: true, customFields: { tier: 'gold', visits: 3, nested: { a: [1, 2] } } })
+      .send({
+        email: 'Ana@Example.com',
+        firstName: 'Ana',
+        locale: 'pt-BR',
+        taxFormOnFile: true,
+        customFields: { tier: 'gold', visits: 3, nested: { a: [1, 2] } },
+      })
       .expect(201);
     await t.http
       .post('/v1/events')
       .set(bearer(program.secretKey))
-      .send({ type: 'signup', participant: { id: 'ana' }, data: { amount: 12.5, tags: ['a', 'b'], note: 'naïve ✓' }, idempotencyKey: 'queries-1' })
+      .send({
+        type: 'signup',
+        participant: { id: 'ana' },
+        data: { amount: 12.5, tags: ['a', 'b'], note: 'naïve ✓' },
+        idempotencyKey: 'queries-1',
+      })
       .expect(202);
-    await eventually(async () => (await repo(ProgramEvent).findOneBy({ programId: program.id }))?.status === 'processed' || undefined);
+    await eventually(
+      async () =>
+        (await repo(ProgramEvent).findOneBy({ programId: program.id }))?.status === 'processed' ||
+        undefined,
+    );
   });
   afterAll(() => t.close());
 
@@ -40,13 +60,28 @@ describe(EntityQueries.name, () => {
     expect(byId).toBeInstanceOf(Program);
     expect(byId).toEqual(await repo(Program).findOneBy({ id: program.id }));
 
-    const participant = await new EntityQueries(repo(Participant)).findOne({ programId: program.id, id: 'ana' });
-    expect(participant).toEqual(await repo(Participant).findOneBy({ programId: program.id, id: 'ana' }));
-    expect(participant).toMatchObject({ taxFormOnFile: true, payoutDetailsOnFile: false, emailVerifiedAt: null, customFields: { nested: { a: [1, 2] } } });
+    const participant = await new EntityQueries(repo(Participant)).findOne({
+      programId: program.id,
+      id: 'ana',
+    });
+    expect(participant).toEqual(
+      await repo(Participant).findOneBy({ programId: program.id, id: 'ana' }),
+    );
+    expect(participant).toMatchObject({
+      taxFormOnFile: true,
+      payoutDetailsOnFile: false,
+      emailVerifiedAt: null,
+      customFields: { nested: { a: [1, 2] } },
+    });
     expect(participant?.createdAt).toBeInstanceOf(Date);
 
-    const event = await new EntityQueries(repo(ProgramEvent)).findOne({ programId: program.id, idempotencyKey: 'queries-1' });
-    expect(event).toEqual(await repo(ProgramEvent).findOneBy({ programId: program.id, idempotencyKey: 'queries-1' }));
+    const event = await new EntityQueries(repo(ProgramEvent)).findOne({
+      programId: program.id,
+      idempotencyKey: 'queries-1',
+    });
+    expect(event).toEqual(
+      await repo(ProgramEvent).findOneBy({ programId: program.id, idempotencyKey: 'queries-1' }),
+    );
     expect(event?.data).toEqual({ amount: 12.5, tags: ['a', 'b'], note: 'naïve ✓' });
     expect(event?.processedAt).toBeInstanceOf(Date);
   });
@@ -54,14 +89,20 @@ describe(EntityQueries.name, () => {
   it('answers null when no row matches, and refuses a condition without a value', async () => {
     const queries = new EntityQueries(repo(Participant));
     expect(await queries.findOne({ programId: program.id, id: 'nobody' })).toBeNull();
-    await expect(queries.findOne({ programId: program.id, id: undefined })).rejects.toThrow('the condition on id has no value');
-    await expect(queries.findOne({ programId: program.id, locale: null })).rejects.toThrow('the condition on locale has no value');
+    await expect(queries.findOne({ programId: program.id, id: undefined })).rejects.toThrow(
+      'the condition on id has no value',
+    );
+    await expect(queries.findOne({ programId: program.id, locale: null })).rejects.toThrow(
+      'the condition on locale has no value',
+    );
   });
 
   it('reads the rows among a list of values, with or without other conditions', async () => {
     const queries = new EntityQueries(repo(Participant));
     const found = await queries.findIn({ programId: program.id }, 'id', ['ana', 'nobody']);
-    expect(found).toEqual([await repo(Participant).findOneBy({ programId: program.id, id: 'ana' })]);
+    expect(found).toEqual([
+      await repo(Participant).findOneBy({ programId: program.id, id: 'ana' }),
+    ]);
     const programs = await new EntityQueries(repo(Program)).findIn({}, 'id', [program.id]);
     expect(programs).toEqual([await repo(Program).findOneBy({ id: program.id })]);
     expect(await queries.findIn({}, 'id', [])).toEqual([]);
@@ -86,10 +127,24 @@ describe(EntityQueries.name, () => {
     await expect(queries.insert(row)).rejects.toThrow();
 
     const later = new Date('2026-03-02T00:00:00.000Z');
-    expect(await queries.update({ firstName: 'Bea', customFields: null, updatedAt: later }, { programId: program.id, id: 'bea' })).toBe(1);
-    expect(await queries.update({ firstName: 'X' }, { programId: program.id, id: 'nobody' })).toBe(0);
+    expect(
+      await queries.update(
+        { firstName: 'Bea', customFields: null, updatedAt: later },
+        { programId: program.id, id: 'bea' },
+      ),
+    ).toBe(1);
+    expect(await queries.update({ firstName: 'X' }, { programId: program.id, id: 'nobody' })).toBe(
+      0,
+    );
     const stored = await repo(Participant).findOneByOrFail({ programId: program.id, id: 'bea' });
-    expect(stored).toMatchObject({ firstName: 'Bea', lastName: null, customFields: null, payoutDetailsOnFile: true, createdAt: now, updatedAt: later });
+    expect(stored).toMatchObject({
+      firstName: 'Bea',
+      lastName: null,
+      customFields: null,
+      payoutDetailsOnFile: true,
+      createdAt: now,
+      updatedAt: later,
+    });
   });
 
   it('runs a hand-written statement with RETURNING inside a transaction, and its rollback undoes it', async () => {
@@ -105,7 +160,11 @@ describe(EntityQueries.name, () => {
       }),
     );
     const queries = new EntityQueries(repo(Message));
-    const touch = queries.statement('touch-attempts', (s) => `UPDATE ${s.table} SET ${s.col('attempts')} = ${s.col('attempts')} + 1 WHERE ${s.col('id')} = ${s.param('id')} RETURNING ${s.all}`);
+    const touch = queries.statement(
+      'touch-attempts',
+      (s) =>
+        `UPDATE ${s.table} SET ${s.col('attempts')} = ${s.col('attempts')} + 1 WHERE ${s.col('id')} = ${s.param('id')} RETURNING ${s.all}`,
+    );
     await expect(
       db.transaction(async (manager) => {
         const [row] = await touch.rows([id], manager);

@@ -18,14 +18,25 @@ describe('Event sweeper (e2e)', () => {
     await t.http
       .put('/v1/templates/welcome/en')
       .set(bearer(p.secretKey))
-      .send({ subject: 'Welcome to {{program.name}}', html: '<p>Hello {{#if recipient.firstName}}{{recipient.firstName}}{{/if}}</p>' })
+      .send({
+        subject: 'Welcome to {{program.name}}',
+        html: '<p>Hello {{#if recipient.firstName}}{{recipient.firstName}}{{/if}}</p>',
+      })
       .expect(201);
     await t.http
       .post('/v1/rules')
       .set(bearer(p.secretKey))
-      .send({ name: 'Welcome', event: 'signup', actions: [{ type: 'email', template: 'welcome', to: 'participant' }] })
+      .send({
+        name: 'Welcome',
+        event: 'signup',
+        actions: [{ type: 'email', template: 'welcome', to: 'participant' }],
+      })
       .expect(201);
-    await t.http.put('/v1/participants/lost-1').set(bearer(p.secretKey)).send({ email: 'lost@example.com' }).expect(201);
+    await t.http
+      .put('/v1/participants/lost-1')
+      .set(bearer(p.secretKey))
+      .send({ email: 'lost@example.com' })
+      .expect(201);
     const db = t.app.get(DataSource);
     const long = new Date(Date.now() - 60_000);
     const id = '0e0e0e0e-0000-4000-8000-00000000abcd';
@@ -51,7 +62,10 @@ describe('Event sweeper (e2e)', () => {
       return res.body.status === 'processed' ? res.body : undefined;
     });
     expect(event.results).toEqual([expect.objectContaining({ matched: true })]);
-    await eventually(async () => (await db.getRepository(Message).findOneBy({ programId: p.id }))?.status === 'sent');
+    await eventually(
+      async () =>
+        (await db.getRepository(Message).findOneBy({ programId: p.id }))?.status === 'sent',
+    );
     // Later sweeps find nothing more to do: one message, not one per sweep.
     await new Promise((r) => setTimeout(r, 800));
     expect(await db.getRepository(Message).countBy({ programId: p.id })).toBe(1);

@@ -27,10 +27,14 @@ describe(EventWriter.name, () => {
     const { id } = await t.createProgram({ name: `Batch ${++seq}` });
     return (await t.app.get(ProgramsService).findById(id))!;
   };
-  const dto = (body: Record<string, unknown>) => Object.assign(new CreateEventDto(), { type: 'visit', ...body });
-  const person = (programId: string, id: string) => db.getRepository(Participant).findOneBy({ programId, id });
-  const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? (r.reason as AppError).code : 'accepted');
-  const idOf = (r: PromiseSettledResult<{ id: string }>) => (r.status === 'fulfilled' ? r.value.id : undefined);
+  const dto = (body: Record<string, unknown>) =>
+    Object.assign(new CreateEventDto(), { type: 'visit', ...body });
+  const person = (programId: string, id: string) =>
+    db.getRepository(Participant).findOneBy({ programId, id });
+  const codeOf = (r: PromiseSettledResult<unknown>) =>
+    r.status === 'rejected' ? (r.reason as AppError).code : 'accepted';
+  const idOf = (r: PromiseSettledResult<{ id: string }>) =>
+    r.status === 'fulfilled' ? r.value.id : undefined;
   const allProcessed = (programId: string, n: number) =>
     eventually(async () => {
       const rows = await db.getRepository(ProgramEvent).findBy({ programId });
@@ -54,7 +58,12 @@ describe(EventWriter.name, () => {
         events.ingest(
           p,
           dto({
-            participant: { id: `p${i % 50}`, email: `p${i % 50}@example.com`, firstName: `F${i}`, customFields: { last: i } },
+            participant: {
+              id: `p${i % 50}`,
+              email: `p${i % 50}@example.com`,
+              firstName: `F${i}`,
+              customFields: { last: i },
+            },
             referrer: i % 3 === 0 ? { id: `r${i % 7}`, email: `r${i % 7}@example.com` } : undefined,
             data: { i },
           }),
@@ -68,11 +77,17 @@ describe(EventWriter.name, () => {
     expect(reads).toHaveBeenCalledTimes(3);
 
     const stored = await allProcessed(p.id, 250);
-    expect(stored.map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    expect(stored.map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 250 }, (_, i) => i),
+    );
     expect(await db.getRepository(Participant).countBy({ programId: p.id })).toBe(50 + 7);
     for (let n = 0; n < 50; n++) {
       // The last of the five events of each person arrived last, and its fields are what stayed.
-      expect(await person(p.id, `p${n}`)).toMatchObject({ email: `p${n}@example.com`, firstName: `F${200 + n}`, customFields: { last: 200 + n } });
+      expect(await person(p.id, `p${n}`)).toMatchObject({
+        email: `p${n}@example.com`,
+        firstName: `F${200 + n}`,
+        customFields: { last: 200 + n },
+      });
     }
   });
 
@@ -82,15 +97,56 @@ describe(EventWriter.name, () => {
     await t.http
       .post('/v1/rules')
       .set(bearer(secretKey))
-      .send({ name: 'Signup reward', event: 'signup', actions: [{ type: 'reward', to: 'participant', kind: 'credit', amount: 5, currency: 'EUR', email: false }] })
+      .send({
+        name: 'Signup reward',
+        event: 'signup',
+        actions: [
+          {
+            type: 'reward',
+            to: 'participant',
+            kind: 'credit',
+            amount: 5,
+            currency: 'EUR',
+            email: false,
+          },
+        ],
+      })
       .expect(201);
-    await t.http.post('/v1/rules').set(bearer(secretKey)).send({ name: 'Off', event: 'visit', enabled: false, actions: [{ type: 'reward', to: 'participant', kind: 'credit', amount: 1, currency: 'EUR', email: false }] }).expect(201);
+    await t.http
+      .post('/v1/rules')
+      .set(bearer(secretKey))
+      .send({
+        name: 'Off',
+        event: 'visit',
+        enabled: false,
+        actions: [
+          {
+            type: 'reward',
+            to: 'participant',
+            kind: 'credit',
+            amount: 1,
+            currency: 'EUR',
+            email: false,
+          },
+        ],
+      })
+      .expect(201);
     const queue = jest.spyOn(t.app.get(JobQueue), 'enqueueMany');
     const single = jest.spyOn(t.app.get(JobQueue), 'enqueue');
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => events.ingest(p, dto({ type: i % 4 === 0 ? 'signup' : 'visit', participant: { id: `q${i}`, email: `q${i}@example.com` } }))),
+      Array.from({ length: 40 }, (_, i) =>
+        events.ingest(
+          p,
+          dto({
+            type: i % 4 === 0 ? 'signup' : 'visit',
+            participant: { id: `q${i}`, email: `q${i}@example.com` },
+          }),
+        ),
+      ),
     );
-    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? 'queued' : 'processed')));
+    expect(results.map((r) => r.status)).toEqual(
+      Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? 'queued' : 'processed')),
+    );
     // The ten that arrived together are one job; nothing else was queued.
     expect(single.mock.calls.filter(([name]) => name.startsWith('evaluate'))).toEqual([]);
     const batches = queue.mock.calls.filter(([name]) => name.startsWith('evaluate'));
@@ -98,11 +154,17 @@ describe(EventWriter.name, () => {
     const [name, jobs] = batches[0];
     expect(name).toBe('evaluate-events');
     expect(jobs).toHaveLength(1);
-    expect([...(jobs[0].payload as { eventIds: string[] }).eventIds].sort()).toEqual(results.filter((_, i) => i % 4 === 0).map((r) => r.id).sort());
+    expect([...(jobs[0].payload as { eventIds: string[] }).eventIds].sort()).toEqual(
+      results
+        .filter((_, i) => i % 4 === 0)
+        .map((r) => r.id)
+        .sort(),
+    );
 
     const stored = await allProcessed(programId, 40);
     for (const e of stored) {
-      if (e.type === 'visit') expect(e).toMatchObject({ results: [], error: null, processedAt: e.createdAt });
+      if (e.type === 'visit')
+        expect(e).toMatchObject({ results: [], error: null, processedAt: e.createdAt });
       else expect(e.results).toMatchObject([{ ruleName: 'Signup reward', matched: true }]);
     }
     expect(await db.getRepository(Reward).countBy({ programId })).toBe(10);
@@ -110,19 +172,41 @@ describe(EventWriter.name, () => {
 
   it('answers each event of a mixed batch as it would alone, and stores nothing for those refused', async () => {
     const p = await newProgram();
-    const first = await events.ingest(p, dto({ participant: { id: 'known', email: 'known@example.com' } }), 'stored-key');
+    const first = await events.ingest(
+      p,
+      dto({ participant: { id: 'known', email: 'known@example.com' } }),
+      'stored-key',
+    );
     const settled = await Promise.allSettled([
       events.ingest(p, dto({ participant: { id: 'a', email: 'a@example.com' } })),
       events.ingest(p, dto({ participant: { id: 'known' } }), 'stored-key'),
       events.ingest(p, dto({ participant: { id: 'stranger' } })),
       events.ingest(p, dto({ participant: { id: 'known', email: null } })),
-      events.ingest(p, dto({ participant: { id: 'twin', email: 'twin@example.com', firstName: 'One' } }), 'twin-key'),
-      events.ingest(p, dto({ participant: { id: 'twin', email: 'twin@example.com', firstName: 'Two' } }), 'twin-key'),
+      events.ingest(
+        p,
+        dto({ participant: { id: 'twin', email: 'twin@example.com', firstName: 'One' } }),
+        'twin-key',
+      ),
+      events.ingest(
+        p,
+        dto({ participant: { id: 'twin', email: 'twin@example.com', firstName: 'Two' } }),
+        'twin-key',
+      ),
       events.ingest(p, dto({ participant: { id: 'a', lastName: 'Later' } })),
     ]);
-    expect(settled.map(codeOf)).toEqual(['accepted', 'accepted', 'PARTICIPANT_EMAIL_REQUIRED', 'VALIDATION_FAILED', 'accepted', 'accepted', 'accepted']);
+    expect(settled.map(codeOf)).toEqual([
+      'accepted',
+      'accepted',
+      'PARTICIPANT_EMAIL_REQUIRED',
+      'VALIDATION_FAILED',
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
     expect(idOf(settled[1] as PromiseSettledResult<{ id: string }>)).toBe(first.id);
-    expect(idOf(settled[5] as PromiseSettledResult<{ id: string }>)).toBe(idOf(settled[4] as PromiseSettledResult<{ id: string }>));
+    expect(idOf(settled[5] as PromiseSettledResult<{ id: string }>)).toBe(
+      idOf(settled[4] as PromiseSettledResult<{ id: string }>),
+    );
 
     // The first, a, the twin once, a's update; nothing for the refused.
     await allProcessed(p.id, 4);
@@ -136,22 +220,36 @@ describe(EventWriter.name, () => {
     const p = await newProgram();
     const settled = await Promise.allSettled([
       events.ingest(p, dto({ participant: { id: 'newcomer' } }), 'same-key'),
-      events.ingest(p, dto({ participant: { id: 'newcomer', email: 'newcomer@example.com' } }), 'same-key'),
+      events.ingest(
+        p,
+        dto({ participant: { id: 'newcomer', email: 'newcomer@example.com' } }),
+        'same-key',
+      ),
       events.ingest(p, dto({ participant: { id: 'newcomer' } }), 'same-key'),
     ]);
     // The first has no email for a person not stored yet; the second is stored; the third replays it.
     expect(settled.map(codeOf)).toEqual(['PARTICIPANT_EMAIL_REQUIRED', 'accepted', 'accepted']);
-    expect(idOf(settled[2] as PromiseSettledResult<{ id: string }>)).toBe(idOf(settled[1] as PromiseSettledResult<{ id: string }>));
+    expect(idOf(settled[2] as PromiseSettledResult<{ id: string }>)).toBe(
+      idOf(settled[1] as PromiseSettledResult<{ id: string }>),
+    );
     await allProcessed(p.id, 1);
   });
 
   it('writes the batch again one event at a time when a key of it was stored meanwhile', async () => {
     const p = await newProgram();
-    const original = await events.ingest(p, dto({ participant: { id: 'orig', email: 'orig@example.com', firstName: 'Kept' } }), 'taken');
+    const original = await events.ingest(
+      p,
+      dto({ participant: { id: 'orig', email: 'orig@example.com', firstName: 'Kept' } }),
+      'taken',
+    );
     const settled = await Promise.all([
       events.ingest(p, dto({ participant: { id: 'n1', email: 'n1@example.com' } })),
       // The same key with other people: it must replay the first event and touch nobody.
-      events.ingest(p, dto({ participant: { id: 'orig', email: 'orig@example.com', firstName: 'Changed' } }), 'taken'),
+      events.ingest(
+        p,
+        dto({ participant: { id: 'orig', email: 'orig@example.com', firstName: 'Changed' } }),
+        'taken',
+      ),
       events.ingest(p, dto({ participant: { id: 'n2', email: 'n2@example.com' } })),
     ]);
     expect(settled[1].id).toBe(original.id);
@@ -191,20 +289,36 @@ describe(EventWriter.name, () => {
       const found = await read(programId, ids, manager);
       if (!raced && ids.includes('contested')) {
         raced = true;
-        const plan = participants.planUpsert(programId, 'contested', { email: 'elsewhere@example.com', firstName: 'Else' }, null, new Date());
+        const plan = participants.planUpsert(
+          programId,
+          'contested',
+          { email: 'elsewhere@example.com', firstName: 'Else' },
+          null,
+          new Date(),
+        );
         await participants.insertMany([plan.participant], manager);
       }
       return found;
     });
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => events.ingest(p, dto({ participant: { id: i === 17 ? 'contested' : `c${i}`, email: `c${i}@example.com` } }))),
+      Array.from({ length: 30 }, (_, i) =>
+        events.ingest(
+          p,
+          dto({
+            participant: { id: i === 17 ? 'contested' : `c${i}`, email: `c${i}@example.com` },
+          }),
+        ),
+      ),
     );
     expect(raced).toBe(true);
     expect(new Set(results.map((r) => r.id)).size).toBe(30);
     await allProcessed(p.id, 30);
     // The batch rolled back whole; one at a time, each event stored its person, and the contested
     // one updated what the other creator stored, keeping the name the event did not send.
-    expect(await person(p.id, 'contested')).toMatchObject({ email: 'c17@example.com', firstName: 'Else' });
+    expect(await person(p.id, 'contested')).toMatchObject({
+      email: 'c17@example.com',
+      firstName: 'Else',
+    });
     expect(await db.getRepository(Participant).countBy({ programId: p.id })).toBe(30);
   });
 
@@ -214,8 +328,15 @@ describe(EventWriter.name, () => {
       Array.from({ length: 120 }, async (_, i) => {
         const res = await fetch(`${t.baseUrl}/v1/events`, {
           method: 'POST',
-          headers: { ...bearer(secretKey), 'content-type': 'application/json', 'idempotency-key': `burst-${i % 100}` },
-          body: JSON.stringify({ type: 'visit', participant: { id: `h${i % 10}`, email: `h${i % 10}@example.com` } }),
+          headers: {
+            ...bearer(secretKey),
+            'content-type': 'application/json',
+            'idempotency-key': `burst-${i % 100}`,
+          },
+          body: JSON.stringify({
+            type: 'visit',
+            participant: { id: `h${i % 10}`, email: `h${i % 10}@example.com` },
+          }),
         });
         return { status: res.status, id: ((await res.json()) as { id: string }).id };
       }),

@@ -25,7 +25,8 @@ const USERS = {
   'bob@acme.test': PW.bob,
   'carol@acme.test': PW.carol,
 };
-const GMAIL_534 = '5.7.9 Application-specific password required. Learn more at https://support.google.com/mail/?p=InvalidSecondFactor gsmtp';
+const GMAIL_534 =
+  '5.7.9 Application-specific password required. Learn more at https://support.google.com/mail/?p=InvalidSecondFactor gsmtp';
 
 type Program = { id: string; secretKey: string };
 type Smtp = MailRoute & { kind: 'smtp' };
@@ -47,12 +48,20 @@ describe('Integrations (e2e)', () => {
     bodies.push(res.text ?? '');
     return res;
   };
-  const put = async (p: Program, path: string, body: object) => track(await t.http.put(path).set(bearer(p.secretKey)).send(body));
-  const post = async (p: Program, path: string, body: object = {}) => track(await t.http.post(path).set(bearer(p.secretKey)).send(body));
-  const get = async (p: Program, path: string) => track(await t.http.get(path).set(bearer(p.secretKey)));
-  const del = async (p: Program, path: string) => track(await t.http.delete(path).set(bearer(p.secretKey)));
+  const put = async (p: Program, path: string, body: object) =>
+    track(await t.http.put(path).set(bearer(p.secretKey)).send(body));
+  const post = async (p: Program, path: string, body: object = {}) =>
+    track(await t.http.post(path).set(bearer(p.secretKey)).send(body));
+  const get = async (p: Program, path: string) =>
+    track(await t.http.get(path).set(bearer(p.secretKey)));
+  const del = async (p: Program, path: string) =>
+    track(await t.http.delete(path).set(bearer(p.secretKey)));
 
-  const smtpBody = (server: SmtpTestServer, security: 'none' | 'tls' | 'ssl', extra: Record<string, unknown> = {}) => ({
+  const smtpBody = (
+    server: SmtpTestServer,
+    security: 'none' | 'tls' | 'ssl',
+    extra: Record<string, unknown> = {},
+  ) => ({
     host: server.host,
     port: server.port,
     security,
@@ -81,14 +90,20 @@ describe('Integrations (e2e)', () => {
       }),
     ]);
     t = await startTestApp({
-      env: { SMTP_ALLOW_PRIVATE_HOSTS: 'true', DNS_SERVERS: dnsServer.address, BUILTIN_FROM_ADDRESS: 'notifications@platform.test' },
+      env: {
+        SMTP_ALLOW_PRIVATE_HOSTS: 'true',
+        DNS_SERVERS: dnsServer.address,
+        BUILTIN_FROM_ADDRESS: 'notifications@platform.test',
+      },
     });
     integrations = t.app.get(IntegrationsService);
   });
 
   afterAll(async () => {
     await t?.close();
-    await Promise.all([dnsServer, starttls, implicit, plain, hidden, gmail, imap].map((s) => s?.stop()));
+    await Promise.all(
+      [dnsServer, starttls, implicit, plain, hidden, gmail, imap].map((s) => s?.stop()),
+    );
   });
 
   describe('SMTP server', () => {
@@ -96,7 +111,11 @@ describe('Integrations (e2e)', () => {
     let other: Program;
 
     beforeAll(async () => {
-      p = await t.createProgram({ name: 'Acme', fromName: 'Acme Program', replyTo: 'help@acme.test' });
+      p = await t.createProgram({
+        name: 'Acme',
+        fromName: 'Acme Program',
+        replyTo: 'help@acme.test',
+      });
       other = await t.createProgram({ name: 'Other' });
     });
 
@@ -116,7 +135,9 @@ describe('Integrations (e2e)', () => {
       });
       expect(Date.parse(res.body.connectedAt)).not.toBeNaN();
       expect(res.body.password).toBeUndefined();
-      expect(implicit.authAttempts).toContainEqual(expect.objectContaining({ username: 'owner@acme.test', accepted: true }));
+      expect(implicit.authAttempts).toContainEqual(
+        expect.objectContaining({ username: 'owner@acme.test', accepted: true }),
+      );
       const read = await get(p, '/v1/integrations/smtp');
       expect(read.status).toBe(200);
       expect(read.body).toEqual(res.body);
@@ -125,14 +146,31 @@ describe('Integrations (e2e)', () => {
     it('connects with STARTTLS (tls)', async () => {
       const res = await put(p, '/v1/integrations/smtp', smtpBody(starttls, 'tls'));
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ status: 'connected', port: starttls.port, security: 'tls', hasPassword: true });
-      expect(starttls.authAttempts).toContainEqual(expect.objectContaining({ username: 'owner@acme.test', accepted: true }));
+      expect(res.body).toMatchObject({
+        status: 'connected',
+        port: starttls.port,
+        security: 'tls',
+        hasPassword: true,
+      });
+      expect(starttls.authAttempts).toContainEqual(
+        expect.objectContaining({ username: 'owner@acme.test', accepted: true }),
+      );
     });
 
     it('connects in plaintext (none) to a server that needs no login', async () => {
-      const res = await put(other, '/v1/integrations/smtp', { host: plain.host, port: plain.port, security: 'none', fromAddress: 'hello@other.test' });
+      const res = await put(other, '/v1/integrations/smtp', {
+        host: plain.host,
+        port: plain.port,
+        security: 'none',
+        fromAddress: 'hello@other.test',
+      });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ status: 'connected', security: 'none', username: null, hasPassword: false });
+      expect(res.body).toMatchObject({
+        status: 'connected',
+        security: 'none',
+        username: null,
+        hasPassword: false,
+      });
       const sent = await post(other, '/v1/integrations/smtp/test', { to: 'someone@example.com' });
       expect(sent.status).toBe(200);
       const [mail] = await plain.waitForMessages(1);
@@ -146,7 +184,11 @@ describe('Integrations (e2e)', () => {
       const refused = await put(q, '/v1/integrations/smtp', smtpBody(plain, 'none'));
       expect(refused.status).toBe(422);
       expect(refused.body.code).toBe('SMTP_PLAINTEXT_AUTH_REFUSED');
-      await t.http.patch('/v1/program').set(bearer(q.secretKey)).send({ settings: { allowInsecureSmtp: true } }).expect(200);
+      await t.http
+        .patch('/v1/program')
+        .set(bearer(q.secretKey))
+        .send({ settings: { allowInsecureSmtp: true } })
+        .expect(200);
       // Now the login is tried; this server offers no AUTH at all, so it is the server that refuses.
       const tried = await put(q, '/v1/integrations/smtp', smtpBody(plain, 'none'));
       expect(tried.status).toBe(422);
@@ -177,7 +219,11 @@ describe('Integrations (e2e)', () => {
     it('answers SMTP_AUTH_FAILED for a wrong password and keeps what was saved', async () => {
       const before = await get(p, '/v1/integrations/smtp');
       expect(before.body).toMatchObject({ security: 'tls', port: starttls.port });
-      const res = await put(p, '/v1/integrations/smtp', smtpBody(implicit, 'ssl', { password: PW.wrong, fromAddress: 'changed@acme.test' }));
+      const res = await put(
+        p,
+        '/v1/integrations/smtp',
+        smtpBody(implicit, 'ssl', { password: PW.wrong, fromAddress: 'changed@acme.test' }),
+      );
       expect(res.status).toBe(422);
       expect(res.body.code).toBe('SMTP_AUTH_FAILED');
       expect(res.body.message).toMatch(/535/);
@@ -186,7 +232,11 @@ describe('Integrations (e2e)', () => {
     });
 
     it('explains a Gmail 534 5.7.9 with App Passwords and 2-Step Verification', async () => {
-      const res = await put(other, '/v1/integrations/smtp', smtpBody(gmail, 'tls', { username: 'someone@gmail.com' }));
+      const res = await put(
+        other,
+        '/v1/integrations/smtp',
+        smtpBody(gmail, 'tls', { username: 'someone@gmail.com' }),
+      );
       expect(res.status).toBe(422);
       expect(res.body.code).toBe('SMTP_AUTH_FAILED');
       expect(res.body.message).toMatch(/App Password/);
@@ -196,12 +246,24 @@ describe('Integrations (e2e)', () => {
 
     it('keeps the stored password when none is sent, for the same host and username', async () => {
       starttls.reset();
-      const res = await put(p, '/v1/integrations/smtp', { ...smtpBody(starttls, 'tls', { fromName: 'Acme Team', testFromAddress: 'tests@acme.test' }), password: undefined });
+      const res = await put(p, '/v1/integrations/smtp', {
+        ...smtpBody(starttls, 'tls', { fromName: 'Acme Team', testFromAddress: 'tests@acme.test' }),
+        password: undefined,
+      });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ fromName: 'Acme Team', testFromAddress: 'tests@acme.test', hasPassword: true });
-      expect(starttls.authAttempts).toEqual([expect.objectContaining({ username: 'owner@acme.test', accepted: true })]);
+      expect(res.body).toMatchObject({
+        fromName: 'Acme Team',
+        testFromAddress: 'tests@acme.test',
+        hasPassword: true,
+      });
+      expect(starttls.authAttempts).toEqual([
+        expect.objectContaining({ username: 'owner@acme.test', accepted: true }),
+      ]);
       // A stored password is never sent to another host than the one it was entered for.
-      const moved = await put(p, '/v1/integrations/smtp', { ...smtpBody(starttls, 'tls', { host: 'localhost' }), password: undefined });
+      const moved = await put(p, '/v1/integrations/smtp', {
+        ...smtpBody(starttls, 'tls', { host: 'localhost' }),
+        password: undefined,
+      });
       expect(moved.status).toBe(400);
       expect(moved.body.code).toBe('SMTP_PASSWORD_REQUIRED');
     });
@@ -215,19 +277,30 @@ describe('Integrations (e2e)', () => {
       expect(res.body.messageId).toMatch(/^<.+@.+>$/);
       const [mail] = await starttls.waitForMessages(1);
       expect(mail.from?.value[0]).toMatchObject({ address: 'tests@acme.test', name: 'Acme Team' });
-      expect(mail.to && !Array.isArray(mail.to) ? mail.to.value[0].address : undefined).toBe('marketer@example.com');
+      expect(mail.to && !Array.isArray(mail.to) ? mail.to.value[0].address : undefined).toBe(
+        'marketer@example.com',
+      );
       expect(mail.subject).toBe('Test email from Acme');
       expect(mail.text).toContain('test email from Acme');
       expect(mail.html).toContain('<p>');
       expect(mail.messageId).toBe(res.body.messageId);
-      expect(mail.envelope).toMatchObject({ user: 'owner@acme.test', secure: true, rcptTo: ['marketer@example.com'] });
+      expect(mail.envelope).toMatchObject({
+        user: 'owner@acme.test',
+        secure: true,
+        rcptTo: ['marketer@example.com'],
+      });
     });
 
     it('answers a test send the server refuses with 422 and its reason', async () => {
       const q = await t.createProgram({ name: 'Refused' });
-      const refusing = await SmtpTestServer.start({ users: USERS, onRcptTo: () => ({ code: 550, message: '5.1.1 No such user here' }) });
+      const refusing = await SmtpTestServer.start({
+        users: USERS,
+        onRcptTo: () => ({ code: 550, message: '5.1.1 No such user here' }),
+      });
       try {
-        await put(q, '/v1/integrations/smtp', smtpBody(refusing, 'tls')).then((r) => expect(r.status).toBe(200));
+        await put(q, '/v1/integrations/smtp', smtpBody(refusing, 'tls')).then((r) =>
+          expect(r.status).toBe(200),
+        );
         const res = await post(q, '/v1/integrations/smtp/test', { to: 'nobody@example.com' });
         expect(res.status).toBe(422);
         expect(res.body.code).toBe('SMTP_RECIPIENT_REJECTED');
@@ -265,7 +338,9 @@ describe('Integrations (e2e)', () => {
       expect(res.body.code).toBe('VALIDATION_FAILED');
       const fields = [...new Set(res.body.details.map((d: { field: string }) => d.field))].sort();
       expect(fields).toEqual(['extra', 'fromAddress', 'fromName', 'host', 'port', 'security']);
-      const to = await post(p, '/v1/integrations/smtp/test', { to: 'a@example.com\r\nBcc: b@example.com' });
+      const to = await post(p, '/v1/integrations/smtp/test', {
+        to: 'a@example.com\r\nBcc: b@example.com',
+      });
       expect(to.status).toBe(400);
     });
 
@@ -277,33 +352,61 @@ describe('Integrations (e2e)', () => {
         replyTo: 'help@acme.test',
         senderId: null,
         saveToSent: false,
-        settings: { host: '127.0.0.1', port: starttls.port, security: 'tls', username: 'owner@acme.test', password: PW.owner },
+        settings: {
+          host: '127.0.0.1',
+          port: starttls.port,
+          security: 'tls',
+          username: 'owner@acme.test',
+          password: PW.owner,
+        },
       });
       expect(route.transportKey).toContain(route.integrationId);
     });
 
     it('marks the integration failing, keeps routing to it, and clears that on the next connect', async () => {
       const before = (await integrations.routeFor(p.id)) as Smtp;
-      await integrations.markFailing(p.id, before.integrationId, null, { code: 'SMTP_AUTH_FAILED', message: 'SMTP login failed (535 5.7.8).' });
+      await integrations.markFailing(p.id, before.integrationId, null, {
+        code: 'SMTP_AUTH_FAILED',
+        message: 'SMTP login failed (535 5.7.8).',
+      });
       const failing = await get(p, '/v1/integrations/smtp');
-      expect(failing.body).toMatchObject({ status: 'failing', lastError: { code: 'SMTP_AUTH_FAILED', message: 'SMTP login failed (535 5.7.8).' } });
+      expect(failing.body).toMatchObject({
+        status: 'failing',
+        lastError: { code: 'SMTP_AUTH_FAILED', message: 'SMTP login failed (535 5.7.8).' },
+      });
       const during = (await integrations.routeFor(p.id)) as Smtp;
       expect(during.kind).toBe('smtp');
       expect(during.version).not.toBe(before.version);
       // A route of a replaced integration changes nothing.
-      await integrations.markFailing(p.id, 'some-old-integration', null, { code: 'SMTP_AUTH_FAILED', message: 'old' });
-      expect((await get(p, '/v1/integrations/smtp')).body.lastError.message).toBe('SMTP login failed (535 5.7.8).');
-      const res = await put(p, '/v1/integrations/smtp', { ...smtpBody(starttls, 'tls', { fromName: 'Acme Team', testFromAddress: 'tests@acme.test' }), password: undefined });
+      await integrations.markFailing(p.id, 'some-old-integration', null, {
+        code: 'SMTP_AUTH_FAILED',
+        message: 'old',
+      });
+      expect((await get(p, '/v1/integrations/smtp')).body.lastError.message).toBe(
+        'SMTP login failed (535 5.7.8).',
+      );
+      const res = await put(p, '/v1/integrations/smtp', {
+        ...smtpBody(starttls, 'tls', { fromName: 'Acme Team', testFromAddress: 'tests@acme.test' }),
+        password: undefined,
+      });
       expect(res.body).toMatchObject({ status: 'connected', lastError: null });
     });
 
     it('refuses internal hosts without SMTP_ALLOW_PRIVATE_HOSTS', async () => {
       // A second app on the same database, with the default SSRF guard.
-      const guarded = await startTestApp({ fresh: false, env: { SMTP_ALLOW_PRIVATE_HOSTS: undefined } });
+      const guarded = await startTestApp({
+        fresh: false,
+        env: { SMTP_ALLOW_PRIVATE_HOSTS: undefined },
+      });
       try {
         const q = await guarded.createProgram({ name: 'Guarded' });
         for (const host of ['127.0.0.1', 'localhost', '169.254.169.254']) {
-          const res = track(await guarded.http.put('/v1/integrations/smtp').set(bearer(q.secretKey)).send({ ...smtpBody(starttls, 'tls'), host, port: 587 }));
+          const res = track(
+            await guarded.http
+              .put('/v1/integrations/smtp')
+              .set(bearer(q.secretKey))
+              .send({ ...smtpBody(starttls, 'tls'), host, port: 587 }),
+          );
           expect(res.status).toBe(422);
           expect(res.body.code).toBe('SMTP_HOST_NOT_ALLOWED');
         }
@@ -321,20 +424,33 @@ describe('Integrations (e2e)', () => {
 
     beforeAll(async () => {
       p = await t.createProgram({ name: 'Agents', fromName: 'Agents Inc' });
-      const res = await put(p, '/v1/integrations/smtp', smtpBody(starttls, 'tls', { fromAddress: 'team@acme.test', fromName: 'Acme Team' }));
+      const res = await put(
+        p,
+        '/v1/integrations/smtp',
+        smtpBody(starttls, 'tls', { fromAddress: 'team@acme.test', fromName: 'Acme Team' }),
+      );
       expect(res.status).toBe(200);
     });
 
     it('needs a connected server first', async () => {
       const q = await t.createProgram({ name: 'No server' });
-      const res = await put(q, '/v1/integrations/smtp/senders/ana', { email: 'ana@acme.test', password: PW.ana });
+      const res = await put(q, '/v1/integrations/smtp/senders/ana', {
+        email: 'ana@acme.test',
+        password: PW.ana,
+      });
       expect(res.status).toBe(409);
       expect(res.body.code).toBe('SMTP_NOT_CONNECTED');
     });
 
     it("verifies each sender's own login, and IMAP when it is given", async () => {
       starttls.reset();
-      const res = await put(p, '/v1/integrations/smtp/senders/ana', { email: 'ana@acme.test', password: PW.ana, fromName: 'Ana', saveToSent: 'on', imap: imapSettings() });
+      const res = await put(p, '/v1/integrations/smtp/senders/ana', {
+        email: 'ana@acme.test',
+        password: PW.ana,
+        fromName: 'Ana',
+        saveToSent: 'on',
+        imap: imapSettings(),
+      });
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({
         senderId: 'ana',
@@ -347,14 +463,19 @@ describe('Integrations (e2e)', () => {
         hasPassword: true,
         lastError: null,
       });
-      expect(starttls.authAttempts).toEqual([expect.objectContaining({ username: 'ana@acme.test', accepted: true })]);
+      expect(starttls.authAttempts).toEqual([
+        expect.objectContaining({ username: 'ana@acme.test', accepted: true }),
+      ]);
       const again = await put(p, '/v1/integrations/smtp/senders/ana', { email: 'ana@acme.test' });
       expect(again.status).toBe(200);
       expect(again.body).toMatchObject({ fromName: 'Ana', saveToSent: 'on', imap: imapSettings() });
     });
 
     it('answers 422 for a wrong sender password and saves nothing', async () => {
-      const res = await put(p, '/v1/integrations/smtp/senders/bob', { email: 'bob@acme.test', password: PW.wrong });
+      const res = await put(p, '/v1/integrations/smtp/senders/bob', {
+        email: 'bob@acme.test',
+        password: PW.wrong,
+      });
       expect(res.status).toBe(422);
       expect(res.body.code).toBe('SMTP_AUTH_FAILED');
       expect((await get(p, '/v1/integrations/smtp/senders/bob')).status).toBe(404);
@@ -364,20 +485,35 @@ describe('Integrations (e2e)', () => {
     });
 
     it('refuses an invalid sender id and validates the body', async () => {
-      const bad = await put(p, '/v1/integrations/smtp/senders/a%20b', { email: 'x@acme.test', password: 'x' });
+      const bad = await put(p, '/v1/integrations/smtp/senders/a%20b', {
+        email: 'x@acme.test',
+        password: 'x',
+      });
       expect(bad.status).toBe(400);
       expect(bad.body.code).toBe('INVALID_SENDER_ID');
-      const body = await put(p, '/v1/integrations/smtp/senders/x', { email: 'x@acme.test\r\n', password: 'x', saveToSent: 'always', imap: { host: 'h', port: 0, security: 'x' } });
+      const body = await put(p, '/v1/integrations/smtp/senders/x', {
+        email: 'x@acme.test\r\n',
+        password: 'x',
+        saveToSent: 'always',
+        imap: { host: 'h', port: 0, security: 'x' },
+      });
       expect(body.status).toBe(400);
       const fields = body.body.details.map((d: { field: string }) => d.field).sort();
-      expect(fields).toEqual(expect.arrayContaining(['email', 'saveToSent', 'imap.port', 'imap.security']));
+      expect(fields).toEqual(
+        expect.arrayContaining(['email', 'saveToSent', 'imap.port', 'imap.security']),
+      );
     });
 
     it("sends a test email From the sender with the sender's login, and files it in Sent", async () => {
       starttls.reset();
-      const res = await post(p, '/v1/integrations/smtp/senders/ana/test', { to: 'customer@example.com' });
+      const res = await post(p, '/v1/integrations/smtp/senders/ana/test', {
+        to: 'customer@example.com',
+      });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ accepted: ['customer@example.com'], sentFolder: { saved: true, mailbox: 'Outgoing Archive' } });
+      expect(res.body).toMatchObject({
+        accepted: ['customer@example.com'],
+        sentFolder: { saved: true, mailbox: 'Outgoing Archive' },
+      });
       const [mail] = await starttls.waitForMessages(1);
       expect(mail.from?.value[0]).toMatchObject({ address: 'ana@acme.test', name: 'Ana' });
       expect(mail.envelope).toMatchObject({ user: 'ana@acme.test', mailFrom: 'ana@acme.test' });
@@ -392,17 +528,33 @@ describe('Integrations (e2e)', () => {
         senderId: 'ana',
         saveToSent: true,
         from: { address: 'ana@acme.test', name: 'Ana' },
-        settings: { host: '127.0.0.1', port: starttls.port, security: 'tls', username: 'ana@acme.test', password: PW.ana },
+        settings: {
+          host: '127.0.0.1',
+          port: starttls.port,
+          security: 'tls',
+          username: 'ana@acme.test',
+          password: PW.ana,
+        },
       });
       const fallback = (await integrations.routeFor(p.id, 'nobody')) as Smtp;
-      expect(fallback).toMatchObject({ senderId: null, from: { address: 'team@acme.test', name: 'Acme Team' }, settings: { username: 'owner@acme.test' } });
+      expect(fallback).toMatchObject({
+        senderId: null,
+        from: { address: 'team@acme.test', name: 'Acme Team' },
+        settings: { username: 'owner@acme.test' },
+      });
       expect(fallback.transportKey).not.toBe(route.transportKey);
     });
 
     it('appends the exact bytes of a sent message to the folder the server flags \\Sent', async () => {
       const route = (await integrations.routeFor(p.id, 'ana')) as Smtp;
       const messageId = `<append-${Date.now()}@acme.test>`;
-      const { raw } = await composeMessage({ from: 'ana@acme.test', to: 'friend@example.com', subject: 'Exact copy', text: 'Line one\nLine two\n', messageId });
+      const { raw } = await composeMessage({
+        from: 'ana@acme.test',
+        to: 'friend@example.com',
+        subject: 'Exact copy',
+        text: 'Line one\nLine two\n',
+        messageId,
+      });
       await integrations.appendToSent(route, raw);
       const copy = await imap.findMessage('ana@acme.test', messageId);
       expect(copy?.mailbox).toBe('Outgoing Archive');
@@ -411,12 +563,22 @@ describe('Integrations (e2e)', () => {
     });
 
     it('falls back to a Sent folder by name when the server flags none', async () => {
-      const res = await put(p, '/v1/integrations/smtp/senders/bob', { email: 'bob@acme.test', password: PW.bob, imap: imapSettings() });
+      const res = await put(p, '/v1/integrations/smtp/senders/bob', {
+        email: 'bob@acme.test',
+        password: PW.bob,
+        imap: imapSettings(),
+      });
       expect(res.status).toBe(201);
       expect(res.body.savesToSent).toBe(true);
       const route = (await integrations.routeFor(p.id, 'bob')) as Smtp;
       const messageId = `<byname-${Date.now()}@acme.test>`;
-      const { raw } = await composeMessage({ from: 'bob@acme.test', to: 'friend@example.com', subject: 'By name', text: 'Hello\n', messageId });
+      const { raw } = await composeMessage({
+        from: 'bob@acme.test',
+        to: 'friend@example.com',
+        subject: 'By name',
+        text: 'Hello\n',
+        messageId,
+      });
       await integrations.appendToSent(route, raw);
       const copy = await imap.findMessage('bob@acme.test', messageId);
       expect(copy?.mailbox).toBe('Sent Items');
@@ -424,7 +586,10 @@ describe('Integrations (e2e)', () => {
     });
 
     it('keeps no copy when saveToSent is off', async () => {
-      const res = await put(p, '/v1/integrations/smtp/senders/bob', { email: 'bob@acme.test', saveToSent: 'off' });
+      const res = await put(p, '/v1/integrations/smtp/senders/bob', {
+        email: 'bob@acme.test',
+        saveToSent: 'off',
+      });
       expect(res.body).toMatchObject({ saveToSent: 'off', savesToSent: false });
       const route = (await integrations.routeFor(p.id, 'bob')) as Smtp;
       expect(route.saveToSent).toBe(false);
@@ -432,17 +597,32 @@ describe('Integrations (e2e)', () => {
 
     it('marks a sender failing on its own, leaving the integration connected', async () => {
       const route = (await integrations.routeFor(p.id, 'bob')) as Smtp;
-      await integrations.markFailing(p.id, route.integrationId, 'bob', { code: 'SMTP_AUTH_FAILED', message: 'Bob’s login failed.' });
-      expect((await get(p, '/v1/integrations/smtp/senders/bob')).body).toMatchObject({ status: 'failing', lastError: { code: 'SMTP_AUTH_FAILED' } });
+      await integrations.markFailing(p.id, route.integrationId, 'bob', {
+        code: 'SMTP_AUTH_FAILED',
+        message: 'Bob’s login failed.',
+      });
+      expect((await get(p, '/v1/integrations/smtp/senders/bob')).body).toMatchObject({
+        status: 'failing',
+        lastError: { code: 'SMTP_AUTH_FAILED' },
+      });
       expect((await get(p, '/v1/integrations/smtp')).body.status).toBe('connected');
-      const sent = await post(p, '/v1/integrations/smtp/senders/bob/test', { to: 'customer@example.com' });
+      const sent = await post(p, '/v1/integrations/smtp/senders/bob/test', {
+        to: 'customer@example.com',
+      });
       expect(sent.status).toBe(200);
       expect(sent.body.sentFolder).toBeUndefined();
-      expect((await get(p, '/v1/integrations/smtp/senders/bob')).body).toMatchObject({ status: 'connected', lastError: null });
+      expect((await get(p, '/v1/integrations/smtp/senders/bob')).body).toMatchObject({
+        status: 'connected',
+        lastError: null,
+      });
     });
 
     it('answers 422 when the IMAP login fails', async () => {
-      const res = await put(p, '/v1/integrations/smtp/senders/carol', { email: 'carol@acme.test', password: PW.carol, imap: imapSettings() });
+      const res = await put(p, '/v1/integrations/smtp/senders/carol', {
+        email: 'carol@acme.test',
+        password: PW.carol,
+        imap: imapSettings(),
+      });
       expect(res.status).toBe(422);
       expect(res.body.code).toBe('IMAP_AUTH_FAILED');
       expect((await get(p, '/v1/integrations/smtp/senders/carol')).status).toBe(404);
@@ -464,7 +644,11 @@ describe('Integrations (e2e)', () => {
       expect((await get(p, '/v1/integrations/smtp')).status).toBe(404);
       expect((await get(p, '/v1/integrations/smtp/senders')).body.items).toEqual([]);
       const route = await integrations.routeFor(p.id, 'ana');
-      expect(route).toEqual({ kind: 'builtin', from: { address: 'notifications@platform.test', name: 'Agents Inc' }, replyTo: null });
+      expect(route).toEqual({
+        kind: 'builtin',
+        from: { address: 'notifications@platform.test', name: 'Agents Inc' },
+        replyTo: null,
+      });
     });
   });
 
@@ -480,29 +664,66 @@ describe('Integrations (e2e)', () => {
     });
 
     it('refuses a From address at another domain, and a domain that cannot send', async () => {
-      const mismatch = await put(p, '/v1/integrations/sender-domain', { domain: 'mail.acme.test', fromAddress: 'rewards@acme.test' });
+      const mismatch = await put(p, '/v1/integrations/sender-domain', {
+        domain: 'mail.acme.test',
+        fromAddress: 'rewards@acme.test',
+      });
       expect(mismatch.status).toBe(400);
       expect(mismatch.body.code).toBe('FROM_DOMAIN_MISMATCH');
-      const invalid = await put(p, '/v1/integrations/sender-domain', { domain: 'https://acme.test/', fromAddress: 'rewards@acme.test' });
+      const invalid = await put(p, '/v1/integrations/sender-domain', {
+        domain: 'https://acme.test/',
+        fromAddress: 'rewards@acme.test',
+      });
       expect(invalid.status).toBe(400);
       expect(invalid.body.code).toBe('SENDER_DOMAIN_INVALID');
     });
 
     it('answers the records to publish, pending, with the DKIM key split into strings of at most 255', async () => {
-      const res = await put(p, '/v1/integrations/sender-domain', { domain: 'Mail.Acme.Test', fromAddress: 'rewards@mail.acme.test', fromName: 'Acme Rewards' });
+      const res = await put(p, '/v1/integrations/sender-domain', {
+        domain: 'Mail.Acme.Test',
+        fromAddress: 'rewards@mail.acme.test',
+        fromName: 'Acme Rewards',
+      });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ domain: 'mail.acme.test', status: 'pending', fromAddress: 'rewards@mail.acme.test', checkedAt: null, verifiedAt: null });
-      const byPurpose = Object.fromEntries(res.body.records.map((r: { purpose: string }) => [r.purpose, r]));
+      expect(res.body).toMatchObject({
+        domain: 'mail.acme.test',
+        status: 'pending',
+        fromAddress: 'rewards@mail.acme.test',
+        checkedAt: null,
+        verifiedAt: null,
+      });
+      const byPurpose = Object.fromEntries(
+        res.body.records.map((r: { purpose: string }) => [r.purpose, r]),
+      );
       expect(Object.keys(byPurpose).sort()).toEqual(['dkim', 'dmarc', 'return-path', 'spf']);
-      for (const r of res.body.records) expect(r).toMatchObject({ status: 'pending', type: expect.stringMatching(/^(TXT|CNAME)$/), name: expect.any(String), value: expect.any(String) });
+      for (const r of res.body.records)
+        expect(r).toMatchObject({
+          status: 'pending',
+          type: expect.stringMatching(/^(TXT|CNAME)$/),
+          name: expect.any(String),
+          value: expect.any(String),
+        });
       const dkim = byPurpose.dkim;
-      expect(dkim).toMatchObject({ type: 'TXT', name: `${res.body.selector}._domainkey.mail.acme.test`, required: true });
+      expect(dkim).toMatchObject({
+        type: 'TXT',
+        name: `${res.body.selector}._domainkey.mail.acme.test`,
+        required: true,
+      });
       expect(dkim.strings.length).toBeGreaterThan(1);
       for (const s of dkim.strings) expect(Buffer.byteLength(s)).toBeLessThanOrEqual(255);
       expect(dkim.value).toBe(dkim.strings.map((s: string) => `"${s}"`).join(' '));
       expect(dkim.strings.join('')).toMatch(/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]+$/);
-      expect(byPurpose.spf).toMatchObject({ name: 'mail.acme.test', value: 'v=spf1 include:spf.localhost ~all', required: true });
-      expect(byPurpose['return-path']).toMatchObject({ type: 'CNAME', name: 'bounces.mail.acme.test', value: 'bounces.localhost', required: false });
+      expect(byPurpose.spf).toMatchObject({
+        name: 'mail.acme.test',
+        value: 'v=spf1 include:spf.localhost ~all',
+        required: true,
+      });
+      expect(byPurpose['return-path']).toMatchObject({
+        type: 'CNAME',
+        name: 'bounces.mail.acme.test',
+        value: 'bounces.localhost',
+        required: false,
+      });
       expect(JSON.stringify(res.body)).not.toMatch(/PRIVATE KEY/);
     });
 
@@ -511,13 +732,24 @@ describe('Integrations (e2e)', () => {
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('pending');
       expect(res.body.checkedAt).not.toBeNull();
-      expect(await integrations.routeFor(p.id)).toEqual({ kind: 'builtin', from: { address: 'notifications@platform.test', name: 'Domain Rewards' }, replyTo: null });
+      expect(await integrations.routeFor(p.id)).toEqual({
+        kind: 'builtin',
+        from: { address: 'notifications@platform.test', name: 'Domain Rewards' },
+        replyTo: null,
+      });
     });
 
     it('verifies once the records are published, and then signs mail with its key', async () => {
       const current = await get(p, '/v1/integrations/sender-domain');
       dnsServer.publish(
-        current.body.records.map((r: { type: string; name: string; value: string; strings?: string[] }) => ({ type: r.type, name: r.name, content: r.strings ? r.strings.join('') : r.value, strings: r.strings })),
+        current.body.records.map(
+          (r: { type: string; name: string; value: string; strings?: string[] }) => ({
+            type: r.type,
+            name: r.name,
+            content: r.strings ? r.strings.join('') : r.value,
+            strings: r.strings,
+          }),
+        ),
       );
       const res = await post(p, '/v1/integrations/sender-domain/verify');
       expect(res.body.status).toBe('verified');
@@ -531,7 +763,10 @@ describe('Integrations (e2e)', () => {
         dkim: { domain: 'mail.acme.test', selector: current.body.selector, status: 'verified' },
       });
       if (route.kind !== 'builtin' || !route.dkim) throw new Error('expected a signing key');
-      const { raw } = await composeMessage({ from: route.from.address, to: 'friend@example.org', subject: 'Signed', text: 'Hello\n' }, route.dkim);
+      const { raw } = await composeMessage(
+        { from: route.from.address, to: 'friend@example.org', subject: 'Signed', text: 'Hello\n' },
+        route.dkim,
+      );
       const verdict = await dkimVerify(raw, { resolver });
       expect(verdict.results.map((r) => r.status.result)).toEqual(['pass']);
     });
@@ -543,25 +778,52 @@ describe('Integrations (e2e)', () => {
       const outage = await post(p, '/v1/integrations/sender-domain/verify');
       dnsServer.clearFailure(dkimName);
       expect(outage.body.status).toBe('verified');
-      expect(outage.body.records.find((r: { purpose: string }) => r.purpose === 'dkim')).toMatchObject({ status: 'failed' });
+      expect(
+        outage.body.records.find((r: { purpose: string }) => r.purpose === 'dkim'),
+      ).toMatchObject({ status: 'failed' });
       expect((await integrations.routeFor(p.id)).from.address).toBe('rewards@mail.acme.test');
 
       dnsServer.set('mail.acme.test', { TXT: ['v=spf1 include:elsewhere.test ~all'] });
       const changed = await post(p, '/v1/integrations/sender-domain/verify');
       expect(changed.body.status).toBe('failed');
-      expect(changed.body.records.find((r: { purpose: string }) => r.purpose === 'spf').reason).toMatch(/spf\.localhost/);
+      expect(
+        changed.body.records.find((r: { purpose: string }) => r.purpose === 'spf').reason,
+      ).toMatch(/spf\.localhost/);
       const route = await integrations.routeFor(p.id);
-      expect(route).toEqual({ kind: 'builtin', from: { address: 'notifications@platform.test', name: 'Domain Rewards' }, replyTo: null });
+      expect(route).toEqual({
+        kind: 'builtin',
+        from: { address: 'notifications@platform.test', name: 'Domain Rewards' },
+        replyTo: null,
+      });
     });
 
     it('keeps the key for the same domain, and makes a new one for another', async () => {
       const before = await get(p, '/v1/integrations/sender-domain');
-      const same = await put(p, '/v1/integrations/sender-domain', { domain: 'mail.acme.test', fromAddress: 'hello@mail.acme.test' });
-      expect(same.body).toMatchObject({ selector: before.body.selector, status: before.body.status, fromAddress: 'hello@mail.acme.test', fromName: null });
-      expect(same.body.records.find((r: { purpose: string }) => r.purpose === 'dkim').value).toBe(before.body.records.find((r: { purpose: string }) => r.purpose === 'dkim').value);
-      const moved = await put(p, '/v1/integrations/sender-domain', { domain: 'news.acme.test', fromAddress: 'hello@news.acme.test' });
-      expect(moved.body).toMatchObject({ domain: 'news.acme.test', status: 'pending', verifiedAt: null });
-      expect(moved.body.records.find((r: { purpose: string }) => r.purpose === 'dkim').value).not.toBe(before.body.records.find((r: { purpose: string }) => r.purpose === 'dkim').value);
+      const same = await put(p, '/v1/integrations/sender-domain', {
+        domain: 'mail.acme.test',
+        fromAddress: 'hello@mail.acme.test',
+      });
+      expect(same.body).toMatchObject({
+        selector: before.body.selector,
+        status: before.body.status,
+        fromAddress: 'hello@mail.acme.test',
+        fromName: null,
+      });
+      expect(same.body.records.find((r: { purpose: string }) => r.purpose === 'dkim').value).toBe(
+        before.body.records.find((r: { purpose: string }) => r.purpose === 'dkim').value,
+      );
+      const moved = await put(p, '/v1/integrations/sender-domain', {
+        domain: 'news.acme.test',
+        fromAddress: 'hello@news.acme.test',
+      });
+      expect(moved.body).toMatchObject({
+        domain: 'news.acme.test',
+        status: 'pending',
+        verifiedAt: null,
+      });
+      expect(
+        moved.body.records.find((r: { purpose: string }) => r.purpose === 'dkim').value,
+      ).not.toBe(before.body.records.find((r: { purpose: string }) => r.purpose === 'dkim').value);
     });
 
     it('is removed on DELETE', async () => {

@@ -13,7 +13,9 @@ describe('Migrations', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'rn-migrate-'));
     if (process.env.DATABASE_URL) await resetPostgres(process.env.DATABASE_URL);
-    ds = new DataSource(dataSourceOptions({ DATA_DIR: dataDir, DATABASE_URL: process.env.DATABASE_URL }));
+    ds = new DataSource(
+      dataSourceOptions({ DATA_DIR: dataDir, DATABASE_URL: process.env.DATABASE_URL }),
+    );
     await ds.initialize();
   });
   afterAll(async () => {

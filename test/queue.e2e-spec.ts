@@ -12,7 +12,13 @@ const policy = { attempts: 3, backoffMs: 40 };
 type Factory = () => { queue: JobQueue; cleanup: () => Promise<void> };
 
 const adapters: Array<[string, Factory]> = [
-  ['in-process', () => ({ queue: new InProcessJobQueue(policy, 4, true, logger), cleanup: async () => undefined })],
+  [
+    'in-process',
+    () => ({
+      queue: new InProcessJobQueue(policy, 4, true, logger),
+      cleanup: async () => undefined,
+    }),
+  ],
 ];
 if (process.env.TEST_REDIS_URL) {
   adapters.push([
@@ -101,7 +107,11 @@ describe.each(adapters)('JobQueue on %s', (_name, factory) => {
       calls++;
       await new Promise((r) => setTimeout(r, 100));
     });
-    await Promise.all([1, 2, 3].map(() => queue.enqueue('evaluate-event', { eventId: 'same' }, { jobId: 'evaluate:same' })));
+    await Promise.all(
+      [1, 2, 3].map(() =>
+        queue.enqueue('evaluate-event', { eventId: 'same' }, { jobId: 'evaluate:same' }),
+      ),
+    );
     await eventually(async () => calls >= 1);
     await new Promise((r) => setTimeout(r, 300));
     expect(calls).toBe(1);
@@ -110,7 +120,12 @@ describe.each(adapters)('JobQueue on %s', (_name, factory) => {
   it('queues several jobs in one call, each once per job id, with its delay and attempts', async () => {
     const runs: Array<{ id: string; attempt: number; maxAttempts: number; at: number }> = [];
     queue.register('deliver-message', async (p, ctx) => {
-      runs.push({ id: p.messageId, attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, at: Date.now() });
+      runs.push({
+        id: p.messageId,
+        attempt: ctx.attempt,
+        maxAttempts: ctx.maxAttempts,
+        at: Date.now(),
+      });
       if (p.messageId === 'flaky' && ctx.attempt === 1) throw new Error('first try fails');
     });
     const start = Date.now();
@@ -141,7 +156,9 @@ describe.each(adapters)('JobQueue on %s', (_name, factory) => {
   it('refuses a second handler for one job and keeps the first', async () => {
     const seen: string[] = [];
     queue.register('evaluate-event', async (p) => void seen.push(`first:${p.eventId}`));
-    expect(() => queue.register('evaluate-event', async (p) => void seen.push(`second:${p.eventId}`))).toThrow(/already registered/);
+    expect(() =>
+      queue.register('evaluate-event', async (p) => void seen.push(`second:${p.eventId}`)),
+    ).toThrow(/already registered/);
     await queue.enqueue('evaluate-event', { eventId: 'e9' });
     await eventually(async () => seen.length === 1);
     expect(seen).toEqual(['first:e9']);

@@ -12,7 +12,11 @@ describe('SQLite connection serializing', () => {
   beforeAll(async () => {
     serializeSqliteConnections();
     dir = mkdtempSync(join(tmpdir(), 'rn-sqlite-'));
-    ds = new DataSource({ type: 'better-sqlite3', database: join(dir, 'db.sqlite'), enableWAL: true });
+    ds = new DataSource({
+      type: 'better-sqlite3',
+      database: join(dir, 'db.sqlite'),
+      enableWAL: true,
+    });
     await ds.initialize();
     await ds.query('CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
     await ds.query('INSERT INTO counters (id, n) VALUES (1, 0)');

@@ -22,30 +22,67 @@ describe('Templates: preview and sent message (e2e)', () => {
   beforeAll(async () => {
     t = await startTestApp();
     a = await t.createProgram({ name: 'Acme “Rewards”', timezone: 'America/New_York' });
-    await t.http.put('/v1/participants/ana').set(bearer(a.secretKey)).send({ email: 'ana@example.com', firstName: 'Ana María', locale: 'es' }).expect(201);
-    await t.http.put('/v1/templates/verification/es').set(bearer(a.secretKey)).send(OVERRIDE).expect(201);
+    await t.http
+      .put('/v1/participants/ana')
+      .set(bearer(a.secretKey))
+      .send({ email: 'ana@example.com', firstName: 'Ana María', locale: 'es' })
+      .expect(201);
+    await t.http
+      .put('/v1/templates/verification/es')
+      .set(bearer(a.secretKey))
+      .send(OVERRIDE)
+      .expect(201);
   });
   afterAll(() => t.close());
 
   const sent = (id: string) =>
     eventually(async () => {
       const res = await t.http.get(`/v1/messages/${id}`).set(bearer(a.secretKey));
-      if (res.body.status === 'failed') throw new Error(`message failed: ${JSON.stringify(res.body.error)}`);
+      if (res.body.status === 'failed')
+        throw new Error(`message failed: ${JSON.stringify(res.body.error)}`);
       return res.body.status === 'sent' ? res.body : undefined;
     });
 
   it.each([
     ['a participant', { participantId: 'ana' }],
-    ['sample data and given data', { locale: 'es', data: { participant: { firstName: 'Zoë' }, verifyUrl: 'https://acme.example/v?t=a&b=c' } }],
+    [
+      'sample data and given data',
+      {
+        locale: 'es',
+        data: { participant: { firstName: 'Zoë' }, verifyUrl: 'https://acme.example/v?t=a&b=c' },
+      },
+    ],
     ['a default template', { locale: 'pt-BR', participantId: 'ana' }],
   ])('sends what the preview showed, byte for byte, with %s', async (_what, body) => {
-    const preview = await t.http.post('/v1/templates/verification/preview').set(bearer(a.secretKey)).send(body).expect(200);
-    const queued = await t.http.post('/v1/templates/verification/test').set(bearer(a.secretKey)).send({ ...body, to: 'qa@example.com' }).expect(202);
-    expect(queued.body).toMatchObject({ status: 'queued', subject: preview.body.subject, locale: preview.body.locale, source: preview.body.source });
+    const preview = await t.http
+      .post('/v1/templates/verification/preview')
+      .set(bearer(a.secretKey))
+      .send(body)
+      .expect(200);
+    const queued = await t.http
+      .post('/v1/templates/verification/test')
+      .set(bearer(a.secretKey))
+      .send({ ...body, to: 'qa@example.com' })
+      .expect(202);
+    expect(queued.body).toMatchObject({
+      status: 'queued',
+      subject: preview.body.subject,
+      locale: preview.body.locale,
+      source: preview.body.source,
+    });
 
     const message = await sent(queued.body.messageId);
-    expect(message).toMatchObject({ template: 'verification', to: 'qa@example.com', transport: 'builtin', locale: preview.body.locale });
-    expect(message.content).toEqual({ subject: preview.body.subject, html: preview.body.html, text: preview.body.text });
+    expect(message).toMatchObject({
+      template: 'verification',
+      to: 'qa@example.com',
+      transport: 'builtin',
+      locale: preview.body.locale,
+    });
+    expect(message.content).toEqual({
+      subject: preview.body.subject,
+      html: preview.body.html,
+      text: preview.body.text,
+    });
 
     // The .eml the built-in sender wrote, decoded: the same three parts.
     const raw = await readFile(join(t.dataDir, 'outbox', a.id, `${queued.body.messageId}.eml`));

@@ -70,12 +70,10 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
   let db: DataSource;
 
   const messagesOf = (programId: string, templateKey: string, participantId?: string) =>
-    db
-      .getRepository(Message)
-      .find({
-        where: { programId, templateKey, ...(participantId ? { participantId } : {}) },
-        order: { createdAt: 'ASC' },
-      });
+    db.getRepository(Message).find({
+      where: { programId, templateKey, ...(participantId ? { participantId } : {}) },
+      order: { createdAt: 'ASC' },
+    });
   const summary = (p: ProgramKeys, id: string, year?: number) =>
     t.http
       .get(`/v1/participants/${id}/tax-summary${year ? `?year=${year}` : ''}`)
@@ -304,12 +302,10 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
   describe('payout reminders', () => {
     let p: ProgramKeys;
     const reminders = (participantId: string) =>
-      db
-        .getRepository(PayoutReminder)
-        .find({
-          where: { programId: p.id, participantId },
-          order: { intervalIndex: 'ASC', createdAt: 'ASC' },
-        });
+      db.getRepository(PayoutReminder).find({
+        where: { programId: p.id, participantId },
+        order: { intervalIndex: 'ASC', createdAt: 'ASC' },
+      });
 
     beforeAll(async () => {
       p = await t.createProgram({
@@ -357,12 +353,10 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
         .expect(200);
       await pause(Math.max(0, started + 4000 - Date.now()));
       expect(mailsTo('r2@example.com')).toHaveLength(1);
-      const rows = await db
-        .getRepository(PayoutReminder)
-        .find({
-          where: { programId: slow.id, participantId: 'r2' },
-          order: { intervalIndex: 'ASC' },
-        });
+      const rows = await db.getRepository(PayoutReminder).find({
+        where: { programId: slow.id, participantId: 'r2' },
+        order: { intervalIndex: 'ASC' },
+      });
       expect(rows.map((r) => r.status)).toEqual(['sent', 'cancelled']);
     });
 

@@ -16,13 +16,30 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
   // The public routes answer before the look-up and the email; this waits for those.
   const settled = () => t.app.get(BackgroundTasks).idle();
   const messages = (programId: string, templateKey: string, toEmail: string) =>
-    t.app.get(DataSource).getRepository(Message).find({ where: { programId, templateKey, toEmail }, order: { createdAt: 'ASC' } });
+    t.app
+      .get(DataSource)
+      .getRepository(Message)
+      .find({ where: { programId, templateKey, toEmail }, order: { createdAt: 'ASC' } });
   const tokenOf = (url: unknown) => new URL(String(url)).searchParams.get('token')!;
   const participant = (p: ProgramKeys, id: string, body: Record<string, unknown>) =>
-    t.http.put(`/v1/participants/${id}`).set(bearer(p.secretKey)).send(body).expect((res) => expect([200, 201]).toContain(res.status));
+    t.http
+      .put(`/v1/participants/${id}`)
+      .set(bearer(p.secretKey))
+      .send(body)
+      .expect((res) => expect([200, 201]).toContain(res.status));
 
-  async function requestLink(p: ProgramKeys, route: 'verification' | 'password-reset', email: string, headers: Record<string, string> = {}) {
-    await t.http.post(`/v1/public/${route}`).set(bearer(p.publishableKey)).set(headers).send({ email }).expect(202);
+  async function requestLink(
+    p: ProgramKeys,
+    route: 'verification' | 'password-reset',
+    email: string,
+    headers: Record<string, string> = {},
+  ) {
+    await t.http
+      .post(`/v1/public/${route}`)
+      .set(bearer(p.publishableKey))
+      .set(headers)
+      .send({ email })
+      .expect(202);
     await settled();
     const sent = await messages(p.id, route, email);
     return { sent, last: sent[sent.length - 1] };
@@ -30,8 +47,16 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
 
   beforeAll(async () => {
     smtp = await SmtpTestServer.start();
-    t = await startTestApp({ env: { PUBLIC_BASE_URL: 'https://rewards.example.org', BUILTIN_SMTP_URL: `smtp://127.0.0.1:${smtp.port}` } });
-    program = await t.createProgram({ name: 'Club', settings: { micrositeUrl: 'https://club.example.com/' } });
+    t = await startTestApp({
+      env: {
+        PUBLIC_BASE_URL: 'https://rewards.example.org',
+        BUILTIN_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      },
+    });
+    program = await t.createProgram({
+      name: 'Club',
+      settings: { micrositeUrl: 'https://club.example.com/' },
+    });
     plain = await t.createProgram({ name: 'Plain' });
     await participant(program, 'ana', { email: 'ana@example.com', firstName: 'Ana', locale: 'es' });
     await participant(program, 'bo', { email: 'bo@example.com' });
@@ -44,43 +69,77 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
   });
 
   const received = (to: string, subject: RegExp) =>
-    eventually(async () => smtp.received.find((m) => m.envelope.rcptTo.includes(to) && subject.test(m.subject ?? '')), 15000);
+    eventually(
+      async () =>
+        smtp.received.find((m) => m.envelope.rcptTo.includes(to) && subject.test(m.subject ?? '')),
+      15000,
+    );
 
   describe('verification', () => {
     it('emails a one-time link on the microsite that verifies the address once', async () => {
-      const { sent, last } = await requestLink(program, 'verification', 'ANA@example.com'.toLowerCase());
+      const { sent, last } = await requestLink(
+        program,
+        'verification',
+        'ANA@example.com'.toLowerCase(),
+      );
       expect(sent).toHaveLength(1);
       expect(last.sensitive).toBe(true);
       expect(last.participantId).toBe('ana');
       expect(last.locales[0]).toBe('es');
-      expect(last.data.verifyUrl).toMatch(/^https:\/\/club\.example\.com\/verify\?token=[A-Za-z0-9_-]{43}$/);
+      expect(last.data.verifyUrl).toMatch(
+        /^https:\/\/club\.example\.com\/verify\?token=[A-Za-z0-9_-]{43}$/,
+      );
       expect(last.data.expiresInHours).toBe(24);
       const token = tokenOf(last.data.verifyUrl);
 
-      const ok = await t.http.post('/v1/public/verification/confirm').set(bearer(program.publishableKey)).send({ token }).expect(200);
+      const ok = await t.http
+        .post('/v1/public/verification/confirm')
+        .set(bearer(program.publishableKey))
+        .send({ token })
+        .expect(200);
       expect(ok.body).toEqual({ participantId: 'ana', emailVerified: true });
-      const view = await t.http.get('/v1/participants/ana').set(bearer(program.secretKey)).expect(200);
+      const view = await t.http
+        .get('/v1/participants/ana')
+        .set(bearer(program.secretKey))
+        .expect(200);
       expect(view.body.emailVerified).toBe(true);
 
-      const again = await t.http.post('/v1/public/verification/confirm').set(bearer(program.publishableKey)).send({ token }).expect(400);
+      const again = await t.http
+        .post('/v1/public/verification/confirm')
+        .set(bearer(program.publishableKey))
+        .send({ token })
+        .expect(400);
       expect(again.body.code).toBe('TOKEN_INVALID');
     });
 
     it('delivers a verification email whose link works', async () => {
       await participant(program, 'fay', { email: 'fay@example.com', firstName: 'Fay' });
-      await t.http.post('/v1/public/verification').set(bearer(program.publishableKey)).send({ email: 'fay@example.com' }).expect(202);
+      await t.http
+        .post('/v1/public/verification')
+        .set(bearer(program.publishableKey))
+        .send({ email: 'fay@example.com' })
+        .expect(202);
       const mail = await received('fay@example.com', /./);
-      const link = /https:\/\/club\.example\.com\/verify\?token=[A-Za-z0-9_-]+/.exec(mail.text ?? '')?.[0];
+      const link = /https:\/\/club\.example\.com\/verify\?token=[A-Za-z0-9_-]+/.exec(
+        mail.text ?? '',
+      )?.[0];
       expect(link).toBeDefined();
       expect(mail.html).toContain(link);
-      const ok = await t.http.post('/v1/public/verification/confirm').set(bearer(program.publishableKey)).send({ token: tokenOf(link) }).expect(200);
+      const ok = await t.http
+        .post('/v1/public/verification/confirm')
+        .set(bearer(program.publishableKey))
+        .send({ token: tokenOf(link) })
+        .expect(200);
       expect(ok.body).toEqual({ participantId: 'fay', emailVerified: true });
     });
 
     it('stores only the hash of the token', async () => {
       const { last } = await requestLink(program, 'verification', 'bo@example.com');
       const token = tokenOf(last.data.verifyUrl);
-      const rows = await t.app.get(DataSource).getRepository(ParticipantToken).findBy({ participantId: 'bo' });
+      const rows = await t.app
+        .get(DataSource)
+        .getRepository(ParticipantToken)
+        .findBy({ participantId: 'bo' });
       expect(rows.length).toBeGreaterThan(0);
       for (const row of rows) expect(row.tokenHash).not.toContain(token);
       expect(JSON.stringify(rows)).not.toContain(token);
@@ -89,70 +148,128 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
     it('answers 400 TOKEN_INVALID for an expired token and a wrong one', async () => {
       const { last } = await requestLink(program, 'verification', 'cy@example.com');
       const token = tokenOf(last.data.verifyUrl);
-      await t.app.get(DataSource).getRepository(ParticipantToken).update({ participantId: 'cy' }, { expiresAt: new Date(Date.now() - 1000) });
-      const expired = await t.http.post('/v1/public/verification/confirm').set(bearer(program.publishableKey)).send({ token }).expect(400);
+      await t.app
+        .get(DataSource)
+        .getRepository(ParticipantToken)
+        .update({ participantId: 'cy' }, { expiresAt: new Date(Date.now() - 1000) });
+      const expired = await t.http
+        .post('/v1/public/verification/confirm')
+        .set(bearer(program.publishableKey))
+        .send({ token })
+        .expect(400);
       expect(expired.body).toMatchObject({ statusCode: 400, code: 'TOKEN_INVALID' });
-      const wrong = await t.http.post('/v1/public/verification/confirm').set(bearer(program.publishableKey)).send({ token: 'not-a-token' }).expect(400);
+      const wrong = await t.http
+        .post('/v1/public/verification/confirm')
+        .set(bearer(program.publishableKey))
+        .send({ token: 'not-a-token' })
+        .expect(400);
       expect(wrong.body.code).toBe('TOKEN_INVALID');
     });
 
     it('voids the earlier link when a new one is sent', async () => {
-      const first = tokenOf((await requestLink(program, 'verification', 'bo@example.com')).last.data.verifyUrl);
-      const second = tokenOf((await requestLink(program, 'verification', 'bo@example.com')).last.data.verifyUrl);
+      const first = tokenOf(
+        (await requestLink(program, 'verification', 'bo@example.com')).last.data.verifyUrl,
+      );
+      const second = tokenOf(
+        (await requestLink(program, 'verification', 'bo@example.com')).last.data.verifyUrl,
+      );
       expect(second).not.toBe(first);
-      await t.http.post('/v1/public/verification/confirm').set(bearer(program.publishableKey)).send({ token: first }).expect(400);
-      await t.http.post('/v1/public/verification/confirm').set(bearer(program.publishableKey)).send({ token: second }).expect(200);
+      await t.http
+        .post('/v1/public/verification/confirm')
+        .set(bearer(program.publishableKey))
+        .send({ token: first })
+        .expect(400);
+      await t.http
+        .post('/v1/public/verification/confirm')
+        .set(bearer(program.publishableKey))
+        .send({ token: second })
+        .expect(200);
     });
 
     it('lets exactly one of two concurrent confirms win', async () => {
       await participant(program, 'race', { email: 'race@example.com' });
-      const token = tokenOf((await requestLink(program, 'verification', 'race@example.com')).last.data.verifyUrl);
-      const send = () => t.http.post('/v1/public/verification/confirm').set(bearer(program.publishableKey)).send({ token });
+      const token = tokenOf(
+        (await requestLink(program, 'verification', 'race@example.com')).last.data.verifyUrl,
+      );
+      const send = () =>
+        t.http
+          .post('/v1/public/verification/confirm')
+          .set(bearer(program.publishableKey))
+          .send({ token });
       const statuses = (await Promise.all([send(), send(), send()])).map((r) => r.status).sort();
       expect(statuses).toEqual([200, 400, 400]);
     });
 
     it('answers 202 for an unknown address and sends nothing', async () => {
-      const res = await t.http.post('/v1/public/verification').set(bearer(program.publishableKey)).send({ email: 'nobody@example.com' }).expect(202);
+      const res = await t.http
+        .post('/v1/public/verification')
+        .set(bearer(program.publishableKey))
+        .send({ email: 'nobody@example.com' })
+        .expect(202);
       expect(res.body).toEqual({ status: 'accepted' });
       await settled();
       expect(await messages(program.id, 'verification', 'nobody@example.com')).toHaveLength(0);
     });
 
     it('does not tell a known address from an unknown one by the answer', async () => {
-      const known = await t.http.post('/v1/public/verification').set(bearer(plain.publishableKey)).send({ email: 'dee@example.com' });
-      const unknown = await t.http.post('/v1/public/verification').set(bearer(plain.publishableKey)).send({ email: 'nobody@example.com' });
+      const known = await t.http
+        .post('/v1/public/verification')
+        .set(bearer(plain.publishableKey))
+        .send({ email: 'dee@example.com' });
+      const unknown = await t.http
+        .post('/v1/public/verification')
+        .set(bearer(plain.publishableKey))
+        .send({ email: 'nobody@example.com' });
       expect([known.status, unknown.status]).toEqual([202, 202]);
       expect(known.body).toEqual(unknown.body);
       await settled();
     });
 
     it('builds the link from PUBLIC_BASE_URL, never from the Host header', async () => {
-      const { last } = await requestLink(plain, 'verification', 'dee@example.com', { Host: 'evil.example.net', 'X-Forwarded-Host': 'evil.example.net' });
+      const { last } = await requestLink(plain, 'verification', 'dee@example.com', {
+        Host: 'evil.example.net',
+        'X-Forwarded-Host': 'evil.example.net',
+      });
       expect(last.data.verifyUrl).toMatch(/^https:\/\/rewards\.example\.org\/verify\?token=/);
     });
 
     it('keeps the link out of the message log', async () => {
       const { last } = await requestLink(plain, 'verification', 'dee@example.com');
       const res = await t.http.get(`/v1/messages/${last.id}`).set(bearer(plain.secretKey));
-      if (res.status === 200) expect(JSON.stringify(res.body)).not.toContain(tokenOf(last.data.verifyUrl));
+      if (res.status === 200)
+        expect(JSON.stringify(res.body)).not.toContain(tokenOf(last.data.verifyUrl));
     });
 
     it('answers 400 VALIDATION_FAILED for a body without a valid email', async () => {
-      const res = await t.http.post('/v1/public/verification').set(bearer(program.publishableKey)).send({ email: 'nope' }).expect(400);
+      const res = await t.http
+        .post('/v1/public/verification')
+        .set(bearer(program.publishableKey))
+        .send({ email: 'nope' })
+        .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
   });
 
   describe('keys', () => {
     it('answers 403 to the secret key on a public route', async () => {
-      const res = await t.http.post('/v1/public/verification').set(bearer(program.secretKey)).send({ email: 'ana@example.com' }).expect(403);
+      const res = await t.http
+        .post('/v1/public/verification')
+        .set(bearer(program.secretKey))
+        .send({ email: 'ana@example.com' })
+        .expect(403);
       expect(res.body.code).toBe('SECRET_KEY_NOT_ALLOWED');
-      await t.http.post('/v1/public/sessions').set(bearer(program.secretKey)).send({ email: 'ana@example.com', password: 'x' }).expect(403);
+      await t.http
+        .post('/v1/public/sessions')
+        .set(bearer(program.secretKey))
+        .send({ email: 'ana@example.com', password: 'x' })
+        .expect(403);
     });
 
     it('answers 403 to the publishable key on a secret route', async () => {
-      const res = await t.http.get('/v1/participants/ana/tax-summary').set(bearer(program.publishableKey)).expect(403);
+      const res = await t.http
+        .get('/v1/participants/ana/tax-summary')
+        .set(bearer(program.publishableKey))
+        .expect(403);
       expect(res.body.code).toBe('PUBLISHABLE_KEY_NOT_ALLOWED');
     });
 
@@ -164,7 +281,9 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
   describe('password reset and sessions', () => {
     it('resets the password once, voids other reset links, tells the participant and signs in with it', async () => {
       await participant(program, 'eve', { email: 'eve@example.com', firstName: 'Eve' });
-      const older = tokenOf((await requestLink(program, 'password-reset', 'eve@example.com')).last.data.resetUrl);
+      const older = tokenOf(
+        (await requestLink(program, 'password-reset', 'eve@example.com')).last.data.resetUrl,
+      );
       const { last } = await requestLink(program, 'password-reset', 'eve@example.com');
       expect(last.sensitive).toBe(true);
       expect(last.data.resetUrl).toMatch(/^https:\/\/club\.example\.com\/reset-password\?token=/);
@@ -172,27 +291,63 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
       const token = tokenOf(last.data.resetUrl);
       const pk = bearer(program.publishableKey);
 
-      const short = await t.http.post('/v1/public/password-reset/confirm').set(pk).send({ token, password: 'short' }).expect(400);
+      const short = await t.http
+        .post('/v1/public/password-reset/confirm')
+        .set(pk)
+        .send({ token, password: 'short' })
+        .expect(400);
       expect(short.body.code).toBe('VALIDATION_FAILED');
-      const long = await t.http.post('/v1/public/password-reset/confirm').set(pk).send({ token, password: 'x'.repeat(257) }).expect(400);
+      const long = await t.http
+        .post('/v1/public/password-reset/confirm')
+        .set(pk)
+        .send({ token, password: 'x'.repeat(257) })
+        .expect(400);
       expect(long.body.code).toBe('VALIDATION_FAILED');
 
-      await t.http.post('/v1/public/password-reset/confirm').set(pk).send({ token: older, password: 'a-new-password' }).expect(400);
-      const ok = await t.http.post('/v1/public/password-reset/confirm').set(pk).send({ token, password: 'a-new-password' }).expect(200);
+      await t.http
+        .post('/v1/public/password-reset/confirm')
+        .set(pk)
+        .send({ token: older, password: 'a-new-password' })
+        .expect(400);
+      const ok = await t.http
+        .post('/v1/public/password-reset/confirm')
+        .set(pk)
+        .send({ token, password: 'a-new-password' })
+        .expect(200);
       expect(ok.body).toEqual({ participantId: 'eve' });
       expect(JSON.stringify(ok.body)).not.toContain('a-new-password');
-      const reused = await t.http.post('/v1/public/password-reset/confirm').set(pk).send({ token, password: 'another-password' }).expect(400);
+      const reused = await t.http
+        .post('/v1/public/password-reset/confirm')
+        .set(pk)
+        .send({ token, password: 'another-password' })
+        .expect(400);
       expect(reused.body.code).toBe('TOKEN_INVALID');
 
       const changed = await messages(program.id, 'password-changed', 'eve@example.com');
       expect(changed).toHaveLength(1);
       expect(changed[0].data.resetUrl).toBe('https://club.example.com/reset-password');
-      const notice = await eventually(async () => smtp.received.find((m) => m.envelope.rcptTo.includes('eve@example.com') && (m.text ?? '').includes('https://club.example.com/reset-password\n')), 15000);
+      const notice = await eventually(
+        async () =>
+          smtp.received.find(
+            (m) =>
+              m.envelope.rcptTo.includes('eve@example.com') &&
+              (m.text ?? '').includes('https://club.example.com/reset-password\n'),
+          ),
+        15000,
+      );
       expect(notice.text).not.toContain('token=');
 
-      const session = await t.http.post('/v1/public/sessions').set(pk).send({ email: 'EVE@example.com', password: 'a-new-password' }).expect(200);
+      const session = await t.http
+        .post('/v1/public/sessions')
+        .set(pk)
+        .send({ email: 'EVE@example.com', password: 'a-new-password' })
+        .expect(200);
       expect(session.body).toEqual({ participantId: 'eve' });
-      const wrong = await t.http.post('/v1/public/sessions').set(pk).send({ email: 'eve@example.com', password: 'not-the-password' }).expect(401);
+      const wrong = await t.http
+        .post('/v1/public/sessions')
+        .set(pk)
+        .send({ email: 'eve@example.com', password: 'not-the-password' })
+        .expect(401);
       expect(wrong.body.code).toBe('INVALID_CREDENTIALS');
     });
 
@@ -200,7 +355,11 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
       const pk = bearer(program.publishableKey);
       const time = async (email: string) => {
         const started = process.hrtime.bigint();
-        const res = await t.http.post('/v1/public/sessions').set(pk).send({ email, password: 'whatever-password' }).expect(401);
+        const res = await t.http
+          .post('/v1/public/sessions')
+          .set(pk)
+          .send({ email, password: 'whatever-password' })
+          .expect(401);
         expect(res.body.code).toBe('INVALID_CREDENTIALS');
         return Number(process.hrtime.bigint() - started) / 1e6;
       };
@@ -211,7 +370,11 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
     });
 
     it('answers 202 for an unknown address and sends nothing', async () => {
-      await t.http.post('/v1/public/password-reset').set(bearer(program.publishableKey)).send({ email: 'ghost@example.com' }).expect(202);
+      await t.http
+        .post('/v1/public/password-reset')
+        .set(bearer(program.publishableKey))
+        .send({ email: 'ghost@example.com' })
+        .expect(202);
       await settled();
       expect(await messages(program.id, 'password-reset', 'ghost@example.com')).toHaveLength(0);
     });
@@ -224,7 +387,10 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
       const statuses: number[] = [];
       let limited: { headers: Record<string, string>; body: Record<string, unknown> } | undefined;
       for (let i = 0; i < 100; i++) {
-        const res = await t.http.post('/v1/public/password-reset').set(bearer(flood.publishableKey)).send({ email: 'victim@example.com' });
+        const res = await t.http
+          .post('/v1/public/password-reset')
+          .set(bearer(flood.publishableKey))
+          .send({ email: 'victim@example.com' });
         statuses.push(res.status);
         if (res.status === 429) limited ??= res;
       }
@@ -245,12 +411,17 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
       const other = await t.createProgram({ name: 'Spray' });
       const statuses: number[] = [];
       for (let i = 0; i < t.config.PUBLIC_RATE_LIMIT_IP_PER_MINUTE + 5; i++) {
-        const res = await t.http.post('/v1/public/verification').set(bearer(other.publishableKey)).send({ email: `spray${i}@example.com` });
+        const res = await t.http
+          .post('/v1/public/verification')
+          .set(bearer(other.publishableKey))
+          .send({ email: `spray${i}@example.com` });
         statuses.push(res.status);
       }
       await settled();
       expect(statuses).toContain(429);
-      expect(statuses.filter((s) => s === 202).length).toBeLessThanOrEqual(t.config.PUBLIC_RATE_LIMIT_IP_PER_MINUTE);
+      expect(statuses.filter((s) => s === 202).length).toBeLessThanOrEqual(
+        t.config.PUBLIC_RATE_LIMIT_IP_PER_MINUTE,
+      );
     });
   });
 });

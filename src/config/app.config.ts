@@ -32,36 +32,58 @@ export type AppRole = 'all' | 'api' | 'worker';
  * greeting, then the longest silence of a session) is over by then, sent or failed.
  */
 export const MIN_MESSAGE_CLAIM_MS =
-  SEND_TIMEOUTS.dnsTimeoutMs + SEND_TIMEOUTS.connectionTimeoutMs + SEND_TIMEOUTS.greetingTimeoutMs + SEND_TIMEOUTS.socketTimeoutMs;
+  SEND_TIMEOUTS.dnsTimeoutMs +
+  SEND_TIMEOUTS.connectionTimeoutMs +
+  SEND_TIMEOUTS.greetingTimeoutMs +
+  SEND_TIMEOUTS.socketTimeoutMs;
 
 /**
  * Every environment variable the service reads. Defaults are the embedded setup:
  * SQLite in DATA_DIR, in-process queue, emails written as .eml files.
  */
 export class AppConfig {
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   DATA_DIR = './data';
 
-  @Transform(emptyToUndefined) @IsOptional()
-  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL, or unset for SQLite' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, {
+    message: 'DATABASE_URL must be a postgres:// URL, or unset for SQLite',
+  })
   DATABASE_URL?: string;
 
-  @Transform(emptyToUndefined) @IsOptional()
-  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL, or unset for the in-process queue' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, {
+    message: 'REDIS_URL must be a redis:// or rediss:// URL, or unset for the in-process queue',
+  })
   REDIS_URL?: string;
 
   /** Key for credentials stored encrypted; generated into DATA_DIR when unset. */
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'APP_SECRET must be at least 32 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'APP_SECRET must be at least 32 characters' })
   APP_SECRET?: string;
 
   /** Operator token for POST /v1/programs; generated into DATA_DIR when unset. */
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(24, { message: 'ADMIN_TOKEN must be at least 24 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'ADMIN_TOKEN must be at least 24 characters' })
   ADMIN_TOKEN?: string;
 
-  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'PUBLIC_BASE_URL must be an absolute http(s) URL' })
+  @IsUrl(
+    { require_tld: false, require_protocol: true },
+    { message: 'PUBLIC_BASE_URL must be an absolute http(s) URL' },
+  )
   PUBLIC_BASE_URL = 'http://localhost:3000';
 
   @IsIn(['all', 'api', 'worker'])
@@ -70,29 +92,43 @@ export class AppConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   MIGRATIONS_RUN = true;
 
   /** Attempts per job before it is given up, and the first backoff delay. */
-  @Transform(toInt) @IsInt() @Min(1) @Max(50)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
   JOB_ATTEMPTS = 8;
 
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   JOB_BACKOFF_MS = 2000;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(256)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
   WORKER_CONCURRENCY = 8;
 
   /** Prefix of the Redis keys of the job queue; lets several deployments share one Redis. */
-  @IsString() @Matches(/^[A-Za-z0-9:_-]+$/)
+  @IsString()
+  @Matches(/^[A-Za-z0-9:_-]+$/)
   QUEUE_PREFIX = 'rn';
 
   /** How often periodic sweeps run (stuck messages, due payout reminders). */
-  @Transform(toInt) @IsInt() @Min(50)
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
   SWEEP_INTERVAL_MS = 30000;
 
   /** How long a queued or sending message may sit unclaimed before the sweeper queues it again. */
-  @Transform(toInt) @IsInt() @Min(100)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
   MESSAGE_STALE_MS = 60000;
 
   /**
@@ -100,16 +136,22 @@ export class AppConfig {
    * on only when it expires. At least MIN_MESSAGE_CLAIM_MS, so that a send running into every
    * SMTP timeout once still finishes within its claim and is not taken by a second worker.
    */
-  @Transform(toInt) @IsInt()
-  @Min(MIN_MESSAGE_CLAIM_MS, { message: `MESSAGE_CLAIM_MS must be at least ${MIN_MESSAGE_CLAIM_MS} (the SMTP send timeouts added up: DNS, connect, greeting and the longest silence)` })
+  @Transform(toInt)
+  @IsInt()
+  @Min(MIN_MESSAGE_CLAIM_MS, {
+    message: `MESSAGE_CLAIM_MS must be at least ${MIN_MESSAGE_CLAIM_MS} (the SMTP send timeouts added up: DNS, connect, greeting and the longest silence)`,
+  })
   MESSAGE_CLAIM_MS = 120000;
 
   /** Largest accepted request body, in bytes. */
-  @Transform(toInt) @IsInt() @Min(1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
   BODY_LIMIT_BYTES = 1048576;
 
   /** Relay for the built-in sender; unset writes each message to DATA_DIR/outbox. */
-  @Transform(emptyToUndefined) @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @Matches(/^smtps?:\/\//, { message: 'BUILTIN_SMTP_URL must be an smtp:// or smtps:// URL' })
   BUILTIN_SMTP_URL?: string;
 
@@ -118,43 +160,62 @@ export class AppConfig {
   BUILTIN_FROM_ADDRESS = 'notifications@localhost';
 
   /** Comma-separated DNS servers for sender-domain checks (ip or ip:port); unset uses the system's. */
-  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
   DNS_SERVERS?: string;
 
   /** What programs add to their SPF record as `include:` for a custom From domain. */
-  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, { message: 'SENDER_SPF_INCLUDE must be a domain name' })
+  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
+    message: 'SENDER_SPF_INCLUDE must be a domain name',
+  })
   SENDER_SPF_INCLUDE = 'spf.localhost';
 
   /** Host a custom From domain's return-path CNAME (bounces.<domain>) points at. */
-  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, { message: 'SENDER_BOUNCE_HOST must be a domain name' })
+  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
+    message: 'SENDER_BOUNCE_HOST must be a domain name',
+  })
   SENDER_BOUNCE_HOST = 'bounces.localhost';
 
   /** Lets programs use SMTP/IMAP hosts on private or loopback addresses (on-premises, tests). */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   SMTP_ALLOW_PRIVATE_HOSTS = false;
 
   /** Lifetime of email verification links, in seconds (default 24 h). */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   VERIFICATION_TOKEN_TTL_SECONDS = 86400;
 
   /** Lifetime of password reset links, in seconds (default 1 h). */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   PASSWORD_RESET_TOKEN_TTL_SECONDS = 3600;
 
   /** Verification or reset emails one participant may receive per hour (each kind), whatever the HTTP limits let through. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   TOKEN_EMAILS_PER_ADDRESS_PER_HOUR = 3;
 
   /** Requests per minute one IP address may make to each public (publishable key) route. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   PUBLIC_RATE_LIMIT_IP_PER_MINUTE = 30;
 
   /** Requests per hour naming one email address, per public route. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   PUBLIC_RATE_LIMIT_ADDRESS_PER_HOUR = 10;
 
   /** Requests per minute to each public route of one program. */
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   PUBLIC_RATE_LIMIT_PROGRAM_PER_MINUTE = 600;
 }
 
@@ -164,21 +225,36 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.keys(new AppConfig());
   const raw: Record<string, unknown> = {};
-  for (const key of [...known, 'DATABASE_URL', 'REDIS_URL', 'APP_SECRET', 'ADMIN_TOKEN', 'BUILTIN_SMTP_URL', 'DNS_SERVERS']) {
+  for (const key of [
+    ...known,
+    'DATABASE_URL',
+    'REDIS_URL',
+    'APP_SECRET',
+    'ADMIN_TOKEN',
+    'BUILTIN_SMTP_URL',
+    'DNS_SERVERS',
+  ]) {
     if (env[key] !== undefined) raw[key] = env[key];
   }
   const config = plainToInstance(AppConfig, raw, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: true });
   if (config.APP_ROLE !== 'all' && !config.REDIS_URL) {
-    errors.push(Object.assign(new ValidationError(), {
-      property: 'APP_ROLE',
-      value: config.APP_ROLE,
-      constraints: { needsRedis: 'APP_ROLE=api or worker needs REDIS_URL, so that api processes and workers share one queue' },
-    }));
+    errors.push(
+      Object.assign(new ValidationError(), {
+        property: 'APP_ROLE',
+        value: config.APP_ROLE,
+        constraints: {
+          needsRedis:
+            'APP_ROLE=api or worker needs REDIS_URL, so that api processes and workers share one queue',
+        },
+      }),
+    );
   }
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const shown = ['APP_SECRET', 'ADMIN_TOKEN'].includes(e.property) ? '(hidden)' : JSON.stringify(e.value);
+      const shown = ['APP_SECRET', 'ADMIN_TOKEN'].includes(e.property)
+        ? '(hidden)'
+        : JSON.stringify(e.value);
       return `  ${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

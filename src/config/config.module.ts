@@ -4,7 +4,9 @@ import { AppConfig, loadConfig } from './app.config';
 import { ensureSecretFile } from './secrets';
 
 /** The validated configuration with generated secrets filled in. */
-export function resolveConfig(env: NodeJS.ProcessEnv = process.env): AppConfig & { APP_SECRET: string; ADMIN_TOKEN: string } {
+export function resolveConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): AppConfig & { APP_SECRET: string; ADMIN_TOKEN: string } {
   const config = loadConfig(env);
   config.DATA_DIR = resolve(config.DATA_DIR);
   if (!config.APP_SECRET) config.APP_SECRET = ensureSecretFile(config.DATA_DIR, 'app-secret').value;

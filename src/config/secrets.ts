@@ -6,7 +6,11 @@ import { join } from 'node:path';
  * Returns the secret kept in DATA_DIR under `name`, creating it (mode 0600) on first start,
  * so the embedded setup needs no configuration and keeps the same keys across restarts.
  */
-export function ensureSecretFile(dataDir: string, name: string, prefix = ''): { value: string; path: string; created: boolean } {
+export function ensureSecretFile(
+  dataDir: string,
+  name: string,
+  prefix = '',
+): { value: string; path: string; created: boolean } {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, name);
   if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), path, created: false };

@@ -53,6 +53,11 @@ export class ConsoleModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // By path, not by controller: one router layer instead of one per console route, which every
     // API request would otherwise be matched against first.
-    consumer.apply(ConsoleHttpMiddleware).forRoutes({ path: 'console', method: RequestMethod.ALL }, { path: 'console/*path', method: RequestMethod.ALL });
+    consumer
+      .apply(ConsoleHttpMiddleware)
+      .forRoutes(
+        { path: 'console', method: RequestMethod.ALL },
+        { path: 'console/*path', method: RequestMethod.ALL },
+      );
   }
 }

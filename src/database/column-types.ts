@@ -8,5 +8,6 @@ export const TIMESTAMP = (isPostgres() ? 'timestamptz' : 'datetime') as 'datetim
 /** Decimal columns come back from pg as strings; keep them numbers in the app. */
 export const decimalTransformer = {
   to: (value: number | null | undefined) => value,
-  from: (value: string | number | null) => (value === null || value === undefined ? value : Number(value)),
+  from: (value: string | number | null) =>
+    value === null || value === undefined ? value : Number(value),
 };

@@ -16,4 +16,21 @@ import { ParticipantToken } from '../triggers/tokens/participant-token.entity';
 import { ParticipantTaxYear } from '../triggers/w9/participant-tax-year.entity';
 
 // Every entity the data source knows. Listed rather than globbed so builds and tests agree.
-export const ENTITIES = [Program, Participant, Message, Suppression, TemplateOverrideEntity, SmtpIntegration, SenderIdentity, SenderDomain, ParticipantToken, ParticipantTaxYear, PayoutReminder, Rule, RuleRevision, ProgramEvent, Reward, ConsoleSession];
+export const ENTITIES = [
+  Program,
+  Participant,
+  Message,
+  Suppression,
+  TemplateOverrideEntity,
+  SmtpIntegration,
+  SenderIdentity,
+  SenderDomain,
+  ParticipantToken,
+  ParticipantTaxYear,
+  PayoutReminder,
+  Rule,
+  RuleRevision,
+  ProgramEvent,
+  Reward,
+  ConsoleSession,
+];

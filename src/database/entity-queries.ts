@@ -38,24 +38,48 @@ export class EntityQueries<T extends ObjectLiteral> {
   /** The row whose columns equal `where`, or null. */
   async findOne(where: Partial<T>, manager?: EntityManager): Promise<T | null> {
     const keys = keysOf(where);
-    const prepared = this.shape(`find:${keys.join(',')}`, (s) => `SELECT ${s.all} FROM ${s.table} WHERE ${equalities(s, keys)} LIMIT 1`);
-    const rows = await this.rows(prepared, keys.map((k) => where[k]), manager);
+    const prepared = this.shape(
+      `find:${keys.join(',')}`,
+      (s) => `SELECT ${s.all} FROM ${s.table} WHERE ${equalities(s, keys)} LIMIT 1`,
+    );
+    const rows = await this.rows(
+      prepared,
+      keys.map((k) => where[k]),
+      manager,
+    );
     return rows[0] ?? null;
   }
 
   /** Inserts one row; with `ignoreConflict`, a row that breaks a unique index is skipped. Returns the rows written (0 or 1). */
-  async insert(values: Partial<T>, options: { ignoreConflict?: boolean; manager?: EntityManager } = {}): Promise<number> {
+  async insert(
+    values: Partial<T>,
+    options: { ignoreConflict?: boolean; manager?: EntityManager } = {},
+  ): Promise<number> {
     const keys = Object.keys(values) as Columns<T>[];
-    const prepared = this.shape(`insert:${options.ignoreConflict ? 'ignore:' : ''}${keys.join(',')}`, (s) => {
-      const names = keys.map((k) => s.col(k)).join(', ');
-      const placeholders = keys.map((k) => s.param(k)).join(', ');
-      return `INSERT INTO ${s.table} (${names}) VALUES (${placeholders})${options.ignoreConflict ? ' ON CONFLICT DO NOTHING' : ''}`;
-    });
-    return changed(await this.execute(prepared, keys.map((k) => values[k]), options.manager));
+    const prepared = this.shape(
+      `insert:${options.ignoreConflict ? 'ignore:' : ''}${keys.join(',')}`,
+      (s) => {
+        const names = keys.map((k) => s.col(k)).join(', ');
+        const placeholders = keys.map((k) => s.param(k)).join(', ');
+        return `INSERT INTO ${s.table} (${names}) VALUES (${placeholders})${options.ignoreConflict ? ' ON CONFLICT DO NOTHING' : ''}`;
+      },
+    );
+    return changed(
+      await this.execute(
+        prepared,
+        keys.map((k) => values[k]),
+        options.manager,
+      ),
+    );
   }
 
   /** The rows whose columns equal `where` and whose `column` is one of `values` (none when `values` is empty). */
-  async findIn<K extends Columns<T>>(where: Partial<T>, column: K, values: T[K][], manager?: EntityManager): Promise<T[]> {
+  async findIn<K extends Columns<T>>(
+    where: Partial<T>,
+    column: K,
+    values: T[K][],
+    manager?: EntityManager,
+  ): Promise<T[]> {
     if (values.length === 0) return [];
     const keys = keysOf(where);
     // Not kept: one shape per list length would fill the map with statements used once.
@@ -73,7 +97,10 @@ export class EntityQueries<T extends ObjectLiteral> {
    * `ignoreConflict`, rows that break a unique index are skipped. Answers the `returning` column
    * of the rows written.
    */
-  async insertMany<K extends Columns<T>>(rows: Partial<T>[], options: { returning: K; ignoreConflict?: boolean; manager?: EntityManager }): Promise<T[K][]> {
+  async insertMany<K extends Columns<T>>(
+    rows: Partial<T>[],
+    options: { returning: K; ignoreConflict?: boolean; manager?: EntityManager },
+  ): Promise<T[K][]> {
     if (rows.length === 0) return [];
     const keys = Object.keys(rows[0]) as Columns<T>[];
     const prepared = this.build((s) => {
@@ -81,9 +108,19 @@ export class EntityQueries<T extends ObjectLiteral> {
       const conflict = options.ignoreConflict ? ' ON CONFLICT DO NOTHING' : '';
       return `INSERT INTO ${s.table} (${keys.map((k) => s.col(k)).join(', ')}) VALUES ${tuples}${conflict} RETURNING ${s.col(options.returning)}`;
     });
-    const result = await this.execute(prepared, rows.flatMap((row) => keys.map((k) => row[k])), options.manager);
+    const result = await this.execute(
+      prepared,
+      rows.flatMap((row) => keys.map((k) => row[k])),
+      options.manager,
+    );
     const column = this.metadata.findColumnWithPropertyName(options.returning)!;
-    return (result.records ?? []).map((r) => this.dataSource.driver.prepareHydratedValue((r as Record<string, unknown>)[column.databaseName], column) as T[K]);
+    return (result.records ?? []).map(
+      (r) =>
+        this.dataSource.driver.prepareHydratedValue(
+          (r as Record<string, unknown>)[column.databaseName],
+          column,
+        ) as T[K],
+    );
   }
 
   /** Sets `set` on the rows whose columns equal `where`; returns how many rows changed. */
@@ -106,7 +143,8 @@ export class EntityQueries<T extends ObjectLiteral> {
     const prepared = () => this.shape(`statement:${name}`, build);
     return {
       rows: (values: unknown[], manager?: EntityManager) => this.rows(prepared(), values, manager),
-      run: async (values: unknown[], manager?: EntityManager) => changed(await this.execute(prepared(), values, manager)),
+      run: async (values: unknown[], manager?: EntityManager) =>
+        changed(await this.execute(prepared(), values, manager)),
     };
   }
 
@@ -153,9 +191,15 @@ export class EntityQueries<T extends ObjectLiteral> {
     return (result.records ?? []).map((row) => this.hydrate(row as Record<string, unknown>));
   }
 
-  private async execute(prepared: Prepared, values: unknown[], manager?: EntityManager): Promise<QueryResult> {
+  private async execute(
+    prepared: Prepared,
+    values: unknown[],
+    manager?: EntityManager,
+  ): Promise<QueryResult> {
     const { driver } = this.dataSource;
-    const params = values.map((value, i) => (prepared.params[i] ? driver.preparePersistentValue(value, prepared.params[i]) : value));
+    const params = values.map((value, i) =>
+      prepared.params[i] ? driver.preparePersistentValue(value, prepared.params[i]) : value,
+    );
     const own = manager?.queryRunner;
     const runner = own ?? this.dataSource.createQueryRunner();
     try {

@@ -10,7 +10,11 @@ export function isPostgres(runner: QueryRunner): boolean {
   return runner.connection.driver.options.type === 'postgres';
 }
 
-export function col(name: string, type: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions {
+export function col(
+  name: string,
+  type: string,
+  extra: Partial<TableColumnOptions> = {},
+): TableColumnOptions {
   return { name, type, isNullable: false, ...extra };
 }
 

@@ -41,16 +41,23 @@ export function serializeSqliteConnections(): void {
   // Every EntityManager entry point that opens a transaction of its own.
   for (const name of ['transaction', 'save', 'remove', 'softRemove', 'recover'] as const) {
     const original = EntityManager.prototype[name] as (...args: unknown[]) => Promise<unknown>;
-    (EntityManager.prototype as unknown as Record<string, unknown>)[name] = function (this: EntityManager, ...args: unknown[]) {
+    (EntityManager.prototype as unknown as Record<string, unknown>)[name] = function (
+      this: EntityManager,
+      ...args: unknown[]
+    ) {
       const driver = this.connection.driver as unknown as Driverish;
       const call = () => original.apply(this, args);
-      if (driver.options.type !== 'better-sqlite3' || this.queryRunner || owner.getStore()) return call();
+      if (driver.options.type !== 'better-sqlite3' || this.queryRunner || owner.getStore())
+        return call();
       return lockOf(driver).run(() => owner.run(true, call));
     };
   }
 
   const query = BetterSqlite3QueryRunner.prototype.query;
-  BetterSqlite3QueryRunner.prototype.query = function (this: BetterSqlite3QueryRunner, ...args: Parameters<typeof query>) {
+  BetterSqlite3QueryRunner.prototype.query = function (
+    this: BetterSqlite3QueryRunner,
+    ...args: Parameters<typeof query>
+  ) {
     if (owner.getStore()) return query.apply(this, args);
     return lockOf(this.driver as unknown as Driverish).run(() => query.apply(this, args));
   } as typeof query;

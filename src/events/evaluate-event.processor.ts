@@ -15,8 +15,12 @@ export class EvaluateEventProcessor implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.queue.register('evaluate-event', (payload, ctx) => this.evaluation.evaluate(payload.eventId, ctx));
-    this.queue.register('evaluate-events', (payload) => this.evaluation.evaluateMany(payload.eventIds));
+    this.queue.register('evaluate-event', (payload, ctx) =>
+      this.evaluation.evaluate(payload.eventId, ctx),
+    );
+    this.queue.register('evaluate-events', (payload) =>
+      this.evaluation.evaluateMany(payload.eventIds),
+    );
     this.queue.register('sweep-events', () => this.events.sweepStale());
     await this.queue.schedule('sweep-events', this.config.SWEEP_INTERVAL_MS);
   }

@@ -10,12 +10,22 @@ import type { Program } from '../programs/program.entity';
 import { ProgramsService } from '../programs/programs.service';
 import { AppConfig } from '../config/app.config';
 import { eachLimited } from '../common/async/each-limited';
-import { isPermanentJobError, JobContext, JobQueue, PermanentJobError } from '../queue/job-queue.port';
+import {
+  isPermanentJobError,
+  JobContext,
+  JobQueue,
+  PermanentJobError,
+} from '../queue/job-queue.port';
 import { backoffDelay, retryPolicy } from '../queue/job-options';
 import { evaluateJobId, inProgram } from './event-writer';
 import type { Reward } from '../rewards/reward.entity';
 import { RewardsService } from '../rewards/rewards.service';
-import { describeAction, type ActionOutcome, type PlannedAction, type RuleResult } from '../rules/action-plan';
+import {
+  describeAction,
+  type ActionOutcome,
+  type PlannedAction,
+  type RuleResult,
+} from '../rules/action-plan';
 import { DEFAULT_REWARD_TEMPLATE } from '../rules/engine/rule-definition';
 import { RuleEngine, type RuleRun } from '../rules/rule-engine.service';
 import type { Rule } from '../rules/rule.entity';
@@ -73,8 +83,14 @@ export class EventEvaluationService {
   }
 
   /** `read` holds what a batch read for all its events at once: the event row and its people. */
-  async evaluate(eventId: string, ctx: Pick<JobContext, 'attempt' | 'maxAttempts'> = { attempt: 1, maxAttempts: 1 }, read?: BatchRead): Promise<EvaluationOutcome> {
-    const event = read ? (read.events.get(eventId) ?? null) : await this.queries.findOne({ id: eventId });
+  async evaluate(
+    eventId: string,
+    ctx: Pick<JobContext, 'attempt' | 'maxAttempts'> = { attempt: 1, maxAttempts: 1 },
+    read?: BatchRead,
+  ): Promise<EvaluationOutcome> {
+    const event = read
+      ? (read.events.get(eventId) ?? null)
+      : await this.queries.findOne({ id: eventId });
     if (!event) return { outcome: 'skipped', reason: 'the event does not exist' };
     if (event.status === 'processed') {
       // A run whose transaction committed but whose job was not acknowledged: the effects are
@@ -93,7 +109,11 @@ export class EventEvaluationService {
       }
       return await this.process(await this.load(event, program, read?.people), rules);
     } catch (err) {
-      await this.recordFailure(event, err, isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts);
+      await this.recordFailure(
+        event,
+        err,
+        isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts,
+      );
       throw err;
     }
   }
@@ -119,7 +139,10 @@ export class EventEvaluationService {
       const delayMs = backoffDelay(policy, 1);
       await this.queue.enqueueMany(
         'evaluate-event',
-        retry.map((eventId) => ({ payload: { eventId }, options: { jobId: evaluateJobId(eventId), delayMs } })),
+        retry.map((eventId) => ({
+          payload: { eventId },
+          options: { jobId: evaluateJobId(eventId), delayMs },
+        })),
       );
     }
     return { evaluated: eventIds.length - retry.length, retried: retry.length };
@@ -138,27 +161,46 @@ export class EventEvaluationService {
     }
     const people = new Map<string, Participant>();
     for (const [programId, list] of ids) {
-      for (const [id, person] of await this.participants.findMany(programId, [...list])) people.set(inProgram(programId, id), person);
+      for (const [id, person] of await this.participants.findMany(programId, [...list]))
+        people.set(inProgram(programId, id), person);
     }
     return { events: new Map(events.map((e) => [e.id, e])), people };
   }
 
-  private async markProcessed(eventId: string, results: RuleResult[], manager?: EntityManager): Promise<void> {
+  private async markProcessed(
+    eventId: string,
+    results: RuleResult[],
+    manager?: EntityManager,
+  ): Promise<void> {
     const now = new Date();
-    await this.queries.update({ status: 'processed', results, error: null, processedAt: now, updatedAt: now }, { id: eventId }, manager);
+    await this.queries.update(
+      { status: 'processed', results, error: null, processedAt: now, updatedAt: now },
+      { id: eventId },
+      manager,
+    );
   }
 
-  private async load(event: ProgramEvent, program: Program, batch?: Map<string, Participant>): Promise<Loaded> {
+  private async load(
+    event: ProgramEvent,
+    program: Program,
+    batch?: Map<string, Participant>,
+  ): Promise<Loaded> {
     const ids = event.referrerId ? [event.participantId, event.referrerId] : [event.participantId];
     // Read with the batch, or both people in one read; one missing from the batch's read is read again.
-    const people = batch && ids.every((id) => batch.has(inProgram(event.programId, id)))
-      ? new Map(ids.map((id) => [id, batch.get(inProgram(event.programId, id))!]))
-      : await this.participants.findMany(event.programId, ids);
+    const people =
+      batch && ids.every((id) => batch.has(inProgram(event.programId, id)))
+        ? new Map(ids.map((id) => [id, batch.get(inProgram(event.programId, id))!]))
+        : await this.participants.findMany(event.programId, ids);
     const participant = people.get(event.participantId);
-    if (!participant) throw new PermanentJobError(`Participant "${event.participantId}" does not exist.`);
+    if (!participant)
+      throw new PermanentJobError(`Participant "${event.participantId}" does not exist.`);
     const referrer = event.referrerId ? (people.get(event.referrerId) ?? null) : null;
-    if (event.referrerId && !referrer) throw new PermanentJobError(`Referrer "${event.referrerId}" does not exist.`);
-    const raw = event.raw as { participant?: Record<string, unknown>; referrer?: Record<string, unknown> };
+    if (event.referrerId && !referrer)
+      throw new PermanentJobError(`Referrer "${event.referrerId}" does not exist.`);
+    const raw = event.raw as {
+      participant?: Record<string, unknown>;
+      referrer?: Record<string, unknown>;
+    };
     return {
       event,
       program,
@@ -169,7 +211,17 @@ export class EventEvaluationService {
 
   private async process(loaded: Loaded, rules: Rule[]): Promise<EvaluationOutcome> {
     const { event, program, participant, referrer } = loaded;
-    const runs = await this.engine.run({ program, eventType: event.type, data: event.data, participant, referrer, eventId: event.id }, rules);
+    const runs = await this.engine.run(
+      {
+        program,
+        eventType: event.type,
+        data: event.data,
+        participant,
+        referrer,
+        eventId: event.id,
+      },
+      rules,
+    );
     const messageIds: string[] = [];
     let rewards = 0;
     const record = async (manager: EntityManager) => {
@@ -190,18 +242,46 @@ export class EventEvaluationService {
     if (runs.some((run) => run.actions.some(writes))) await this.dataSource.transaction(record);
     else await record(this.dataSource.manager);
     await this.outbox.dispatch(messageIds);
-    return { outcome: 'processed', matched: runs.filter((r) => r.evaluation.matched).length, messages: messageIds.length, rewards };
+    return {
+      outcome: 'processed',
+      matched: runs.filter((r) => r.evaluation.matched).length,
+      messages: messageIds.length,
+      rewards,
+    };
   }
 
-  private async apply(manager: EntityManager, loaded: Loaded, run: RuleRun, planned: PlannedAction): Promise<ActionOutcome> {
+  private async apply(
+    manager: EntityManager,
+    loaded: Loaded,
+    run: RuleRun,
+    planned: PlannedAction,
+  ): Promise<ActionOutcome> {
     const base = describeAction(planned);
     if (!writes(planned)) {
-      return { ...base, outcome: 'skipped', reason: planned.skip?.reason ?? 'RECIPIENT_MISSING', message: planned.skip?.message };
+      return {
+        ...base,
+        outcome: 'skipped',
+        reason: planned.skip?.reason ?? 'RECIPIENT_MISSING',
+        message: planned.skip?.message,
+      };
     }
     const { action, recipient, effectKey } = planned;
     if (action.type === 'email') {
-      const message = await this.email(manager, loaded, action.template, action.to, recipient, effectKey, { senderId: action.sender ?? null });
-      return { ...base, outcome: 'written', messageId: message.id, ...(message.created ? {} : { duplicate: true }) };
+      const message = await this.email(
+        manager,
+        loaded,
+        action.template,
+        action.to,
+        recipient,
+        effectKey,
+        { senderId: action.sender ?? null },
+      );
+      return {
+        ...base,
+        outcome: 'written',
+        messageId: message.id,
+        ...(message.created ? {} : { duplicate: true }),
+      };
     }
     const { program, event } = loaded;
     const { reward, created } = await this.rewards.createInTransaction(
@@ -220,9 +300,22 @@ export class EventEvaluationService {
       },
       { program, participant: recipient },
     );
-    const outcome: ActionOutcome = { ...base, outcome: 'written', rewardId: reward.id, ...(created ? {} : { duplicate: true }) };
+    const outcome: ActionOutcome = {
+      ...base,
+      outcome: 'written',
+      rewardId: reward.id,
+      ...(created ? {} : { duplicate: true }),
+    };
     if (action.email === false) return outcome;
-    const message = await this.email(manager, loaded, action.template ?? DEFAULT_REWARD_TEMPLATE, action.to, recipient, `${effectKey}:email`, { reward });
+    const message = await this.email(
+      manager,
+      loaded,
+      action.template ?? DEFAULT_REWARD_TEMPLATE,
+      action.to,
+      recipient,
+      `${effectKey}:email`,
+      { reward },
+    );
     return { ...outcome, messageId: message.id };
   }
 
@@ -264,17 +357,26 @@ export class EventEvaluationService {
       await this.events
         .createQueryBuilder()
         .update()
-        .set({ ...(final ? { status: 'failed' as const } : {}), error: message, updatedAt: new Date() })
+        .set({
+          ...(final ? { status: 'failed' as const } : {}),
+          error: message,
+          updatedAt: new Date(),
+        })
         .where('id = :id AND status <> :processed', { id: event.id, processed: 'processed' })
         .execute();
     } catch (updateErr) {
-      this.logger.error({ err: updateErr, eventId: event.id }, 'recording the failure of an event failed');
+      this.logger.error(
+        { err: updateErr, eventId: event.id },
+        'recording the failure of an event failed',
+      );
     }
   }
 }
 
 /** Whether the action writes something (a reward, a message), rather than being skipped. */
-function writes(planned: PlannedAction): planned is PlannedAction & { recipient: Participant; effectKey: string } {
+function writes(
+  planned: PlannedAction,
+): planned is PlannedAction & { recipient: Participant; effectKey: string } {
   return !planned.skip && !!planned.recipient && !!planned.effectKey;
 }
 

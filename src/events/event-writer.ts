@@ -96,10 +96,16 @@ export class EventWriter {
   async enqueue(eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
     try {
-      if (eventIds.length === 1) await this.queue.enqueue('evaluate-event', { eventId: eventIds[0] }, { jobId: evaluateJobId(eventIds[0]) });
+      if (eventIds.length === 1)
+        await this.queue.enqueue(
+          'evaluate-event',
+          { eventId: eventIds[0] },
+          { jobId: evaluateJobId(eventIds[0]) },
+        );
       else {
         const jobs: Array<{ payload: { eventIds: string[] } }> = [];
-        for (let i = 0; i < eventIds.length; i += MAX_BATCH) jobs.push({ payload: { eventIds: eventIds.slice(i, i + MAX_BATCH) } });
+        for (let i = 0; i < eventIds.length; i += MAX_BATCH)
+          jobs.push({ payload: { eventIds: eventIds.slice(i, i + MAX_BATCH) } });
         await this.queue.enqueueMany('evaluate-events', jobs);
       }
     } catch (err) {
@@ -138,7 +144,10 @@ export class EventWriter {
       // Nothing of the batch was stored: every event of it goes the careful way.
       // A key stored earlier, or a person created elsewhere meanwhile, is expected under load.
       if (!(err instanceof KeyAlreadyStored) && !isUniqueViolation(err)) {
-        this.logger.warn({ err, events: batch.length }, 'writing a batch of events failed; writing them one at a time');
+        this.logger.warn(
+          { err, events: batch.length },
+          'writing a batch of events failed; writing them one at a time',
+        );
       }
       alone.splice(0, alone.length, ...batch);
     }
@@ -158,7 +167,10 @@ export class EventWriter {
    * Writes the events of `batch` that need no special care, with their people; the others are
    * put in `alone`. Throws, having stored nothing, when the database disagrees with the plan.
    */
-  private async insertTogether(batch: Pending[], alone: Pending[]): Promise<Array<{ item: Pending; event: ProgramEvent }>> {
+  private async insertTogether(
+    batch: Pending[],
+    alone: Pending[],
+  ): Promise<Array<{ item: Pending; event: ProgramEvent }>> {
     const now = new Date();
     const people = new Map<string, Participant | null>();
     const [listened] = await Promise.all([
@@ -200,7 +212,12 @@ export class EventWriter {
     if (![...writes.values()].some((w) => w.insert || w.changes)) {
       // Known people, unchanged: the events are one statement, atomic without a transaction.
       // Those whose key was stored before this batch replay the first event, one at a time.
-      const inserted = new Set(await this.queries.insertMany(together.map((t) => t.event), { returning: 'id', ignoreConflict: true }));
+      const inserted = new Set(
+        await this.queries.insertMany(
+          together.map((t) => t.event),
+          { returning: 'id', ignoreConflict: true },
+        ),
+      );
       for (const t of together) if (!inserted.has(t.event.id)) alone.push(t.item);
       return together.filter((t) => inserted.has(t.event.id));
     }
@@ -210,7 +227,8 @@ export class EventWriter {
         { returning: 'id', ignoreConflict: true, manager },
       );
       // A key stored before this batch: its people must not change, so the batch starts over.
-      if (inserted.length !== together.length) throw new KeyAlreadyStored('an idempotency key of the batch is already stored');
+      if (inserted.length !== together.length)
+        throw new KeyAlreadyStored('an idempotency key of the batch is already stored');
 
       // People in key order: batches of several API processes writing at once take their row
       // locks in the same order and cannot deadlock.
@@ -244,7 +262,10 @@ export class EventWriter {
         try {
           if ((await this.engine.enabledRules(programId, dto.type)).length > 0) listened.add(pair);
         } catch (err) {
-          this.logger.warn({ err, programId }, 'reading the rules of an event type failed; the event is queued for evaluation');
+          this.logger.warn(
+            { err, programId },
+            'reading the rules of an event type failed; the event is queued for evaluation',
+          );
           listened.add(pair);
         }
       }),
@@ -257,7 +278,16 @@ export class EventWriter {
     try {
       return personsOf(item.dto).map((person) => {
         const k = inProgram(item.programId, person.id);
-        return { personKey: k, plan: this.participants.planUpsert(item.programId, person.id, person.fields, people.get(k) ?? null, now) };
+        return {
+          personKey: k,
+          plan: this.participants.planUpsert(
+            item.programId,
+            person.id,
+            person.fields,
+            people.get(k) ?? null,
+            now,
+          ),
+        };
       });
     } catch {
       // The one-at-a-time path gives this event its answer (an error, or the first event of its key).
@@ -274,14 +304,18 @@ export class EventWriter {
         await this.dataSource.transaction(async (manager) => {
           // The event first: a repeated key stops here, before the people are touched.
           await this.queries.insert(event, { manager });
-          for (const person of personsOf(item.dto)) await this.participants.upsert(item.programId, person.id, person.fields, manager);
+          for (const person of personsOf(item.dto))
+            await this.participants.upsert(item.programId, person.id, person.fields, manager);
         });
         await this.enqueue(queuedIds([event]));
         return { id: event.id, status: event.status };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         if (item.key) {
-          const first = await this.queries.findOne({ programId: item.programId, idempotencyKey: item.key });
+          const first = await this.queries.findOne({
+            programId: item.programId,
+            idempotencyKey: item.key,
+          });
           if (first) return this.replay(first);
         }
         if (attempt >= MAX_INSERT_ATTEMPTS) throw err;
@@ -297,7 +331,11 @@ export class EventWriter {
   }
 }
 
-function buildEvent({ programId, dto, key }: EventToWrite, now: Date, listened: Listened): ProgramEvent {
+function buildEvent(
+  { programId, dto, key }: EventToWrite,
+  now: Date,
+  listened: Listened,
+): ProgramEvent {
   const queued = listened.has(inProgram(programId, dto.type));
   return Object.assign(new ProgramEvent(), {
     id: randomUUID(),

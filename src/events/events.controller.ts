@@ -13,10 +13,21 @@ export class EventsController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Record an event; its rules run in the background. The same idempotency key again returns the first event.' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Or idempotencyKey in the body; if both are sent they must be equal.' })
+  @ApiOperation({
+    summary:
+      'Record an event; its rules run in the background. The same idempotency key again returns the first event.',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Or idempotencyKey in the body; if both are sent they must be equal.',
+  })
   @ApiResponse({ status: 202, type: EventAcceptedResponse })
-  create(@CurrentProgram() program: Program, @Body() dto: CreateEventDto, @Headers('idempotency-key') idempotencyKey?: string) {
+  create(
+    @CurrentProgram() program: Program,
+    @Body() dto: CreateEventDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
     return this.events.ingest(program, dto, idempotencyKey);
   }
 

@@ -12,7 +12,12 @@ import { EventsService } from './events.service';
 
 /** Event ingestion (idempotent) and the evaluation job that runs the rules. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ProgramEvent]), ParticipantsModule, RulesModule, RewardsModule],
+  imports: [
+    TypeOrmModule.forFeature([ProgramEvent]),
+    ParticipantsModule,
+    RulesModule,
+    RewardsModule,
+  ],
   controllers: [EventsController],
   providers: [EventsService, EventWriter, EventEvaluationService, EvaluateEventProcessor],
   exports: [EventEvaluationService],

@@ -67,7 +67,10 @@ export class EventsService {
     });
     if (stale.length === 0) return 0;
     // Touch them first, so each is queued again once per period, not on every sweep.
-    await this.events.update({ id: In(stale.map((e) => e.id)), status: 'queued' }, { updatedAt: new Date() });
+    await this.events.update(
+      { id: In(stale.map((e) => e.id)), status: 'queued' },
+      { updatedAt: new Date() },
+    );
     await this.writer.enqueue(stale.map((e) => e.id));
     return stale.length;
   }
@@ -79,7 +82,10 @@ export class EventsService {
   async ingest(program: Program, dto: CreateEventDto, headerKey?: string): Promise<EventWritten> {
     const key = this.idempotencyKey(dto.idempotencyKey, headerKey);
     if (dto.referrer && dto.referrer.id === dto.participant.id) {
-      throw AppError.badRequest('REFERRER_IS_PARTICIPANT', 'The referrer and the participant are the same person; send a different referrer id, or leave the referrer out.');
+      throw AppError.badRequest(
+        'REFERRER_IS_PARTICIPANT',
+        'The referrer and the participant are the same person; send a different referrer id, or leave the referrer out.',
+      );
     }
     return this.writer.write({ programId: program.id, dto, key });
   }
@@ -90,10 +96,16 @@ export class EventsService {
     return toEventView(event);
   }
 
-  private idempotencyKey(bodyKey: string | undefined, headerKey: string | undefined): string | null {
+  private idempotencyKey(
+    bodyKey: string | undefined,
+    headerKey: string | undefined,
+  ): string | null {
     const header = headerKey?.trim() || undefined;
     if (header !== undefined && (header.length > 255 || /[\r\n\0]/.test(header))) {
-      throw AppError.badRequest('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key header must be 1 to 255 characters.');
+      throw AppError.badRequest(
+        'IDEMPOTENCY_KEY_INVALID',
+        'The Idempotency-Key header must be 1 to 255 characters.',
+      );
     }
     if (header !== undefined && bodyKey !== undefined && header !== bodyKey) {
       throw AppError.badRequest(

@@ -9,7 +9,8 @@ export class IntegrationSecrets {
   private readonly box: SecretBox;
 
   constructor(config: AppConfig) {
-    if (!config.APP_SECRET) throw new Error('APP_SECRET is needed to store integration credentials');
+    if (!config.APP_SECRET)
+      throw new Error('APP_SECRET is needed to store integration credentials');
     this.box = new SecretBox(config.APP_SECRET);
   }
 

@@ -17,7 +17,14 @@ import { SmtpIntegrationService } from './smtp-integration.service';
 @Module({
   imports: [TypeOrmModule.forFeature([SmtpIntegration, SenderIdentity, SenderDomain])],
   controllers: [SmtpIntegrationController, SenderIdentitiesController, SenderDomainController],
-  providers: [IntegrationSecrets, SmtpConnector, SmtpIntegrationService, SenderIdentitiesService, SenderDomainService, IntegrationsService],
+  providers: [
+    IntegrationSecrets,
+    SmtpConnector,
+    SmtpIntegrationService,
+    SenderIdentitiesService,
+    SenderDomainService,
+    IntegrationsService,
+  ],
   exports: [IntegrationsService],
 })
 export class IntegrationsModule {}

@@ -35,7 +35,9 @@ export class IntegrationsService {
    * mail silently leaving from another address.
    */
   routeFor(programId: string, senderId?: string | null): Promise<MailRoute> {
-    return this.routes.run(`${programId}\n${senderId ?? ''}`, () => this.readRoute(programId, senderId));
+    return this.routes.run(`${programId}\n${senderId ?? ''}`, () =>
+      this.readRoute(programId, senderId),
+    );
   }
 
   private async readRoute(programId: string, senderId?: string | null): Promise<MailRoute> {
@@ -52,7 +54,10 @@ export class IntegrationsService {
           transportKey: senderTransportKey(integration.id, identity.senderId),
           version: `${integration.version}.${identity.version}`,
           settings: this.senders.settingsOf(identity, integration, program),
-          from: { address: identity.email, name: identity.fromName ?? integration.fromName ?? program.fromName },
+          from: {
+            address: identity.email,
+            name: identity.fromName ?? integration.fromName ?? program.fromName,
+          },
           replyTo,
           integrationId: integration.id,
           senderId: identity.senderId,
@@ -75,9 +80,18 @@ export class IntegrationsService {
     const domain = await this.domains.find(programId);
     const dkim = domain ? this.domains.signingKeyOf(domain) : undefined;
     if (domain && dkim) {
-      return { kind: 'builtin', from: { address: domain.fromAddress, name: domain.fromName ?? program.fromName }, replyTo, dkim };
+      return {
+        kind: 'builtin',
+        from: { address: domain.fromAddress, name: domain.fromName ?? program.fromName },
+        replyTo,
+        dkim,
+      };
     }
-    return { kind: 'builtin', from: { address: this.config.BUILTIN_FROM_ADDRESS, name: program.fromName }, replyTo };
+    return {
+      kind: 'builtin',
+      from: { address: this.config.BUILTIN_FROM_ADDRESS, name: program.fromName },
+      replyTo,
+    };
   }
 
   /**
@@ -85,12 +99,18 @@ export class IntegrationsService {
    * sender identity when its login was used, else on the integration. A route of an integration
    * that has since been replaced changes nothing.
    */
-  async markFailing(programId: string, integrationId: string, senderId: string | null | undefined, error: IntegrationError): Promise<void> {
+  async markFailing(
+    programId: string,
+    integrationId: string,
+    senderId: string | null | undefined,
+    error: IntegrationError,
+  ): Promise<void> {
     const integration = await this.smtp.find(programId);
     if (!integration || integration.id !== integrationId) return;
     if (senderId) {
       // The sender's own login failed; if the sender is gone since, there is nothing left to mark.
-      if (await this.senders.find(programId, senderId)) await this.senders.recordFailure(programId, senderId, error);
+      if (await this.senders.find(programId, senderId))
+        await this.senders.recordFailure(programId, senderId, error);
       return;
     }
     await this.smtp.recordFailure(programId, integrationId, error);

@@ -12,7 +12,10 @@ export class SenderDomainController {
   constructor(private readonly domains: SenderDomainService) {}
 
   @Put()
-  @ApiOperation({ summary: 'Set the custom From domain of the built-in sender; answers the DNS records to publish (DKIM, SPF, return-path, DMARC).' })
+  @ApiOperation({
+    summary:
+      'Set the custom From domain of the built-in sender; answers the DNS records to publish (DKIM, SPF, return-path, DMARC).',
+  })
   @ApiResponse({ status: 200, type: SenderDomainResponse })
   async put(@CurrentProgram() program: Program, @Body() dto: PutSenderDomainDto) {
     return toSenderDomainView(await this.domains.put(program.id, dto));
@@ -20,7 +23,9 @@ export class SenderDomainController {
 
   @Post('verify')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check the records in DNS. The domain is used once every required record is verified.' })
+  @ApiOperation({
+    summary: 'Check the records in DNS. The domain is used once every required record is verified.',
+  })
   @ApiResponse({ status: 200, type: SenderDomainResponse })
   async verify(@CurrentProgram() program: Program) {
     return toSenderDomainView(await this.domains.verify(program.id));

@@ -7,9 +7,20 @@ import { isUniqueViolation } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
 import { fromAddressDomain, type SenderDomainKey } from '../mail/builtin/dkim-signing';
-import { createDkimSelector, dkimPublicKeyFromPrivate, generateDkimKeyPair, InvalidSenderDomainError, normalizeSenderDomain } from '../mail/sender-domain/dkim-keys';
+import {
+  createDkimSelector,
+  dkimPublicKeyFromPrivate,
+  generateDkimKeyPair,
+  InvalidSenderDomainError,
+  normalizeSenderDomain,
+} from '../mail/sender-domain/dkim-keys';
 import { buildSenderDnsRecords, type SenderDnsPlatform } from '../mail/sender-domain/dns-records';
-import { DnsVerifier, parseDnsServers, type SenderDnsRecordCheck, type SenderDomainVerification } from '../mail/sender-domain/dns-verifier';
+import {
+  DnsVerifier,
+  parseDnsServers,
+  type SenderDnsRecordCheck,
+  type SenderDomainVerification,
+} from '../mail/sender-domain/dns-verifier';
 import type { PutSenderDomainDto, SenderDomainResponse } from './dto/sender-domain.dto';
 import { EntityQueries } from '../database/entity-queries';
 import { IntegrationSecrets } from './integration-secrets';
@@ -42,7 +53,10 @@ export function toSenderDomainView(d: SenderDomain): SenderDomainResponse {
  * Keeps a verified domain verified when the only failures are DNS outages (SERVFAIL, timeouts):
  * a resolver having a bad minute says nothing about the records.
  */
-export function nextDomainStatus(previous: SenderDomain['status'], result: SenderDomainVerification): SenderDomain['status'] {
+export function nextDomainStatus(
+  previous: SenderDomain['status'],
+  result: SenderDomainVerification,
+): SenderDomain['status'] {
   if (previous !== 'verified' || result.status !== 'failed') return result.status;
   const required = result.records.filter((r) => r.required);
   const outageOnly = required.every((r) => r.status === 'verified' || r.code === 'LOOKUP_FAILED');
@@ -62,7 +76,10 @@ export class SenderDomainService {
     config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
-    this.platform = { spfInclude: config.SENDER_SPF_INCLUDE, bounceHost: config.SENDER_BOUNCE_HOST };
+    this.platform = {
+      spfInclude: config.SENDER_SPF_INCLUDE,
+      bounceHost: config.SENDER_BOUNCE_HOST,
+    };
     this.queries = new EntityQueries(domains);
     this.verifier = new DnsVerifier({ servers: parseDnsServers(config.DNS_SERVERS) });
   }
@@ -73,14 +90,24 @@ export class SenderDomainService {
 
   async get(programId: string): Promise<SenderDomain> {
     const found = await this.find(programId);
-    if (!found) throw new AppError(404, 'SENDER_DOMAIN_NOT_SET', 'No sender domain is set; the built-in sender uses its own From address.');
+    if (!found)
+      throw new AppError(
+        404,
+        'SENDER_DOMAIN_NOT_SET',
+        'No sender domain is set; the built-in sender uses its own From address.',
+      );
     return found;
   }
 
   /** The DKIM key for the built-in sender, only while the domain is verified. */
   signingKeyOf(domain: SenderDomain): SenderDomainKey | undefined {
     if (domain.status !== 'verified') return undefined;
-    return { domain: domain.domain, selector: domain.selector, privateKeyPem: this.secrets.open(domain.programId, domain.privateKeySealed), status: 'verified' };
+    return {
+      domain: domain.domain,
+      selector: domain.selector,
+      privateKeyPem: this.secrets.open(domain.programId, domain.privateKeySealed),
+      status: 'verified',
+    };
   }
 
   /**
@@ -96,7 +123,10 @@ export class SenderDomainService {
       throw err;
     }
     if (fromAddressDomain(dto.fromAddress) !== domain) {
-      throw AppError.badRequest('FROM_DOMAIN_MISMATCH', `fromAddress must be an address at ${domain}, such as rewards@${domain}.`);
+      throw AppError.badRequest(
+        'FROM_DOMAIN_MISMATCH',
+        `fromAddress must be an address at ${domain}, such as rewards@${domain}.`,
+      );
     }
     const existing = await this.find(programId);
     const now = new Date();
@@ -107,7 +137,10 @@ export class SenderDomainService {
     }
     const keys = await generateDkimKeyPair();
     const selector = createDkimSelector(now, existing ? [existing.selector] : []);
-    const records: SenderDnsRecordCheck[] = buildSenderDnsRecords({ domain, selector, publicKey: keys.publicKey }, this.platform).map((r) => ({
+    const records: SenderDnsRecordCheck[] = buildSenderDnsRecords(
+      { domain, selector, publicKey: keys.publicKey },
+      this.platform,
+    ).map((r) => ({
       ...r,
       status: 'pending',
       found: [],
@@ -143,8 +176,13 @@ export class SenderDomainService {
   async verify(programId: string): Promise<SenderDomain> {
     const existing = await this.get(programId);
     // Records are rebuilt from the stored key, so a changed platform setting shows up at the next check.
-    const publicKey = dkimPublicKeyFromPrivate(this.secrets.open(programId, existing.privateKeySealed));
-    const records = buildSenderDnsRecords({ domain: existing.domain, selector: existing.selector, publicKey }, this.platform);
+    const publicKey = dkimPublicKeyFromPrivate(
+      this.secrets.open(programId, existing.privateKeySealed),
+    );
+    const records = buildSenderDnsRecords(
+      { domain: existing.domain, selector: existing.selector, publicKey },
+      this.platform,
+    );
     const result = await this.verifier.verify(records);
     const status = nextDomainStatus(existing.status, result);
     const fields = {
@@ -155,8 +193,15 @@ export class SenderDomainService {
       updatedAt: new Date(),
     };
     // Only if the domain is still the one checked: a PUT in between wins.
-    await this.domains.update({ id: existing.id, domain: existing.domain, selector: existing.selector }, fields);
-    if (status !== existing.status) this.logger.info({ programId, domain: existing.domain, status }, 'sender domain status changed');
+    await this.domains.update(
+      { id: existing.id, domain: existing.domain, selector: existing.selector },
+      fields,
+    );
+    if (status !== existing.status)
+      this.logger.info(
+        { programId, domain: existing.domain, status },
+        'sender domain status changed',
+      );
     return Object.assign(existing, fields);
   }
 

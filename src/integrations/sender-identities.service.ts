@@ -19,13 +19,21 @@ import { IntegrationSecrets } from './integration-secrets';
 import { SenderIdentity } from './sender-identity.entity';
 import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
 import { SmtpIntegration } from './smtp-integration.entity';
-import { lastErrorView, notConnected, SmtpIntegrationService, type IntegrationError } from './smtp-integration.service';
+import {
+  lastErrorView,
+  notConnected,
+  SmtpIntegrationService,
+  type IntegrationError,
+} from './smtp-integration.service';
 import { buildTestEmail } from './test-email';
 import { senderTransportKey } from './transport-keys';
 
 export const SENDER_ID_MESSAGE = 'sender ids are 1 to 200 letters, digits or . _ : @ + -';
 
-export function toSenderIdentityView(s: SenderIdentity, integration: Pick<SmtpIntegration, 'host'>): SenderIdentityResponse {
+export function toSenderIdentityView(
+  s: SenderIdentity,
+  integration: Pick<SmtpIntegration, 'host'>,
+): SenderIdentityResponse {
   return {
     senderId: s.senderId,
     email: s.email,
@@ -33,7 +41,10 @@ export function toSenderIdentityView(s: SenderIdentity, integration: Pick<SmtpIn
     status: s.status,
     saveToSent: s.saveToSent,
     savesToSent: savesToSent(s.saveToSent, integration.host),
-    imap: s.imapHost && s.imapPort && s.imapSecurity ? { host: s.imapHost, port: s.imapPort, security: s.imapSecurity, sentFolder: s.sentFolder } : null,
+    imap:
+      s.imapHost && s.imapPort && s.imapSecurity
+        ? { host: s.imapHost, port: s.imapPort, security: s.imapSecurity, sentFolder: s.sentFolder }
+        : null,
     hasPassword: Boolean(s.passwordSealed),
     lastError: lastErrorView(s),
     verifiedAt: s.verifiedAt.toISOString(),
@@ -56,7 +67,10 @@ export class SenderIdentitiesService {
 
   assertSenderId(senderId: string): void {
     if (!PARTICIPANT_ID.test(senderId)) {
-      throw AppError.badRequest('INVALID_SENDER_ID', `"${senderId.slice(0, 50)}" is not a valid sender id: ${SENDER_ID_MESSAGE}.`);
+      throw AppError.badRequest(
+        'INVALID_SENDER_ID',
+        `"${senderId.slice(0, 50)}" is not a valid sender id: ${SENDER_ID_MESSAGE}.`,
+      );
     }
   }
 
@@ -79,7 +93,11 @@ export class SenderIdentitiesService {
   }
 
   /** SMTP settings of the program's server with this sender's login. */
-  settingsOf(identity: SenderIdentity, integration: SmtpIntegration, program: Pick<Program, 'settings'>): SmtpSettings {
+  settingsOf(
+    identity: SenderIdentity,
+    integration: SmtpIntegration,
+    program: Pick<Program, 'settings'>,
+  ): SmtpSettings {
     return {
       host: integration.host,
       port: integration.port,
@@ -90,7 +108,10 @@ export class SenderIdentitiesService {
     };
   }
 
-  imapSettingsOf(identity: SenderIdentity, integration: Pick<SmtpIntegration, 'host'>): ImapSettings {
+  imapSettingsOf(
+    identity: SenderIdentity,
+    integration: Pick<SmtpIntegration, 'host'>,
+  ): ImapSettings {
     if (identity.imapHost && identity.imapPort && identity.imapSecurity) {
       return { host: identity.imapHost, port: identity.imapPort, security: identity.imapSecurity };
     }
@@ -101,7 +122,11 @@ export class SenderIdentitiesService {
    * Creates or replaces a sender after checking its login on the program's server (and its IMAP
    * login when IMAP settings are given). Fields left out keep their values; `imap: null` clears them.
    */
-  async put(program: Program, senderId: string, dto: PutSenderIdentityDto): Promise<{ view: SenderIdentityResponse; created: boolean }> {
+  async put(
+    program: Program,
+    senderId: string,
+    dto: PutSenderIdentityDto,
+  ): Promise<{ view: SenderIdentityResponse; created: boolean }> {
     this.assertSenderId(senderId);
     const integration = await this.smtp.find(program.id);
     if (!integration) throw notConnected();
@@ -109,19 +134,34 @@ export class SenderIdentitiesService {
     let password = dto.password;
     if (password === undefined) {
       if (!existing || existing.email.toLowerCase() !== dto.email.toLowerCase()) {
-        throw AppError.badRequest('SENDER_PASSWORD_REQUIRED', `Enter the password of ${dto.email} on ${integration.host}.`);
+        throw AppError.badRequest(
+          'SENDER_PASSWORD_REQUIRED',
+          `Enter the password of ${dto.email} on ${integration.host}.`,
+        );
       }
       password = this.secrets.open(program.id, existing.passwordSealed);
     }
     const allowInsecure = effectiveSettings(program).allowInsecureSmtp;
-    await this.connector.verify({ host: integration.host, port: integration.port, security: integration.security, username: dto.email, password, allowInsecure });
+    await this.connector.verify({
+      host: integration.host,
+      port: integration.port,
+      security: integration.security,
+      username: dto.email,
+      password,
+      allowInsecure,
+    });
 
     const saveToSent = dto.saveToSent ?? existing?.saveToSent ?? 'auto';
     const imap =
       dto.imap === null
         ? { imapHost: null, imapPort: null, imapSecurity: null, sentFolder: null }
         : dto.imap
-          ? { imapHost: dto.imap.host, imapPort: dto.imap.port, imapSecurity: dto.imap.security, sentFolder: dto.imap.sentFolder ?? null }
+          ? {
+              imapHost: dto.imap.host,
+              imapPort: dto.imap.port,
+              imapSecurity: dto.imap.security,
+              sentFolder: dto.imap.sentFolder ?? null,
+            }
           : {
               imapHost: existing?.imapHost ?? null,
               imapPort: existing?.imapPort ?? null,
@@ -130,11 +170,15 @@ export class SenderIdentitiesService {
             };
     if (dto.imap && savesToSent(saveToSent, integration.host)) {
       try {
-        await verifyImap({ host: dto.imap.host, port: dto.imap.port, security: dto.imap.security }, { user: dto.email, pass: password }, {
-          allowPrivateHosts: this.connector.allowPrivateHosts,
-          allowInsecure,
-          sentFolder: dto.imap.sentFolder,
-        });
+        await verifyImap(
+          { host: dto.imap.host, port: dto.imap.port, security: dto.imap.security },
+          { user: dto.email, pass: password },
+          {
+            allowPrivateHosts: this.connector.allowPrivateHosts,
+            allowInsecure,
+            sentFolder: dto.imap.sentFolder,
+          },
+        );
       } catch (err) {
         throw unprocessable(err);
       }
@@ -177,11 +221,20 @@ export class SenderIdentitiesService {
     const identity = await this.find(program.id, senderId);
     if (!identity) throw AppError.notFound('Sender', senderId);
     const settings = this.settingsOf(identity, integration, program);
-    const from: MailAddress = { address: identity.email, name: identity.fromName ?? integration.fromName ?? program.fromName };
+    const from: MailAddress = {
+      address: identity.email,
+      name: identity.fromName ?? integration.fromName ?? program.fromName,
+    };
     const composed = await composeMessage(buildTestEmail(program, from, to, settings));
     let sent;
     try {
-      sent = await this.connector.send(settings, { from: identity.email, to, subject: '', raw: composed.raw, envelope: { from: identity.email, to: [to] } });
+      sent = await this.connector.send(settings, {
+        from: identity.email,
+        to,
+        subject: '',
+        raw: composed.raw,
+        envelope: { from: identity.email, to: [to] },
+      });
     } catch (err) {
       const error = classifyForPerson(err, settings);
       if (error.integrationFailing) await this.recordFailure(program.id, senderId, error);
@@ -190,34 +243,61 @@ export class SenderIdentitiesService {
     await this.recordSuccess(identity);
     const result: TestEmailResponse = {
       accepted: sent.accepted,
-      rejected: sent.rejected.map(({ address, code, message, permanent }) => ({ address, code, message, permanent })),
+      rejected: sent.rejected.map(({ address, code, message, permanent }) => ({
+        address,
+        code,
+        message,
+        permanent,
+      })),
       response: sent.response,
       messageId: composed.messageId,
     };
-    if (savesToSent(identity.saveToSent, integration.host)) result.sentFolder = await this.tryAppend(identity, integration, program, composed.raw);
+    if (savesToSent(identity.saveToSent, integration.host))
+      result.sentFolder = await this.tryAppend(identity, integration, program, composed.raw);
     return result;
   }
 
   /** Files the exact bytes of a sent message in the sender's Sent folder. */
-  async appendToSent(identity: SenderIdentity, integration: SmtpIntegration, program: Pick<Program, 'settings'>, raw: Buffer): Promise<{ mailbox: string }> {
+  async appendToSent(
+    identity: SenderIdentity,
+    integration: SmtpIntegration,
+    program: Pick<Program, 'settings'>,
+    raw: Buffer,
+  ): Promise<{ mailbox: string }> {
     return appendToSentFolder(
       this.imapSettingsOf(identity, integration),
-      { user: identity.email, pass: this.secrets.open(identity.programId, identity.passwordSealed) },
+      {
+        user: identity.email,
+        pass: this.secrets.open(identity.programId, identity.passwordSealed),
+      },
       raw,
-      { allowPrivateHosts: this.connector.allowPrivateHosts, allowInsecure: effectiveSettings(program).allowInsecureSmtp, sentFolder: identity.sentFolder },
+      {
+        allowPrivateHosts: this.connector.allowPrivateHosts,
+        allowInsecure: effectiveSettings(program).allowInsecureSmtp,
+        sentFolder: identity.sentFolder,
+      },
     );
   }
 
   async recordFailure(programId: string, senderId: string, error: IntegrationError): Promise<void> {
     const now = new Date();
-    const lastError = { lastErrorCode: error.code.slice(0, 64), lastErrorMessage: error.message.slice(0, 2000), lastErrorAt: now };
+    const lastError = {
+      lastErrorCode: error.code.slice(0, 64),
+      lastErrorMessage: error.message.slice(0, 2000),
+      lastErrorAt: now,
+    };
     const changed = await this.identities
       .createQueryBuilder()
       .update(SenderIdentity)
       .set({ ...lastError, status: 'failing', version: () => '"version" + 1', updatedAt: now })
-      .where('"programId" = :programId AND "senderId" = :senderId AND status = :status', { programId, senderId, status: 'connected' })
+      .where('"programId" = :programId AND "senderId" = :senderId AND status = :status', {
+        programId,
+        senderId,
+        status: 'connected',
+      })
       .execute();
-    if (!changed.affected) await this.identities.update({ programId, senderId }, { ...lastError, updatedAt: now });
+    if (!changed.affected)
+      await this.identities.update({ programId, senderId }, { ...lastError, updatedAt: now });
     this.logger.warn({ programId, senderId, code: error.code }, 'sender identity failing');
   }
 
@@ -226,12 +306,24 @@ export class SenderIdentitiesService {
     await this.identities
       .createQueryBuilder()
       .update(SenderIdentity)
-      .set({ status: 'connected', lastErrorCode: null, lastErrorMessage: null, lastErrorAt: null, version: () => '"version" + 1', updatedAt: new Date() })
+      .set({
+        status: 'connected',
+        lastErrorCode: null,
+        lastErrorMessage: null,
+        lastErrorAt: null,
+        version: () => '"version" + 1',
+        updatedAt: new Date(),
+      })
       .where('id = :id AND status = :status', { id: identity.id, status: 'failing' })
       .execute();
   }
 
-  private async tryAppend(identity: SenderIdentity, integration: SmtpIntegration, program: Program, raw: Buffer): Promise<SentFolderResultResponse> {
+  private async tryAppend(
+    identity: SenderIdentity,
+    integration: SmtpIntegration,
+    program: Program,
+    raw: Buffer,
+  ): Promise<SentFolderResultResponse> {
     try {
       const { mailbox } = await this.appendToSent(identity, integration, program, raw);
       return { saved: true, mailbox };
@@ -249,10 +341,20 @@ export class SenderIdentitiesService {
     now: Date,
   ): Promise<{ row: SenderIdentity; created: boolean }> {
     if (existing) {
-      await this.identities.update({ id: existing.id }, { ...fields, version: () => '"version" + 1' });
+      await this.identities.update(
+        { id: existing.id },
+        { ...fields, version: () => '"version" + 1' },
+      );
       return { row: Object.assign(existing, fields), created: false };
     }
-    const row = this.identities.create({ id: randomUUID(), programId, senderId, ...fields, version: 1, createdAt: now });
+    const row = this.identities.create({
+      id: randomUUID(),
+      programId,
+      senderId,
+      ...fields,
+      version: 1,
+      createdAt: now,
+    });
     try {
       await this.identities.insert(row);
       return { row, created: true };

@@ -3,7 +3,11 @@ import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app.config';
 import { resolveAllowedHost } from '../mail/smtp/host-guard';
 import { classifySmtpError, SmtpError } from '../mail/smtp/smtp-errors';
-import { sendSmtpMessage, type OutgoingMessage, type SmtpSendResult } from '../mail/smtp/smtp-sender';
+import {
+  sendSmtpMessage,
+  type OutgoingMessage,
+  type SmtpSendResult,
+} from '../mail/smtp/smtp-sender';
 import { VERIFY_TIMEOUTS, type SmtpSettings } from '../mail/smtp/smtp-settings';
 import { verifySmtp, type SmtpVerifyResult } from '../mail/smtp/smtp-verifier';
 import { createSmtpTransport } from '../mail/smtp/transport-factory';
@@ -22,7 +26,8 @@ export function classifyForPerson(err: unknown, settings: SmtpSettings): SmtpErr
 
 /** A failure the person who asked can fix: 422 with the classified code and message. */
 export function unprocessable(err: unknown): unknown {
-  if (err instanceof SmtpError || err instanceof ImapError) return AppError.unprocessable(err.code, err.message);
+  if (err instanceof SmtpError || err instanceof ImapError)
+    return AppError.unprocessable(err.code, err.message);
   return err;
 }
 
@@ -44,7 +49,11 @@ export class SmtpConnector {
   /** Connects and logs in; throws a 422 AppError that says what to change. */
   async verify(settings: SmtpSettings): Promise<SmtpVerifyResult> {
     try {
-      return await verifySmtp(settings, { allowPrivateHosts: this.allowPrivateHosts, timeouts: VERIFY_TIMEOUTS, clientName: this.clientName });
+      return await verifySmtp(settings, {
+        allowPrivateHosts: this.allowPrivateHosts,
+        timeouts: VERIFY_TIMEOUTS,
+        clientName: this.clientName,
+      });
     } catch (err) {
       throw unprocessable(classifyForPerson(err, settings));
     }

@@ -2,7 +2,12 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/comm
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
-import { ConnectSmtpDto, SendTestEmailDto, SmtpIntegrationResponse, TestEmailResponse } from './dto/smtp-integration.dto';
+import {
+  ConnectSmtpDto,
+  SendTestEmailDto,
+  SmtpIntegrationResponse,
+  TestEmailResponse,
+} from './dto/smtp-integration.dto';
 import { SmtpIntegrationService, toSmtpIntegrationView } from './smtp-integration.service';
 
 const REFUSED =
@@ -15,7 +20,10 @@ export class SmtpIntegrationController {
   constructor(private readonly smtp: SmtpIntegrationService) {}
 
   @Put()
-  @ApiOperation({ summary: "Connect the program's SMTP server. The connection and login are verified first; a failure changes nothing." })
+  @ApiOperation({
+    summary:
+      "Connect the program's SMTP server. The connection and login are verified first; a failure changes nothing.",
+  })
   @ApiResponse({ status: 200, type: SmtpIntegrationResponse })
   @ApiResponse({ status: 422, description: REFUSED })
   async connect(@CurrentProgram() program: Program, @Body() dto: ConnectSmtpDto) {
@@ -25,14 +33,20 @@ export class SmtpIntegrationController {
   @Get()
   @ApiOperation({ summary: 'The connected SMTP server (never its password).' })
   @ApiResponse({ status: 200, type: SmtpIntegrationResponse })
-  @ApiResponse({ status: 404, description: 'SMTP_NOT_CONNECTED: mail goes out through the built-in sender.' })
+  @ApiResponse({
+    status: 404,
+    description: 'SMTP_NOT_CONNECTED: mail goes out through the built-in sender.',
+  })
   async get(@CurrentProgram() program: Program) {
     return toSmtpIntegrationView(await this.smtp.get(program.id));
   }
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Disconnect: back to the built-in sender. Sender identities and stored credentials are removed too.' })
+  @ApiOperation({
+    summary:
+      'Disconnect: back to the built-in sender. Sender identities and stored credentials are removed too.',
+  })
   @ApiResponse({ status: 204 })
   async disconnect(@CurrentProgram() program: Program): Promise<void> {
     await this.smtp.disconnect(program.id);
@@ -40,7 +54,10 @@ export class SmtpIntegrationController {
 
   @Post('test')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Send a real test email through the saved server, From testFromAddress (or fromAddress).' })
+  @ApiOperation({
+    summary:
+      'Send a real test email through the saved server, From testFromAddress (or fromAddress).',
+  })
   @ApiResponse({ status: 200, type: TestEmailResponse })
   @ApiResponse({ status: 409, description: 'SMTP_NOT_CONNECTED' })
   @ApiResponse({ status: 422, description: REFUSED })

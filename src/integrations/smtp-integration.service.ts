@@ -10,7 +10,11 @@ import { normalizeHost } from '../mail/smtp/host-guard';
 import type { SmtpSettings } from '../mail/smtp/smtp-settings';
 import { SmtpTransportPool } from '../mail/smtp/transport-pool';
 import { effectiveSettings, type Program } from '../programs/program.entity';
-import type { ConnectSmtpDto, SmtpIntegrationResponse, TestEmailResponse } from './dto/smtp-integration.dto';
+import type {
+  ConnectSmtpDto,
+  SmtpIntegrationResponse,
+  TestEmailResponse,
+} from './dto/smtp-integration.dto';
 import { EntityQueries } from '../database/entity-queries';
 import { IntegrationSecrets } from './integration-secrets';
 import { SenderIdentity } from './sender-identity.entity';
@@ -24,9 +28,17 @@ export interface IntegrationError {
   message: string;
 }
 
-export function lastErrorView(row: { lastErrorCode: string | null; lastErrorMessage: string | null; lastErrorAt: Date | null }) {
+export function lastErrorView(row: {
+  lastErrorCode: string | null;
+  lastErrorMessage: string | null;
+  lastErrorAt: Date | null;
+}) {
   if (!row.lastErrorCode) return null;
-  return { code: row.lastErrorCode, message: row.lastErrorMessage ?? '', at: (row.lastErrorAt ?? new Date(0)).toISOString() };
+  return {
+    code: row.lastErrorCode,
+    message: row.lastErrorMessage ?? '',
+    at: (row.lastErrorAt ?? new Date(0)).toISOString(),
+  };
 }
 
 export function toSmtpIntegrationView(i: SmtpIntegration): SmtpIntegrationResponse {
@@ -47,7 +59,10 @@ export function toSmtpIntegrationView(i: SmtpIntegration): SmtpIntegrationRespon
 }
 
 export const notConnected = () =>
-  AppError.conflict('SMTP_NOT_CONNECTED', 'No SMTP server is connected for this program; connect one first with PUT /v1/integrations/smtp.');
+  AppError.conflict(
+    'SMTP_NOT_CONNECTED',
+    'No SMTP server is connected for this program; connect one first with PUT /v1/integrations/smtp.',
+  );
 
 /** The program's own SMTP server: connect (verified first), read, disconnect, test. */
 @Injectable()
@@ -76,7 +91,11 @@ export class SmtpIntegrationService {
   async get(programId: string): Promise<SmtpIntegration> {
     const found = await this.find(programId);
     if (!found) {
-      throw new AppError(404, 'SMTP_NOT_CONNECTED', 'No SMTP server is connected; mail goes out through the built-in sender.');
+      throw new AppError(
+        404,
+        'SMTP_NOT_CONNECTED',
+        'No SMTP server is connected; mail goes out through the built-in sender.',
+      );
     }
     return found;
   }
@@ -88,7 +107,9 @@ export class SmtpIntegrationService {
       port: integration.port,
       security: integration.security,
       username: integration.username ?? undefined,
-      password: integration.passwordSealed ? this.secrets.open(integration.programId, integration.passwordSealed) : undefined,
+      password: integration.passwordSealed
+        ? this.secrets.open(integration.programId, integration.passwordSealed)
+        : undefined,
       allowInsecure: effectiveSettings(program).allowInsecureSmtp,
     };
   }
@@ -103,9 +124,13 @@ export class SmtpIntegrationService {
     const username = dto.username ?? null;
     let password = dto.password;
     if (password === undefined && username && existing?.passwordSealed) {
-      const sameServer = existing.host === normalizeHost(dto.host) && existing.username === username;
+      const sameServer =
+        existing.host === normalizeHost(dto.host) && existing.username === username;
       if (!sameServer) {
-        throw AppError.badRequest('SMTP_PASSWORD_REQUIRED', 'The host or username changed: enter the password for this server and account.');
+        throw AppError.badRequest(
+          'SMTP_PASSWORD_REQUIRED',
+          'The host or username changed: enter the password for this server and account.',
+        );
       }
       password = this.secrets.open(program.id, existing.passwordSealed);
     }
@@ -136,7 +161,10 @@ export class SmtpIntegrationService {
       updatedAt: now,
     };
     const saved = await this.save(program.id, existing, fields, now);
-    this.logger.info({ programId: program.id, host: saved.host, port: saved.port, security: saved.security }, 'smtp integration connected');
+    this.logger.info(
+      { programId: program.id, host: saved.host, port: saved.port, security: saved.security },
+      'smtp integration connected',
+    );
     return saved;
   }
 
@@ -144,7 +172,10 @@ export class SmtpIntegrationService {
   async disconnect(programId: string): Promise<void> {
     const existing = await this.find(programId);
     if (!existing) return;
-    const senders = await this.identities.find({ where: { programId }, select: { senderId: true } });
+    const senders = await this.identities.find({
+      where: { programId },
+      select: { senderId: true },
+    });
     await this.integrations.manager.transaction(async (manager) => {
       await manager.delete(SenderIdentity, { programId });
       await manager.delete(SmtpIntegration, { id: existing.id });
@@ -161,13 +192,21 @@ export class SmtpIntegrationService {
     const integration = await this.find(program.id);
     if (!integration) throw notConnected();
     const settings = this.settingsOf(integration, program);
-    const from: MailAddress = { address: integration.testFromAddress ?? integration.fromAddress, name: integration.fromName ?? program.fromName };
+    const from: MailAddress = {
+      address: integration.testFromAddress ?? integration.fromAddress,
+      name: integration.fromName ?? program.fromName,
+    };
     try {
       const sent = await this.connector.send(settings, buildTestEmail(program, from, to, settings));
       await this.recordSuccess(integration);
       return {
         accepted: sent.accepted,
-        rejected: sent.rejected.map(({ address, code, message, permanent }) => ({ address, code, message, permanent })),
+        rejected: sent.rejected.map(({ address, code, message, permanent }) => ({
+          address,
+          code,
+          message,
+          permanent,
+        })),
         response: sent.response,
         messageId: sent.messageId,
       };
@@ -179,16 +218,32 @@ export class SmtpIntegrationService {
   }
 
   /** Marks the integration failing with why; the version changes only when the status does. */
-  async recordFailure(programId: string, integrationId: string, error: IntegrationError): Promise<void> {
+  async recordFailure(
+    programId: string,
+    integrationId: string,
+    error: IntegrationError,
+  ): Promise<void> {
     const now = new Date();
-    const lastError = { lastErrorCode: error.code.slice(0, 64), lastErrorMessage: error.message.slice(0, 2000), lastErrorAt: now };
+    const lastError = {
+      lastErrorCode: error.code.slice(0, 64),
+      lastErrorMessage: error.message.slice(0, 2000),
+      lastErrorAt: now,
+    };
     const changed = await this.integrations
       .createQueryBuilder()
       .update(SmtpIntegration)
       .set({ ...lastError, status: 'failing', version: () => '"version" + 1', updatedAt: now })
-      .where('id = :id AND "programId" = :programId AND status = :status', { id: integrationId, programId, status: 'connected' })
+      .where('id = :id AND "programId" = :programId AND status = :status', {
+        id: integrationId,
+        programId,
+        status: 'connected',
+      })
       .execute();
-    if (!changed.affected) await this.integrations.update({ id: integrationId, programId }, { ...lastError, updatedAt: now });
+    if (!changed.affected)
+      await this.integrations.update(
+        { id: integrationId, programId },
+        { ...lastError, updatedAt: now },
+      );
     this.logger.warn({ programId, integrationId, code: error.code }, 'smtp integration failing');
   }
 
@@ -198,7 +253,14 @@ export class SmtpIntegrationService {
     await this.integrations
       .createQueryBuilder()
       .update(SmtpIntegration)
-      .set({ status: 'connected', lastErrorCode: null, lastErrorMessage: null, lastErrorAt: null, version: () => '"version" + 1', updatedAt: new Date() })
+      .set({
+        status: 'connected',
+        lastErrorCode: null,
+        lastErrorMessage: null,
+        lastErrorAt: null,
+        version: () => '"version" + 1',
+        updatedAt: new Date(),
+      })
       .where('id = :id AND status = :status', { id: integration.id, status: 'failing' })
       .execute();
   }
@@ -210,10 +272,21 @@ export class SmtpIntegrationService {
     now: Date,
   ): Promise<SmtpIntegration> {
     if (existing) {
-      await this.integrations.update({ id: existing.id }, { ...fields, version: () => '"version" + 1' });
-      return (await this.integrations.findOneBy({ id: existing.id })) ?? Object.assign(existing, fields);
+      await this.integrations.update(
+        { id: existing.id },
+        { ...fields, version: () => '"version" + 1' },
+      );
+      return (
+        (await this.integrations.findOneBy({ id: existing.id })) ?? Object.assign(existing, fields)
+      );
     }
-    const row = this.integrations.create({ id: randomUUID(), programId, ...fields, version: 1, createdAt: now });
+    const row = this.integrations.create({
+      id: randomUUID(),
+      programId,
+      ...fields,
+      version: 1,
+      createdAt: now,
+    });
     try {
       await this.integrations.insert(row);
       return row;

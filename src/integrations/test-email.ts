@@ -3,10 +3,18 @@ import type { OutgoingMessage } from '../mail/smtp/smtp-sender';
 import type { MailAddress } from '../mail/mail-route';
 
 const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 
 /** The email a "send test" button sends: says which server and account carried it. */
-export function buildTestEmail(program: Pick<Program, 'name'>, from: MailAddress, to: string, via: { host: string; port: number; username?: string | null }): OutgoingMessage {
+export function buildTestEmail(
+  program: Pick<Program, 'name'>,
+  from: MailAddress,
+  to: string,
+  via: { host: string; port: number; username?: string | null },
+): OutgoingMessage {
   const account = via.username ? ` as ${via.username}` : '';
   const lines = [
     `This is a test email from ${program.name}.`,

@@ -26,10 +26,15 @@ export type DeliveryOutcome =
   | { outcome: 'failed' | 'suppressed'; code: string };
 
 const errorOf = (err: unknown): { code: string; message: string; permanent: boolean } => {
-  if (err instanceof SmtpError) return { code: err.code, message: err.message, permanent: err.permanent };
+  if (err instanceof SmtpError)
+    return { code: err.code, message: err.message, permanent: err.permanent };
   const e = err as { code?: unknown; message?: unknown };
   const code = typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'DELIVERY_ERROR';
-  return { code, message: typeof e?.message === 'string' ? e.message : 'Delivery failed.', permanent: code.startsWith('TEMPLATE_') };
+  return {
+    code,
+    message: typeof e?.message === 'string' ? e.message : 'Delivery failed.',
+    permanent: code.startsWith('TEMPLATE_'),
+  };
 };
 
 /**
@@ -73,18 +78,33 @@ export class DeliveryService implements OnApplicationShutdown {
     const message = await this.claim(messageId);
     if (!message) return { outcome: 'skipped', reason: 'not queued, or claimed by another worker' };
 
-    const suppressed = await this.persist(() => this.suppressionQueries.findOne({ programId: message.programId, emailLower: message.toEmail.toLowerCase() }));
+    const suppressed = await this.persist(() =>
+      this.suppressionQueries.findOne({
+        programId: message.programId,
+        emailLower: message.toEmail.toLowerCase(),
+      }),
+    );
     if (suppressed) {
-      await this.finish(message, 'suppressed', { code: 'RECIPIENT_SUPPRESSED', message: `Not sent: ${suppressed.detail}`, permanent: true });
+      await this.finish(message, 'suppressed', {
+        code: 'RECIPIENT_SUPPRESSED',
+        message: `Not sent: ${suppressed.detail}`,
+        permanent: true,
+      });
       return { outcome: 'suppressed', code: 'RECIPIENT_SUPPRESSED' };
     }
 
     let route: MailRoute | undefined;
     try {
-      const rendered = await this.templates.render({ programId: message.programId, key: message.templateKey, locales: message.locales, data: message.data });
+      const rendered = await this.templates.render({
+        programId: message.programId,
+        key: message.templateKey,
+        locales: message.locales,
+        data: message.data,
+      });
       route = await this.integrations.routeFor(message.programId, message.senderId);
       const from: Mail.Address = { address: route.from.address, name: route.from.name ?? '' };
-      const messageIdHeader = message.messageId ?? `<${message.id}@${route.from.address.split('@')[1] ?? 'localhost'}>`;
+      const messageIdHeader =
+        message.messageId ?? `<${message.id}@${route.from.address.split('@')[1] ?? 'localhost'}>`;
       const composed = await composeMessage(
         {
           from,
@@ -100,21 +120,37 @@ export class DeliveryService implements OnApplicationShutdown {
         },
         route.kind === 'builtin' ? route.dkim : undefined,
       );
-      const content = { subject: rendered.subject, html: rendered.html, text: rendered.text, locale: rendered.locale, messageId: messageIdHeader };
-      const sent = await this.send(route, message, composed.raw, composed.envelope.from || route.from.address);
-      await this.record(message, {
-        ...content,
-        status: 'sent',
-        transport: route.kind,
-        serverResponse: sent.response,
-        rejected: sent.rejected.length ? sent.rejected : null,
-        sentAt: new Date(),
-        errorCode: null,
-        errorMessage: null,
-        errorPermanent: null,
-        lockedUntil: null,
-      }, { outcome: 'sent', transport: route.kind, response: sent.response });
-      if (route.kind === 'smtp' && route.saveToSent) await this.copyToSent(route, message, composed.raw);
+      const content = {
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        locale: rendered.locale,
+        messageId: messageIdHeader,
+      };
+      const sent = await this.send(
+        route,
+        message,
+        composed.raw,
+        composed.envelope.from || route.from.address,
+      );
+      await this.record(
+        message,
+        {
+          ...content,
+          status: 'sent',
+          transport: route.kind,
+          serverResponse: sent.response,
+          rejected: sent.rejected.length ? sent.rejected : null,
+          sentAt: new Date(),
+          errorCode: null,
+          errorMessage: null,
+          errorPermanent: null,
+          lockedUntil: null,
+        },
+        { outcome: 'sent', transport: route.kind, response: sent.response },
+      );
+      if (route.kind === 'smtp' && route.saveToSent)
+        await this.copyToSent(route, message, composed.raw);
       return { outcome: 'sent', messageId: messageIdHeader };
     } catch (err) {
       return this.failure(message, route, err);
@@ -127,7 +163,12 @@ export class DeliveryService implements OnApplicationShutdown {
 
   private async claim(id: string): Promise<Message | null> {
     const now = new Date();
-    const [message] = await this.claimStatement.rows([new Date(now.getTime() + this.config.MESSAGE_CLAIM_MS), now, id, now]);
+    const [message] = await this.claimStatement.rows([
+      new Date(now.getTime() + this.config.MESSAGE_CLAIM_MS),
+      now,
+      id,
+      now,
+    ]);
     return message ?? null;
   }
 
@@ -136,56 +177,116 @@ export class DeliveryService implements OnApplicationShutdown {
     if (route.kind === 'smtp') {
       const transport = await this.pool.get(route.transportKey, route.settings, route.version);
       const secrets = route.settings.password ? [route.settings.password] : [];
-      return sendSmtpMessage(transport, { from: route.from.address, to: message.toEmail, subject: '', raw, envelope }, {
-        host: route.settings.host,
-        port: route.settings.port,
-        security: route.settings.security,
-        secrets,
-        phase: 'send',
-      });
+      return sendSmtpMessage(
+        transport,
+        { from: route.from.address, to: message.toEmail, subject: '', raw, envelope },
+        {
+          host: route.settings.host,
+          port: route.settings.port,
+          security: route.settings.security,
+          secrets,
+          phase: 'send',
+        },
+      );
     }
     if (this.config.BUILTIN_SMTP_URL) {
-      this.relay ??= createTransport(this.config.BUILTIN_SMTP_URL, { pool: true, disableFileAccess: true, disableUrlAccess: true } as never);
-      return sendSmtpMessage(this.relay, { from: route.from.address, to: message.toEmail, subject: '', raw, envelope });
+      this.relay ??= createTransport(this.config.BUILTIN_SMTP_URL, {
+        pool: true,
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      } as never);
+      return sendSmtpMessage(this.relay, {
+        from: route.from.address,
+        to: message.toEmail,
+        subject: '',
+        raw,
+        envelope,
+      });
     }
     const path = await this.eml.write(message.programId, message.id, raw);
-    return { messageId: message.messageId ?? '', response: `written to ${path}`, accepted: [message.toEmail], rejected: [] as RecipientRejected[] };
+    return {
+      messageId: message.messageId ?? '',
+      response: `written to ${path}`,
+      accepted: [message.toEmail],
+      rejected: [] as RecipientRejected[],
+    };
   }
 
-  private async copyToSent(route: MailRoute & { kind: 'smtp' }, message: Message, raw: Buffer): Promise<void> {
+  private async copyToSent(
+    route: MailRoute & { kind: 'smtp' },
+    message: Message,
+    raw: Buffer,
+  ): Promise<void> {
     try {
       await this.integrations.appendToSent(route, raw);
-      await this.appendLog(message, { at: new Date().toISOString(), outcome: 'sent', transport: 'smtp', message: 'Copy saved to the Sent folder.' });
+      await this.appendLog(message, {
+        at: new Date().toISOString(),
+        outcome: 'sent',
+        transport: 'smtp',
+        message: 'Copy saved to the Sent folder.',
+      });
     } catch (err) {
       // The email went out; a missing Sent copy is reported, not retried as a send.
       const e = errorOf(err);
-      this.logger.warn({ messageId: message.id, code: e.code }, 'could not save a copy to the Sent folder');
-      await this.appendLog(message, { at: new Date().toISOString(), outcome: 'sent', code: e.code, message: `The email was sent, but no copy was saved to the Sent folder: ${e.message}` });
+      this.logger.warn(
+        { messageId: message.id, code: e.code },
+        'could not save a copy to the Sent folder',
+      );
+      await this.appendLog(message, {
+        at: new Date().toISOString(),
+        outcome: 'sent',
+        code: e.code,
+        message: `The email was sent, but no copy was saved to the Sent folder: ${e.message}`,
+      });
     }
   }
 
-  private async failure(message: Message, route: MailRoute | undefined, err: unknown): Promise<DeliveryOutcome> {
+  private async failure(
+    message: Message,
+    route: MailRoute | undefined,
+    err: unknown,
+  ): Promise<DeliveryOutcome> {
     const e = errorOf(err);
     const transport = route?.kind ?? null;
     const smtp = err instanceof SmtpError ? err : undefined;
-    const rejected = smtp?.rejected?.find((r) => r.address.toLowerCase() === message.toEmail.toLowerCase());
+    const rejected = smtp?.rejected?.find(
+      (r) => r.address.toLowerCase() === message.toEmail.toLowerCase(),
+    );
     if (rejected?.suppress) {
       await this.suppressions
         .createQueryBuilder()
         .insert()
         .into(Suppression)
-        .values({ programId: message.programId, emailLower: message.toEmail.toLowerCase(), reason: rejected.code, detail: rejected.message, createdAt: new Date() })
+        .values({
+          programId: message.programId,
+          emailLower: message.toEmail.toLowerCase(),
+          reason: rejected.code,
+          detail: rejected.message,
+          createdAt: new Date(),
+        })
         .orIgnore()
         .execute();
-      await this.finish(message, 'suppressed', { code: rejected.code, message: rejected.message, permanent: true }, transport);
+      await this.finish(
+        message,
+        'suppressed',
+        { code: rejected.code, message: rejected.message, permanent: true },
+        transport,
+      );
       return { outcome: 'suppressed', code: rejected.code };
     }
     if (smtp?.integrationFailing && route?.kind === 'smtp') {
-      await this.integrations.markFailing(message.programId, route.integrationId, route.senderId ?? null, { code: e.code, message: e.message });
+      await this.integrations.markFailing(
+        message.programId,
+        route.integrationId,
+        route.senderId ?? null,
+        { code: e.code, message: e.message },
+      );
     }
     const permanent = rejected ? rejected.permanent : e.permanent;
     if (permanent || message.attempts >= this.config.JOB_ATTEMPTS) {
-      const why = permanent ? e.message : `${e.message} Gave up after ${message.attempts} attempts.`;
+      const why = permanent
+        ? e.message
+        : `${e.message} Gave up after ${message.attempts} attempts.`;
       await this.finish(message, 'failed', { code: e.code, message: why, permanent }, transport);
       this.logger.warn({ messageId: message.id, code: e.code, permanent }, 'message failed');
       return { outcome: 'failed', code: e.code };
@@ -217,12 +318,28 @@ export class DeliveryService implements OnApplicationShutdown {
   ): Promise<void> {
     await this.record(
       message,
-      { status, transport, errorCode: error.code, errorMessage: error.message, errorPermanent: error.permanent, lockedUntil: null },
-      { outcome: status, transport: transport ?? undefined, code: error.code, message: error.message },
+      {
+        status,
+        transport,
+        errorCode: error.code,
+        errorMessage: error.message,
+        errorPermanent: error.permanent,
+        lockedUntil: null,
+      },
+      {
+        outcome: status,
+        transport: transport ?? undefined,
+        code: error.code,
+        message: error.message,
+      },
     );
   }
 
-  private async record(message: Message, patch: Partial<Message>, attempt: Omit<MessageAttempt, 'at'>): Promise<void> {
+  private async record(
+    message: Message,
+    patch: Partial<Message>,
+    attempt: Omit<MessageAttempt, 'at'>,
+  ): Promise<void> {
     message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
     await this.persist(() =>
       this.queries.update(
@@ -252,4 +369,3 @@ export class DeliveryService implements OnApplicationShutdown {
     await this.queries.update({ attemptLog: message.attemptLog }, { id: message.id });
   }
 }
-

@@ -17,7 +17,15 @@ function summary(m: Message) {
     status: m.status,
     transport: m.transport,
     attempts: m.attempts,
-    ...(m.errorCode ? { error: { code: m.errorCode, message: m.errorMessage ?? '', permanent: !!m.errorPermanent } } : {}),
+    ...(m.errorCode
+      ? {
+          error: {
+            code: m.errorCode,
+            message: m.errorMessage ?? '',
+            permanent: !!m.errorPermanent,
+          },
+        }
+      : {}),
     ...(m.messageId ? { messageId: m.messageId } : {}),
     ...(m.sentAt ? { sentAt: m.sentAt.toISOString() } : {}),
     createdAt: m.createdAt.toISOString(),
@@ -34,17 +42,26 @@ function detail(m: Message) {
     rejected: m.rejected ?? [],
     attemptLog: m.attemptLog,
     // One-time links (verification, reset) stay out of the log.
-    content: m.sensitive ? null : m.subject === null ? null : { subject: m.subject, html: m.html, text: m.text },
+    content: m.sensitive
+      ? null
+      : m.subject === null
+        ? null
+        : { subject: m.subject, html: m.html, text: m.text },
     contentWithheld: m.sensitive,
   };
 }
 
-const encodeCursor = (m: Message) => Buffer.from(`${m.createdAt.toISOString()}|${m.id}`).toString('base64url');
+const encodeCursor = (m: Message) =>
+  Buffer.from(`${m.createdAt.toISOString()}|${m.id}`).toString('base64url');
 
 function decodeCursor(cursor: string): { at: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const date = new Date(at);
-  if (!id || Number.isNaN(date.getTime())) throw AppError.badRequest('CURSOR_INVALID', 'The cursor is not valid; use the nextCursor of the previous page.');
+  if (!id || Number.isNaN(date.getTime()))
+    throw AppError.badRequest(
+      'CURSOR_INVALID',
+      'The cursor is not valid; use the nextCursor of the previous page.',
+    );
   return { at: date, id };
 }
 
@@ -63,17 +80,32 @@ export class MessagesService {
 
   async list(programId: string, q: ListMessagesQuery) {
     const limit = q.limit ?? 50;
-    const qb = this.messages.createQueryBuilder('m').where('m.programId = :programId', { programId });
+    const qb = this.messages
+      .createQueryBuilder('m')
+      .where('m.programId = :programId', { programId });
     if (q.status) qb.andWhere('m.status = :status', { status: q.status });
     if (q.template) qb.andWhere('m.templateKey = :template', { template: q.template });
     if (q.to) qb.andWhere('LOWER(m.toEmail) = :to', { to: q.to.toLowerCase() });
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
-      qb.andWhere(new Brackets((w) => w.where('m.createdAt < :at', { at: c.at }).orWhere('m.createdAt = :at AND m.id < :id', { at: c.at, id: c.id })));
+      qb.andWhere(
+        new Brackets((w) =>
+          w
+            .where('m.createdAt < :at', { at: c.at })
+            .orWhere('m.createdAt = :at AND m.id < :id', { at: c.at, id: c.id }),
+        ),
+      );
     }
-    const rows = await qb.orderBy('m.createdAt', 'DESC').addOrderBy('m.id', 'DESC').take(limit + 1).getMany();
+    const rows = await qb
+      .orderBy('m.createdAt', 'DESC')
+      .addOrderBy('m.id', 'DESC')
+      .take(limit + 1)
+      .getMany();
     const page = rows.slice(0, limit);
-    return { items: page.map(summary), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null };
+    return {
+      items: page.map(summary),
+      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
+    };
   }
 
   async get(programId: string, id: string) {
@@ -92,7 +124,10 @@ export class MessagesService {
     const m = await this.find(programId, id);
     const retried = await this.outbox.retry(programId, m.id);
     if (!retried) {
-      throw AppError.conflict('MESSAGE_NOT_RETRYABLE', `Message ${id} is ${m.status}; only failed or suppressed messages can be retried.`);
+      throw AppError.conflict(
+        'MESSAGE_NOT_RETRYABLE',
+        `Message ${id} is ${m.status}; only failed or suppressed messages can be retried.`,
+      );
     }
     return detail(retried);
   }

@@ -40,7 +40,10 @@ export class OutboxService {
     this.queries = new EntityQueries(messages);
   }
 
-  async enqueue(manager: EntityManager, req: OutboxRequest): Promise<{ id: string; created: boolean }> {
+  async enqueue(
+    manager: EntityManager,
+    req: OutboxRequest,
+  ): Promise<{ id: string; created: boolean }> {
     const now = new Date();
     const id = randomUUID();
     const row: Partial<Message> = {
@@ -67,8 +70,12 @@ export class OutboxService {
     };
     // Insert-or-ignore keeps the caller's transaction usable on Postgres, where a failed
     // unique insert would abort it.
-    if (await this.queries.insert(row, { ignoreConflict: true, manager })) return { id, created: true };
-    const stored = await this.queries.findOne({ programId: req.programId, dedupeKey: req.dedupeKey }, manager);
+    if (await this.queries.insert(row, { ignoreConflict: true, manager }))
+      return { id, created: true };
+    const stored = await this.queries.findOne(
+      { programId: req.programId, dedupeKey: req.dedupeKey },
+      manager,
+    );
     if (!stored) throw new Error(`outbox message ${req.dedupeKey} was neither inserted nor found`);
     return { id: stored.id, created: false };
   }
@@ -77,7 +84,10 @@ export class OutboxService {
   async dispatch(ids: string[], delayMs?: number): Promise<void> {
     await this.queue.enqueueMany(
       'deliver-message',
-      ids.map((id) => ({ payload: { messageId: id }, options: { jobId: `deliver:${id}:${randomUUID()}`, delayMs, attempts: 3 } })),
+      ids.map((id) => ({
+        payload: { messageId: id },
+        options: { jobId: `deliver:${id}:${randomUUID()}`, delayMs, attempts: 3 },
+      })),
     );
   }
 
@@ -125,7 +135,11 @@ export class OutboxService {
     // sweep while a long queue works through it.
     const now = new Date();
     await this.messages.update(
-      { id: In(stale.map((m) => m.id)), status: In(['queued', 'sending']), lockedUntil: LessThan(now) },
+      {
+        id: In(stale.map((m) => m.id)),
+        status: In(['queued', 'sending']),
+        lockedUntil: LessThan(now),
+      },
       { status: 'queued', lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS) },
     );
     await this.dispatch(stale.map((m) => m.id));

@@ -26,7 +26,12 @@ export class MetricsService {
     });
   }
 
-  gauge(name: string, help: string, labelNames: string[], read: () => Promise<Array<{ labels: Record<string, string>; value: number }>>): void {
+  gauge(
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: () => Promise<Array<{ labels: Record<string, string>; value: number }>>,
+  ): void {
     new Gauge({
       name,
       help,

@@ -3,7 +3,11 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nest
 import type { Response } from 'express';
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
-import { ImportResultResponse, ParticipantResponse, UpsertParticipantDto } from './dto/participant.dto';
+import {
+  ImportResultResponse,
+  ParticipantResponse,
+  UpsertParticipantDto,
+} from './dto/participant.dto';
 import { ParticipantsService, toParticipantView } from './participants.service';
 
 @ApiTags('participants')
@@ -15,7 +19,12 @@ export class ParticipantsController {
   @Post('import')
   @HttpCode(200)
   @ApiConsumes('text/csv')
-  @ApiBody({ schema: { type: 'string', example: 'id,email,firstName,lastName,locale,country\nu1,ana@example.com,Ana,,es,MX' } })
+  @ApiBody({
+    schema: {
+      type: 'string',
+      example: 'id,email,firstName,lastName,locale,country\nu1,ana@example.com,Ana,,es,MX',
+    },
+  })
   @ApiResponse({ status: 200, type: ImportResultResponse })
   import(@CurrentProgram() program: Program, @Body() csv: string) {
     return this.participants.importCsv(program.id, csv);

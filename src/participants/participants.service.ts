@@ -7,7 +7,11 @@ import { EntityManager, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { EntityQueries } from '../database/entity-queries';
 import { isUniqueViolation } from '../common/errors/database-errors';
-import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE, UpsertParticipantDto } from './dto/participant.dto';
+import {
+  PARTICIPANT_ID,
+  PARTICIPANT_ID_MESSAGE,
+  UpsertParticipantDto,
+} from './dto/participant.dto';
 import { Participant } from './participant.entity';
 
 export interface ParticipantView {
@@ -56,12 +60,18 @@ const MAX_IMPORT_ROWS = 10000;
 export class ParticipantsService {
   private readonly queries: EntityQueries<Participant>;
 
-  constructor(@InjectRepository(Participant) private readonly participants: Repository<Participant>) {
+  constructor(
+    @InjectRepository(Participant) private readonly participants: Repository<Participant>,
+  ) {
     this.queries = new EntityQueries(participants);
   }
 
   assertId(id: string): void {
-    if (!PARTICIPANT_ID.test(id)) throw AppError.badRequest('INVALID_PARTICIPANT_ID', `"${id.slice(0, 50)}" is not a valid participant id: ${PARTICIPANT_ID_MESSAGE}.`);
+    if (!PARTICIPANT_ID.test(id))
+      throw AppError.badRequest(
+        'INVALID_PARTICIPANT_ID',
+        `"${id.slice(0, 50)}" is not a valid participant id: ${PARTICIPANT_ID_MESSAGE}.`,
+      );
   }
 
   async get(programId: string, id: string): Promise<Participant> {
@@ -75,11 +85,18 @@ export class ParticipantsService {
   }
 
   async findByEmail(programId: string, email: string): Promise<Participant | null> {
-    return this.participants.findOne({ where: { programId, emailLower: email.trim().toLowerCase() }, order: { createdAt: 'ASC' } });
+    return this.participants.findOne({
+      where: { programId, emailLower: email.trim().toLowerCase() },
+      order: { createdAt: 'ASC' },
+    });
   }
 
   /** The stored participants among `ids` of one program, by id. */
-  async findMany(programId: string, ids: string[], manager?: EntityManager): Promise<Map<string, Participant>> {
+  async findMany(
+    programId: string,
+    ids: string[],
+    manager?: EntityManager,
+  ): Promise<Map<string, Participant>> {
     const rows = await this.queries.findIn({ programId }, 'id', [...new Set(ids)], manager);
     return new Map(rows.map((p) => [p.id, p]));
   }
@@ -113,7 +130,12 @@ export class ParticipantsService {
   }
 
   /** Writes the changes `planUpsert` worked out for a stored participant. */
-  async applyChanges(programId: string, id: string, changes: Partial<Participant>, manager?: EntityManager): Promise<void> {
+  async applyChanges(
+    programId: string,
+    id: string,
+    changes: Partial<Participant>,
+    manager?: EntityManager,
+  ): Promise<void> {
     await this.queries.update(changes, { programId, id }, manager);
   }
 
@@ -121,17 +143,30 @@ export class ParticipantsService {
    * What upserting `fields` onto `existing` (null: not stored yet) comes to, without writing it:
    * the participant afterwards and the write it takes. Throws what `upsert` throws.
    */
-  planUpsert(programId: string, id: string, fields: ParticipantFields, existing: Participant | null, now: Date): UpsertPlan {
+  planUpsert(
+    programId: string,
+    id: string,
+    fields: ParticipantFields,
+    existing: Participant | null,
+    now: Date,
+  ): UpsertPlan {
     const patch = this.patchOf(fields);
     if (existing) {
       // Events repeat the same person again and again: an update that changes nothing is skipped.
       const changes = changesOf(existing, patch);
       if (!changes) return { participant: existing, write: 'none' };
       const update = { ...changes, updatedAt: now };
-      return { participant: Object.assign(new Participant(), existing, update), write: 'update', changes: update };
+      return {
+        participant: Object.assign(new Participant(), existing, update),
+        write: 'update',
+        changes: update,
+      };
     }
     if (!fields.email) {
-      throw AppError.badRequest('PARTICIPANT_EMAIL_REQUIRED', `Participant "${id}" does not exist yet; send its email to create it.`);
+      throw AppError.badRequest(
+        'PARTICIPANT_EMAIL_REQUIRED',
+        `Participant "${id}" does not exist yet; send its email to create it.`,
+      );
     }
     const participant = this.participants.create({
       programId,
@@ -159,19 +194,34 @@ export class ParticipantsService {
   }
 
   async setPasswordHash(programId: string, id: string, hash: string): Promise<void> {
-    await this.participants.update({ programId, id }, { passwordHash: hash, updatedAt: new Date() });
+    await this.participants.update(
+      { programId, id },
+      { passwordHash: hash, updatedAt: new Date() },
+    );
   }
 
   /** Imports a CSV with a header row; each bad row is reported and the others still land. */
   async importCsv(programId: string, csv: string) {
     if (typeof csv !== 'string' || csv.trim() === '') {
-      throw AppError.badRequest('CSV_EMPTY', 'Send the CSV as the request body with Content-Type: text/csv, starting with a header row (id,email,...).');
+      throw AppError.badRequest(
+        'CSV_EMPTY',
+        'Send the CSV as the request body with Content-Type: text/csv, starting with a header row (id,email,...).',
+      );
     }
     let rows: Record<string, string>[];
     try {
-      rows = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true, relax_column_count: false });
+      rows = parse(csv, {
+        columns: true,
+        skip_empty_lines: true,
+        trim: true,
+        bom: true,
+        relax_column_count: false,
+      });
     } catch (err) {
-      throw AppError.badRequest('CSV_INVALID', `The CSV could not be read: ${(err as Error).message}`);
+      throw AppError.badRequest(
+        'CSV_INVALID',
+        `The CSV could not be read: ${(err as Error).message}`,
+      );
     }
     const header = Object.keys(rows[0] ?? {});
     const unknown = header.filter((h) => !IMPORT_COLUMNS.includes(h));
@@ -183,13 +233,23 @@ export class ParticipantsService {
       );
     }
     if (rows.length > MAX_IMPORT_ROWS) {
-      throw AppError.badRequest('CSV_TOO_MANY_ROWS', `Import at most ${MAX_IMPORT_ROWS} rows at a time; this file has ${rows.length}.`);
+      throw AppError.badRequest(
+        'CSV_TOO_MANY_ROWS',
+        `Import at most ${MAX_IMPORT_ROWS} rows at a time; this file has ${rows.length}.`,
+      );
     }
-    const result = { created: 0, updated: 0, failed: 0, errors: [] as Array<{ row: number; id?: string; field?: string; message: string }> };
+    const result = {
+      created: 0,
+      updated: 0,
+      failed: 0,
+      errors: [] as Array<{ row: number; id?: string; field?: string; message: string }>,
+    };
     for (const [i, row] of rows.entries()) {
       const rowNumber = i + 2; // the header is row 1
       const { id, ...rest } = row;
-      const fields = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== '' && v !== undefined));
+      const fields = Object.fromEntries(
+        Object.entries(rest).filter(([, v]) => v !== '' && v !== undefined),
+      );
       if (!id || !PARTICIPANT_ID.test(id)) {
         result.failed++;
         result.errors.push({ row: rowNumber, id, field: 'id', message: PARTICIPANT_ID_MESSAGE });
@@ -200,7 +260,12 @@ export class ParticipantsService {
       if (problems.length > 0) {
         result.failed++;
         for (const p of problems) {
-          result.errors.push({ row: rowNumber, id, field: p.property, message: Object.values(p.constraints ?? {}).join('; ') });
+          result.errors.push({
+            row: rowNumber,
+            id,
+            field: p.property,
+            message: Object.values(p.constraints ?? {}).join('; '),
+          });
         }
         continue;
       }
@@ -213,16 +278,30 @@ export class ParticipantsService {
 
   private patchOf(fields: ParticipantFields): Partial<Participant> {
     // null clears the optional fields; the email and the on-file flags always have a value.
-    const nulls = (['email', 'taxFormOnFile', 'payoutDetailsOnFile'] as const).filter((key) => fields[key] === null);
+    const nulls = (['email', 'taxFormOnFile', 'payoutDetailsOnFile'] as const).filter(
+      (key) => fields[key] === null,
+    );
     if (nulls.length) {
       throw AppError.badRequest(
         'VALIDATION_FAILED',
         `The request has invalid fields: ${nulls.join(', ')}.`,
-        nulls.map((field) => ({ field, code: 'isDefined', message: `${field} cannot be null; leave it out to keep the current value.` })),
+        nulls.map((field) => ({
+          field,
+          code: 'isDefined',
+          message: `${field} cannot be null; leave it out to keep the current value.`,
+        })),
       );
     }
     const patch: Partial<Participant> = {};
-    for (const key of ['firstName', 'lastName', 'locale', 'country', 'taxFormOnFile', 'payoutDetailsOnFile', 'customFields'] as const) {
+    for (const key of [
+      'firstName',
+      'lastName',
+      'locale',
+      'country',
+      'taxFormOnFile',
+      'payoutDetailsOnFile',
+      'customFields',
+    ] as const) {
       if (fields[key] !== undefined) (patch as Record<string, unknown>)[key] = fields[key];
     }
     if (fields.email !== undefined) {
@@ -234,12 +313,18 @@ export class ParticipantsService {
 }
 
 /** The fields of `patch` that differ from what is stored, or null when none does. */
-function changesOf(existing: Participant, patch: Partial<Participant>): Partial<Participant> | null {
+function changesOf(
+  existing: Participant,
+  patch: Partial<Participant>,
+): Partial<Participant> | null {
   const changes: Partial<Participant> = {};
   let any = false;
   for (const [key, value] of Object.entries(patch) as [keyof Participant, unknown][]) {
     const stored = existing[key];
-    const same = key === 'customFields' ? JSON.stringify(stored ?? null) === JSON.stringify(value ?? null) : stored === value;
+    const same =
+      key === 'customFields'
+        ? JSON.stringify(stored ?? null) === JSON.stringify(value ?? null)
+        : stored === value;
     if (!same) {
       (changes as Record<string, unknown>)[key] = value;
       any = true;

@@ -61,6 +61,8 @@ export class Program {
 }
 
 /** Settings with defaults applied; what the rest of the service reads. */
-export function effectiveSettings(program: Pick<Program, 'settings'>): typeof DEFAULT_SETTINGS & ProgramSettings {
+export function effectiveSettings(
+  program: Pick<Program, 'settings'>,
+): typeof DEFAULT_SETTINGS & ProgramSettings {
   return { ...DEFAULT_SETTINGS, ...(program.settings ?? {}) };
 }

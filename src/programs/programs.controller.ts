@@ -1,7 +1,13 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Auth, CurrentProgram } from './auth/auth.decorators';
-import { CreateProgramDto, ProgramResponse, ProgramWithKeysResponse, RotateKeyDto, UpdateProgramDto } from './dto/program.dto';
+import {
+  CreateProgramDto,
+  ProgramResponse,
+  ProgramWithKeysResponse,
+  RotateKeyDto,
+  UpdateProgramDto,
+} from './dto/program.dto';
 import { Program } from './program.entity';
 import { ProgramsService, toProgramView } from './programs.service';
 
@@ -33,7 +39,9 @@ export class ProgramsController {
 
   @Post('program/keys/rotate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Replace the secret or publishable key; the old one stops working at once.' })
+  @ApiOperation({
+    summary: 'Replace the secret or publishable key; the old one stops working at once.',
+  })
   rotate(@CurrentProgram() program: Program, @Body() dto: RotateKeyDto) {
     return this.programs.rotateKey(program, dto.kind);
   }

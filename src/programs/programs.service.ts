@@ -45,7 +45,9 @@ export class ProgramsService {
     this.queries = new EntityQueries(programs);
   }
 
-  async create(dto: CreateProgramDto): Promise<ProgramView & { secretKey: string; publishableKey: string }> {
+  async create(
+    dto: CreateProgramDto,
+  ): Promise<ProgramView & { secretKey: string; publishableKey: string }> {
     const secretKey = generateApiKey('secret');
     const publishableKey = generateApiKey('publishable');
     const now = new Date();
@@ -68,7 +70,10 @@ export class ProgramsService {
 
   async findByKey(key: string): Promise<Program | null> {
     const hash = hashApiKey(key);
-    const read = () => (key.startsWith('sk_') ? this.queries.findOne({ secretKeyHash: hash }) : this.queries.findOne({ publishableKeyHash: hash }));
+    const read = () =>
+      key.startsWith('sk_')
+        ? this.queries.findOne({ secretKeyHash: hash })
+        : this.queries.findOne({ publishableKeyHash: hash });
     return copyOf(await this.reads.run(`key:${hash}`, read));
   }
 
@@ -79,12 +84,18 @@ export class ProgramsService {
   async update(program: Program, dto: UpdateProgramDto): Promise<ProgramView> {
     const { settings, ...rest } = dto;
     // null clears fromName or replyTo; the other fields always have a value (the columns say so).
-    const nulls = (['name', 'timezone', 'defaultLocale'] as const).filter((field) => rest[field] === null);
+    const nulls = (['name', 'timezone', 'defaultLocale'] as const).filter(
+      (field) => rest[field] === null,
+    );
     if (nulls.length) {
       throw AppError.badRequest(
         'VALIDATION_FAILED',
         `The request has invalid fields: ${nulls.join(', ')}.`,
-        nulls.map((field) => ({ field, code: 'isDefined', message: `${field} cannot be null; leave it out to keep the current value.` })),
+        nulls.map((field) => ({
+          field,
+          code: 'isDefined',
+          message: `${field} cannot be null; leave it out to keep the current value.`,
+        })),
       );
     }
     const next: Partial<Program> = { ...rest, updatedAt: new Date() };
@@ -98,12 +109,18 @@ export class ProgramsService {
   async rotateKey(program: Program, kind: KeyKind): Promise<{ kind: KeyKind; key: string }> {
     const key = generateApiKey(kind);
     const column = kind === 'secret' ? 'secretKeyHash' : 'publishableKeyHash';
-    await this.programs.update({ id: program.id }, { [column]: hashApiKey(key), updatedAt: new Date() });
+    await this.programs.update(
+      { id: program.id },
+      { [column]: hashApiKey(key), updatedAt: new Date() },
+    );
     return { kind, key };
   }
 }
 
 // Each caller gets its own object: a shared read must not let one caller's change reach another.
 function copyOf(program: Program | null): Program | null {
-  return program && Object.assign(new Program(), program, { settings: program.settings && { ...program.settings } });
+  return (
+    program &&
+    Object.assign(new Program(), program, { settings: program.settings && { ...program.settings } })
+  );
 }

@@ -1,7 +1,13 @@
 import type { Job, JobOptions, Queue } from 'bull';
 import { AppLogger } from '../common/logging/logging.module';
 import { RetryPolicy } from './job-options';
-import { EnqueueOptions, isPermanentJobError, JobHandler, JobQueue, QueueCounts } from './job-queue.port';
+import {
+  EnqueueOptions,
+  isPermanentJobError,
+  JobHandler,
+  JobQueue,
+  QueueCounts,
+} from './job-queue.port';
 import { JobName, JobPayloads } from './queue.constants';
 
 /** Bull on Redis: jobs survive this process and spread over every worker process. */
@@ -31,19 +37,31 @@ export class BullJobQueue extends JobQueue {
     };
   }
 
-  register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>, concurrency = this.concurrency): void {
-    if (this.handlers.has(name)) throw new Error(`A handler for job "${name}" is already registered`);
+  register<N extends JobName>(
+    name: N,
+    handler: JobHandler<JobPayloads[N]>,
+    concurrency = this.concurrency,
+  ): void {
+    if (this.handlers.has(name))
+      throw new Error(`A handler for job "${name}" is already registered`);
     this.handlers.set(name, handler as JobHandler<unknown>);
     if (!this.processJobs) return;
     // The promise of process() settles only when the worker loop stops; a close ends it on purpose.
     const loop = this.queue.process(name, concurrency, async (job: Job) => {
       const maxAttempts = job.opts.attempts ?? 1;
       try {
-        return await handler(job.data, { jobId: String(job.id), attempt: job.attemptsMade + 1, maxAttempts });
+        return await handler(job.data, {
+          jobId: String(job.id),
+          attempt: job.attemptsMade + 1,
+          maxAttempts,
+        });
       } catch (err) {
         // Bull retries unless the job is discarded; a permanent error must stop here.
         if (isPermanentJobError(err)) await job.discard();
-        this.logger.warn({ err, job: name, jobId: job.id, attempt: job.attemptsMade + 1 }, 'job failed');
+        this.logger.warn(
+          { err, job: name, jobId: job.id, attempt: job.attemptsMade + 1 },
+          'job failed',
+        );
         throw err;
       }
     });
@@ -56,13 +74,22 @@ export class BullJobQueue extends JobQueue {
     return [...this.handlers.keys()];
   }
 
-  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions = {}): Promise<void> {
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    options: EnqueueOptions = {},
+  ): Promise<void> {
     await this.queue.add(name, payload, this.jobOptions(options));
   }
 
-  async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>): Promise<void> {
+  async enqueueMany<N extends JobName>(
+    name: N,
+    jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>,
+  ): Promise<void> {
     if (jobs.length === 0) return;
-    await this.queue.addBulk(jobs.map((job) => ({ name, data: job.payload, opts: this.jobOptions(job.options ?? {}) })));
+    await this.queue.addBulk(
+      jobs.map((job) => ({ name, data: job.payload, opts: this.jobOptions(job.options ?? {}) })),
+    );
   }
 
   private jobOptions(options: EnqueueOptions): JobOptions {
@@ -79,7 +106,8 @@ export class BullJobQueue extends JobQueue {
   async schedule(name: JobName, everyMs: number): Promise<void> {
     // Drop repeat entries of this job left by an earlier interval, then add the current one.
     for (const r of await this.queue.getRepeatableJobs()) {
-      if (r.name === name && Number(r.every) !== everyMs) await this.queue.removeRepeatableByKey(r.key);
+      if (r.name === name && Number(r.every) !== everyMs)
+        await this.queue.removeRepeatableByKey(r.key);
     }
     if (this.schedules.size === 0) {
       // A Redis that restarted without its data lost the repeat entries with the jobs: without
@@ -91,7 +119,17 @@ export class BullJobQueue extends JobQueue {
   }
 
   private addRepeat(name: JobName, everyMs: number): Promise<unknown> {
-    return this.queue.add(name, {}, { repeat: { every: everyMs }, jobId: `repeat:${name}`, removeOnComplete: true, removeOnFail: 100, attempts: 1 });
+    return this.queue.add(
+      name,
+      {},
+      {
+        repeat: { every: everyMs },
+        jobId: `repeat:${name}`,
+        removeOnComplete: true,
+        removeOnFail: 100,
+        attempts: 1,
+      },
+    );
   }
 
   private async reschedule(): Promise<void> {
@@ -99,7 +137,11 @@ export class BullJobQueue extends JobQueue {
       try {
         await this.addRepeat(name, everyMs);
       } catch (err) {
-        if (!this.closing) this.logger.warn({ err, job: name }, 'could not schedule a job again after Redis reconnected');
+        if (!this.closing)
+          this.logger.warn(
+            { err, job: name },
+            'could not schedule a job again after Redis reconnected',
+          );
       }
     }
   }
@@ -113,7 +155,9 @@ export class BullJobQueue extends JobQueue {
     const client = this.queue.client;
     const answer = await Promise.race([
       client.ping(),
-      new Promise<string>((_, reject) => setTimeout(() => reject(new Error('Redis did not answer within 2 s')), 2000).unref()),
+      new Promise<string>((_, reject) =>
+        setTimeout(() => reject(new Error('Redis did not answer within 2 s')), 2000).unref(),
+      ),
     ]);
     if (answer !== 'PONG') throw new Error(`Redis answered ${answer}`);
   }

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AppLogger } from '../common/logging/logging.module';
 import { backoffDelay, RetryPolicy } from './job-options';
-import { EnqueueOptions, isPermanentJobError, JobHandler, JobQueue, QueueCounts } from './job-queue.port';
+import {
+  EnqueueOptions,
+  isPermanentJobError,
+  JobHandler,
+  JobQueue,
+  QueueCounts,
+} from './job-queue.port';
 import { JobName, JobPayloads } from './queue.constants';
 
 interface PendingJob {
@@ -38,7 +44,8 @@ export class InProcessJobQueue extends JobQueue {
   }
 
   register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>): void {
-    if (this.handlers.has(name)) throw new Error(`A handler for job "${name}" is already registered`);
+    if (this.handlers.has(name))
+      throw new Error(`A handler for job "${name}" is already registered`);
     this.handlers.set(name, handler as JobHandler<unknown>);
   }
 
@@ -46,18 +53,31 @@ export class InProcessJobQueue extends JobQueue {
     return [...this.handlers.keys()];
   }
 
-  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions = {}): Promise<void> {
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    options: EnqueueOptions = {},
+  ): Promise<void> {
     await this.enqueueMany(name, [{ payload, options }]);
   }
 
-  async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>): Promise<void> {
+  async enqueueMany<N extends JobName>(
+    name: N,
+    jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>,
+  ): Promise<void> {
     if (this.closed) throw new Error('The job queue is closed');
     // All are added before any runs, so one id given twice in a call runs once, as in Bull.
     for (const { payload, options = {} } of jobs) {
       const id = options.jobId ?? randomUUID();
       if (this.ids.has(id)) continue;
       this.ids.add(id);
-      const job: PendingJob = { id, name, payload, attemptsMade: 0, maxAttempts: options.attempts ?? this.policy.attempts };
+      const job: PendingJob = {
+        id,
+        name,
+        payload,
+        attemptsMade: 0,
+        maxAttempts: options.attempts ?? this.policy.attempts,
+      };
       if (options.delayMs && options.delayMs > 0) this.later(job, options.delayMs);
       else this.waiting.push(job);
     }
@@ -78,7 +98,12 @@ export class InProcessJobQueue extends JobQueue {
   }
 
   async counts(): Promise<QueueCounts> {
-    return { waiting: this.waiting.length, active: this.active, delayed: this.delayed.size, failed: this.failed };
+    return {
+      waiting: this.waiting.length,
+      active: this.active,
+      delayed: this.delayed.size,
+      failed: this.failed,
+    };
   }
 
   async ping(): Promise<void> {
@@ -136,11 +161,18 @@ export class InProcessJobQueue extends JobQueue {
     job.attemptsMade++;
     try {
       if (!handler) throw new Error(`No handler is registered for job "${job.name}"`);
-      await handler(job.payload, { jobId: job.id, attempt: job.attemptsMade, maxAttempts: job.maxAttempts });
+      await handler(job.payload, {
+        jobId: job.id,
+        attempt: job.attemptsMade,
+        maxAttempts: job.maxAttempts,
+      });
       this.ids.delete(job.id);
     } catch (err) {
       const retry = !isPermanentJobError(err) && job.attemptsMade < job.maxAttempts && !this.closed;
-      this.logger.warn({ err, job: job.name, jobId: job.id, attempt: job.attemptsMade, retry }, 'job failed');
+      this.logger.warn(
+        { err, job: job.name, jobId: job.id, attempt: job.attemptsMade, retry },
+        'job failed',
+      );
       if (retry) this.later(job, backoffDelay(this.policy, job.attemptsMade));
       else {
         this.failed++;

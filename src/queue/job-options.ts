@@ -5,7 +5,9 @@ export interface RetryPolicy {
   backoffMs: number;
 }
 
-export function retryPolicy(config: Pick<AppConfig, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>): RetryPolicy {
+export function retryPolicy(
+  config: Pick<AppConfig, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>,
+): RetryPolicy {
   return { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
 }
 

@@ -38,10 +38,21 @@ export function isPermanentJobError(err: unknown): boolean {
  */
 export abstract class JobQueue {
   abstract readonly kind: 'bull' | 'in-process';
-  abstract register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>, concurrency?: number): void;
-  abstract enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options?: EnqueueOptions): Promise<void>;
+  abstract register<N extends JobName>(
+    name: N,
+    handler: JobHandler<JobPayloads[N]>,
+    concurrency?: number,
+  ): void;
+  abstract enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    options?: EnqueueOptions,
+  ): Promise<void>;
   /** Several jobs of one name at once: one round trip to Redis instead of one per job. */
-  abstract enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>): Promise<void>;
+  abstract enqueueMany<N extends JobName>(
+    name: N,
+    jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>,
+  ): Promise<void>;
   /** Runs `name` every `everyMs`, once across all workers. */
   abstract schedule(name: JobName, everyMs: number): Promise<void>;
   abstract counts(): Promise<QueueCounts>;

@@ -19,4 +19,11 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 /** The jobs a worker process must have a handler for; checked at start-up. */
-export const JOB_NAMES: JobName[] = ['deliver-message', 'sweep-messages', 'evaluate-event', 'evaluate-events', 'sweep-events', 'sweep-payout-reminders'];
+export const JOB_NAMES: JobName[] = [
+  'deliver-message',
+  'sweep-messages',
+  'evaluate-event',
+  'evaluate-events',
+  'sweep-events',
+  'sweep-payout-reminders',
+];

@@ -1,5 +1,11 @@
 import { BullModule, getQueueToken } from '@nestjs/bull';
-import { DynamicModule, Global, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Queue } from 'bull';
 import { AppConfig } from '../config/app.config';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';

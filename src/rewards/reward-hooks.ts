@@ -5,10 +5,20 @@ import type { Program } from '../programs/program.entity';
 import type { Reward, RewardStatus } from './reward.entity';
 
 /** Runs in the transaction that wrote the reward; throwing rolls the reward back. */
-export type RewardWrittenHook = (manager: EntityManager, reward: Reward, program: Program, participant: Participant) => Promise<void>;
+export type RewardWrittenHook = (
+  manager: EntityManager,
+  reward: Reward,
+  program: Program,
+  participant: Participant,
+) => Promise<void>;
 
 /** Runs in the transaction that changed the status; throwing rolls the change back. */
-export type RewardStatusChangedHook = (manager: EntityManager, reward: Reward, previous: RewardStatus, program: Program) => Promise<void>;
+export type RewardStatusChangedHook = (
+  manager: EntityManager,
+  reward: Reward,
+  previous: RewardStatus,
+  program: Program,
+) => Promise<void>;
 
 /**
  * Where other modules hook into the reward lifecycle (the W-9 check, payout reminders), so the
@@ -28,11 +38,21 @@ export class RewardHooks {
   }
 
   /** In order of registration, one after the other: they share the caller's transaction. */
-  async runRewardWritten(manager: EntityManager, reward: Reward, program: Program, participant: Participant): Promise<void> {
+  async runRewardWritten(
+    manager: EntityManager,
+    reward: Reward,
+    program: Program,
+    participant: Participant,
+  ): Promise<void> {
     for (const hook of this.written) await hook(manager, reward, program, participant);
   }
 
-  async runRewardStatusChanged(manager: EntityManager, reward: Reward, previous: RewardStatus, program: Program): Promise<void> {
+  async runRewardStatusChanged(
+    manager: EntityManager,
+    reward: Reward,
+    previous: RewardStatus,
+    program: Program,
+  ): Promise<void> {
     for (const hook of this.statusChanged) await hook(manager, reward, previous, program);
   }
 }

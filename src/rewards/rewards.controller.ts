@@ -2,7 +2,12 @@ import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
-import { ListRewardsQuery, RewardListResponse, RewardResponse, UpdateRewardDto } from './dto/reward.dto';
+import {
+  ListRewardsQuery,
+  RewardListResponse,
+  RewardResponse,
+  UpdateRewardDto,
+} from './dto/reward.dto';
 import { RewardsService } from './rewards.service';
 
 @ApiTags('rewards')
@@ -25,9 +30,15 @@ export class RewardsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Mark an available reward paid or cancelled; any other change is a 409.' })
+  @ApiOperation({
+    summary: 'Mark an available reward paid or cancelled; any other change is a 409.',
+  })
   @ApiResponse({ status: 200, type: RewardResponse })
-  update(@CurrentProgram() program: Program, @Param('id') id: string, @Body() dto: UpdateRewardDto) {
+  update(
+    @CurrentProgram() program: Program,
+    @Param('id') id: string,
+    @Body() dto: UpdateRewardDto,
+  ) {
     return this.rewards.setStatus(program, id, dto.status);
   }
 }

@@ -64,7 +64,9 @@ export interface NewReward {
 // USD cash and gift cards are taxable as paid out; other kinds count what the rule says.
 const TAXABLE_AS_AMOUNT: readonly RewardKind[] = ['cash', 'gift_card'];
 
-export function taxableUsdOf(r: Pick<NewReward, 'kind' | 'amount' | 'currency' | 'taxableUsd'>): number {
+export function taxableUsdOf(
+  r: Pick<NewReward, 'kind' | 'amount' | 'currency' | 'taxableUsd'>,
+): number {
   if (r.currency === 'USD' && TAXABLE_AS_AMOUNT.includes(r.kind)) return r.amount;
   return r.taxableUsd ?? 0;
 }

@@ -4,7 +4,13 @@ import { effectKey } from './engine/effect-keys';
 import type { RuleAction } from './engine/rule-definition';
 
 const person = (id: string) => Object.assign(new Participant(), { id, email: `${id}@example.com` });
-const cash: RuleAction = { type: 'reward', to: 'referrer', kind: 'cash', amount: 25, currency: 'USD' };
+const cash: RuleAction = {
+  type: 'reward',
+  to: 'referrer',
+  kind: 'cash',
+  amount: 25,
+  currency: 'USD',
+};
 const email: RuleAction = { type: 'email', template: 'friend-joined', to: 'participant' };
 
 describe('planActions', () => {
@@ -34,14 +40,35 @@ describe('planActions', () => {
 describe('describeAction', () => {
   const people = { participant: person('buyer'), referrer: person('ref') };
   it.each([
-    ['an email action', email, { type: 'email', to: 'participant', recipientId: 'buyer', template: 'friend-joined' }],
-    ['a reward that emails by default', cash, { type: 'reward', to: 'referrer', recipientId: 'ref', kind: 'cash', amount: 25, currency: 'USD', template: 'reward-earned' }],
+    [
+      'an email action',
+      email,
+      { type: 'email', to: 'participant', recipientId: 'buyer', template: 'friend-joined' },
+    ],
+    [
+      'a reward that emails by default',
+      cash,
+      {
+        type: 'reward',
+        to: 'referrer',
+        recipientId: 'ref',
+        kind: 'cash',
+        amount: 25,
+        currency: 'USD',
+        template: 'reward-earned',
+      },
+    ],
     ['a reward with its own template', { ...cash, template: 'bonus' }, { template: 'bonus' }],
   ])('describes %s', (_name, action, expected) => {
-    expect(describeAction(planActions('r', [action], people)[0])).toMatchObject({ index: 0, ...expected });
+    expect(describeAction(planActions('r', [action], people)[0])).toMatchObject({
+      index: 0,
+      ...expected,
+    });
   });
 
   it('names no template for a reward with email: false', () => {
-    expect(describeAction(planActions('r', [{ ...cash, email: false }], people)[0])).not.toHaveProperty('template');
+    expect(
+      describeAction(planActions('r', [{ ...cash, email: false }], people)[0]),
+    ).not.toHaveProperty('template');
   });
 });

@@ -58,17 +58,30 @@ export function planActions(
         index,
         action,
         recipient: null,
-        skip: { reason: 'RECIPIENT_MISSING', message: `The action goes to the ${action.to}, and the event has none.` },
+        skip: {
+          reason: 'RECIPIENT_MISSING',
+          message: `The action goes to the ${action.to}, and the event has none.`,
+        },
       };
     }
-    return { index, action, recipient, ...(eventId ? { effectKey: effectKey(eventId, ruleId, index, recipient.id) } : {}) };
+    return {
+      index,
+      action,
+      recipient,
+      ...(eventId ? { effectKey: effectKey(eventId, ruleId, index, recipient.id) } : {}),
+    };
   });
 }
 
 /** The outcome of a planned action without what running it produced. */
 export function describeAction(planned: PlannedAction): Omit<ActionOutcome, 'outcome'> {
   const { action } = planned;
-  const base = { index: planned.index, type: action.type, to: action.to, recipientId: planned.recipient?.id ?? null };
+  const base = {
+    index: planned.index,
+    type: action.type,
+    to: action.to,
+    recipientId: planned.recipient?.id ?? null,
+  };
   if (action.type === 'email') return { ...base, template: action.template };
   return {
     ...base,

@@ -45,12 +45,22 @@ export class RuleEngine {
     rules ??= await this.cache.enabledRules(input.program.id, input.eventType);
     if (rules.length === 0) return [];
     const byId = new Map(rules.map((r) => [r.id, r]));
-    const facts = buildRuleFacts({ data: input.data, participant: input.participant, referrer: input.referrer, program: input.program });
+    const facts = buildRuleFacts({
+      data: input.data,
+      participant: input.participant,
+      referrer: input.referrer,
+      program: input.program,
+    });
     const evaluations = await this.evaluator.evaluate(rules, facts);
     return evaluations.map((evaluation) => {
       const rule = byId.get(evaluation.ruleId)!;
       const actions = evaluation.matched
-        ? planActions(rule.id, evaluation.actions, { participant: input.participant, referrer: input.referrer }, input.eventId)
+        ? planActions(
+            rule.id,
+            evaluation.actions,
+            { participant: input.participant, referrer: input.referrer },
+            input.eventId,
+          )
         : [];
       return { rule, evaluation, actions };
     });

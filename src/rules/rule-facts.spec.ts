@@ -22,29 +22,62 @@ const person = (over: Partial<Participant> = {}) =>
     updatedAt: now,
     ...over,
   });
-const program = Object.assign(new Program(), { id: 'p1', name: 'Acme', timezone: 'UTC', defaultLocale: 'en', settings: { w9ThresholdUsd: 1000 }, secretKeyHash: 'x', publishableKeyHash: 'y' });
+const program = Object.assign(new Program(), {
+  id: 'p1',
+  name: 'Acme',
+  timezone: 'UTC',
+  defaultLocale: 'en',
+  settings: { w9ThresholdUsd: 1000 },
+  secretKeyHash: 'x',
+  publishableKeyHash: 'y',
+});
 
 describe('buildRuleFacts', () => {
   it('gives conditions the event data, the people as the API shows them, and the program with its settings', () => {
-    const facts = buildRuleFacts({ data: { amount: 80 }, participant: person(), referrer: null, program });
+    const facts = buildRuleFacts({
+      data: { amount: 80 },
+      participant: person(),
+      referrer: null,
+      program,
+    });
     expect(facts.event).toEqual({ amount: 80 });
-    expect(facts.participant).toMatchObject({ id: 'buyer', country: 'US', emailVerified: false, customFields: { tier: 'gold' } });
+    expect(facts.participant).toMatchObject({
+      id: 'buyer',
+      country: 'US',
+      emailVerified: false,
+      customFields: { tier: 'gold' },
+    });
     expect(facts.participant).not.toHaveProperty('passwordHash');
     expect(facts.referrer).toBeNull();
-    expect(facts.program).toMatchObject({ id: 'p1', settings: { w9ThresholdUsd: 1000, branding: true } });
+    expect(facts.program).toMatchObject({
+      id: 'p1',
+      settings: { w9ThresholdUsd: 1000, branding: true },
+    });
     expect(facts.program).not.toHaveProperty('secretKeyHash');
   });
 });
 
 describe('withEventFields', () => {
   it('puts the fields the event sent over the stored person and leaves the rest', () => {
-    const merged = withEventFields(person(), { country: 'CA', email: 'New@Example.com', firstName: undefined });
-    expect(merged).toMatchObject({ country: 'CA', email: 'New@Example.com', emailLower: 'new@example.com', firstName: 'Bea', locale: 'en' });
+    const merged = withEventFields(person(), {
+      country: 'CA',
+      email: 'New@Example.com',
+      firstName: undefined,
+    });
+    expect(merged).toMatchObject({
+      country: 'CA',
+      email: 'New@Example.com',
+      emailLower: 'new@example.com',
+      firstName: 'Bea',
+      locale: 'en',
+    });
     expect(merged).toBeInstanceOf(Participant);
   });
 
   it('ignores fields that are not a person’s, such as the id', () => {
-    expect(withEventFields(person(), { id: 'someone-else', passwordHash: 'x' } as never)).toMatchObject({ id: 'buyer', passwordHash: 'scrypt$secret' });
+    expect(
+      withEventFields(person(), { id: 'someone-else', passwordHash: 'x' } as never),
+    ).toMatchObject({ id: 'buyer', passwordHash: 'scrypt$secret' });
     expect(withEventFields(person(), undefined)).toEqual(person());
   });
 });

@@ -32,14 +32,26 @@ export function buildRuleFacts(sources: FactSources): RuleFacts {
 }
 
 /** The fields of a person that an event may carry and upsert. */
-export const EVENT_PERSON_FIELDS = ['email', 'firstName', 'lastName', 'locale', 'country', 'taxFormOnFile', 'payoutDetailsOnFile', 'customFields'] as const;
+export const EVENT_PERSON_FIELDS = [
+  'email',
+  'firstName',
+  'lastName',
+  'locale',
+  'country',
+  'taxFormOnFile',
+  'payoutDetailsOnFile',
+  'customFields',
+] as const;
 
 /**
  * The person with the fields an event sent on top. Evaluation reads people through this, so an
  * event is judged by what it said even when a later event changed the stored participant first,
  * and a simulation (which stores nothing) sees exactly what the real run would.
  */
-export function withEventFields(person: Participant, fields: Partial<Record<(typeof EVENT_PERSON_FIELDS)[number], unknown>> | undefined): Participant {
+export function withEventFields(
+  person: Participant,
+  fields: Partial<Record<(typeof EVENT_PERSON_FIELDS)[number], unknown>> | undefined,
+): Participant {
   const patch: Record<string, unknown> = {};
   for (const key of EVENT_PERSON_FIELDS) if (fields?.[key] !== undefined) patch[key] = fields[key];
   if (typeof patch.email === 'string') patch.emailLower = patch.email.toLowerCase();

@@ -28,11 +28,20 @@ export class RuleSimulator {
   async simulate(program: Program, dto: SimulateRulesDto): Promise<SimulationView> {
     const { event } = dto;
     if (event.referrer && event.referrer.id === event.participant.id) {
-      throw AppError.badRequest('REFERRER_IS_PARTICIPANT', 'The referrer and the participant are the same person; send a different referrer id, or leave the referrer out.');
+      throw AppError.badRequest(
+        'REFERRER_IS_PARTICIPANT',
+        'The referrer and the participant are the same person; send a different referrer id, or leave the referrer out.',
+      );
     }
     const participant = await this.preview(program.id, event.participant);
     const referrer = event.referrer ? await this.preview(program.id, event.referrer) : null;
-    const runs = await this.engine.run({ program, eventType: event.type, data: event.data ?? {}, participant, referrer });
+    const runs = await this.engine.run({
+      program,
+      eventType: event.type,
+      data: event.data ?? {},
+      participant,
+      referrer,
+    });
     const results: RuleResult[] = runs.map(({ rule, evaluation, actions }) => ({
       ruleId: rule.id,
       ruleName: rule.name,
@@ -40,12 +49,21 @@ export class RuleSimulator {
       matched: evaluation.matched,
       failedConditions: evaluation.failedConditions,
       actions: actions.map((a) =>
-        a.skip ? { ...describeAction(a), outcome: 'skipped' as const, reason: a.skip.reason, message: a.skip.message } : { ...describeAction(a), outcome: 'would-write' as const },
+        a.skip
+          ? {
+              ...describeAction(a),
+              outcome: 'skipped' as const,
+              reason: a.skip.reason,
+              message: a.skip.message,
+            }
+          : { ...describeAction(a), outcome: 'would-write' as const },
       ),
       ...(evaluation.error ? { error: evaluation.error } : {}),
     }));
     return {
-      matches: results.filter((r) => r.matched).map((r) => ({ ruleId: r.ruleId, ruleName: r.ruleName, ruleVersion: r.ruleVersion })),
+      matches: results
+        .filter((r) => r.matched)
+        .map((r) => ({ ruleId: r.ruleId, ruleName: r.ruleName, ruleVersion: r.ruleVersion })),
       results,
     };
   }
@@ -54,7 +72,10 @@ export class RuleSimulator {
   private async preview(programId: string, person: EventPersonDto): Promise<Participant> {
     const existing = await this.participants.find(programId, person.id);
     if (!existing && !person.email) {
-      throw AppError.badRequest('PARTICIPANT_EMAIL_REQUIRED', `Participant "${person.id}" does not exist yet; send its email to create it.`);
+      throw AppError.badRequest(
+        'PARTICIPANT_EMAIL_REQUIRED',
+        `Participant "${person.id}" does not exist yet; send its email to create it.`,
+      );
     }
     const now = new Date();
     const base: Participant =

@@ -39,7 +39,10 @@ export class RulesCache {
     // extra reload, never a stale list that looks current.
     // Concurrent evaluations share one read of the revision; an edit that commits while it is
     // running is seen by the evaluations that read after it.
-    const revision = await this.revisionReads.run(programId, async () => (await this.revisions.findOne({ programId }))?.revision ?? 0);
+    const revision = await this.revisionReads.run(
+      programId,
+      async () => (await this.revisions.findOne({ programId }))?.revision ?? 0,
+    );
     let byEvent = this.programs.get(programId);
     const cached = byEvent?.get(event);
     if (cached && cached.revision === revision) return cached.rules;
@@ -49,7 +52,10 @@ export class RulesCache {
     });
     this.programs.delete(programId);
     // Entries of an older revision are useless once a newer one is seen.
-    byEvent = byEvent && [...byEvent.values()].every((e) => e.revision === revision) ? byEvent : new Map<string, Entry>();
+    byEvent =
+      byEvent && [...byEvent.values()].every((e) => e.revision === revision)
+        ? byEvent
+        : new Map<string, Entry>();
     byEvent.set(event, { revision, rules });
     this.programs.set(programId, byEvent);
     if (this.programs.size > MAX_PROGRAMS) this.programs.delete(this.programs.keys().next().value!);
@@ -59,7 +65,13 @@ export class RulesCache {
   /** Raises the program's revision; call inside the transaction that changes a rule. */
   async bump(manager: EntityManager, programId: string): Promise<void> {
     const now = new Date();
-    await manager.createQueryBuilder().insert().into(RuleRevision).values({ programId, revision: 0, updatedAt: now }).orIgnore().execute();
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(RuleRevision)
+      .values({ programId, revision: 0, updatedAt: now })
+      .orIgnore()
+      .execute();
     await manager
       .createQueryBuilder()
       .update(RuleRevision)

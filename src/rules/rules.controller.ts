@@ -2,7 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
-import { CreateRuleDto, RuleListResponse, RuleResponse, SimulateResponse, SimulateRulesDto, UpdateRuleDto } from './dto/rule.dto';
+import {
+  CreateRuleDto,
+  RuleListResponse,
+  RuleResponse,
+  SimulateResponse,
+  SimulateRulesDto,
+  UpdateRuleDto,
+} from './dto/rule.dto';
 import { RuleSimulator } from './rule-simulator.service';
 import { RulesService } from './rules.service';
 
@@ -16,7 +23,9 @@ export class RulesController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a rule. Problems in it are a 400 RULE_INVALID with one detail per problem.' })
+  @ApiOperation({
+    summary: 'Create a rule. Problems in it are a 400 RULE_INVALID with one detail per problem.',
+  })
   @ApiResponse({ status: 201, type: RuleResponse })
   create(@CurrentProgram() program: Program, @Body() dto: CreateRuleDto) {
     return this.rules.create(program.id, dto);
@@ -24,7 +33,10 @@ export class RulesController {
 
   @Post('simulate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Which rules an event would match, which conditions fail and why, and the actions that would run. Nothing is written.' })
+  @ApiOperation({
+    summary:
+      'Which rules an event would match, which conditions fail and why, and the actions that would run. Nothing is written.',
+  })
   @ApiResponse({ status: 200, type: SimulateResponse })
   simulate(@CurrentProgram() program: Program, @Body() dto: SimulateRulesDto) {
     return this.simulator.simulate(program, dto);

@@ -100,9 +100,16 @@ export class RulesService {
     const now = new Date();
     await this.dataSource.transaction(async (manager) => {
       // Compare-and-set on the version: two edits at once must not silently merge.
-      const res = await manager.update(Rule, { id, programId, version: current.version }, { ...columns, version: current.version + 1, updatedAt: now });
+      const res = await manager.update(
+        Rule,
+        { id, programId, version: current.version },
+        { ...columns, version: current.version + 1, updatedAt: now },
+      );
       if (!res.affected) {
-        throw AppError.conflict('RULE_CHANGED', 'The rule was changed by someone else while this change was made; fetch it again and repeat the change.');
+        throw AppError.conflict(
+          'RULE_CHANGED',
+          'The rule was changed by someone else while this change was made; fetch it again and repeat the change.',
+        );
       }
       await this.cache.bump(manager, programId);
     });
@@ -129,12 +136,17 @@ export class RulesService {
   private async validate(programId: string, raw: object): Promise<RuleDefinition> {
     const own = await this.templates.listProgramKeys(programId);
     const ownSet = new Set(own);
-    const parsed = parseRuleDefinition(raw, { templateExists: (key) => ownSet.has(key), listTemplates: () => own });
+    const parsed = parseRuleDefinition(raw, {
+      templateExists: (key) => ownSet.has(key),
+      listTemplates: () => own,
+    });
     if (parsed.ok) return parsed.definition;
     const { problems } = parsed;
     throw AppError.badRequest(
       'RULE_INVALID',
-      problems.length === 1 ? problems[0].message : `The rule has ${problems.length} problems; the first: ${problems[0].message}`,
+      problems.length === 1
+        ? problems[0].message
+        : `The rule has ${problems.length} problems; the first: ${problems[0].message}`,
       problems.map((p) => ({ field: p.path, code: p.code, message: p.message })),
     );
   }

@@ -5,7 +5,14 @@ import { OutboxService } from '../mail/outbox.service';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import { Program } from '../programs/program.entity';
-import type { PreviewResponse, PreviewTemplateDto, PutTemplateDto, SendTestResponse, TemplateListItem, TemplateResponse } from './dto/template.dto';
+import type {
+  PreviewResponse,
+  PreviewTemplateDto,
+  PutTemplateDto,
+  SendTestResponse,
+  TemplateListItem,
+  TemplateResponse,
+} from './dto/template.dto';
 import {
   contractFor,
   EMAIL_TYPE_KEYS,
@@ -53,19 +60,34 @@ function templateInvalid(problems: TemplateValidationError[]): AppError {
   return AppError.badRequest(
     'TEMPLATE_INVALID',
     `The template has ${count}. ${first.part}, line ${first.line}, column ${first.column}: ${first.message}`,
-    problems.map((p) => ({ field: p.part, part: p.part, line: p.line, column: p.column, message: p.message })),
+    problems.map((p) => ({
+      field: p.part,
+      part: p.part,
+      line: p.line,
+      column: p.column,
+      message: p.message,
+    })),
   );
 }
 
 function renderFailed(err: TemplateRenderError): AppError {
-  const where = err.line !== undefined ? { line: err.line, ...(err.column !== undefined ? { column: err.column } : {}) } : {};
-  return AppError.unprocessable('TEMPLATE_RENDER_FAILED', `${err.message}.`, [{ field: err.part, part: err.part, ...where, message: err.reason }]);
+  const where =
+    err.line !== undefined
+      ? { line: err.line, ...(err.column !== undefined ? { column: err.column } : {}) }
+      : {};
+  return AppError.unprocessable('TEMPLATE_RENDER_FAILED', `${err.message}.`, [
+    { field: err.part, part: err.part, ...where, message: err.reason },
+  ]);
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
 
 /** `patch` over `base`: objects merge key by key, anything else (lists included) replaces. */
-function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k], v) : v;
@@ -102,7 +124,14 @@ export class TemplateEditorService {
         description: contractFor(key).description,
         locales: locales.map((locale) => {
           const o = own.get(locale);
-          return o ? { locale, source: 'program' as const, version: o.version, updatedAt: o.updatedAt.toISOString() } : { locale, source: 'default' as const };
+          return o
+            ? {
+                locale,
+                source: 'program' as const,
+                version: o.version,
+                updatedAt: o.updatedAt.toISOString(),
+              }
+            : { locale, source: 'default' as const };
         }),
       };
     });
@@ -138,8 +167,17 @@ export class TemplateEditorService {
   }
 
   /** Validates against the key's variables (generic for a program key), then saves a new version. */
-  async put(program: Program, key: string, locale: string, dto: PutTemplateDto): Promise<{ template: TemplateResponse; created: boolean }> {
-    const draft: TemplateParts = { subject: dto.subject, html: dto.html, text: dto.text ? dto.text : null };
+  async put(
+    program: Program,
+    key: string,
+    locale: string,
+    dto: PutTemplateDto,
+  ): Promise<{ template: TemplateResponse; created: boolean }> {
+    const draft: TemplateParts = {
+      subject: dto.subject,
+      html: dto.html,
+      text: dto.text ? dto.text : null,
+    };
     const problems = validateTemplate(key, draft);
     if (problems.length > 0) throw templateInvalid(problems);
     const { created } = await this.overrides.save(program.id, key, locale, draft);
@@ -161,11 +199,22 @@ export class TemplateEditorService {
 
   async preview(program: Program, key: string, dto: PreviewTemplateDto): Promise<PreviewResponse> {
     const { result } = await this.render(program, key, dto);
-    return { subject: result.subject, html: result.html, text: result.text, locale: result.locale, source: result.source, resolvedKey: result.key };
+    return {
+      subject: result.subject,
+      html: result.html,
+      text: result.text,
+      locale: result.locale,
+      source: result.source,
+      resolvedKey: result.key,
+    };
   }
 
   /** Renders like a preview, then queues that exact input: delivery renders it the same way. */
-  async sendTest(program: Program, key: string, dto: PreviewTemplateDto & { to: string }): Promise<SendTestResponse> {
+  async sendTest(
+    program: Program,
+    key: string,
+    dto: PreviewTemplateDto & { to: string },
+  ): Promise<SendTestResponse> {
     const { locales, data, result } = await this.render(program, key, dto);
     const { id } = await this.outbox.send({
       programId: program.id,
@@ -176,7 +225,13 @@ export class TemplateEditorService {
       // Every test is a new message, even with the same input.
       dedupeKey: `template-test:${randomUUID()}`,
     });
-    return { messageId: id, status: 'queued', subject: result.subject, locale: result.locale, source: result.source };
+    return {
+      messageId: id,
+      status: 'queued',
+      subject: result.subject,
+      locale: result.locale,
+      source: result.source,
+    };
   }
 
   private async render(program: Program, key: string, dto: PreviewTemplateDto): Promise<Rendering> {
@@ -186,10 +241,22 @@ export class TemplateEditorService {
       participant = (await this.participants.find(program.id, dto.participantId)) ?? undefined;
       if (!participant) throw AppError.notFound('Participant', dto.participantId);
     }
-    const locales = [dto.locale, participant?.locale, program.defaultLocale].filter((l): l is string => !!l);
-    const data = this.previewData(key, program, participant, dto.data, this.sampleLocale(key, resolveLocaleChain(...locales)));
+    const locales = [dto.locale, participant?.locale, program.defaultLocale].filter(
+      (l): l is string => !!l,
+    );
+    const data = this.previewData(
+      key,
+      program,
+      participant,
+      dto.data,
+      this.sampleLocale(key, resolveLocaleChain(...locales)),
+    );
     try {
-      return { locales, data, result: await this.templates.render({ programId: program.id, key, locales, data }) };
+      return {
+        locales,
+        data,
+        result: await this.templates.render({ programId: program.id, key, locales, data }),
+      };
     } catch (err) {
       if (err instanceof TemplateRenderError) throw renderFailed(err);
       if (err instanceof TemplateNotFoundError) throw notFound(key);
@@ -209,14 +276,24 @@ export class TemplateEditorService {
     locale: string,
   ): Record<string, unknown> {
     const real = this.templates.buildData(key, { program, participant });
-    const kept = participant ? ['program', 'participant', 'recipient', 'recipientRole'] : ['program'];
-    let data: Record<string, unknown> = { ...(sampleEmailData(key, locale) as Record<string, unknown>) };
+    const kept = participant
+      ? ['program', 'participant', 'recipient', 'recipientRole']
+      : ['program'];
+    let data: Record<string, unknown> = {
+      ...(sampleEmailData(key, locale) as Record<string, unknown>),
+    };
     for (const name of kept) if (name in real) data[name] = real[name];
     if (given) {
       data = deepMerge(data, given);
       // New event data without its rows: list the new data, not the sample's.
       const event = given.event;
-      if (isPlainObject(event) && 'data' in event && !('details' in event) && isPlainObject(data.event) && isPlainObject(data.event.data)) {
+      if (
+        isPlainObject(event) &&
+        'data' in event &&
+        !('details' in event) &&
+        isPlainObject(data.event) &&
+        isPlainObject(data.event.data)
+      ) {
         data.event = { ...data.event, details: flattenDetails(data.event.data) };
       }
     }
@@ -226,12 +303,18 @@ export class TemplateEditorService {
 
   /** Sample people named for the language the email will most likely be in: the first shipped one along the chain. */
   private sampleLocale(key: string, chain: readonly string[]): string {
-    const shipped = new Set(this.templates.defaults.locales(emailTypeOf(key)).map((l) => l.split('-')[0]));
+    const shipped = new Set(
+      this.templates.defaults.locales(emailTypeOf(key)).map((l) => l.split('-')[0]),
+    );
     return chain.find((l) => shipped.has(l.split('-')[0])) ?? chain[0];
   }
 
   /** The first template along the chain, in the order the renderer resolves. */
-  private pick(key: string, own: TemplateOverrideEntity[], chain: readonly string[]): Effective | undefined {
+  private pick(
+    key: string,
+    own: TemplateOverrideEntity[],
+    chain: readonly string[],
+  ): Effective | undefined {
     for (const locale of chain) {
       const row = own.find((o) => o.locale === locale);
       if (row) return { key, locale, source: 'program', parts: row, row };

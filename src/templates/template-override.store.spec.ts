@@ -2,7 +2,11 @@ import type { Repository } from 'typeorm';
 import type { TemplateOverrideEntity } from './template-override.entity';
 import { renderVersion, TemplateOverrideStore } from './template-override.store';
 
-const row = (locale: string, version = 1, subject = `Subject ${locale}`): TemplateOverrideEntity => ({
+const row = (
+  locale: string,
+  version = 1,
+  subject = `Subject ${locale}`,
+): TemplateOverrideEntity => ({
   programId: 'p1',
   key: 'verification',
   locale,
@@ -38,13 +42,17 @@ describe(TemplateOverrideStore.name, () => {
   it('reads every locale of a key with one query and serves later renders from memory', async () => {
     expect(await store.getOverride('p1', 'verification', 'fr')).toBeUndefined();
     expect((await store.getOverride('p1', 'verification', 'es'))?.subject).toBe('Subject es');
-    expect((await store.getOverride('p1', 'verification', 'pt-BR'))?.version).toBe(renderVersion(rows[1]));
+    expect((await store.getOverride('p1', 'verification', 'pt-BR'))?.version).toBe(
+      renderVersion(rows[1]),
+    );
     expect(find).toHaveBeenCalledTimes(1);
     expect(find).toHaveBeenCalledWith({ where: { programId: 'p1', key: 'verification' } });
   });
 
   it('shares one query between renders that ask at the same time', async () => {
-    const results = await Promise.all([1, 2, 3].map(() => store.getOverride('p1', 'verification', 'es')));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => store.getOverride('p1', 'verification', 'es')),
+    );
     expect(results.map((r) => r?.subject)).toEqual(['Subject es', 'Subject es', 'Subject es']);
     expect(find).toHaveBeenCalledTimes(1);
   });

@@ -20,7 +20,10 @@ interface CacheEntry {
   expiresAt: number;
 }
 
-export type OverrideSummary = Pick<TemplateOverrideEntity, 'key' | 'locale' | 'version' | 'updatedAt'>;
+export type OverrideSummary = Pick<
+  TemplateOverrideEntity,
+  'key' | 'locale' | 'version' | 'updatedAt'
+>;
 
 /** The version the renderer caches compilations under: it changes on every save and never repeats after a delete. */
 export function renderVersion(row: Pick<TemplateOverrideEntity, 'version' | 'updatedAt'>): string {
@@ -38,9 +41,16 @@ export class TemplateOverrideStore implements TemplateSource {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly loading = new Map<string, Promise<ByLocale>>();
 
-  constructor(@InjectRepository(TemplateOverrideEntity) private readonly rows: Repository<TemplateOverrideEntity>) {}
+  constructor(
+    @InjectRepository(TemplateOverrideEntity)
+    private readonly rows: Repository<TemplateOverrideEntity>,
+  ) {}
 
-  async getOverride(programId: string, key: string, locale: string): Promise<TemplateOverride | undefined> {
+  async getOverride(
+    programId: string,
+    key: string,
+    locale: string,
+  ): Promise<TemplateOverride | undefined> {
     return (await this.cachedLocales(programId, key)).get(locale);
   }
 
@@ -84,25 +94,42 @@ export class TemplateOverrideStore implements TemplateSource {
   }
 
   /** Creates or replaces one override; the version counts every save, concurrent ones included. */
-  async save(programId: string, key: string, locale: string, parts: TemplateParts): Promise<{ row: TemplateOverrideEntity; created: boolean }> {
+  async save(
+    programId: string,
+    key: string,
+    locale: string,
+    parts: TemplateParts,
+  ): Promise<{ row: TemplateOverrideEntity; created: boolean }> {
     const content = { subject: parts.subject, html: parts.html, text: parts.text ?? null };
     let created = false;
     try {
       if (!(await this.update(programId, key, locale, content))) {
         const now = new Date();
         try {
-          await this.rows.insert({ programId, key, locale, ...content, version: 1, createdAt: now, updatedAt: now });
+          await this.rows.insert({
+            programId,
+            key,
+            locale,
+            ...content,
+            version: 1,
+            createdAt: now,
+            updatedAt: now,
+          });
           created = true;
         } catch (err) {
           // Another request created it first: this save becomes the next version.
-          if (!isUniqueViolation(err) || !(await this.update(programId, key, locale, content))) throw err;
+          if (!isUniqueViolation(err) || !(await this.update(programId, key, locale, content)))
+            throw err;
         }
       }
     } finally {
       this.invalidate(programId, key);
     }
     const row = await this.findOne(programId, key, locale);
-    if (!row) throw new Error(`template override ${programId}/${key}/${locale} vanished after it was saved`);
+    if (!row)
+      throw new Error(
+        `template override ${programId}/${key}/${locale} vanished after it was saved`,
+      );
     return { row, created };
   }
 
@@ -112,7 +139,12 @@ export class TemplateOverrideStore implements TemplateSource {
     return (res.affected ?? 0) > 0;
   }
 
-  private async update(programId: string, key: string, locale: string, content: Pick<TemplateOverrideEntity, 'subject' | 'html' | 'text'>): Promise<boolean> {
+  private async update(
+    programId: string,
+    key: string,
+    locale: string,
+    content: Pick<TemplateOverrideEntity, 'subject' | 'html' | 'text'>,
+  ): Promise<boolean> {
     const res = await this.rows
       .createQueryBuilder()
       .update(TemplateOverrideEntity)
@@ -151,12 +183,18 @@ export class TemplateOverrideStore implements TemplateSource {
 
   private async load(programId: string, key: string): Promise<ByLocale> {
     const rows = await this.rows.find({ where: { programId, key } });
-    return new Map(rows.map((r) => [r.locale, { subject: r.subject, html: r.html, text: r.text, version: renderVersion(r) }]));
+    return new Map(
+      rows.map((r) => [
+        r.locale,
+        { subject: r.subject, html: r.html, text: r.text, version: renderVersion(r) },
+      ]),
+    );
   }
 
   private remember(id: string, byLocale: ByLocale): void {
     this.cache.set(id, { byLocale, expiresAt: Date.now() + this.ttlMs });
-    while (this.cache.size > MAX_CACHED_KEYS) this.cache.delete(this.cache.keys().next().value as string);
+    while (this.cache.size > MAX_CACHED_KEYS)
+      this.cache.delete(this.cache.keys().next().value as string);
   }
 }
 

@@ -17,10 +17,16 @@ import { TemplateKeyPipe, TemplateLocalePipe } from './template-params';
 
 const KEY_PARAM = ApiParam({
   name: 'key',
-  description: 'A system key (verification, password-reset, password-changed, w9-required, payout-reminder, reward-earned), generic, or a key of your own: 1-64 of a-z 0-9 -.',
+  description:
+    'A system key (verification, password-reset, password-changed, w9-required, payout-reminder, reward-earned), generic, or a key of your own: 1-64 of a-z 0-9 -.',
   example: 'spring-promo',
 });
-const LOCALE_PARAM = ApiParam({ name: 'locale', description: 'BCP 47 tag: language, optional script and region (en, es, pt-BR, es-419); any case.', example: 'es' });
+const LOCALE_PARAM = ApiParam({
+  name: 'locale',
+  description:
+    'BCP 47 tag: language, optional script and region (en, es, pt-BR, es-419); any case.',
+  example: 'es',
+});
 
 @ApiTags('templates')
 @ApiBearerAuth()
@@ -29,7 +35,10 @@ export class TemplatesController {
   constructor(private readonly editor: TemplateEditorService) {}
 
   @Get()
-  @ApiOperation({ summary: "Every key (system, generic, the program's own) with, per locale, whether the default or the program's version is used." })
+  @ApiOperation({
+    summary:
+      "Every key (system, generic, the program's own) with, per locale, whether the default or the program's version is used.",
+  })
   @ApiResponse({ status: 200, type: TemplateListResponse })
   async list(@CurrentProgram() program: Program): Promise<TemplateListResponse> {
     return { items: await this.editor.list(program) };
@@ -38,9 +47,16 @@ export class TemplatesController {
   @Get(':key/:locale')
   @KEY_PARAM
   @LOCALE_PARAM
-  @ApiOperation({ summary: 'The template a reader of that locale gets: the override or the default, with the same fallback as sending.' })
+  @ApiOperation({
+    summary:
+      'The template a reader of that locale gets: the override or the default, with the same fallback as sending.',
+  })
   @ApiResponse({ status: 200, type: TemplateResponse })
-  get(@CurrentProgram() program: Program, @Param('key', TemplateKeyPipe) key: string, @Param('locale', TemplateLocalePipe) locale: string) {
+  get(
+    @CurrentProgram() program: Program,
+    @Param('key', TemplateKeyPipe) key: string,
+    @Param('locale', TemplateLocalePipe) locale: string,
+  ) {
     return this.editor.get(program, key, locale);
   }
 
@@ -48,8 +64,10 @@ export class TemplatesController {
   @KEY_PARAM
   @LOCALE_PARAM
   @ApiOperation({
-    summary: "Create or replace the program's template for one key and locale. A new key is the program's own, with the generic variables.",
-    description: 'A template that does not compile or names a variable the key does not have is a 400 TEMPLATE_INVALID with details [{ part, line, column, message }].',
+    summary:
+      "Create or replace the program's template for one key and locale. A new key is the program's own, with the generic variables.",
+    description:
+      'A template that does not compile or names a variable the key does not have is a 400 TEMPLATE_INVALID with details [{ part, line, column, message }].',
   })
   @ApiResponse({ status: 200, type: TemplateResponse, description: 'Replaced' })
   @ApiResponse({ status: 201, type: TemplateResponse, description: 'Created' })
@@ -69,27 +87,48 @@ export class TemplatesController {
   @KEY_PARAM
   @LOCALE_PARAM
   @HttpCode(204)
-  @ApiOperation({ summary: "Delete the program's template in that locale; the default (or generic) is used again. 404 when there was none." })
+  @ApiOperation({
+    summary:
+      "Delete the program's template in that locale; the default (or generic) is used again. 404 when there was none.",
+  })
   @ApiResponse({ status: 204 })
-  remove(@CurrentProgram() program: Program, @Param('key', TemplateKeyPipe) key: string, @Param('locale', TemplateLocalePipe) locale: string) {
+  remove(
+    @CurrentProgram() program: Program,
+    @Param('key', TemplateKeyPipe) key: string,
+    @Param('locale', TemplateLocalePipe) locale: string,
+  ) {
     return this.editor.remove(program, key, locale);
   }
 
   @Post(':key/preview')
   @KEY_PARAM
   @HttpCode(200)
-  @ApiOperation({ summary: 'Render with a participant of the program, or with sample data and the given data, by the code that sends.' })
+  @ApiOperation({
+    summary:
+      'Render with a participant of the program, or with sample data and the given data, by the code that sends.',
+  })
   @ApiResponse({ status: 200, type: PreviewResponse })
-  preview(@CurrentProgram() program: Program, @Param('key', TemplateKeyPipe) key: string, @Body() dto: PreviewTemplateDto) {
+  preview(
+    @CurrentProgram() program: Program,
+    @Param('key', TemplateKeyPipe) key: string,
+    @Body() dto: PreviewTemplateDto,
+  ) {
     return this.editor.preview(program, key, dto);
   }
 
   @Post(':key/test')
   @KEY_PARAM
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send the preview rendering to one address now, through the outbox; follow it in the message log.' })
+  @ApiOperation({
+    summary:
+      'Send the preview rendering to one address now, through the outbox; follow it in the message log.',
+  })
   @ApiResponse({ status: 202, type: SendTestResponse })
-  sendTest(@CurrentProgram() program: Program, @Param('key', TemplateKeyPipe) key: string, @Body() dto: SendTestTemplateDto) {
+  sendTest(
+    @CurrentProgram() program: Program,
+    @Param('key', TemplateKeyPipe) key: string,
+    @Body() dto: SendTestTemplateDto,
+  ) {
     return this.editor.sendTest(program, key, dto);
   }
 }

@@ -2,27 +2,71 @@ import { sampleEmailData, TemplateRenderer } from './renderer';
 import type { TemplateOverrideStore } from './template-override.store';
 import { TemplatesService } from './templates.service';
 
-const program = { id: 'prog-1', name: 'Acme', fromName: null, replyTo: null, timezone: 'UTC', defaultLocale: 'en', settings: { branding: false } };
-const ana = { id: 'ana', email: 'ana@example.com', firstName: 'Ana', lastName: null, locale: 'es', country: 'MX', customFields: null };
+const program = {
+  id: 'prog-1',
+  name: 'Acme',
+  fromName: null,
+  replyTo: null,
+  timezone: 'UTC',
+  defaultLocale: 'en',
+  settings: { branding: false },
+};
+const ana = {
+  id: 'ana',
+  email: 'ana@example.com',
+  firstName: 'Ana',
+  lastName: null,
+  locale: 'es',
+  country: 'MX',
+  customFields: null,
+};
 const bo = { id: 'bo', email: 'bo@example.com', firstName: 'Bo' };
-const reward = { id: 'r1', kind: 'cash' as const, amount: '25.50', currency: 'USD', taxableUsd: '25.50', createdAt: '2026-03-14T15:30:00.000Z' };
+const reward = {
+  id: 'r1',
+  kind: 'cash' as const,
+  amount: '25.50',
+  currency: 'USD',
+  taxableUsd: '25.50',
+  createdAt: '2026-03-14T15:30:00.000Z',
+};
 
 describe(TemplatesService.name, () => {
-  const service = new TemplatesService({ getOverride: () => undefined } as unknown as TemplateOverrideStore);
+  const service = new TemplatesService({
+    getOverride: () => undefined,
+  } as unknown as TemplateOverrideStore);
 
   describe('buildData', () => {
     it('builds the variables of a system email with the renderer mappers', () => {
-      const data = service.buildData('verification', { program, participant: ana, referrer: bo, extra: { verifyUrl: 'https://x.example/v', expiresInHours: 24, stray: 1 } });
+      const data = service.buildData('verification', {
+        program,
+        participant: ana,
+        referrer: bo,
+        extra: { verifyUrl: 'https://x.example/v', expiresInHours: 24, stray: 1 },
+      });
       expect(data).toEqual({
         participant: { ...ana, customFields: {} },
-        program: { id: 'prog-1', name: 'Acme', fromName: null, replyTo: null, timezone: 'UTC', defaultLocale: 'en', branding: false },
+        program: {
+          id: 'prog-1',
+          name: 'Acme',
+          fromName: null,
+          replyTo: null,
+          timezone: 'UTC',
+          defaultLocale: 'en',
+          branding: false,
+        },
         verifyUrl: 'https://x.example/v',
         expiresInHours: 24,
       });
     });
 
     it('addresses the referrer when asked, and turns decimals into numbers', () => {
-      const data = service.buildData('reward-earned', { program, participant: ana, referrer: bo, recipientRole: 'referrer', reward });
+      const data = service.buildData('reward-earned', {
+        program,
+        participant: ana,
+        referrer: bo,
+        recipientRole: 'referrer',
+        reward,
+      });
       expect(data.recipient).toMatchObject({ id: 'bo', firstName: 'Bo', lastName: null });
       expect(data.recipientRole).toBe('referrer');
       expect(data.reward).toMatchObject({ amount: 25.5, taxableUsd: 25.5 });
@@ -43,11 +87,17 @@ describe(TemplatesService.name, () => {
         participant: sample.participant,
         referrer: sample.referrer,
         reward: sample.reward!,
-        event: { type: sample.event.type, data: sample.event.data, occurredAt: sample.event.occurredAt },
+        event: {
+          type: sample.event.type,
+          data: sample.event.data,
+          occurredAt: sample.event.occurredAt,
+        },
       });
       const renderer = new TemplateRenderer();
       const input = { programId: null, key: 'generic', locales: ['en'] };
-      expect(await service.render({ ...input, data })).toEqual(await renderer.render({ ...input, data: sample }));
+      expect(await service.render({ ...input, data })).toEqual(
+        await renderer.render({ ...input, data: sample }),
+      );
     });
   });
 });

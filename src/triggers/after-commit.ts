@@ -49,7 +49,9 @@ export class AfterCommit implements EntitySubscriberInterface {
 
   private start(tasks: Task[]): void {
     for (const task of tasks) {
-      task().catch((err: unknown) => this.logger.warn({ err }, 'after-commit task failed; the sweeper will retry it'));
+      task().catch((err: unknown) =>
+        this.logger.warn({ err }, 'after-commit task failed; the sweeper will retry it'),
+      );
     }
   }
 }

@@ -12,7 +12,10 @@ describe(KeyedMutex.name, () => {
       log.push(`end ${name}`);
       return name;
     };
-    const results = await Promise.all([mutex.run('k', task('a', 20)), mutex.run('k', task('b', 1))]);
+    const results = await Promise.all([
+      mutex.run('k', task('a', 20)),
+      mutex.run('k', task('b', 1)),
+    ]);
     expect(results).toEqual(['a', 'b']);
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b']);
   });

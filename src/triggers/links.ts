@@ -14,6 +14,10 @@ export function micrositeBase(program: Pick<Program, 'settings'>, publicBaseUrl:
   return (effectiveSettings(program).micrositeUrl ?? publicBaseUrl).replace(/\/+$/, '');
 }
 
-export function micrositeLink(base: string, page: keyof typeof MICROSITE_PATHS, token?: string): string {
+export function micrositeLink(
+  base: string,
+  page: keyof typeof MICROSITE_PATHS,
+  token?: string,
+): string {
   return `${base}${MICROSITE_PATHS[page]}${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
 }

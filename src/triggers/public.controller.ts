@@ -34,8 +34,15 @@ export class PublicController {
 
   @Post('verification')
   @HttpCode(202)
-  @ApiResponse({ status: 202, type: AcceptedResponse, description: 'Sent if the address belongs to a participant.' })
-  requestVerification(@CurrentProgram() program: Program, @Body() dto: EmailRequestDto): AcceptedResponse {
+  @ApiResponse({
+    status: 202,
+    type: AcceptedResponse,
+    description: 'Sent if the address belongs to a participant.',
+  })
+  requestVerification(
+    @CurrentProgram() program: Program,
+    @Body() dto: EmailRequestDto,
+  ): AcceptedResponse {
     this.verification.request(program, dto.email);
     return ACCEPTED;
   }
@@ -50,8 +57,15 @@ export class PublicController {
 
   @Post('password-reset')
   @HttpCode(202)
-  @ApiResponse({ status: 202, type: AcceptedResponse, description: 'Sent if the address belongs to a participant.' })
-  requestPasswordReset(@CurrentProgram() program: Program, @Body() dto: EmailRequestDto): AcceptedResponse {
+  @ApiResponse({
+    status: 202,
+    type: AcceptedResponse,
+    description: 'Sent if the address belongs to a participant.',
+  })
+  requestPasswordReset(
+    @CurrentProgram() program: Program,
+    @Body() dto: EmailRequestDto,
+  ): AcceptedResponse {
     this.passwordReset.request(program, dto.email);
     return ACCEPTED;
   }
@@ -59,7 +73,10 @@ export class PublicController {
   @Post('password-reset/confirm')
   @HttpCode(200)
   @ApiResponse({ status: 200, type: ParticipantIdResponse })
-  @ApiResponse({ status: 400, description: 'TOKEN_INVALID, or VALIDATION_FAILED for a password outside 8 to 256 characters.' })
+  @ApiResponse({
+    status: 400,
+    description: 'TOKEN_INVALID, or VALIDATION_FAILED for a password outside 8 to 256 characters.',
+  })
   confirmPasswordReset(@CurrentProgram() program: Program, @Body() dto: PasswordResetConfirmDto) {
     return this.passwordReset.confirm(program, dto.token, dto.password);
   }

@@ -13,8 +13,14 @@ export class RewardHooksRegistrar implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.hooks.onRewardWritten((manager, reward, program, participant) => this.w9.onRewardWritten(manager, reward, program, participant));
-    this.hooks.onRewardWritten((manager, reward, program, participant) => this.payoutReminders.onRewardWritten(manager, reward, program, participant));
-    this.hooks.onRewardStatusChanged((manager, reward, previous, program) => this.w9.onRewardStatusChanged(manager, reward, previous, program));
+    this.hooks.onRewardWritten((manager, reward, program, participant) =>
+      this.w9.onRewardWritten(manager, reward, program, participant),
+    );
+    this.hooks.onRewardWritten((manager, reward, program, participant) =>
+      this.payoutReminders.onRewardWritten(manager, reward, program, participant),
+    );
+    this.hooks.onRewardStatusChanged((manager, reward, previous, program) =>
+      this.w9.onRewardStatusChanged(manager, reward, previous, program),
+    );
   }
 }

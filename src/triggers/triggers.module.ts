@@ -37,7 +37,8 @@ import { W9Service } from './w9/w9.service';
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
       inject: [AppConfig, RateLimitStorage],
-      useFactory: (config: AppConfig, storage: RateLimitStorage) => publicRateLimitOptions(config, storage.redis),
+      useFactory: (config: AppConfig, storage: RateLimitStorage) =>
+        publicRateLimitOptions(config, storage.redis),
     }),
   ],
   controllers: [PublicController, TaxSummaryController],

@@ -31,11 +31,19 @@ async function stopLeftRunning(): Promise<void> {
 afterAll(async () => {
   await stopLeftRunning();
   await suite.db?.close();
-  if (suite.run) suite.run.report.line('run', `finished in ${((Date.now() - suite.run.startedAt) / 1000).toFixed(0)} s`);
+  if (suite.run)
+    suite.run.report.line(
+      'run',
+      `finished in ${((Date.now() - suite.run.startedAt) / 1000).toFixed(0)} s`,
+    );
 }, 120_000);
 
-maybe('1')('1. a worker killed with SIGKILL in the middle of 1,000 emails', () => workerCrash(suite));
-maybe('2')('2. the SMTP server down for 20 s, and a server answering 451 first', () => smtpOutage(suite));
+maybe('1')('1. a worker killed with SIGKILL in the middle of 1,000 emails', () =>
+  workerCrash(suite),
+);
+maybe('2')('2. the SMTP server down for 20 s, and a server answering 451 first', () =>
+  smtpOutage(suite),
+);
 maybe('3')('3. Redis restarted mid-run', () => redisRestart(suite));
 maybe('4')('4. the database connection cut for a few seconds', () => databaseCut(suite));
 maybe('5')('5. 1,000 concurrent requests with one idempotency key', () => idempotencyStorm(suite));
@@ -48,7 +56,8 @@ maybe('7')('7. tenant isolation', () => tenantIsolation(suite));
 describe('claims left by the faults above', () => {
   afterAll(stopLeftRunning, 60_000);
   it('are sent again once they expire, each at most once more', async () => {
-    for (const followUp of suite.followUps) suite.run.report.line(followUp.caseName, await followUp.check());
+    for (const followUp of suite.followUps)
+      suite.run.report.line(followUp.caseName, await followUp.check());
   });
 });
 

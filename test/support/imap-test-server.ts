@@ -1,5 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -81,10 +89,15 @@ export class ImapTestServer {
 
   static async start(options: ImapTestServerOptions): Promise<ImapTestServer> {
     if (!ImapTestServer.available()) {
-      throw new Error('dovecot is not installed: the IMAP tests need it (apt-get install -y dovecot-imapd)');
+      throw new Error(
+        'dovecot is not installed: the IMAP tests need it (apt-get install -y dovecot-imapd)',
+      );
     }
     const users = Object.fromEntries(
-      Object.entries(options.users).map(([name, user]) => [name, typeof user === 'string' ? { password: user } : user]),
+      Object.entries(options.users).map(([name, user]) => [
+        name,
+        typeof user === 'string' ? { password: user } : user,
+      ]),
     );
     let lastError: unknown;
     // The free port may be taken between the check and dovecot's bind; a few tries cover that.
@@ -128,9 +141,18 @@ export class ImapTestServer {
         try {
           const uids = await client.search({ header: { 'message-id': messageId } }, { uid: true });
           if (!uids || uids.length === 0) continue;
-          const message = await client.fetchOne(String(uids[0]), { source: true, flags: true }, { uid: true });
+          const message = await client.fetchOne(
+            String(uids[0]),
+            { source: true, flags: true },
+            { uid: true },
+          );
           if (!message || !message.source) continue;
-          return { mailbox: mailbox.path, specialUse: mailbox.specialUse, flags: [...(message.flags ?? [])], source: message.source };
+          return {
+            mailbox: mailbox.path,
+            specialUse: mailbox.specialUse,
+            flags: [...(message.flags ?? [])],
+            source: message.source,
+          };
         } finally {
           lock.release();
         }
@@ -174,7 +196,10 @@ export class ImapTestServer {
     if (asRoot) chownSync(mailRoot, mailUid, mailGid);
 
     const passwd = Object.entries(this.users)
-      .map(([name, user]) => `${name}:{PLAIN}${user.password}:${mailUid}:${mailGid}::${join(mailRoot, name)}`)
+      .map(
+        ([name, user]) =>
+          `${name}:{PLAIN}${user.password}:${mailUid}:${mailGid}::${join(mailRoot, name)}`,
+      )
       .join('\n');
     writeFileSync(join(this.dir, 'passwd'), `${passwd}\n`, { mode: 0o644 });
 
@@ -190,7 +215,13 @@ export class ImapTestServer {
       'protocols = imap',
       'listen = 127.0.0.1',
       ssl ? 'ssl = required' : 'ssl = no',
-      ...(ssl ? [`ssl_cert = <${join(certs.dir, 'server.crt')}`, `ssl_key = <${join(certs.dir, 'server.key')}`, 'ssl_min_protocol = TLSv1.2'] : []),
+      ...(ssl
+        ? [
+            `ssl_cert = <${join(certs.dir, 'server.crt')}`,
+            `ssl_key = <${join(certs.dir, 'server.key')}`,
+            'ssl_min_protocol = TLSv1.2',
+          ]
+        : []),
       `disable_plaintext_auth = ${ssl ? 'yes' : 'no'}`,
       'auth_mechanisms = plain login',
       // Tests try wrong passwords on purpose; the default 2 s delay per failure only slows them.
@@ -241,7 +272,8 @@ export class ImapTestServer {
         throw new Error(`dovecot exited at start: ${stderr}${this.log()}`);
       }
       if (await canConnect(this.port)) return;
-      if (Date.now() > deadline) throw new Error(`dovecot did not listen on ${this.port} in time: ${stderr}${this.log()}`);
+      if (Date.now() > deadline)
+        throw new Error(`dovecot did not listen on ${this.port} in time: ${stderr}${this.log()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -20,7 +20,9 @@ export interface TestApp {
   baseUrl: string;
   dataDir: string;
   close(): Promise<void>;
-  createProgram(body?: Record<string, unknown>): Promise<{ id: string; secretKey: string; publishableKey: string; [k: string]: unknown }>;
+  createProgram(
+    body?: Record<string, unknown>,
+  ): Promise<{ id: string; secretKey: string; publishableKey: string; [k: string]: unknown }>;
 }
 
 /** Drops and recreates the public schema of the test database, so each file starts from zero. */
@@ -55,7 +57,8 @@ export interface StartOptions {
 
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rn-test-'));
-  if (options.fresh !== false && process.env.DATABASE_URL) await resetPostgres(process.env.DATABASE_URL);
+  if (options.fresh !== false && process.env.DATABASE_URL)
+    await resetPostgres(process.env.DATABASE_URL);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -90,7 +93,8 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
         .post('/v1/programs')
         .set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`)
         .send({ name: 'Test program', ...body });
-      if (res.status !== 201) throw new Error(`creating a program failed: ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 201)
+        throw new Error(`creating a program failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     },
   };
@@ -99,7 +103,11 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
 export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 /** Polls until `check` returns a truthy value, or fails with the last value seen. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15000,
+  everyMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -110,7 +118,10 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > until)
+      throw new Error(
+        `condition not met within ${timeoutMs} ms; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

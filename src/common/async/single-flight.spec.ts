@@ -24,7 +24,9 @@ describe(SingleFlight.name, () => {
     const read = jest.fn(async (v: string) => v);
     expect(await flight.run('a', () => read('first'))).toBe('first');
     expect(await flight.run('a', () => read('second'))).toBe('second');
-    expect(await Promise.all([flight.run('a', () => read('x')), flight.run('b', () => read('y'))])).toEqual(['x', 'y']);
+    expect(
+      await Promise.all([flight.run('a', () => read('x')), flight.run('b', () => read('y'))]),
+    ).toEqual(['x', 'y']);
     expect(read).toHaveBeenCalledTimes(4);
   });
 

@@ -23,7 +23,11 @@ export class AppError extends HttpException {
   }
 
   static notFound(what: string, id?: string): AppError {
-    return new AppError(HttpStatus.NOT_FOUND, 'NOT_FOUND', id ? `${what} ${JSON.stringify(id)} was not found.` : `${what} was not found.`);
+    return new AppError(
+      HttpStatus.NOT_FOUND,
+      'NOT_FOUND',
+      id ? `${what} ${JSON.stringify(id)} was not found.` : `${what} was not found.`,
+    );
   }
 
   static badRequest(code: string, message: string, details?: ErrorDetail[]): AppError {

@@ -27,7 +27,12 @@ export function codeForStatus(status: number): string {
   return CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
 }
 
-export function errorBody(status: number, code: string, message: string, details?: unknown[]): ErrorBody {
+export function errorBody(
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown[],
+): ErrorBody {
   return { statusCode: status, code, message, ...(details && details.length ? { details } : {}) };
 }
 

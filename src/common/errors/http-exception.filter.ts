@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Inject,
+} from '@nestjs/common';
 import { Response } from 'express';
 import { AppLogger, LOGGER } from '../logging/logging.module';
 import { AppError } from './app-error';
@@ -14,7 +21,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
     if (exception instanceof AppError) {
-      if (exception.headers) for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
+      if (exception.headers)
+        for (const [k, v] of Object.entries(exception.headers)) res.setHeader(k, v);
       res.status(exception.getStatus()).json(exception.getResponse());
       return;
     }
@@ -23,7 +31,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const response = exception.getResponse();
       const message =
         typeof response === 'object' && response && 'message' in response
-          ? [(response).message].flat().join('; ')
+          ? [response.message].flat().join('; ')
           : exception.message;
       res.status(status).json(errorBody(status, codeForStatus(status), message));
       return;
@@ -33,7 +41,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.setHeader('Retry-After', '5');
       res
         .status(HttpStatus.SERVICE_UNAVAILABLE)
-        .json(errorBody(503, 'SERVICE_UNAVAILABLE', 'The database is unavailable for a moment. Nothing was changed; try again shortly.'));
+        .json(
+          errorBody(
+            503,
+            'SERVICE_UNAVAILABLE',
+            'The database is unavailable for a moment. Nothing was changed; try again shortly.',
+          ),
+        );
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error');

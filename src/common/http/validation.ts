@@ -5,7 +5,13 @@ function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
     const own: ErrorDetail[] = e.constraints
-      ? [{ field, code: Object.keys(e.constraints)[0], message: Object.values(e.constraints).join('; ') }]
+      ? [
+          {
+            field,
+            code: Object.keys(e.constraints)[0],
+            message: Object.values(e.constraints).join('; '),
+          },
+        ]
       : [];
     return [...own, ...flatten(e.children ?? [], field)];
   });
@@ -14,10 +20,17 @@ function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
 /** One detail per field, so a form can put each message beside its input. */
 export function validationFailed(errors: ValidationError[]): AppError {
   const details = flatten(errors).map((d) =>
-    d.code === 'whitelistValidation' ? { ...d, code: 'UNKNOWN_FIELD', message: `${d.field} is not a known field; remove it.` } : d,
+    d.code === 'whitelistValidation'
+      ? { ...d, code: 'UNKNOWN_FIELD', message: `${d.field} is not a known field; remove it.` }
+      : d,
   );
   const fields = [...new Set(details.map((d) => d.field))].join(', ');
-  return new AppError(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', `The request has invalid fields: ${fields}.`, details);
+  return new AppError(
+    HttpStatus.BAD_REQUEST,
+    'VALIDATION_FAILED',
+    `The request has invalid fields: ${fields}.`,
+    details,
+  );
 }
 
 export function createValidationPipe(): ValidationPipe {

@@ -8,7 +8,13 @@ export type AppLogger = Logger;
 
 @Global()
 @Module({
-  providers: [{ provide: LOGGER, inject: [AppConfig], useFactory: (config: AppConfig) => createLogger(config.LOG_LEVEL) }],
+  providers: [
+    {
+      provide: LOGGER,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => createLogger(config.LOG_LEVEL),
+    },
+  ],
   exports: [LOGGER],
 })
 export class LoggingModule {}

@@ -24,7 +24,13 @@ export function requestLog(logger: AppLogger): RequestHandler {
       res.removeListener('finish', done);
       res.removeListener('close', done);
       const line = {
-        req: { id, method, url, remoteAddress: req.socket.remoteAddress, userAgent: req.headers['user-agent'] },
+        req: {
+          id,
+          method,
+          url,
+          remoteAddress: req.socket.remoteAddress,
+          userAgent: req.headers['user-agent'],
+        },
         res: { statusCode: res.statusCode },
         responseTime: Math.round(performance.now() - started),
       };

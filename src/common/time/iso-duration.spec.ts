@@ -13,7 +13,10 @@ describe('parseIsoDuration', () => {
     expect(parseIsoDuration(input)).toBe(ms);
   });
 
-  it.each(['', 'P', 'PT', '3D', 'P1M', 'P1Y', 'PT0S', 'P-1D', 'p3d', 'P3DT'])('refuses %p', (input) => {
-    expect(parseIsoDuration(input)).toBeNull();
-  });
+  it.each(['', 'P', 'PT', '3D', 'P1M', 'P1Y', 'PT0S', 'P-1D', 'p3d', 'P3DT'])(
+    'refuses %p',
+    (input) => {
+      expect(parseIsoDuration(input)).toBeNull();
+    },
+  );
 });

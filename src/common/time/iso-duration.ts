@@ -1,6 +1,7 @@
 // ISO-8601 durations in weeks, days, hours, minutes and seconds. Years and months are refused:
 // their length depends on the date, and reminders need a fixed offset.
-const PATTERN = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const PATTERN =
+  /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?!$)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 export function parseIsoDuration(value: string): number | null {
   const m = PATTERN.exec(value);

@@ -1,7 +1,12 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
 import { isIsoDuration } from '../time/iso-duration';
 
-function simple(name: string, test: (value: unknown) => boolean, message: string, options?: ValidationOptions) {
+function simple(
+  name: string,
+  test: (value: unknown) => boolean,
+  message: string,
+  options?: ValidationOptions,
+) {
   return (object: object, propertyName: string) =>
     registerDecorator({
       name,
@@ -14,7 +19,12 @@ function simple(name: string, test: (value: unknown) => boolean, message: string
 
 /** CR, LF and NUL would let a value that becomes a mail header add headers of its own. */
 export const NoControlChars = (options?: ValidationOptions) =>
-  simple('noControlChars', (v) => typeof v !== 'string' || !/[\r\n\0]/.test(v), '$property must not contain line breaks or NUL characters', options);
+  simple(
+    'noControlChars',
+    (v) => typeof v !== 'string' || !/[\r\n\0]/.test(v),
+    '$property must not contain line breaks or NUL characters',
+    options,
+  );
 
 export function isTimeZone(value: unknown): boolean {
   if (typeof value !== 'string' || value.length === 0 || value.length > 64) return false;
@@ -27,11 +37,21 @@ export function isTimeZone(value: unknown): boolean {
 }
 
 export const IsTimeZoneName = (options?: ValidationOptions) =>
-  simple('isTimeZoneName', isTimeZone, '$property must be an IANA time zone such as "UTC" or "America/New_York"', options);
+  simple(
+    'isTimeZoneName',
+    isTimeZone,
+    '$property must be an IANA time zone such as "UTC" or "America/New_York"',
+    options,
+  );
 
 const LOCALE = /^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|\d{3}))?$/;
 export const IsLocaleTag = (options?: ValidationOptions) =>
-  simple('isLocaleTag', (v) => typeof v === 'string' && LOCALE.test(v), '$property must be a locale tag such as "en", "es" or "pt-BR"', options);
+  simple(
+    'isLocaleTag',
+    (v) => typeof v === 'string' && LOCALE.test(v),
+    '$property must be a locale tag such as "en", "es" or "pt-BR"',
+    options,
+  );
 
 export const IsIsoDurationList = (options?: ValidationOptions) =>
   simple(
@@ -49,7 +69,8 @@ export const IsYearAmountMap = (options?: ValidationOptions) =>
       typeof v === 'object' &&
       !Array.isArray(v) &&
       Object.entries(v as Record<string, unknown>).every(
-        ([k, n]) => /^(19|20|21)\d\d$/.test(k) && typeof n === 'number' && Number.isFinite(n) && n >= 0,
+        ([k, n]) =>
+          /^(19|20|21)\d\d$/.test(k) && typeof n === 'number' && Number.isFinite(n) && n >= 0,
       ),
     '$property must map four-digit years to amounts of 0 or more, such as {"2026": 2000}',
     options,
@@ -59,7 +80,8 @@ export const IsYearAmountMap = (options?: ValidationOptions) =>
 export const IsJsonObject = (maxBytes = 16384, options?: ValidationOptions) =>
   simple(
     'isJsonObject',
-    (v) => !!v && typeof v === 'object' && !Array.isArray(v) && JSON.stringify(v).length <= maxBytes,
+    (v) =>
+      !!v && typeof v === 'object' && !Array.isArray(v) && JSON.stringify(v).length <= maxBytes,
     `$property must be a JSON object of at most ${maxBytes} bytes`,
     options,
   );

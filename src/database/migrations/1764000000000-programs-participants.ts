@@ -45,7 +45,10 @@ export class ProgramsParticipants1764000000000 implements MigrationInterface {
     );
     await runner.createIndex(
       'participants',
-      new TableIndex({ name: 'IDX_participants_program_email', columnNames: ['programId', 'emailLower'] }),
+      new TableIndex({
+        name: 'IDX_participants_program_email',
+        columnNames: ['programId', 'emailLower'],
+      }),
     );
   }
 

@@ -41,9 +41,28 @@ export class Messages1764000000100 implements MigrationInterface {
         ],
       }),
     );
-    await runner.createIndex('messages', new TableIndex({ name: 'UQ_messages_program_dedupe', columnNames: ['programId', 'dedupeKey'], isUnique: true }));
-    await runner.createIndex('messages', new TableIndex({ name: 'IDX_messages_status_locked', columnNames: ['status', 'lockedUntil'] }));
-    await runner.createIndex('messages', new TableIndex({ name: 'IDX_messages_program_created', columnNames: ['programId', 'createdAt'] }));
+    await runner.createIndex(
+      'messages',
+      new TableIndex({
+        name: 'UQ_messages_program_dedupe',
+        columnNames: ['programId', 'dedupeKey'],
+        isUnique: true,
+      }),
+    );
+    await runner.createIndex(
+      'messages',
+      new TableIndex({
+        name: 'IDX_messages_status_locked',
+        columnNames: ['status', 'lockedUntil'],
+      }),
+    );
+    await runner.createIndex(
+      'messages',
+      new TableIndex({
+        name: 'IDX_messages_program_created',
+        columnNames: ['programId', 'createdAt'],
+      }),
+    );
     await runner.createTable(
       new Table({
         name: 'suppressions',

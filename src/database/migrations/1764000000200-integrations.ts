@@ -33,7 +33,14 @@ export class Integrations1764000000200 implements MigrationInterface {
         ],
       }),
     );
-    await runner.createIndex('smtp_integrations', new TableIndex({ name: 'UQ_smtp_integrations_program', columnNames: ['programId'], isUnique: true }));
+    await runner.createIndex(
+      'smtp_integrations',
+      new TableIndex({
+        name: 'UQ_smtp_integrations_program',
+        columnNames: ['programId'],
+        isUnique: true,
+      }),
+    );
 
     await runner.createTable(
       new Table({
@@ -60,7 +67,11 @@ export class Integrations1764000000200 implements MigrationInterface {
     );
     await runner.createIndex(
       'sender_identities',
-      new TableIndex({ name: 'UQ_sender_identities_program_sender', columnNames: ['programId', 'senderId'], isUnique: true }),
+      new TableIndex({
+        name: 'UQ_sender_identities_program_sender',
+        columnNames: ['programId', 'senderId'],
+        isUnique: true,
+      }),
     );
 
     await runner.createTable(
@@ -82,7 +93,14 @@ export class Integrations1764000000200 implements MigrationInterface {
         ],
       }),
     );
-    await runner.createIndex('sender_domains', new TableIndex({ name: 'UQ_sender_domains_program', columnNames: ['programId'], isUnique: true }));
+    await runner.createIndex(
+      'sender_domains',
+      new TableIndex({
+        name: 'UQ_sender_domains_program',
+        columnNames: ['programId'],
+        isUnique: true,
+      }),
+    );
   }
 
   async down(runner: QueryRunner): Promise<void> {

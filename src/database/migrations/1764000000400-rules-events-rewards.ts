@@ -25,12 +25,19 @@ export class RulesEventsRewards1764000000400 implements MigrationInterface {
     );
     await runner.createIndex(
       'rules',
-      new TableIndex({ name: 'IDX_rules_program_event_enabled', columnNames: ['programId', 'event', 'enabled'] }),
+      new TableIndex({
+        name: 'IDX_rules_program_event_enabled',
+        columnNames: ['programId', 'event', 'enabled'],
+      }),
     );
     await runner.createTable(
       new Table({
         name: 'rule_revisions',
-        columns: [col('programId', 'varchar', { length: '36', isPrimary: true }), col('revision', 'integer'), col('updatedAt', ts)],
+        columns: [
+          col('programId', 'varchar', { length: '36', isPrimary: true }),
+          col('revision', 'integer'),
+          col('updatedAt', ts),
+        ],
       }),
     );
     await runner.createTable(
@@ -57,10 +64,23 @@ export class RulesEventsRewards1764000000400 implements MigrationInterface {
     // Both databases treat NULLs as distinct here, so events without a key never collide.
     await runner.createIndex(
       'events',
-      new TableIndex({ name: 'UQ_events_program_idempotency', columnNames: ['programId', 'idempotencyKey'], isUnique: true }),
+      new TableIndex({
+        name: 'UQ_events_program_idempotency',
+        columnNames: ['programId', 'idempotencyKey'],
+        isUnique: true,
+      }),
     );
-    await runner.createIndex('events', new TableIndex({ name: 'IDX_events_program_created', columnNames: ['programId', 'createdAt'] }));
-    await runner.createIndex('events', new TableIndex({ name: 'IDX_events_status_created', columnNames: ['status', 'createdAt'] }));
+    await runner.createIndex(
+      'events',
+      new TableIndex({
+        name: 'IDX_events_program_created',
+        columnNames: ['programId', 'createdAt'],
+      }),
+    );
+    await runner.createIndex(
+      'events',
+      new TableIndex({ name: 'IDX_events_status_created', columnNames: ['status', 'createdAt'] }),
+    );
     await runner.createTable(
       new Table({
         name: 'rewards',
@@ -83,10 +103,16 @@ export class RulesEventsRewards1764000000400 implements MigrationInterface {
         ],
       }),
     );
-    await runner.createIndex('rewards', new TableIndex({ name: 'UQ_rewards_effect_key', columnNames: ['effectKey'], isUnique: true }));
     await runner.createIndex(
       'rewards',
-      new TableIndex({ name: 'IDX_rewards_program_participant_created', columnNames: ['programId', 'participantId', 'createdAt'] }),
+      new TableIndex({ name: 'UQ_rewards_effect_key', columnNames: ['effectKey'], isUnique: true }),
+    );
+    await runner.createIndex(
+      'rewards',
+      new TableIndex({
+        name: 'IDX_rewards_program_participant_created',
+        columnNames: ['programId', 'participantId', 'createdAt'],
+      }),
     );
   }
 

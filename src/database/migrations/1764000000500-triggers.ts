@@ -21,10 +21,20 @@ export class Triggers1764000000500 implements MigrationInterface {
         ],
       }),
     );
-    await runner.createIndex('participant_tokens', new TableIndex({ name: 'UQ_participant_tokens_hash', columnNames: ['tokenHash'], isUnique: true }));
     await runner.createIndex(
       'participant_tokens',
-      new TableIndex({ name: 'IDX_participant_tokens_participant', columnNames: ['programId', 'participantId', 'purpose', 'createdAt'] }),
+      new TableIndex({
+        name: 'UQ_participant_tokens_hash',
+        columnNames: ['tokenHash'],
+        isUnique: true,
+      }),
+    );
+    await runner.createIndex(
+      'participant_tokens',
+      new TableIndex({
+        name: 'IDX_participant_tokens_participant',
+        columnNames: ['programId', 'participantId', 'purpose', 'createdAt'],
+      }),
     );
 
     await runner.createTable(
@@ -63,9 +73,16 @@ export class Triggers1764000000500 implements MigrationInterface {
     // NULL openCycle (a closed cycle) never collides, so the open cycle holds one row per interval.
     await runner.createIndex(
       'payout_reminders',
-      new TableIndex({ name: 'UQ_payout_reminders_cycle', columnNames: ['programId', 'participantId', 'intervalIndex', 'openCycle'], isUnique: true }),
+      new TableIndex({
+        name: 'UQ_payout_reminders_cycle',
+        columnNames: ['programId', 'participantId', 'intervalIndex', 'openCycle'],
+        isUnique: true,
+      }),
     );
-    await runner.createIndex('payout_reminders', new TableIndex({ name: 'IDX_payout_reminders_status_due', columnNames: ['status', 'dueAt'] }));
+    await runner.createIndex(
+      'payout_reminders',
+      new TableIndex({ name: 'IDX_payout_reminders_status_due', columnNames: ['status', 'dueAt'] }),
+    );
   }
 
   async down(runner: QueryRunner): Promise<void> {

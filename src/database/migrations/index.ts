@@ -7,4 +7,12 @@ import { Triggers1764000000500 } from './1764000000500-triggers';
 import { ConsoleSessions1764000000700 } from './1764000000700-console-sessions';
 
 // Every migration, in order. Listed rather than globbed so builds and tests load the same set.
-export const MIGRATIONS = [ProgramsParticipants1764000000000, Messages1764000000100, Integrations1764000000200, TemplateOverrides1764000000300, RulesEventsRewards1764000000400, Triggers1764000000500, ConsoleSessions1764000000700];
+export const MIGRATIONS = [
+  ProgramsParticipants1764000000000,
+  Messages1764000000100,
+  Integrations1764000000200,
+  TemplateOverrides1764000000300,
+  RulesEventsRewards1764000000400,
+  Triggers1764000000500,
+  ConsoleSessions1764000000700,
+];

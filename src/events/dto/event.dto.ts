@@ -1,8 +1,20 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsISO8601, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import {
+  IsDefined,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  ValidateNested,
+} from 'class-validator';
 import { IsJsonObject, NoControlChars } from '../../common/validation/validators';
-import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE, UpsertParticipantDto } from '../../participants/dto/participant.dto';
+import {
+  PARTICIPANT_ID,
+  PARTICIPANT_ID_MESSAGE,
+  UpsertParticipantDto,
+} from '../../participants/dto/participant.dto';
 
 /** A person in an event: upserted from these fields; `email` is needed only to create one. */
 export class EventPersonDto extends PartialType(UpsertParticipantDto) {
@@ -13,28 +25,52 @@ export class EventPersonDto extends PartialType(UpsertParticipantDto) {
 }
 
 export class CreateEventDto {
-  @ApiProperty({ example: 'purchase.completed', description: 'Rules listen to events by this type.' })
-  @IsString() @Length(1, 100) @NoControlChars()
+  @ApiProperty({
+    example: 'purchase.completed',
+    description: 'Rules listen to events by this type.',
+  })
+  @IsString()
+  @Length(1, 100)
+  @NoControlChars()
   type: string;
 
   @ApiProperty({ type: EventPersonDto })
-  @IsDefined() @ValidateNested() @Type(() => EventPersonDto)
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => EventPersonDto)
   participant: EventPersonDto;
 
   @ApiPropertyOptional({ type: EventPersonDto, description: 'Who referred the participant.' })
-  @IsOptional() @ValidateNested() @Type(() => EventPersonDto)
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EventPersonDto)
   referrer?: EventPersonDto;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { amount: 80, orderId: 'o-1' }, description: 'The "event" fact of rule conditions.' })
-  @IsOptional() @IsJsonObject(32768)
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { amount: 80, orderId: 'o-1' },
+    description: 'The "event" fact of rule conditions.',
+  })
+  @IsOptional()
+  @IsJsonObject(32768)
   data?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ example: '2026-01-15T10:00:00Z', description: 'Default: when it was received.' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({
+    example: '2026-01-15T10:00:00Z',
+    description: 'Default: when it was received.',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   occurredAt?: string;
 
-  @ApiPropertyOptional({ description: 'Or the Idempotency-Key header. The same key again returns the first event.' })
-  @IsOptional() @IsString() @Length(1, 255) @NoControlChars()
+  @ApiPropertyOptional({
+    description: 'Or the Idempotency-Key header. The same key again returns the first event.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  @NoControlChars()
   idempotencyKey?: string;
 }
 
@@ -59,7 +95,11 @@ export class EventResponse {
     items: { type: 'object' },
   })
   results: unknown[];
-  @ApiPropertyOptional({ nullable: true, description: 'Why the evaluation failed, after its last attempt.' }) error: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'Why the evaluation failed, after its last attempt.',
+  })
+  error: string | null;
   @ApiPropertyOptional({ nullable: true }) processedAt: string | null;
   @ApiProperty() createdAt: string;
 }

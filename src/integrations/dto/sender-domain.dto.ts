@@ -3,32 +3,57 @@ import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validato
 import { NoControlChars } from '../../common/validation/validators';
 
 export class PutSenderDomainDto {
-  @ApiProperty({ example: 'mail.example.com' }) @IsString() @Length(1, 253) @NoControlChars()
+  @ApiProperty({ example: 'mail.example.com' })
+  @IsString()
+  @Length(1, 253)
+  @NoControlChars()
   domain: string;
 
-  @ApiProperty({ example: 'rewards@mail.example.com', description: 'Must be an address at `domain`.' })
-  @IsEmail({}, { message: 'fromAddress must be an email address' }) @MaxLength(320) @NoControlChars()
+  @ApiProperty({
+    example: 'rewards@mail.example.com',
+    description: 'Must be an address at `domain`.',
+  })
+  @IsEmail({}, { message: 'fromAddress must be an email address' })
+  @MaxLength(320)
+  @NoControlChars()
   fromAddress: string;
 
-  @ApiPropertyOptional({ description: "The program's fromName when unset." }) @IsOptional() @IsString() @Length(1, 200) @NoControlChars()
+  @ApiPropertyOptional({ description: "The program's fromName when unset." })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @NoControlChars()
   fromName?: string;
 }
 
 export class SenderDnsRecordResponse {
   @ApiProperty({ enum: ['TXT', 'CNAME'] }) type: 'TXT' | 'CNAME';
   @ApiProperty({ example: 'rn202611._domainkey.mail.example.com' }) name: string;
-  @ApiProperty({ description: 'What to enter at the DNS provider; long TXT values as quoted strings of at most 255 characters.' }) value: string;
-  @ApiPropertyOptional({ type: [String], description: 'TXT only: the strings of at most 255 bytes that make up the record.' }) strings?: string[];
-  @ApiProperty({ enum: ['dkim', 'spf', 'return-path', 'dmarc'] }) purpose: 'dkim' | 'spf' | 'return-path' | 'dmarc';
-  @ApiProperty({ enum: ['pending', 'verified', 'failed'] }) status: 'pending' | 'verified' | 'failed';
-  @ApiProperty({ description: 'Required records decide verification; the others are recommended.' }) required: boolean;
+  @ApiProperty({
+    description:
+      'What to enter at the DNS provider; long TXT values as quoted strings of at most 255 characters.',
+  })
+  value: string;
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'TXT only: the strings of at most 255 bytes that make up the record.',
+  })
+  strings?: string[];
+  @ApiProperty({ enum: ['dkim', 'spf', 'return-path', 'dmarc'] }) purpose:
+    'dkim' | 'spf' | 'return-path' | 'dmarc';
+  @ApiProperty({ enum: ['pending', 'verified', 'failed'] }) status:
+    'pending' | 'verified' | 'failed';
+  @ApiProperty({ description: 'Required records decide verification; the others are recommended.' })
+  required: boolean;
   @ApiPropertyOptional({ description: 'Why the record is pending or failed.' }) reason?: string;
-  @ApiPropertyOptional({ type: [String], description: 'What the last check found at the name.' }) found?: string[];
+  @ApiPropertyOptional({ type: [String], description: 'What the last check found at the name.' })
+  found?: string[];
 }
 
 export class SenderDomainResponse {
   @ApiProperty() domain: string;
-  @ApiProperty({ enum: ['pending', 'verified', 'failed'] }) status: 'pending' | 'verified' | 'failed';
+  @ApiProperty({ enum: ['pending', 'verified', 'failed'] }) status:
+    'pending' | 'verified' | 'failed';
   @ApiProperty() fromAddress: string;
   @ApiPropertyOptional({ nullable: true }) fromName: string | null;
   @ApiProperty() selector: string;

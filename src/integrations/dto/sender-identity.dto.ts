@@ -1,45 +1,98 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
 import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../mail/smtp/smtp-settings';
 import { SAVE_TO_SENT_MODES, type SaveToSentMode } from '../sender-identity.entity';
 import { IntegrationErrorResponse } from './smtp-integration.dto';
 
 export class ImapSettingsDto {
-  @ApiProperty({ example: 'imap.example.com' }) @IsString() @Length(1, 253) @NoControlChars()
+  @ApiProperty({ example: 'imap.example.com' })
+  @IsString()
+  @Length(1, 253)
+  @NoControlChars()
   host: string;
 
-  @ApiProperty({ example: 993, minimum: 1, maximum: 65535 }) @IsInt() @Min(1) @Max(65535)
+  @ApiProperty({ example: 993, minimum: 1, maximum: 65535 })
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   port: number;
 
-  @ApiProperty({ enum: SMTP_SECURITY_VALUES, description: '`ssl` (usually 993), `tls` (STARTTLS, usually 143) or `none`.' }) @IsIn(SMTP_SECURITY_VALUES)
+  @ApiProperty({
+    enum: SMTP_SECURITY_VALUES,
+    description: '`ssl` (usually 993), `tls` (STARTTLS, usually 143) or `none`.',
+  })
+  @IsIn(SMTP_SECURITY_VALUES)
   security: SmtpSecurity;
 
-  @ApiPropertyOptional({ description: 'Mailbox for the copies when the server flags no \\Sent folder and none has a usual name.' })
-  @IsOptional() @IsString() @Length(1, 200) @NoControlChars()
+  @ApiPropertyOptional({
+    description:
+      'Mailbox for the copies when the server flags no \\Sent folder and none has a usual name.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @NoControlChars()
   sentFolder?: string;
 }
 
 export class PutSenderIdentityDto {
   @ApiProperty({ description: 'Login on the program’s SMTP server and the From address.' })
-  @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(320) @NoControlChars()
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(320)
+  @NoControlChars()
   email: string;
 
-  @ApiPropertyOptional({ description: 'Stored encrypted, never returned. Required to create a sender or change its email.', writeOnly: true })
-  @IsOptional() @IsString() @Length(1, 1024)
+  @ApiPropertyOptional({
+    description:
+      'Stored encrypted, never returned. Required to create a sender or change its email.',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
   password?: string;
 
-  @ApiPropertyOptional({ description: "Display name in From; the integration's or program's when unset." })
-  @IsOptional() @IsString() @Length(1, 200) @NoControlChars()
+  @ApiPropertyOptional({
+    description: "Display name in From; the integration's or program's when unset.",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @NoControlChars()
   fromName?: string;
 
-  @ApiPropertyOptional({ enum: SAVE_TO_SENT_MODES, default: 'auto', description: '`auto` saves a copy except on Gmail / Google Workspace, which file sent mail themselves.' })
-  @IsOptional() @IsIn(SAVE_TO_SENT_MODES)
+  @ApiPropertyOptional({
+    enum: SAVE_TO_SENT_MODES,
+    default: 'auto',
+    description:
+      '`auto` saves a copy except on Gmail / Google Workspace, which file sent mail themselves.',
+  })
+  @IsOptional()
+  @IsIn(SAVE_TO_SENT_MODES)
   saveToSent?: SaveToSentMode;
 
-  @ApiPropertyOptional({ type: ImapSettingsDto, description: 'IMAP server for Sent copies; guessed from the SMTP host (imap.<domain>, SSL, 993) when unset; null clears it. Checked when given.', nullable: true })
-  @IsOptional() @ValidateNested() @Type(() => ImapSettingsDto)
+  @ApiPropertyOptional({
+    type: ImapSettingsDto,
+    description:
+      'IMAP server for Sent copies; guessed from the SMTP host (imap.<domain>, SSL, 993) when unset; null clears it. Checked when given.',
+    nullable: true,
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ImapSettingsDto)
   imap?: ImapSettingsDto | null;
 }
 
@@ -56,11 +109,19 @@ export class SenderIdentityResponse {
   @ApiPropertyOptional({ nullable: true }) fromName: string | null;
   @ApiProperty({ enum: ['connected', 'failing'] }) status: 'connected' | 'failing';
   @ApiProperty({ enum: SAVE_TO_SENT_MODES }) saveToSent: SaveToSentMode;
-  @ApiProperty({ description: 'Whether copies are saved to the Sent folder with the current settings.' }) savesToSent: boolean;
-  @ApiPropertyOptional({ type: ImapSettingsResponse, nullable: true, description: 'As set; null when guessed from the SMTP host.' })
+  @ApiProperty({
+    description: 'Whether copies are saved to the Sent folder with the current settings.',
+  })
+  savesToSent: boolean;
+  @ApiPropertyOptional({
+    type: ImapSettingsResponse,
+    nullable: true,
+    description: 'As set; null when guessed from the SMTP host.',
+  })
   imap: ImapSettingsResponse | null;
   @ApiProperty() hasPassword: boolean;
-  @ApiPropertyOptional({ type: IntegrationErrorResponse, nullable: true }) lastError: IntegrationErrorResponse | null;
+  @ApiPropertyOptional({ type: IntegrationErrorResponse, nullable: true })
+  lastError: IntegrationErrorResponse | null;
   @ApiProperty() verifiedAt: string;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;

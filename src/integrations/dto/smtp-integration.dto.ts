@@ -1,41 +1,83 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
 import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../mail/smtp/smtp-settings';
 
-const SECURITY_DESCRIPTION = '`none`: plaintext; `tls`: STARTTLS, required (usually port 587); `ssl`: implicit TLS (usually port 465).';
+const SECURITY_DESCRIPTION =
+  '`none`: plaintext; `tls`: STARTTLS, required (usually port 587); `ssl`: implicit TLS (usually port 465).';
 
 export class ConnectSmtpDto {
-  @ApiProperty({ example: 'smtp.example.com' }) @IsString() @Length(1, 253) @NoControlChars()
+  @ApiProperty({ example: 'smtp.example.com' })
+  @IsString()
+  @Length(1, 253)
+  @NoControlChars()
   host: string;
 
-  @ApiProperty({ example: 587, minimum: 1, maximum: 65535 }) @IsInt() @Min(1) @Max(65535)
+  @ApiProperty({ example: 587, minimum: 1, maximum: 65535 })
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   port: number;
 
-  @ApiProperty({ enum: SMTP_SECURITY_VALUES, description: SECURITY_DESCRIPTION }) @IsIn(SMTP_SECURITY_VALUES)
+  @ApiProperty({ enum: SMTP_SECURITY_VALUES, description: SECURITY_DESCRIPTION })
+  @IsIn(SMTP_SECURITY_VALUES)
   security: SmtpSecurity;
 
-  @ApiPropertyOptional({ description: 'Leave out, with the password, for a server that needs no login.' })
-  @IsOptional() @IsString() @Length(1, 320) @NoControlChars()
+  @ApiPropertyOptional({
+    description: 'Leave out, with the password, for a server that needs no login.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 320)
+  @NoControlChars()
   username?: string;
 
-  @ApiPropertyOptional({ description: 'Stored encrypted, never returned. Leave out to keep the stored one (same host and username).', writeOnly: true })
-  @IsOptional() @IsString() @Length(1, 1024)
+  @ApiPropertyOptional({
+    description:
+      'Stored encrypted, never returned. Leave out to keep the stored one (same host and username).',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
   password?: string;
 
   @ApiPropertyOptional({ description: 'From address of test emails; fromAddress when unset.' })
-  @IsOptional() @IsEmail({}, { message: 'testFromAddress must be an email address' }) @MaxLength(320) @NoControlChars()
+  @IsOptional()
+  @IsEmail({}, { message: 'testFromAddress must be an email address' })
+  @MaxLength(320)
+  @NoControlChars()
   testFromAddress?: string;
 
-  @ApiProperty({ example: 'rewards@example.com' }) @IsEmail({}, { message: 'fromAddress must be an email address' }) @MaxLength(320) @NoControlChars()
+  @ApiProperty({ example: 'rewards@example.com' })
+  @IsEmail({}, { message: 'fromAddress must be an email address' })
+  @MaxLength(320)
+  @NoControlChars()
   fromAddress: string;
 
-  @ApiPropertyOptional({ description: "The program's fromName when unset." }) @IsOptional() @IsString() @Length(1, 200) @NoControlChars()
+  @ApiPropertyOptional({ description: "The program's fromName when unset." })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @NoControlChars()
   fromName?: string;
 }
 
 export class SendTestEmailDto {
-  @ApiProperty({ example: 'me@example.com' }) @IsEmail({}, { message: 'to must be an email address' }) @MaxLength(320) @NoControlChars()
+  @ApiProperty({ example: 'me@example.com' })
+  @IsEmail({}, { message: 'to must be an email address' })
+  @MaxLength(320)
+  @NoControlChars()
   to: string;
 }
 
@@ -56,7 +98,11 @@ export class SmtpIntegrationResponse {
   @ApiPropertyOptional({ nullable: true }) fromName: string | null;
   @ApiProperty({ description: 'A password is stored; it is never returned.' }) hasPassword: boolean;
   @ApiProperty() connectedAt: string;
-  @ApiPropertyOptional({ type: IntegrationErrorResponse, nullable: true, description: 'Why sending fails, while status is failing.' })
+  @ApiPropertyOptional({
+    type: IntegrationErrorResponse,
+    nullable: true,
+    description: 'Why sending fails, while status is failing.',
+  })
   lastError: IntegrationErrorResponse | null;
   @ApiProperty() updatedAt: string;
 }
@@ -80,6 +126,9 @@ export class TestEmailResponse {
   @ApiProperty({ type: [RecipientRejectionResponse] }) rejected: RecipientRejectionResponse[];
   @ApiProperty({ description: "The server's final reply, e.g. 250 2.0.0 OK" }) response: string;
   @ApiProperty() messageId: string;
-  @ApiPropertyOptional({ type: SentFolderResultResponse, description: 'Sender tests only: whether a copy was saved to the Sent folder.' })
+  @ApiPropertyOptional({
+    type: SentFolderResultResponse,
+    description: 'Sender tests only: whether a copy was saved to the Sent folder.',
+  })
   sentFolder?: SentFolderResultResponse;
 }

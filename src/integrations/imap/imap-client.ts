@@ -61,7 +61,9 @@ const CERTIFICATE = /CERT|certificate|altnames|self[- ]signed|unable to (get|ver
 export function classifyImapError(err: unknown, settings: ImapSettings): ImapError {
   if (err instanceof ImapError) return err;
   const where = `${settings.host}:${settings.port}`;
-  const raw = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as RawImapError;
+  const raw = (
+    typeof err === 'object' && err !== null ? err : { message: String(err) }
+  ) as RawImapError;
   const code = typeof raw.code === 'string' ? raw.code : '';
   const text = `${code} ${typeof raw.reason === 'string' ? raw.reason : ''} ${typeof raw.message === 'string' ? raw.message : ''}`;
   if (raw.authenticationFailed === true || raw.serverResponseCode === 'AUTHENTICATIONFAILED') {
@@ -92,14 +94,21 @@ export function classifyImapError(err: unknown, settings: ImapSettings): ImapErr
       true,
     );
   }
-  if (raw.tlsFailed === true || /wrong version number|packet length too long|handshake|EPROTO|alert|ssl routines/i.test(text)) {
+  if (
+    raw.tlsFailed === true ||
+    /wrong version number|packet length too long|handshake|EPROTO|alert|ssl routines/i.test(text)
+  ) {
     return new ImapError(
       'IMAP_TLS_FAILED',
       `The TLS handshake with the IMAP server at ${where} failed. Check the security setting: SSL is usual on port 993, TLS (STARTTLS) on port 143.`,
       true,
     );
   }
-  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EPIPE|NoConnection|ClosedAfterConnect/i.test(text)) {
+  if (
+    /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EPIPE|NoConnection|ClosedAfterConnect/i.test(
+      text,
+    )
+  ) {
     return new ImapError(
       'IMAP_CONNECTION_FAILED',
       `Could not talk to the IMAP server at ${where} (${code || 'connection failed'}). Check the host and port.`,
@@ -111,10 +120,18 @@ export function classifyImapError(err: unknown, settings: ImapSettings): ImapErr
 
 function fromHostGuard(err: unknown, settings: ImapSettings): ImapError {
   if (err instanceof SmtpError && err.code === 'SMTP_HOST_NOT_ALLOWED') {
-    return new ImapError('IMAP_HOST_NOT_ALLOWED', err.message.replace('mail servers', 'IMAP servers'), true);
+    return new ImapError(
+      'IMAP_HOST_NOT_ALLOWED',
+      err.message.replace('mail servers', 'IMAP servers'),
+      true,
+    );
   }
   if (err instanceof SmtpError && err.code === 'SMTP_DNS_FAILED') {
-    return new ImapError('IMAP_DNS_FAILED', `The IMAP host ${settings.host} could not be found in DNS. Check the IMAP host.`, err.permanent);
+    return new ImapError(
+      'IMAP_DNS_FAILED',
+      `The IMAP host ${settings.host} could not be found in DNS. Check the IMAP host.`,
+      err.permanent,
+    );
   }
   return classifyImapError(err, settings);
 }
@@ -123,7 +140,11 @@ function fromHostGuard(err: unknown, settings: ImapSettings): ImapError {
  * Logs in to a sender's IMAP server through the SSRF guard, with certificates validated and
  * STARTTLS required for `tls`. The caller logs out.
  */
-export async function openImap(settings: ImapSettings, credentials: ImapCredentials, options: ImapConnectOptions): Promise<ImapFlow> {
+export async function openImap(
+  settings: ImapSettings,
+  credentials: ImapCredentials,
+  options: ImapConnectOptions,
+): Promise<ImapFlow> {
   if (settings.security === 'none' && !options.allowInsecure) {
     throw new ImapError(
       'IMAP_PLAINTEXT_AUTH_REFUSED',
@@ -147,7 +168,8 @@ export async function openImap(settings: ImapSettings, credentials: ImapCredenti
     host: target.address,
     port: settings.port,
     secure: settings.security === 'ssl',
-    doSTARTTLS: settings.security === 'tls' ? true : settings.security === 'none' ? false : undefined,
+    doSTARTTLS:
+      settings.security === 'tls' ? true : settings.security === 'none' ? false : undefined,
     servername: target.servername,
     auth: { user: credentials.user, pass: credentials.pass },
     tls: { minVersion: 'TLSv1.2', rejectUnauthorized: true },
@@ -176,7 +198,11 @@ async function logout(client: ImapFlow): Promise<void> {
   }
 }
 
-async function sentFolderOf(client: ImapFlow, settings: ImapSettings, configured?: string | null): Promise<string> {
+async function sentFolderOf(
+  client: ImapFlow,
+  settings: ImapSettings,
+  configured?: string | null,
+): Promise<string> {
   if (configured) return configured;
   let folder: string | undefined;
   try {
@@ -206,7 +232,11 @@ export async function verifyImap(
     if (options.sentFolder) {
       const status = await client.status(sentFolder, { messages: true }).catch(() => undefined);
       if (!status) {
-        throw new ImapError('IMAP_SENT_FOLDER_NOT_FOUND', `The folder "${sentFolder}" does not exist on ${settings.host}.`, true);
+        throw new ImapError(
+          'IMAP_SENT_FOLDER_NOT_FOUND',
+          `The folder "${sentFolder}" does not exist on ${settings.host}.`,
+          true,
+        );
       }
     }
     return { sentFolder };
@@ -231,9 +261,18 @@ export async function appendToSentFolder(
     } catch (err) {
       const e = classifyImapError(err, settings);
       if (e.code !== 'IMAP_ERROR') throw e;
-      throw new ImapError('IMAP_APPEND_FAILED', `The IMAP server at ${settings.host} refused to store the copy in "${mailbox}".`, false);
+      throw new ImapError(
+        'IMAP_APPEND_FAILED',
+        `The IMAP server at ${settings.host} refused to store the copy in "${mailbox}".`,
+        false,
+      );
     }
-    if (!result) throw new ImapError('IMAP_APPEND_FAILED', `The IMAP server at ${settings.host} did not store the copy in "${mailbox}".`, false);
+    if (!result)
+      throw new ImapError(
+        'IMAP_APPEND_FAILED',
+        `The IMAP server at ${settings.host} did not store the copy in "${mailbox}".`,
+        false,
+      );
     return { mailbox: result.destination || mailbox, uid: result.uid };
   } finally {
     await logout(client);

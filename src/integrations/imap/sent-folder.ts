@@ -7,7 +7,11 @@ export interface ImapSettings {
   security: SmtpSecurity;
 }
 
-export const DEFAULT_IMAP_PORTS: Readonly<Record<SmtpSecurity, number>> = { none: 143, tls: 143, ssl: 993 };
+export const DEFAULT_IMAP_PORTS: Readonly<Record<SmtpSecurity, number>> = {
+  none: 143,
+  tls: 143,
+  ssl: 993,
+};
 
 // Google files what its SMTP servers send in the Sent folder itself; a second copy would be a duplicate.
 const GOOGLE_HOST = /(^|\.)(gmail\.com|googlemail\.com|google\.com)$/;
@@ -87,7 +91,8 @@ const selectable = (entry: MailboxEntry) =>
 export function chooseSentFolder(entries: readonly MailboxEntry[]): string | undefined {
   const usable = entries.filter(selectable);
   const flagged = usable.find(
-    (e) => e.specialUse === '\\Sent' && e.specialUseSource !== 'name' && e.specialUseSource !== 'user',
+    (e) =>
+      e.specialUse === '\\Sent' && e.specialUseSource !== 'name' && e.specialUseSource !== 'user',
   );
   if (flagged) return flagged.path;
   const byName = new Map(usable.map((e) => [e.path.normalize('NFC').toLowerCase(), e.path]));

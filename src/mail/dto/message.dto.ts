@@ -6,20 +6,37 @@ import { NoControlChars } from '../../common/validation/validators';
 export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed', 'suppressed'] as const;
 
 export class ListMessagesQuery {
-  @ApiPropertyOptional({ enum: MESSAGE_STATUSES }) @IsOptional() @IsIn(MESSAGE_STATUSES)
+  @ApiPropertyOptional({ enum: MESSAGE_STATUSES })
+  @IsOptional()
+  @IsIn(MESSAGE_STATUSES)
   status?: (typeof MESSAGE_STATUSES)[number];
 
   @ApiPropertyOptional({ description: 'Recipient address (exact, case-insensitive)' })
-  @IsOptional() @IsString() @MaxLength(320) @NoControlChars()
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  @NoControlChars()
   to?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) @NoControlChars()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  @NoControlChars()
   template?: string;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @ApiPropertyOptional({ default: 50, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   cursor?: string;
 }
 

@@ -1,34 +1,62 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 import { IsJsonObject, IsLocaleTag, NoControlChars } from '../../common/validation/validators';
 
 export const PARTICIPANT_ID = /^[A-Za-z0-9._:@+-]{1,200}$/;
 export const PARTICIPANT_ID_MESSAGE = 'participant ids are 1 to 200 letters, digits or . _ : @ + -';
 
 export class UpsertParticipantDto {
-  @ApiProperty() @IsEmail({}, { message: 'email must be an email address' }) @MaxLength(320) @NoControlChars()
+  @ApiProperty()
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(320)
+  @NoControlChars()
   email: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) @NoControlChars()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(0, 200)
+  @NoControlChars()
   firstName?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) @NoControlChars()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(0, 200)
+  @NoControlChars()
   lastName?: string;
 
-  @ApiPropertyOptional({ example: 'pt-BR' }) @IsOptional() @IsLocaleTag()
+  @ApiPropertyOptional({ example: 'pt-BR' })
+  @IsOptional()
+  @IsLocaleTag()
   locale?: string;
 
   @ApiPropertyOptional({ example: 'US', description: 'ISO 3166-1 alpha-2' })
-  @IsOptional() @Matches(/^[A-Z]{2}$/, { message: 'country must be a two-letter ISO code such as "US"' })
+  @IsOptional()
+  @Matches(/^[A-Z]{2}$/, { message: 'country must be a two-letter ISO code such as "US"' })
   country?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsBoolean()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
   taxFormOnFile?: boolean;
 
-  @ApiPropertyOptional() @IsOptional() @IsBoolean()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
   payoutDetailsOnFile?: boolean;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsJsonObject()
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsJsonObject()
   customFields?: Record<string, unknown>;
 }
 
@@ -42,7 +70,8 @@ export class ParticipantResponse {
   @ApiProperty() taxFormOnFile: boolean;
   @ApiProperty() payoutDetailsOnFile: boolean;
   @ApiProperty() emailVerified: boolean;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) customFields: Record<string, unknown> | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
+  customFields: Record<string, unknown> | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

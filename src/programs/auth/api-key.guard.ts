@@ -21,12 +21,15 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
-    const kind = this.reflector.getAllAndOverride<AuthKind>(AUTH_KIND, [ctx.getHandler(), ctx.getClass()]) ?? 'secret';
+    const kind =
+      this.reflector.getAllAndOverride<AuthKind>(AUTH_KIND, [ctx.getHandler(), ctx.getClass()]) ??
+      'secret';
     if (kind === 'none') return true;
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw unauthorized('API_KEY_MISSING', 'Send your key as "Authorization: Bearer <key>".');
+    if (!match)
+      throw unauthorized('API_KEY_MISSING', 'Send your key as "Authorization: Bearer <key>".');
     const token = match[1];
 
     if (kind === 'operator') {
@@ -34,9 +37,14 @@ export class ApiKeyGuard implements CanActivate {
       throw unauthorized('API_KEY_INVALID', 'This route needs the operator token (ADMIN_TOKEN).');
     }
     const presented = keyKindOf(token);
-    if (!presented) throw unauthorized('API_KEY_INVALID', 'The key is not valid. Use a program key that starts with sk_ or pk_.');
+    if (!presented)
+      throw unauthorized(
+        'API_KEY_INVALID',
+        'The key is not valid. Use a program key that starts with sk_ or pk_.',
+      );
     const program = await this.programs.findByKey(token);
-    if (!program) throw unauthorized('API_KEY_INVALID', 'The key is not valid; it may have been rotated.');
+    if (!program)
+      throw unauthorized('API_KEY_INVALID', 'The key is not valid; it may have been rotated.');
     if (presented !== kind) {
       throw new AppError(
         HttpStatus.FORBIDDEN,

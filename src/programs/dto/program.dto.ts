@@ -22,56 +22,91 @@ import {
 } from '../../common/validation/validators';
 
 export class ProgramSettingsDto {
-  @ApiPropertyOptional({ description: 'Notice when the calendar-year taxable total is above this (USD).', default: 599 })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0)
+  @ApiPropertyOptional({
+    description: 'Notice when the calendar-year taxable total is above this (USD).',
+    default: 599,
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
   w9ThresholdUsd?: number;
 
-  @ApiPropertyOptional({ description: 'Per tax year thresholds, e.g. {"2026": 2000}.', example: { '2026': 2000 } })
-  @IsOptional() @IsYearAmountMap()
+  @ApiPropertyOptional({
+    description: 'Per tax year thresholds, e.g. {"2026": 2000}.',
+    example: { '2026': 2000 },
+  })
+  @IsOptional()
+  @IsYearAmountMap()
   w9ThresholdsByYear?: Record<string, number>;
 
   @ApiPropertyOptional({ type: [String], default: ['P3D', 'P7D', 'P14D'] })
-  @IsOptional() @IsIsoDurationList()
+  @IsOptional()
+  @IsIsoDurationList()
   payoutReminderIntervals?: string[];
 
   @ApiPropertyOptional({ default: true, description: 'Show the built-in footer in emails.' })
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   branding?: boolean;
 
   @ApiPropertyOptional({ description: 'Base URL of links in verification and reset emails.' })
-  @IsOptional() @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }) @MaxLength(500)
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  @MaxLength(500)
   micrositeUrl?: string;
 
-  @ApiPropertyOptional({ default: false, description: 'Allow an SMTP login over a connection without TLS.' })
-  @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Allow an SMTP login over a connection without TLS.',
+  })
+  @IsOptional()
+  @IsBoolean()
   allowInsecureSmtp?: boolean;
 }
 
 export class CreateProgramDto {
-  @ApiProperty() @IsString() @Length(1, 200) @NoControlChars()
+  @ApiProperty()
+  @IsString()
+  @Length(1, 200)
+  @NoControlChars()
   name: string;
 
-  @ApiPropertyOptional({ default: 'UTC' }) @IsOptional() @IsTimeZoneName()
+  @ApiPropertyOptional({ default: 'UTC' })
+  @IsOptional()
+  @IsTimeZoneName()
   timezone?: string;
 
-  @ApiPropertyOptional({ default: 'en' }) @IsOptional() @IsLocaleTag()
+  @ApiPropertyOptional({ default: 'en' })
+  @IsOptional()
+  @IsLocaleTag()
   defaultLocale?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) @NoControlChars()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @NoControlChars()
   fromName?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(320) @NoControlChars()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(320)
+  @NoControlChars()
   replyTo?: string;
 
   @ApiPropertyOptional({ type: ProgramSettingsDto })
-  @IsOptional() @ValidateNested() @Type(() => ProgramSettingsDto)
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ProgramSettingsDto)
   settings?: ProgramSettingsDto;
 }
 
 export class UpdateProgramDto extends PartialType(CreateProgramDto) {}
 
 export class RotateKeyDto {
-  @ApiProperty({ enum: ['secret', 'publishable'] }) @IsIn(['secret', 'publishable'])
+  @ApiProperty({ enum: ['secret', 'publishable'] })
+  @IsIn(['secret', 'publishable'])
   kind: 'secret' | 'publishable';
 }
 

@@ -5,11 +5,17 @@ import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE } from '../../participants/dto/p
 
 export class ListRewardsQuery {
   @ApiPropertyOptional({ description: "Only this participant's rewards." })
-  @IsOptional() @IsString() @Matches(PARTICIPANT_ID, { message: PARTICIPANT_ID_MESSAGE })
+  @IsOptional()
+  @IsString()
+  @Matches(PARTICIPANT_ID, { message: PARTICIPANT_ID_MESSAGE })
   participantId?: string;
 
   @ApiPropertyOptional({ default: 100, maximum: 500 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
   limit?: number;
 }
 
@@ -29,7 +35,10 @@ export class RewardResponse {
   @ApiProperty() amount: number;
   @ApiProperty() currency: string;
   @ApiProperty({ enum: ['available', 'paid', 'cancelled'] }) status: string;
-  @ApiProperty({ description: 'The amount for USD cash and gift cards, else what the rule set (default 0).' }) taxableUsd: number;
+  @ApiProperty({
+    description: 'The amount for USD cash and gift cards, else what the rule set (default 0).',
+  })
+  taxableUsd: number;
   @ApiPropertyOptional({ nullable: true }) paidAt: string | null;
   @ApiPropertyOptional({ nullable: true }) cancelledAt: string | null;
   @ApiProperty() createdAt: string;

@@ -1,6 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsDefined, IsInt, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import {
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  ValidateNested,
+} from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
 import { CreateEventDto } from '../../events/dto/event.dto';
 
@@ -28,49 +37,85 @@ const ACTIONS_DOC = {
 // Types are checked here; what the rule means (operators, facts, templates, amounts) is checked
 // by the rule validator, which names the place of each problem.
 export class CreateRuleDto {
-  @ApiProperty({ example: 'Referrer bonus for US purchases' }) @IsString() @NoControlChars()
+  @ApiProperty({ example: 'Referrer bonus for US purchases' })
+  @IsString()
+  @NoControlChars()
   name: string;
 
-  @ApiProperty({ example: 'purchase.completed', description: 'The event type the rule listens to.' }) @IsString() @NoControlChars()
+  @ApiProperty({
+    example: 'purchase.completed',
+    description: 'The event type the rule listens to.',
+  })
+  @IsString()
+  @NoControlChars()
   event: string;
 
-  @ApiPropertyOptional(CONDITIONS_DOC) @IsOptional() @IsObject()
+  @ApiPropertyOptional(CONDITIONS_DOC)
+  @IsOptional()
+  @IsObject()
   conditions?: Record<string, unknown> | null;
 
-  @ApiProperty(ACTIONS_DOC) @IsArray()
+  @ApiProperty(ACTIONS_DOC)
+  @IsArray()
   actions: Record<string, unknown>[];
 
-  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ default: 0, description: 'Higher runs first.' }) @IsOptional() @IsInt()
+  @ApiPropertyOptional({ default: 0, description: 'Higher runs first.' })
+  @IsOptional()
+  @IsInt()
   priority?: number;
 }
 
 export class UpdateRuleDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @NoControlChars()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @NoControlChars()
   name?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @NoControlChars()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @NoControlChars()
   event?: string;
 
-  @ApiPropertyOptional({ ...CONDITIONS_DOC, nullable: true, description: 'null removes the conditions.' })
-  @IsOptional() @IsObject()
+  @ApiPropertyOptional({
+    ...CONDITIONS_DOC,
+    nullable: true,
+    description: 'null removes the conditions.',
+  })
+  @IsOptional()
+  @IsObject()
   conditions?: Record<string, unknown> | null;
 
-  @ApiPropertyOptional(ACTIONS_DOC) @IsOptional() @IsArray()
+  @ApiPropertyOptional(ACTIONS_DOC)
+  @IsOptional()
+  @IsArray()
   actions?: Record<string, unknown>[];
 
-  @ApiPropertyOptional() @IsOptional() @IsBoolean()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional() @IsOptional() @IsInt()
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
   priority?: number;
 }
 
 export class SimulateRulesDto {
-  @ApiProperty({ type: CreateEventDto, description: 'An event as POST /v1/events takes it; nothing is stored.' })
-  @IsDefined() @ValidateNested() @Type(() => CreateEventDto)
+  @ApiProperty({
+    type: CreateEventDto,
+    description: 'An event as POST /v1/events takes it; nothing is stored.',
+  })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => CreateEventDto)
   event: CreateEventDto;
 }
 
@@ -78,7 +123,8 @@ export class RuleResponse {
   @ApiProperty() id: string;
   @ApiProperty() name: string;
   @ApiProperty() event: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) conditions: unknown;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
+  conditions: unknown;
   @ApiProperty({ type: 'array', items: { type: 'object' } }) actions: unknown[];
   @ApiProperty() enabled: boolean;
   @ApiProperty() priority: number;
@@ -92,7 +138,11 @@ export class RuleListResponse {
 }
 
 export class SimulateResponse {
-  @ApiProperty({ description: 'The rules that would run: { ruleId, ruleName, ruleVersion }.', type: 'array', items: { type: 'object' } })
+  @ApiProperty({
+    description: 'The rules that would run: { ruleId, ruleName, ruleVersion }.',
+    type: 'array',
+    items: { type: 'object' },
+  })
   matches: unknown[];
   @ApiProperty({
     description:

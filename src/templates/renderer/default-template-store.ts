@@ -29,11 +29,19 @@ interface Loaded {
 }
 
 function listDirs(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
+  return existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : [];
 }
 
 function listFiles(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name) : [];
+  return existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => d.name)
+    : [];
 }
 
 function readOptional(file: string): string | undefined {
@@ -64,7 +72,8 @@ export class DefaultTemplateStore {
 
   layout(format: OutputFormat): string {
     const source = this.load().layouts.get(format);
-    if (source === undefined) throw new Error(`Missing layout ${join(this.rootDir, 'layouts', `email.${format}.hbs`)}`);
+    if (source === undefined)
+      throw new Error(`Missing layout ${join(this.rootDir, 'layouts', `email.${format}.hbs`)}`);
     return source;
   }
 
@@ -77,7 +86,11 @@ export class DefaultTemplateStore {
   }
 
   /** The partial in the first locale of the chain that has it, else the locale-neutral one. */
-  partial(name: string, format: OutputFormat, chain: readonly string[]): { locale: string; source: string } | undefined {
+  partial(
+    name: string,
+    format: OutputFormat,
+    chain: readonly string[],
+  ): { locale: string; source: string } | undefined {
     const byLocale = this.load().partials.get(name);
     if (!byLocale) return undefined;
     for (const locale of [...chain, '']) {
@@ -96,7 +109,8 @@ export class DefaultTemplateStore {
         const dir = join(this.rootDir, 'emails', key, locale);
         const subject = readOptional(join(dir, 'subject.hbs'));
         const html = readOptional(join(dir, 'html.hbs'));
-        if (subject === undefined || html === undefined) throw new Error(`${dir} needs subject.hbs and html.hbs`);
+        if (subject === undefined || html === undefined)
+          throw new Error(`${dir} needs subject.hbs and html.hbs`);
         byLocale.set(locale, { subject, html, text: readOptional(join(dir, 'text.hbs')) ?? null });
       }
       emails.set(key, byLocale);

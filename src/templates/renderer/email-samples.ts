@@ -20,16 +20,61 @@ interface SamplePeople {
 
 const PEOPLE: Readonly<Record<string, SamplePeople>> = {
   en: {
-    participant: toPersonVars({ id: 'p_1001', email: 'alex.carter@example.com', firstName: 'Alex', lastName: 'Carter', locale: 'en', country: 'US', customFields: { tier: 'gold' } }),
-    referrer: toPersonVars({ id: 'p_1000', email: 'jordan.lee@example.com', firstName: 'Jordan', lastName: 'Lee', locale: 'en', country: 'US' }),
+    participant: toPersonVars({
+      id: 'p_1001',
+      email: 'alex.carter@example.com',
+      firstName: 'Alex',
+      lastName: 'Carter',
+      locale: 'en',
+      country: 'US',
+      customFields: { tier: 'gold' },
+    }),
+    referrer: toPersonVars({
+      id: 'p_1000',
+      email: 'jordan.lee@example.com',
+      firstName: 'Jordan',
+      lastName: 'Lee',
+      locale: 'en',
+      country: 'US',
+    }),
   },
   es: {
-    participant: toPersonVars({ id: 'p_1001', email: 'lucia.romero@example.com', firstName: 'Lucía', lastName: 'Romero', locale: 'es', country: 'MX', customFields: { tier: 'gold' } }),
-    referrer: toPersonVars({ id: 'p_1000', email: 'mateo.ortiz@example.com', firstName: 'Mateo', lastName: 'Ortiz', locale: 'es', country: 'MX' }),
+    participant: toPersonVars({
+      id: 'p_1001',
+      email: 'lucia.romero@example.com',
+      firstName: 'Lucía',
+      lastName: 'Romero',
+      locale: 'es',
+      country: 'MX',
+      customFields: { tier: 'gold' },
+    }),
+    referrer: toPersonVars({
+      id: 'p_1000',
+      email: 'mateo.ortiz@example.com',
+      firstName: 'Mateo',
+      lastName: 'Ortiz',
+      locale: 'es',
+      country: 'MX',
+    }),
   },
   pt: {
-    participant: toPersonVars({ id: 'p_1001', email: 'ana.souza@example.com', firstName: 'Ana', lastName: 'Souza', locale: 'pt-BR', country: 'BR', customFields: { tier: 'gold' } }),
-    referrer: toPersonVars({ id: 'p_1000', email: 'rafael.lima@example.com', firstName: 'Rafael', lastName: 'Lima', locale: 'pt-BR', country: 'BR' }),
+    participant: toPersonVars({
+      id: 'p_1001',
+      email: 'ana.souza@example.com',
+      firstName: 'Ana',
+      lastName: 'Souza',
+      locale: 'pt-BR',
+      country: 'BR',
+      customFields: { tier: 'gold' },
+    }),
+    referrer: toPersonVars({
+      id: 'p_1000',
+      email: 'rafael.lima@example.com',
+      firstName: 'Rafael',
+      lastName: 'Lima',
+      locale: 'pt-BR',
+      country: 'BR',
+    }),
   },
 };
 
@@ -68,10 +113,32 @@ function sample(key: EmailTypeKey, locale: string): AnyEmailData {
   const { participant, referrer } = peopleFor(locale);
   const program = SAMPLE_PROGRAM;
   const all: { [T in EmailTypeKey]: EmailData<T> } = {
-    verification: { participant, program, verifyUrl: `${BASE_URL}/verify?token=sample-verification-token`, expiresInHours: 24 },
-    'password-reset': { participant, program, resetUrl: `${BASE_URL}/reset-password?token=sample-reset-token`, expiresInHours: 1 },
-    'password-changed': { participant, program, changedAt: '2026-03-14T15:30:00.000Z', resetUrl: `${BASE_URL}/forgot-password` },
-    'w9-required': { participant, program, year: 2026, totalUsd: 625, thresholdUsd: 599, taxFormUrl: `${BASE_URL}/tax-form` },
+    verification: {
+      participant,
+      program,
+      verifyUrl: `${BASE_URL}/verify?token=sample-verification-token`,
+      expiresInHours: 24,
+    },
+    'password-reset': {
+      participant,
+      program,
+      resetUrl: `${BASE_URL}/reset-password?token=sample-reset-token`,
+      expiresInHours: 1,
+    },
+    'password-changed': {
+      participant,
+      program,
+      changedAt: '2026-03-14T15:30:00.000Z',
+      resetUrl: `${BASE_URL}/forgot-password`,
+    },
+    'w9-required': {
+      participant,
+      program,
+      year: 2026,
+      totalUsd: 625,
+      thresholdUsd: 599,
+      taxFormUrl: `${BASE_URL}/tax-form`,
+    },
     'payout-reminder': {
       participant,
       program,
@@ -82,8 +149,24 @@ function sample(key: EmailTypeKey, locale: string): AnyEmailData {
       payoutUrl: `${BASE_URL}/payout-details`,
       reminderNumber: 1,
     },
-    'reward-earned': { recipient: referrer, recipientRole: 'referrer', participant, referrer, program, reward: REWARD, event: EVENT },
-    generic: { recipient: participant, recipientRole: 'participant', participant, referrer, program, event: EVENT, reward: REWARD },
+    'reward-earned': {
+      recipient: referrer,
+      recipientRole: 'referrer',
+      participant,
+      referrer,
+      program,
+      reward: REWARD,
+      event: EVENT,
+    },
+    generic: {
+      recipient: participant,
+      recipientRole: 'participant',
+      participant,
+      referrer,
+      program,
+      event: EVENT,
+      reward: REWARD,
+    },
   };
   return all[key];
 }

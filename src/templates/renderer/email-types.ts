@@ -43,7 +43,8 @@ export interface EmailContract {
   readonly variables: Readonly<Record<string, Field>>;
 }
 
-const scalar = <K extends ScalarKind>(kind: K, description: string) => ({ kind, description }) as const;
+const scalar = <K extends ScalarKind>(kind: K, description: string) =>
+  ({ kind, description }) as const;
 const str = (description: string) => scalar('string', description);
 const url = (description: string) => scalar('url', description);
 const num = (description: string) => scalar('number', description);
@@ -54,7 +55,8 @@ const oneOf = <const V extends readonly string[]>(values: V, description: string
 const open = (description: string) => ({ kind: 'open', description }) as const;
 const obj = <const F extends Record<string, Field>>(fields: F, description: string) =>
   ({ kind: 'object', description, fields }) as const;
-const list = <const F extends Field>(of: F, description: string) => ({ kind: 'list', description, of }) as const;
+const list = <const F extends Field>(of: F, description: string) =>
+  ({ kind: 'list', description, of }) as const;
 const nullable = <const F extends Field>(field: F) => ({ ...field, nullable: true }) as const;
 
 export const REWARD_KINDS = ['cash', 'credit', 'discount', 'gift_card', 'points'] as const;
@@ -68,12 +70,16 @@ const person = (description: string) =>
       lastName: nullable(str('Last name.')),
       locale: nullable(str('Preferred locale, e.g. "es" or "pt-BR".')),
       country: nullable(str('ISO 3166-1 alpha-2 country code.')),
-      customFields: open('Custom fields stored for this person; an empty object when there are none.'),
+      customFields: open(
+        'Custom fields stored for this person; an empty object when there are none.',
+      ),
     },
     description,
   );
 
-const PARTICIPANT = person('The participant the event is about (for system emails: the recipient).');
+const PARTICIPANT = person(
+  'The participant the event is about (for system emails: the recipient).',
+);
 const REFERRER = nullable(person('Who referred the participant, when known.'));
 const RECIPIENT = person('Who this email is addressed to: the participant or the referrer.');
 const RECIPIENT_ROLE = oneOf(['participant', 'referrer'], 'Which of the two the recipient is.');
@@ -241,7 +247,9 @@ export type InferField<F> = F extends { nullable: true } ? InferBase<F> | null :
 
 /** The data a template of this type is rendered with. */
 export type EmailData<K extends EmailTypeKey> = {
-  [V in keyof (typeof EMAIL_TYPES)[K]['variables']]: InferField<(typeof EMAIL_TYPES)[K]['variables'][V]>;
+  [V in keyof (typeof EMAIL_TYPES)[K]['variables']]: InferField<
+    (typeof EMAIL_TYPES)[K]['variables'][V]
+  >;
 };
 
 export type AnyEmailData = { [K in EmailTypeKey]: EmailData<K> }[EmailTypeKey];
@@ -336,8 +344,15 @@ export function flattenDetails(data: Record<string, unknown>): { name: string; v
   const rows: { name: string; value: string }[] = [];
   const visit = (prefix: string, value: unknown, depth: number): void => {
     if (rows.length >= MAX_DETAILS || value === undefined) return;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && depth < 3) {
-      for (const [k, v] of Object.entries(value)) visit(prefix ? `${prefix}.${k}` : k, v, depth + 1);
+    if (
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      !(value instanceof Date) &&
+      depth < 3
+    ) {
+      for (const [k, v] of Object.entries(value))
+        visit(prefix ? `${prefix}.${k}` : k, v, depth + 1);
       return;
     }
     rows.push({ name: prefix, value: cut(asText(value)) });
@@ -349,9 +364,16 @@ export function flattenDetails(data: Record<string, unknown>): { name: string; v
 function asText(value: unknown): string {
   if (value === null) return '';
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ');
+  if (Array.isArray(value))
+    return value
+      .map((v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v)))
+      .join(', ');
   if (typeof value === 'object') return JSON.stringify(value);
-  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : '';
 }
 
 function cut(text: string): string {

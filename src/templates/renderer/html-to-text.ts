@@ -30,7 +30,8 @@ const NAMED_ENTITIES: Readonly<Record<string, string>> = {
 export function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (match, ref: string) => {
     if (ref[0] === '#') {
-      const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      const code =
+        ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
       return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : match;
     }
     const named = NAMED_ENTITIES[ref.toLowerCase()];
@@ -88,11 +89,18 @@ export function htmlToText(html: string): string {
     .replace(LINE_END, '\n')
     .replace(/<\/t[dh]\s*>/gi, ' ');
 
-  s = decodeEntities(stripTags(s)).replace(new RegExp(`${MARK}(\\d+)${MARK}`, 'g'), (_m, i: string) => links[Number(i)]);
+  s = decodeEntities(stripTags(s)).replace(
+    new RegExp(`${MARK}(\\d+)${MARK}`, 'g'),
+    (_m, i: string) => links[Number(i)],
+  );
 
   return s
     .split('\n')
-    .map((line) => line.replace(/[ \t\u00a0]+/g, (ws) => (ws.includes('\u00a0') && ws.length === 1 ? ws : ' ')).trim())
+    .map((line) =>
+      line
+        .replace(/[ \t\u00a0]+/g, (ws) => (ws.includes('\u00a0') && ws.length === 1 ? ws : ' '))
+        .trim(),
+    )
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();

@@ -1,4 +1,9 @@
-export { DefaultTemplateStore, findTemplatesDir, type OutputFormat, type TemplateParts } from './default-template-store';
+export {
+  DefaultTemplateStore,
+  findTemplatesDir,
+  type OutputFormat,
+  type TemplateParts,
+} from './default-template-store';
 export { sampleEmailData, SAMPLE_PROGRAM } from './email-samples';
 export {
   contractFor,
@@ -28,7 +33,12 @@ export {
   type RewardVars,
 } from './email-types';
 export { htmlToText } from './html-to-text';
-export { FALLBACK_LOCALE, formattingLocale, normalizeLocale, resolveLocaleChain } from './locale-fallback';
+export {
+  FALLBACK_LOCALE,
+  formattingLocale,
+  normalizeLocale,
+  resolveLocaleChain,
+} from './locale-fallback';
 export { DATE_FORMAT_NAMES, TEMPLATE_HELPERS, TEMPLATE_PARTIALS } from './template-helpers';
 export {
   singleLine,
@@ -42,4 +52,8 @@ export {
   type TemplateRendererOptions,
 } from './template-renderer';
 export type { TemplateOverride, TemplateSource } from './template-source';
-export { validateTemplate, type TemplateDraft, type TemplateValidationError } from './template-validator';
+export {
+  validateTemplate,
+  type TemplateDraft,
+  type TemplateValidationError,
+} from './template-validator';

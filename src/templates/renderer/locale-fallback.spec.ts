@@ -2,22 +2,64 @@ import { formattingLocale, normalizeLocale, resolveLocaleChain } from './locale-
 
 describe(resolveLocaleChain.name, () => {
   it.each([
-    [['es', 'en'], ['es', 'en']],
-    [['pt-br', 'en'], ['pt-BR', 'pt', 'en']],
-    [['pt_BR', 'es'], ['pt-BR', 'pt', 'es', 'en']],
-    [['PT_br', null], ['pt-BR', 'pt', 'en']],
-    [['es-MX', 'en'], ['es-MX', 'es', 'en']],
-    [['es-MX', 'pt-BR'], ['es-MX', 'es', 'pt-BR', 'pt', 'en']],
-    [['pt-PT', 'en'], ['pt-PT', 'pt', 'pt-BR', 'en']],
-    [['pt', 'es'], ['pt', 'pt-BR', 'es', 'en']],
-    [['en-US', 'es'], ['en-US', 'en', 'es']],
-    [['fr', 'es'], ['fr', 'es', 'en']],
-    [[null, 'es'], ['es', 'en']],
+    [
+      ['es', 'en'],
+      ['es', 'en'],
+    ],
+    [
+      ['pt-br', 'en'],
+      ['pt-BR', 'pt', 'en'],
+    ],
+    [
+      ['pt_BR', 'es'],
+      ['pt-BR', 'pt', 'es', 'en'],
+    ],
+    [
+      ['PT_br', null],
+      ['pt-BR', 'pt', 'en'],
+    ],
+    [
+      ['es-MX', 'en'],
+      ['es-MX', 'es', 'en'],
+    ],
+    [
+      ['es-MX', 'pt-BR'],
+      ['es-MX', 'es', 'pt-BR', 'pt', 'en'],
+    ],
+    [
+      ['pt-PT', 'en'],
+      ['pt-PT', 'pt', 'pt-BR', 'en'],
+    ],
+    [
+      ['pt', 'es'],
+      ['pt', 'pt-BR', 'es', 'en'],
+    ],
+    [
+      ['en-US', 'es'],
+      ['en-US', 'en', 'es'],
+    ],
+    [
+      ['fr', 'es'],
+      ['fr', 'es', 'en'],
+    ],
+    [
+      [null, 'es'],
+      ['es', 'en'],
+    ],
     [[undefined, undefined], ['en']],
     [['', '  '], ['en']],
-    [['not a locale!', 'es'], ['es', 'en']],
-    [['ES', 'es'], ['es', 'en']],
-    [['zh-hant-tw', 'en'], ['zh-Hant-TW', 'zh', 'en']],
+    [
+      ['not a locale!', 'es'],
+      ['es', 'en'],
+    ],
+    [
+      ['ES', 'es'],
+      ['es', 'en'],
+    ],
+    [
+      ['zh-hant-tw', 'en'],
+      ['zh-Hant-TW', 'zh', 'en'],
+    ],
     [['en', 'en'], ['en']],
   ])('resolves %j to %j', (preferred, expected) => {
     expect(resolveLocaleChain(...preferred)).toEqual(expected);

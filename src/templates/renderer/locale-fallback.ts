@@ -50,5 +50,7 @@ export function resolveLocaleChain(...preferred: (string | null | undefined)[]):
  */
 export function formattingLocale(templateLocale: string, chain: readonly string[]): string {
   const first = chain[0];
-  return first && languageOf(first) === languageOf(templateLocale) && first.includes('-') ? first : templateLocale;
+  return first && languageOf(first) === languageOf(templateLocale) && first.includes('-')
+    ? first
+    : templateLocale;
 }

@@ -22,9 +22,12 @@ describe(formatMoney.name, () => {
     expect(formatMoney(amount, currency, locale)).toBe(expected);
   });
 
-  it.each([['abc'], [undefined], [null], [''], [Number.NaN], [{}]])('refuses the amount %p', (amount) => {
-    expect(() => formatMoney(amount, 'USD', 'en')).toThrow(/^money: expected a number/);
-  });
+  it.each([['abc'], [undefined], [null], [''], [Number.NaN], [{}]])(
+    'refuses the amount %p',
+    (amount) => {
+      expect(() => formatMoney(amount, 'USD', 'en')).toThrow(/^money: expected a number/);
+    },
+  );
 });
 
 describe(formatDate.name, () => {
@@ -68,7 +71,9 @@ describe(formatDate.name, () => {
   });
 
   it('refuses an unknown format, listing the known ones', () => {
-    expect(() => formatDate(at, 'fancy', 'en', 'UTC')).toThrow('date: unknown format "fancy"; use one of short, medium, long, datetime, time, year, iso');
+    expect(() => formatDate(at, 'fancy', 'en', 'UTC')).toThrow(
+      'date: unknown format "fancy"; use one of short, medium, long, datetime, time, year, iso',
+    );
   });
 });
 
@@ -81,10 +86,17 @@ describe(safeUrl.name, () => {
     expect(safeUrl(url)).toBe(expected);
   });
 
-  it.each([['javascript:alert(1)'], ['JavaScript:alert(1)'], ['vbscript:x'], ['data:text/html,x'], ['file:///etc/passwd'], ['//a.example'], ['a.example'], [42], [null]])(
-    'refuses %p',
-    (url) => {
-      expect(() => safeUrl(url)).toThrow(/^link: /);
-    },
-  );
+  it.each([
+    ['javascript:alert(1)'],
+    ['JavaScript:alert(1)'],
+    ['vbscript:x'],
+    ['data:text/html,x'],
+    ['file:///etc/passwd'],
+    ['//a.example'],
+    ['a.example'],
+    [42],
+    [null],
+  ])('refuses %p', (url) => {
+    expect(() => safeUrl(url)).toThrow(/^link: /);
+  });
 });

@@ -20,7 +20,10 @@ export const MAX_RENDERED_CHARS = 2_000_000;
 // Building an Intl formatter costs far more than using one, and a render calls them per value:
 // keep them per locale and options (a handful of combinations in practice, bounded anyway).
 const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
-function cachedFormatter<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => T): T {
+function cachedFormatter<T extends Intl.NumberFormat | Intl.DateTimeFormat>(
+  key: string,
+  make: () => T,
+): T {
   let found = formatters.get(key) as T | undefined;
   if (!found) {
     if (formatters.size >= 1000) formatters.clear();
@@ -30,15 +33,28 @@ function cachedFormatter<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key:
   return found;
 }
 const numberFormat = (locale: string, options: Intl.NumberFormatOptions) =>
-  cachedFormatter(`n|${locale}|${JSON.stringify(options)}`, () => new Intl.NumberFormat(locale, options));
+  cachedFormatter(
+    `n|${locale}|${JSON.stringify(options)}`,
+    () => new Intl.NumberFormat(locale, options),
+  );
 const dateFormat = (locale: string, options: Intl.DateTimeFormatOptions) =>
-  cachedFormatter(`d|${locale}|${JSON.stringify(options)}`, () => new Intl.DateTimeFormat(locale, options));
+  cachedFormatter(
+    `d|${locale}|${JSON.stringify(options)}`,
+    () => new Intl.DateTimeFormat(locale, options),
+  );
 
 export const DATE_FORMATS: Readonly<Record<string, Intl.DateTimeFormatOptions>> = {
   short: { year: 'numeric', month: '2-digit', day: '2-digit' },
   medium: { dateStyle: 'medium' },
   long: { dateStyle: 'long' },
-  datetime: { year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' },
+  datetime: {
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  },
   time: { hour: 'numeric', minute: '2-digit', timeZoneName: 'short' },
   year: { year: 'numeric' },
 };
@@ -64,10 +80,26 @@ export const TEMPLATE_HELPERS: Readonly<Record<string, HelperSpec>> = {
   each: { block: true, minParams: 1, maxParams: 1, usage: '{{#each list}}…{{/each}}' },
   with: { block: true, minParams: 1, maxParams: 1, usage: '{{#with object}}…{{/with}}' },
   lookup: { block: false, minParams: 2, maxParams: 2, usage: '{{lookup object "field"}}' },
-  eq: { block: false, minParams: 2, maxParams: 2, usage: '{{#if (eq reward.kind "cash")}}…{{/if}}' },
-  money: { block: false, minParams: 1, maxParams: 3, usage: '{{money reward.amount reward.currency}}' },
+  eq: {
+    block: false,
+    minParams: 2,
+    maxParams: 2,
+    usage: '{{#if (eq reward.kind "cash")}}…{{/if}}',
+  },
+  money: {
+    block: false,
+    minParams: 1,
+    maxParams: 3,
+    usage: '{{money reward.amount reward.currency}}',
+  },
   date: { block: false, minParams: 1, maxParams: 2, usage: '{{date reward.createdAt "long"}}' },
-  link: { block: false, minParams: 1, maxParams: 2, hash: ['style'], usage: '{{link verifyUrl "Confirm"}}' },
+  link: {
+    block: false,
+    minParams: 1,
+    maxParams: 2,
+    hash: ['style'],
+    usage: '{{link verifyUrl "Confirm"}}',
+  },
 };
 
 /** Partials a template body may include, with the values each one needs. */
@@ -93,21 +125,34 @@ function frameOf(args: unknown[]): { params: unknown[]; options: HelperOptions }
 }
 
 function toNumber(value: unknown, helper: string): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!Number.isFinite(n)) throw new TemplateHelperError(`${helper}: expected a number, got ${describe(value)}`);
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : NaN;
+  if (!Number.isFinite(n))
+    throw new TemplateHelperError(`${helper}: expected a number, got ${describe(value)}`);
   return n;
 }
 
 function toDate(value: unknown): Date {
-  const d = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
-  if (!d || Number.isNaN(d.getTime())) throw new TemplateHelperError(`date: expected a date, got ${describe(value)}`);
+  const d =
+    value instanceof Date
+      ? value
+      : typeof value === 'string' || typeof value === 'number'
+        ? new Date(value)
+        : null;
+  if (!d || Number.isNaN(d.getTime()))
+    throw new TemplateHelperError(`date: expected a date, got ${describe(value)}`);
   return d;
 }
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing (is a variable missing from the data?)';
   if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : 'an object';
 }
 
@@ -117,7 +162,8 @@ export function formatMoney(amount: unknown, currency: unknown, locale: string):
   if (currency === null || currency === undefined || currency === '') {
     return numberFormat(locale, { maximumFractionDigits: 2 }).format(n);
   }
-  if (typeof currency !== 'string') throw new TemplateHelperError(`money: expected a currency code, got ${describe(currency)}`);
+  if (typeof currency !== 'string')
+    throw new TemplateHelperError(`money: expected a currency code, got ${describe(currency)}`);
   try {
     return numberFormat(locale, { style: 'currency', currency }).format(n);
   } catch {
@@ -127,22 +173,37 @@ export function formatMoney(amount: unknown, currency: unknown, locale: string):
 }
 
 /** `{{date value format?}}`: a named format, in the program time zone. */
-export function formatDate(value: unknown, format: string, locale: string, timeZone: string): string {
+export function formatDate(
+  value: unknown,
+  format: string,
+  locale: string,
+  timeZone: string,
+): string {
   const d = toDate(value);
   if (format === 'iso') {
     // The calendar date in the program time zone, as YYYY-MM-DD.
-    return dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+    return dateFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }).format(d);
   }
-  const options = Object.prototype.hasOwnProperty.call(DATE_FORMATS, format) ? DATE_FORMATS[format] : undefined;
+  const options = Object.prototype.hasOwnProperty.call(DATE_FORMATS, format)
+    ? DATE_FORMATS[format]
+    : undefined;
   if (!options) {
-    throw new TemplateHelperError(`date: unknown format "${format}"; use one of ${DATE_FORMAT_NAMES.join(', ')}`);
+    throw new TemplateHelperError(
+      `date: unknown format "${format}"; use one of ${DATE_FORMAT_NAMES.join(', ')}`,
+    );
   }
   return dateFormat(locale, { ...options, timeZone }).format(d);
 }
 
 /** An absolute http(s) URL, or an error: `javascript:` and friends never reach an href. */
 export function safeUrl(value: unknown): string {
-  if (typeof value !== 'string') throw new TemplateHelperError(`link: expected a URL, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new TemplateHelperError(`link: expected a URL, got ${describe(value)}`);
   let parsed: URL;
   try {
     parsed = new URL(value.trim());
@@ -150,12 +211,20 @@ export function safeUrl(value: unknown): string {
     throw new TemplateHelperError(`link: ${describe(value)} is not an absolute URL`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new TemplateHelperError(`link: only http and https links are allowed, got "${parsed.protocol}"`);
+    throw new TemplateHelperError(
+      `link: only http and https links are allowed, got "${parsed.protocol}"`,
+    );
   }
   return parsed.href;
 }
 
-const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 // Always written inside double quotes, so `=` and backticks (which Handlebars also escapes, for
 // unquoted attributes) stay as they are and URLs stay readable: `?token=abc`, not `?token&#x3D;abc`.
@@ -170,7 +239,11 @@ export function registerTemplateHelpers(hb: typeof Handlebars): void {
   // Lists inside lists multiply: three nested {{#each}} over a thousand items would keep the
   // process busy for minutes and then exhaust its memory. Every item spends one unit plus the
   // characters it produced from the render's budget; a render that runs out fails.
-  const each = hb.helpers.each as (this: unknown, context: unknown, options: Handlebars.HelperOptions) => string;
+  const each = hb.helpers.each as (
+    this: unknown,
+    context: unknown,
+    options: Handlebars.HelperOptions,
+  ) => string;
   hb.registerHelper('each', function (this: unknown, context: unknown, options: HelperOptions) {
     const budget = options.data?.budget;
     if (!budget) return each.call(this, context, options);
@@ -179,7 +252,9 @@ export function registerTemplateHelpers(hb: typeof Handlebars): void {
       const out = fn(item, runtime);
       budget.left -= 1 + out.length;
       if (budget.left < 0) {
-        throw new TemplateHelperError(`each: the lists produce more than ${MAX_RENDERED_CHARS.toLocaleString('en')} items and characters; show fewer items`);
+        throw new TemplateHelperError(
+          `each: the lists produce more than ${MAX_RENDERED_CHARS.toLocaleString('en')} items and characters; show fewer items`,
+        );
       }
       return out;
     };
@@ -199,16 +274,30 @@ export function registerTemplateHelpers(hb: typeof Handlebars): void {
 
   hb.registerHelper('date', (...args: unknown[]) => {
     const { params, options } = frameOf(args);
-    const format = params[1] === undefined || params[1] === null ? DEFAULT_DATE_FORMAT : typeof params[1] === 'string' ? params[1] : describe(params[1]);
+    const format =
+      params[1] === undefined || params[1] === null
+        ? DEFAULT_DATE_FORMAT
+        : typeof params[1] === 'string'
+          ? params[1]
+          : describe(params[1]);
     return formatDate(params[0], format, options.data.formatLocale, options.data.timeZone);
   });
 
   hb.registerHelper('link', (...args: unknown[]) => {
     const { params, options } = frameOf(args);
     const href = safeUrl(params[0]);
-    const label = typeof params[1] === 'string' || typeof params[1] === 'number' ? String(params[1]) || href : href;
-    if (options.data.output === 'text') return label === href || label === params[0] ? href : `${label} (${href})`;
-    const style = typeof options.hash.style === 'string' ? options.hash.style : 'color:#1d4ed8;text-decoration:underline;';
-    return new hb.SafeString(`<a href="${escapeHtml(href)}" style="${escapeHtml(style)}">${escapeHtml(label)}</a>`);
+    const label =
+      typeof params[1] === 'string' || typeof params[1] === 'number'
+        ? String(params[1]) || href
+        : href;
+    if (options.data.output === 'text')
+      return label === href || label === params[0] ? href : `${label} (${href})`;
+    const style =
+      typeof options.hash.style === 'string'
+        ? options.hash.style
+        : 'color:#1d4ed8;text-decoration:underline;';
+    return new hb.SafeString(
+      `<a href="${escapeHtml(href)}" style="${escapeHtml(style)}">${escapeHtml(label)}</a>`,
+    );
   });
 }

@@ -1,9 +1,18 @@
 import Handlebars from 'handlebars';
-import { DefaultTemplateStore, type OutputFormat, type TemplateParts } from './default-template-store';
+import {
+  DefaultTemplateStore,
+  type OutputFormat,
+  type TemplateParts,
+} from './default-template-store';
 import { isEmailTypeKey } from './email-types';
 import { htmlToText } from './html-to-text';
 import { formattingLocale, resolveLocaleChain } from './locale-fallback';
-import { KNOWN_HELPERS, MAX_RENDERED_CHARS, registerTemplateHelpers, type RenderFrame } from './template-helpers';
+import {
+  KNOWN_HELPERS,
+  MAX_RENDERED_CHARS,
+  registerTemplateHelpers,
+  type RenderFrame,
+} from './template-helpers';
 import type { TemplateOverride, TemplateSource } from './template-source';
 
 export type TemplatePart = 'subject' | 'html' | 'text';
@@ -92,7 +101,11 @@ const FULL_DOCUMENT = /^\s*(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\b|html\b)/i;
 // Partials the layout uses; a template body cannot include them.
 const LAYOUT_PARTIALS = new Set(['footer']);
 
-const HTML_OPTIONS: CompileOptions = { strict: true, knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true };
+const HTML_OPTIONS: CompileOptions = {
+  strict: true,
+  knownHelpers: KNOWN_HELPERS,
+  knownHelpersOnly: true,
+};
 // Subject and text are not HTML: escaping them would show `&amp;` to the reader.
 const TEXT_OPTIONS: CompileOptions = { ...HTML_OPTIONS, noEscape: true };
 
@@ -148,7 +161,10 @@ const MAX_LOCALE_PLANS = 1000;
 // Longer lists are resolved on every render instead of being kept.
 const MAX_PLANNED_LOCALES = 12;
 const NO_PARTIALS: Partials = Object.freeze({});
-const LAYOUT_KEYS: Readonly<Record<OutputFormat, string>> = { html: 'layout|html', text: 'layout|text' };
+const LAYOUT_KEYS: Readonly<Record<OutputFormat, string>> = {
+  html: 'layout|html',
+  text: 'layout|text',
+};
 
 /**
  * Renders emails from Handlebars templates: program overrides (from a TemplateSource) or the
@@ -199,20 +215,51 @@ export class TemplateRenderer {
         ? await this.resolve(this.source, input.programId, input.key, plan.chain)
         : this.resolveDefault(isEmailTypeKey(input.key) ? input.key : 'generic', plan.chain);
     const compiled = this.cached(resolved);
-    const rendered = this.renderCompiled(compiled, input.data, resolved.locale, plan, (part, reason, line, column) => {
-      return new TemplateRenderError(resolved.key, resolved.locale, resolved.source, part, reason, line, column);
-    });
+    const rendered = this.renderCompiled(
+      compiled,
+      input.data,
+      resolved.locale,
+      plan,
+      (part, reason, line, column) => {
+        return new TemplateRenderError(
+          resolved.key,
+          resolved.locale,
+          resolved.source,
+          part,
+          reason,
+          line,
+          column,
+        );
+      },
+    );
     const { key, locale, source, version } = resolved;
-    return { subject: rendered.subject, html: rendered.html, text: rendered.text, key, locale, source, version };
+    return {
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      key,
+      locale,
+      source,
+      version,
+    };
   }
 
   /** Renders template parts that are not stored (a draft), with no caching. */
-  renderParts(parts: TemplateParts, options: { key: string; locales: readonly string[]; data: Readonly<Record<string, unknown>> }): RenderedEmail {
+  renderParts(
+    parts: TemplateParts,
+    options: { key: string; locales: readonly string[]; data: Readonly<Record<string, unknown>> },
+  ): RenderedEmail {
     const plan = this.plan(options.locales);
     const locale = plan.chain[0];
-    return this.renderCompiled(this.compile(parts), options.data, locale, plan, (part, reason, line, column) => {
-      return new TemplateRenderError(options.key, locale, 'draft', part, reason, line, column);
-    });
+    return this.renderCompiled(
+      this.compile(parts),
+      options.data,
+      locale,
+      plan,
+      (part, reason, line, column) => {
+        return new TemplateRenderError(options.key, locale, 'draft', part, reason, line, column);
+      },
+    );
   }
 
   /** Drops a program's compiled templates: all of them, one key, or one key in one locale. */
@@ -220,7 +267,11 @@ export class TemplateRenderer {
     let dropped = 0;
     for (const cacheKey of [...this.compiled.keys()]) {
       const [owner, k, l] = cacheKey.split('\u0001');
-      if (owner === `program:${programId}` && (key === undefined || k === key) && (locale === undefined || l === locale)) {
+      if (
+        owner === `program:${programId}` &&
+        (key === undefined || k === key) &&
+        (locale === undefined || l === locale)
+      ) {
         this.compiled.delete(cacheKey);
         dropped++;
       }
@@ -279,7 +330,12 @@ export class TemplateRenderer {
     return parts;
   }
 
-  private async resolve(source: TemplateSource, programId: string, key: string, chain: readonly string[]): Promise<Resolved> {
+  private async resolve(
+    source: TemplateSource,
+    programId: string,
+    key: string,
+    chain: readonly string[],
+  ): Promise<Resolved> {
     if (!isEmailTypeKey(key)) {
       // A program's own key: its template in any locale beats the generic fallback body.
       for (const locale of chain) {
@@ -314,7 +370,14 @@ export class TemplateRenderer {
     if (!parts) return undefined;
     // Defaults are compiled once for every program; a program's id can never collide with them.
     const cacheKey = compileCacheKey('default', key, locale, DEFAULT_VERSION);
-    const resolved: Resolved = { key, locale, source: 'default', version: DEFAULT_VERSION, parts, cacheKey };
+    const resolved: Resolved = {
+      key,
+      locale,
+      source: 'default',
+      version: DEFAULT_VERSION,
+      parts,
+      cacheKey,
+    };
     // Only what the store has is kept, so this stays as small as the store.
     let byLocale = this.defaultsResolved.get(key);
     if (!byLocale) this.defaultsResolved.set(key, (byLocale = new Map()));
@@ -337,7 +400,8 @@ export class TemplateRenderer {
     const compiled = this.compile(resolved.parts);
     this.compiled.set(cacheKey, compiled);
     this.newest = cacheKey;
-    if (this.compiled.size > this.cacheSize) this.compiled.delete(this.compiled.keys().next().value as string);
+    if (this.compiled.size > this.cacheSize)
+      this.compiled.delete(this.compiled.keys().next().value as string);
     return compiled;
   }
 
@@ -350,7 +414,11 @@ export class TemplateRenderer {
     };
   }
 
-  private sharedTemplate(cacheKey: string, source: string, format: OutputFormat): HandlebarsTemplateDelegate {
+  private sharedTemplate(
+    cacheKey: string,
+    source: string,
+    format: OutputFormat,
+  ): HandlebarsTemplateDelegate {
     let template = this.shared.get(cacheKey);
     if (!template) {
       template = this.hb.compile(source, format === 'html' ? HTML_OPTIONS : TEXT_OPTIONS);
@@ -360,7 +428,10 @@ export class TemplateRenderer {
   }
 
   private layout(format: OutputFormat): HandlebarsTemplateDelegate {
-    return this.shared.get(LAYOUT_KEYS[format]) ?? this.sharedTemplate(LAYOUT_KEYS[format], this.defaults.layout(format), format);
+    return (
+      this.shared.get(LAYOUT_KEYS[format]) ??
+      this.sharedTemplate(LAYOUT_KEYS[format], this.defaults.layout(format), format)
+    );
   }
 
   private partials(format: OutputFormat, chain: readonly string[], forLayout: boolean): Partials {
@@ -368,13 +439,24 @@ export class TemplateRenderer {
     for (const name of this.defaults.partialNames(format)) {
       if (LAYOUT_PARTIALS.has(name) !== forLayout) continue;
       const found = this.defaults.partial(name, format, chain);
-      if (found) out[name] = this.sharedTemplate(`partial|${name}|${format}|${found.locale}`, found.source, format);
+      if (found)
+        out[name] = this.sharedTemplate(
+          `partial|${name}|${format}|${found.locale}`,
+          found.source,
+          format,
+        );
     }
     // Shared by every render of the plan: nothing may add to it.
     return Object.freeze(out);
   }
 
-  private renderCompiled(compiled: CompiledTemplate, data: Readonly<Record<string, unknown>>, locale: string, plan: LocalePlan, fail: Fail): RenderedEmail {
+  private renderCompiled(
+    compiled: CompiledTemplate,
+    data: Readonly<Record<string, unknown>>,
+    locale: string,
+    plan: LocalePlan,
+    fail: Fail,
+  ): RenderedEmail {
     const parts = this.localeParts(plan, locale);
     const program = (data.program ?? {}) as { timezone?: unknown };
     const at: FrameBase = {
@@ -384,31 +466,74 @@ export class TemplateRenderer {
       budget: { left: MAX_RENDERED_CHARS },
     };
 
-    const subject = singleLine(run('subject', compiled.subject, data, at, 'text', NO_PARTIALS, fail));
+    const subject = singleLine(
+      run('subject', compiled.subject, data, at, 'text', NO_PARTIALS, fail),
+    );
     const body = run('html', compiled.html, data, at, 'html', parts.body, fail);
-    const layoutContext = (content: string | Handlebars.SafeString) => ({ content, subject, program: data.program });
-    const html = compiled.fullDocument ? body : run('layout', this.layout('html'), layoutContext(new this.hb.SafeString(body.trim())), at, 'html', parts.layoutHtml, fail);
+    const layoutContext = (content: string | Handlebars.SafeString) => ({
+      content,
+      subject,
+      program: data.program,
+    });
+    const html = compiled.fullDocument
+      ? body
+      : run(
+          'layout',
+          this.layout('html'),
+          layoutContext(new this.hb.SafeString(body.trim())),
+          at,
+          'html',
+          parts.layoutHtml,
+          fail,
+        );
 
     let text: string;
     if (!compiled.text) {
       text = htmlToText(html);
     } else {
       const textBody = run('text', compiled.text, data, at, 'text', NO_PARTIALS, fail).trim();
-      text = compiled.fullDocument ? textBody : run('layout', this.layout('text'), layoutContext(textBody), at, 'text', parts.layoutText, fail).trim();
+      text = compiled.fullDocument
+        ? textBody
+        : run(
+            'layout',
+            this.layout('text'),
+            layoutContext(textBody),
+            at,
+            'text',
+            parts.layoutText,
+            fail,
+          ).trim();
     }
     return { subject, html, text };
   }
 }
 
-type Fail = (part: TemplatePart | 'layout', reason: string, line?: number, column?: number) => TemplateRenderError;
+type Fail = (
+  part: TemplatePart | 'layout',
+  reason: string,
+  line?: number,
+  column?: number,
+) => TemplateRenderError;
 
 /** The frame of one render without its output: every part of the render shares its budget. */
 type FrameBase = Omit<RenderFrame, 'output'> & { budget: { left: number } };
 
-function fromOverride(programId: string, key: string, locale: string, found: TemplateOverride): Resolved {
+function fromOverride(
+  programId: string,
+  key: string,
+  locale: string,
+  found: TemplateOverride,
+): Resolved {
   const { version: raw, ...parts } = found;
   const version = String(raw);
-  return { key, locale, source: 'program', version, parts, cacheKey: compileCacheKey(`program:${programId}`, key, locale, version) };
+  return {
+    key,
+    locale,
+    source: 'program',
+    version,
+    parts,
+    cacheKey: compileCacheKey(`program:${programId}`, key, locale, version),
+  };
 }
 
 function compileCacheKey(owner: string, key: string, locale: string, version: string): string {
@@ -425,10 +550,19 @@ function run(
   fail: Fail,
 ): string {
   try {
-    const frame: RenderFrame = { locale: at.locale, formatLocale: at.formatLocale, timeZone: at.timeZone, output, budget: at.budget };
+    const frame: RenderFrame = {
+      locale: at.locale,
+      formatLocale: at.formatLocale,
+      timeZone: at.timeZone,
+      output,
+      budget: at.budget,
+    };
     const out = template(context, { data: frame, partials });
     // A long value used many times can still make a huge part; stop before it is used.
-    if (out.length > MAX_RENDERED_CHARS) throw new Error(`the result is longer than ${MAX_RENDERED_CHARS.toLocaleString('en')} characters; use long values fewer times`);
+    if (out.length > MAX_RENDERED_CHARS)
+      throw new Error(
+        `the result is longer than ${MAX_RENDERED_CHARS.toLocaleString('en')} characters; use long values fewer times`,
+      );
     return out;
   } catch (err) {
     const { reason, line, column } = explain(err);
@@ -447,10 +581,16 @@ function explain(err: unknown): { reason: string; line?: number; column?: number
     const where = line !== undefined ? ` (line ${line}, column ${column})` : '';
     return { reason: `the data has no variable "${missing[1]}"${where}`, line, column };
   }
-  const ofNull = /^Cannot read propert(?:y|ies) of (?:undefined|null) \(reading '(.+)'\)$/.exec(message);
+  const ofNull = /^Cannot read propert(?:y|ies) of (?:undefined|null) \(reading '(.+)'\)$/.exec(
+    message,
+  );
   if (ofNull) {
     // Strict mode reads helper arguments without a null check: `{{#if a.b}}` with `a` null.
-    return { reason: `a value on the way to "${ofNull[1]}" is null or missing; check it first with {{#if}}`, line, column };
+    return {
+      reason: `a value on the way to "${ofNull[1]}" is null or missing; check it first with {{#if}}`,
+      line,
+      column,
+    };
   }
   return { reason: message.replace(/ - \d+:\d+$/, ''), line, column };
 }

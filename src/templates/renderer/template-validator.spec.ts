@@ -1,13 +1,16 @@
 import { DefaultTemplateStore } from './default-template-store';
 import { closest, validateTemplate, type TemplateValidationError } from './template-validator';
 
-const html = (key: string, source: string): TemplateValidationError[] => validateTemplate(key, { subject: 'Hello', html: source });
+const html = (key: string, source: string): TemplateValidationError[] =>
+  validateTemplate(key, { subject: 'Hello', html: source });
 const messages = (key: string, source: string): string[] => html(key, source).map((e) => e.message);
 
 describe(validateTemplate.name, () => {
   describe('default templates', () => {
     const store = new DefaultTemplateStore();
-    const cases = store.keys().flatMap((key) => store.locales(key).map((locale) => [key, locale] as const));
+    const cases = store
+      .keys()
+      .flatMap((key) => store.locales(key).map((locale) => [key, locale] as const));
 
     it.each(cases)('accepts %s/%s', (key, locale) => {
       expect(validateTemplate(key, store.get(key, locale)!)).toEqual([]);
@@ -16,18 +19,46 @@ describe(validateTemplate.name, () => {
 
   describe('syntax errors', () => {
     it.each([
-      ['an unclosed mustache', '<p>Hello</p>\n<p>{{participant.firstName}</p>', 2, 27, 'Syntax error: unexpected "}"; expected "}}"'],
-      ['a block closed by another', '<p>\n  {{#if participant.firstName}}x{{/each}}</p>', 2, 6, "Syntax error: if doesn't match each"],
-      ['a block never closed', 'a\n{{#if participant.firstName}}\nb', 3, 2, 'Syntax error: the template ends inside a block: its closing {{/…}} is missing'],
+      [
+        'an unclosed mustache',
+        '<p>Hello</p>\n<p>{{participant.firstName}</p>',
+        2,
+        27,
+        'Syntax error: unexpected "}"; expected "}}"',
+      ],
+      [
+        'a block closed by another',
+        '<p>\n  {{#if participant.firstName}}x{{/each}}</p>',
+        2,
+        6,
+        "Syntax error: if doesn't match each",
+      ],
+      [
+        'a block never closed',
+        'a\n{{#if participant.firstName}}\nb',
+        3,
+        2,
+        'Syntax error: the template ends inside a block: its closing {{/…}} is missing',
+      ],
       ['a stray else', 'x {{else}}', 1, 3, 'Syntax error: {{else}} outside of a block'],
       ['an empty partial name', '{{> }}', 1, 5, 'Syntax error: unexpected "}}"; expected a name'],
-      ['an unclosed comment', 'ok\n{{!-- note', 2, 1, 'Syntax error: unrecognized text (an unclosed comment or string?)'],
+      [
+        'an unclosed comment',
+        'ok\n{{!-- note',
+        2,
+        1,
+        'Syntax error: unrecognized text (an unclosed comment or string?)',
+      ],
     ])('reports %s with its line and column', (_what, source, line, column, message) => {
       expect(html('verification', source)).toEqual([{ part: 'html', line, column, message }]);
     });
 
     it('names the part the error is in', () => {
-      const errors = validateTemplate('verification', { subject: 'Hi {{participant.firstName', html: '<p>ok</p>', text: '{{#if x}}' });
+      const errors = validateTemplate('verification', {
+        subject: 'Hi {{participant.firstName',
+        html: '<p>ok</p>',
+        text: '{{#if x}}',
+      });
       expect(errors.map((e) => [e.part, e.line])).toEqual([
         ['subject', 1],
         ['text', 1],
@@ -42,22 +73,59 @@ describe(validateTemplate.name, () => {
           part: 'html',
           line: 2,
           column: 8,
-          message: 'Unknown variable "participant.firstNmae". Did you mean "participant.firstName"?',
+          message:
+            'Unknown variable "participant.firstNmae". Did you mean "participant.firstName"?',
         },
       ]);
     });
 
     it.each([
-      ['verification', '{{partcipant.email}}', 'Unknown variable "partcipant". Did you mean "participant"?'],
+      [
+        'verification',
+        '{{partcipant.email}}',
+        'Unknown variable "partcipant". Did you mean "participant"?',
+      ],
       ['verification', '{{verifyURL}}', 'Unknown variable "verifyURL". Did you mean "verifyUrl"?'],
-      ['verification', '{{resetUrl}}', 'Unknown variable "resetUrl". Available here: participant, program, verifyUrl, expiresInHours.'],
-      ['verification', '{{reward.amount}}', 'Unknown variable "reward". Available here: participant, program, verifyUrl, expiresInHours.'],
-      ['verification', '{{event.data.code}}', 'Unknown variable "event". Available here: participant, program, verifyUrl, expiresInHours.'],
-      ['verification', '{{participant.email.domain}}', '"participant.email" is text; it has no field "domain".'],
-      ['w9-required', '{{program.brandng}}', 'Unknown variable "program.brandng". Did you mean "program.branding"?'],
-      ['generic', '{{event.details.name}}', '"event.details" is a list; go through it with {{#each event.details}}…{{/each}}.'],
-      ['generic', '{{participant}}', '"participant" is an object; name one of its fields, e.g. participant.id.'],
-      ['generic', '{{event.details}}', '"event.details" is a list; go through it with {{#each event.details}}…{{/each}}.'],
+      [
+        'verification',
+        '{{resetUrl}}',
+        'Unknown variable "resetUrl". Available here: participant, program, verifyUrl, expiresInHours.',
+      ],
+      [
+        'verification',
+        '{{reward.amount}}',
+        'Unknown variable "reward". Available here: participant, program, verifyUrl, expiresInHours.',
+      ],
+      [
+        'verification',
+        '{{event.data.code}}',
+        'Unknown variable "event". Available here: participant, program, verifyUrl, expiresInHours.',
+      ],
+      [
+        'verification',
+        '{{participant.email.domain}}',
+        '"participant.email" is text; it has no field "domain".',
+      ],
+      [
+        'w9-required',
+        '{{program.brandng}}',
+        'Unknown variable "program.brandng". Did you mean "program.branding"?',
+      ],
+      [
+        'generic',
+        '{{event.details.name}}',
+        '"event.details" is a list; go through it with {{#each event.details}}…{{/each}}.',
+      ],
+      [
+        'generic',
+        '{{participant}}',
+        '"participant" is an object; name one of its fields, e.g. participant.id.',
+      ],
+      [
+        'generic',
+        '{{event.details}}',
+        '"event.details" is a list; go through it with {{#each event.details}}…{{/each}}.',
+      ],
     ])('in %s, %s is refused', (key, source, message) => {
       expect(messages(key, source)).toEqual([message]);
     });
@@ -65,22 +133,34 @@ describe(validateTemplate.name, () => {
     it.each([
       ['generic', '{{event.data.order.total}} {{event.data.[line items].[0]}}'],
       ['generic', '{{participant.customFields.tier}} {{recipient.customFields.any.depth}}'],
-      ['reward-earned', '{{#if referrer}}{{referrer.firstName}}{{/if}} {{#if event}}{{event.data.x}}{{/if}}'],
+      [
+        'reward-earned',
+        '{{#if referrer}}{{referrer.firstName}}{{/if}} {{#if event}}{{event.data.x}}{{/if}}',
+      ],
       ['generic', '{{event.details.length}} {{event.details.0.name}}'],
-      ['spring-promo', '{{recipient.firstName}} {{event.type}} {{#if reward}}{{money reward.amount reward.currency}}{{/if}}'],
+      [
+        'spring-promo',
+        '{{recipient.firstName}} {{event.type}} {{#if reward}}{{money reward.amount reward.currency}}{{/if}}',
+      ],
     ])('in %s, accepts %s', (key, source) => {
       expect(html(key, source)).toEqual([]);
     });
 
     it("checks a program's own key against the generic contract", () => {
-      expect(messages('spring-promo', '{{verifyUrl}}')).toEqual([expect.stringMatching(/^Unknown variable "verifyUrl"\./)]);
+      expect(messages('spring-promo', '{{verifyUrl}}')).toEqual([
+        expect.stringMatching(/^Unknown variable "verifyUrl"\./),
+      ]);
     });
   });
 
   describe('blocks that change the context', () => {
     it.each([
-      ['{{#each event.details}}{{name}}={{value}} {{@index}} {{@first}} {{@last}} {{@key}}{{/each}}'],
-      ['{{#each event.details as |row i|}}{{row.name}} {{i}} {{../participant.email}} {{@root.program.name}}{{/each}}'],
+      [
+        '{{#each event.details}}{{name}}={{value}} {{@index}} {{@first}} {{@last}} {{@key}}{{/each}}',
+      ],
+      [
+        '{{#each event.details as |row i|}}{{row.name}} {{i}} {{../participant.email}} {{@root.program.name}}{{/each}}',
+      ],
       ['{{#with participant}}{{firstName}} {{customFields.tier}}{{/with}}'],
       ['{{#with participant as |p|}}{{p.email}}{{/with}}'],
       ['{{#each event.data.items}}{{this.sku}} {{.}}{{/each}}'],
@@ -91,18 +171,36 @@ describe(validateTemplate.name, () => {
 
     it.each([
       ['{{#each event.details}}{{nmae}}{{/each}}', 'Unknown variable "nmae". Did you mean "name"?'],
-      ['{{#each event.details as |row|}}{{row.vlaue}}{{/each}}', 'Unknown variable "row.vlaue". Did you mean "row.value"?'],
+      [
+        '{{#each event.details as |row|}}{{row.vlaue}}{{/each}}',
+        'Unknown variable "row.vlaue". Did you mean "row.value"?',
+      ],
       [
         '{{#each event.details}}{{participant.email}}{{/each}}',
         'Unknown variable "participant" inside {{#each event.details}}, where the context is the current item. Use @root.participant.email.',
       ],
-      ['{{#with participant}}{{frstName}}{{/with}}', 'Unknown variable "frstName". Did you mean "firstName"?'],
-      ['{{#each participant.email}}x{{/each}}', '{{#each}} needs a list; "participant.email" is text.'],
-      ['{{#with event.details}}x{{/with}}', '{{#with}} needs an object; "event.details" is a list.'],
+      [
+        '{{#with participant}}{{frstName}}{{/with}}',
+        'Unknown variable "frstName". Did you mean "firstName"?',
+      ],
+      [
+        '{{#each participant.email}}x{{/each}}',
+        '{{#each}} needs a list; "participant.email" is text.',
+      ],
+      [
+        '{{#with event.details}}x{{/with}}',
+        '{{#with}} needs an object; "event.details" is a list.',
+      ],
       ['{{@index}}', '"@index" only exists inside {{#each}}.'],
       ['{{@locale}}', 'Unknown data variable "@locale". Available: @root.'],
-      ['{{../participant.email}}', '"../participant.email" goes above the top level; remove a "../".'],
-      ['{{#participant}}{{email}}{{/participant}}', '{{#participant}} sections are not supported; use {{#if participant}} or {{#with participant}}.'],
+      [
+        '{{../participant.email}}',
+        '"../participant.email" goes above the top level; remove a "../".',
+      ],
+      [
+        '{{#participant}}{{email}}{{/participant}}',
+        '{{#participant}} sections are not supported; use {{#if participant}} or {{#with participant}}.',
+      ],
     ])('refuses %s', (source, message) => {
       expect(messages('generic', source)).toEqual([message]);
     });
@@ -110,31 +208,61 @@ describe(validateTemplate.name, () => {
 
   describe('helpers', () => {
     it.each([
-      ['{{moeny reward.amount reward.currency}}', 'Unknown helper "moeny". Did you mean "money"? Helpers: if, unless, each, with, lookup, eq, money, date, link.'],
-      ['{{uppercase participant.firstName}}', 'Unknown helper "uppercase". Helpers: if, unless, each, with, lookup, eq, money, date, link.'],
-      ['{{log participant.email}}', 'Unknown helper "log". Helpers: if, unless, each, with, lookup, eq, money, date, link.'],
+      [
+        '{{moeny reward.amount reward.currency}}',
+        'Unknown helper "moeny". Did you mean "money"? Helpers: if, unless, each, with, lookup, eq, money, date, link.',
+      ],
+      [
+        '{{uppercase participant.firstName}}',
+        'Unknown helper "uppercase". Helpers: if, unless, each, with, lookup, eq, money, date, link.',
+      ],
+      [
+        '{{log participant.email}}',
+        'Unknown helper "log". Helpers: if, unless, each, with, lookup, eq, money, date, link.',
+      ],
       ['{{#money reward.amount}}x{{/money}}', '"money" is not a block helper; write {{money …}}.'],
       ['{{if reward}}', '"if" is a block helper: {{#if value}}…{{else}}…{{/if}}'],
       ['{{date}}', '"date" takes 1 to 2 arguments, got 0: {{date reward.createdAt "long"}}'],
       ['{{#if}}x{{/if}}', '"if" takes 1 argument, got 0: {{#if value}}…{{else}}…{{/if}}'],
-      ['{{date reward.createdAt "longest"}}', 'Unknown date format "longest"; use one of short, medium, long, datetime, time, year, iso.'],
-      ['{{money participant.firstName "USD"}}', '"money" expects a number; "participant.firstName" is text.'],
+      [
+        '{{date reward.createdAt "longest"}}',
+        'Unknown date format "longest"; use one of short, medium, long, datetime, time, year, iso.',
+      ],
+      [
+        '{{money participant.firstName "USD"}}',
+        '"money" expects a number; "participant.firstName" is text.',
+      ],
       ['{{date participant.email}}', '"date" expects a date; "participant.email" is text.'],
       ['{{link reward.amount}}', '"link" expects a URL; "reward.amount" is a number.'],
       ['{{link participant.email "x" target="_blank"}}', '"link" has no option "target".'],
-      ['{{#if (eq reward.kind "cahs")}}x{{/if}}', '"reward.kind" is never "cahs"; it is one of cash, credit, discount, gift_card, points.'],
-      ['{{lookup participant "firstNmae"}}', '"participant" has no field "firstNmae". Did you mean "firstName"?'],
+      [
+        '{{#if (eq reward.kind "cahs")}}x{{/if}}',
+        '"reward.kind" is never "cahs"; it is one of cash, credit, discount, gift_card, points.',
+      ],
+      [
+        '{{lookup participant "firstNmae"}}',
+        '"participant" has no field "firstNmae". Did you mean "firstName"?',
+      ],
     ])('refuses %s', (source, message) => {
       expect(messages('reward-earned', source)).toEqual([message]);
     });
 
     it.each([
-      ['reward-earned', '{{money reward.amount reward.currency}} {{money reward.amount null}} {{money 5 "EUR" "de"}}'],
+      [
+        'reward-earned',
+        '{{money reward.amount reward.currency}} {{money reward.amount null}} {{money 5 "EUR" "de"}}',
+      ],
       ['generic', '{{money event.data.total event.data.currency}} {{date event.data.when "iso"}}'],
       ['reward-earned', '{{date reward.createdAt}} {{date reward.createdAt "datetime"}}'],
       ['generic', '{{link event.data.url "Open"}} {{link event.data.url style="color:red"}}'],
-      ['reward-earned', '{{#if (eq recipientRole "referrer")}}a{{else if (eq reward.kind "points")}}b{{else}}c{{/if}}'],
-      ['generic', '{{#unless reward}}none{{/unless}} {{lookup event.data "any key"}} {{lookup reward "amount"}}'],
+      [
+        'reward-earned',
+        '{{#if (eq recipientRole "referrer")}}a{{else if (eq reward.kind "points")}}b{{else}}c{{/if}}',
+      ],
+      [
+        'generic',
+        '{{#unless reward}}none{{/unless}} {{lookup event.data "any key"}} {{lookup reward "amount"}}',
+      ],
     ])('in %s, accepts %s', (key, source) => {
       expect(html(key, source)).toEqual([]);
     });
@@ -142,12 +270,36 @@ describe(validateTemplate.name, () => {
 
   describe('values that can be null', () => {
     it.each([
-      ['generic', '{{reward.amount}}', '"reward" can be null; use it inside {{#if reward}}…{{/if}}.'],
-      ['generic', '{{money reward.amount "USD"}}', '"reward" can be null; use it inside {{#if reward}}…{{/if}}.'],
-      ['generic', '{{#if reward.amount}}x{{/if}}', '"reward" can be null; use it inside {{#if reward}}…{{/if}}.'],
-      ['generic', '{{#if referrer}}x{{/if}}{{referrer.email}}', '"referrer" can be null; use it inside {{#if referrer}}…{{/if}}.'],
-      ['generic', '{{#if reward}}{{else}}{{reward.kind}}{{/if}}', '"reward" can be null; use it inside {{#if reward}}…{{/if}}.'],
-      ['reward-earned', '{{event.type}}', '"event" can be null; use it inside {{#if event}}…{{/if}}.'],
+      [
+        'generic',
+        '{{reward.amount}}',
+        '"reward" can be null; use it inside {{#if reward}}…{{/if}}.',
+      ],
+      [
+        'generic',
+        '{{money reward.amount "USD"}}',
+        '"reward" can be null; use it inside {{#if reward}}…{{/if}}.',
+      ],
+      [
+        'generic',
+        '{{#if reward.amount}}x{{/if}}',
+        '"reward" can be null; use it inside {{#if reward}}…{{/if}}.',
+      ],
+      [
+        'generic',
+        '{{#if referrer}}x{{/if}}{{referrer.email}}',
+        '"referrer" can be null; use it inside {{#if referrer}}…{{/if}}.',
+      ],
+      [
+        'generic',
+        '{{#if reward}}{{else}}{{reward.kind}}{{/if}}',
+        '"reward" can be null; use it inside {{#if reward}}…{{/if}}.',
+      ],
+      [
+        'reward-earned',
+        '{{event.type}}',
+        '"event" can be null; use it inside {{#if event}}…{{/if}}.',
+      ],
     ])('in %s, refuses %s', (key, source, message) => {
       expect(messages(key, source)).toEqual([message]);
     });
@@ -156,7 +308,9 @@ describe(validateTemplate.name, () => {
       ['{{#if reward}}{{reward.amount}} {{money reward.amount reward.currency}}{{/if}}'],
       ['{{#with reward}}{{amount}}{{else}}none{{/with}}'],
       ['{{#unless reward}}none{{else}}{{reward.kind}}{{/unless}}'],
-      ['{{#if referrer}}{{#each event.details}}{{../referrer.email}} {{@root.referrer.email}}{{/each}}{{/if}}'],
+      [
+        '{{#if referrer}}{{#each event.details}}{{../referrer.email}} {{@root.referrer.email}}{{/each}}{{/if}}',
+      ],
       ['{{#if @root.reward}}{{reward.kind}}{{/if}}'],
       ['{{participant.firstName}} {{#if referrer}}{{referrer.firstName}}{{/if}}'],
     ])('accepts %s', (source) => {
@@ -171,23 +325,39 @@ describe(validateTemplate.name, () => {
       ['{{participant.__proto__.polluted}}', '"__proto__" cannot be used in a template.'],
       ['{{event.data.constructor}}', '"constructor" cannot be used in a template.'],
       ['{{lookup participant "constructor"}}', '"constructor" cannot be used in a template.'],
-      ['{{{participant.firstName}}}', 'Triple braces {{{…}}} and {{&…}} insert raw HTML; use {{…}} so the value is escaped.'],
-      ['{{& participant.firstName}}', 'Triple braces {{{…}}} and {{&…}} insert raw HTML; use {{…}} so the value is escaped.'],
+      [
+        '{{{participant.firstName}}}',
+        'Triple braces {{{…}}} and {{&…}} insert raw HTML; use {{…}} so the value is escaped.',
+      ],
+      [
+        '{{& participant.firstName}}',
+        'Triple braces {{{…}}} and {{&…}} insert raw HTML; use {{…}} so the value is escaped.',
+      ],
       ['{{*decorator}}', 'Decorators ({{* …}}) are not supported.'],
     ])('refuses %s', (source, message) => {
       expect(messages('generic', source)).toEqual([message]);
     });
 
     it('refuses the known prototype-pollution payload', () => {
-      const payload = '{{#with "s" as |string|}}{{#with string.split as |codelist|}}{{this.push (lookup string.sub "constructor")}}{{#with (string.sub.apply 0 codelist)}}{{this}}{{/with}}{{/with}}{{/with}}';
+      const payload =
+        '{{#with "s" as |string|}}{{#with string.split as |codelist|}}{{this.push (lookup string.sub "constructor")}}{{#with (string.sub.apply 0 codelist)}}{{this}}{{/with}}{{/with}}{{/with}}';
       const found = messages('generic', payload);
       expect(found).toEqual(
-        expect.arrayContaining(['"constructor" cannot be used in a template.', expect.stringMatching(/^Unknown helper "string\.sub\.apply"/)]),
+        expect.arrayContaining([
+          '"constructor" cannot be used in a template.',
+          expect.stringMatching(/^Unknown helper "string\.sub\.apply"/),
+        ]),
       );
     });
 
     it('lets subject and text use triple braces: they are not HTML', () => {
-      expect(validateTemplate('generic', { subject: '{{{participant.firstName}}}', html: '<p>x</p>', text: '{{{participant.firstName}}}' })).toEqual([]);
+      expect(
+        validateTemplate('generic', {
+          subject: '{{{participant.firstName}}}',
+          html: '<p>x</p>',
+          text: '{{{participant.firstName}}}',
+        }),
+      ).toEqual([]);
     });
   });
 
@@ -196,19 +366,44 @@ describe(validateTemplate.name, () => {
       ['{{> button href=event.data.url label="Open"}}', []],
       ['{{> fallback-link href=event.data.url}}', []],
       ['{{> footer}}', ['Unknown partial "footer". Partials: button, fallback-link.']],
-      ['{{> buton href=event.data.url label="x"}}', ['Unknown partial "buton". Did you mean "button"? Partials: button, fallback-link.']],
+      [
+        '{{> buton href=event.data.url label="x"}}',
+        ['Unknown partial "buton". Did you mean "button"? Partials: button, fallback-link.'],
+      ],
       ['{{> button href=event.data.url}}', ['Partial "button" needs label=….']],
-      ['{{> button href=event.data.url label="x" color="red"}}', ['Partial "button" has no option "color"; it takes href, label.']],
-      ['{{> button href=participant.nope label="x"}}', ['Unknown variable "participant.nope". Available here: id, email, firstName, lastName, locale, country, customFields.']],
+      [
+        '{{> button href=event.data.url label="x" color="red"}}',
+        ['Partial "button" has no option "color"; it takes href, label.'],
+      ],
+      [
+        '{{> button href=participant.nope label="x"}}',
+        [
+          'Unknown variable "participant.nope". Available here: id, email, firstName, lastName, locale, country, customFields.',
+        ],
+      ],
       ['{{> (event.type)}}', ['Dynamic partials ({{> (…)}}) are not supported.']],
-      ['{{#> button}}x{{/button}}', ['Partial blocks ({{#> …}}) are not supported; use {{> name}}.']],
+      [
+        '{{#> button}}x{{/button}}',
+        ['Partial blocks ({{#> …}}) are not supported; use {{> name}}.'],
+      ],
     ])('in HTML, %s gives %j', (source, expected) => {
       expect(messages('generic', source)).toEqual(expected);
     });
 
     it('refuses partials outside the HTML part', () => {
-      const errors = validateTemplate('generic', { subject: 'x', html: 'x', text: '{{> button href=event.data.url label="x"}}' });
-      expect(errors).toEqual([{ part: 'text', line: 1, column: 1, message: 'Partials can only be used in the HTML part.' }]);
+      const errors = validateTemplate('generic', {
+        subject: 'x',
+        html: 'x',
+        text: '{{> button href=event.data.url label="x"}}',
+      });
+      expect(errors).toEqual([
+        {
+          part: 'text',
+          line: 1,
+          column: 1,
+          message: 'Partials can only be used in the HTML part.',
+        },
+      ]);
     });
   });
 });

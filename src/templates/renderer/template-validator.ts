@@ -1,7 +1,12 @@
 import Handlebars from 'handlebars';
 import type { TemplateParts } from './default-template-store';
 import { contractFor, type Field } from './email-types';
-import { DATE_FORMAT_NAMES, KNOWN_HELPERS, TEMPLATE_HELPERS, TEMPLATE_PARTIALS } from './template-helpers';
+import {
+  DATE_FORMAT_NAMES,
+  KNOWN_HELPERS,
+  TEMPLATE_HELPERS,
+  TEMPLATE_PARTIALS,
+} from './template-helpers';
 import type { TemplatePart } from './template-renderer';
 
 export interface TemplateValidationError {
@@ -84,7 +89,12 @@ function tooDeep(part: TemplatePart, source: string): TemplateValidationError | 
     depth += m[1] === '/' ? -1 : 1;
     if (depth <= MAX_BLOCK_DEPTH) continue;
     const before = source.slice(0, m.index);
-    return { part, line: before.split('\n').length, column: m.index - before.lastIndexOf('\n'), message: `Blocks are nested more than ${MAX_BLOCK_DEPTH} deep; flatten the template.` };
+    return {
+      part,
+      line: before.split('\n').length,
+      column: m.index - before.lastIndexOf('\n'),
+      message: `Blocks are nested more than ${MAX_BLOCK_DEPTH} deep; flatten the template.`,
+    };
   }
   return undefined;
 }
@@ -116,7 +126,12 @@ function syntaxError(part: TemplatePart, source: string, err: unknown): Template
   if (typeof e.lineNumber === 'number') {
     // A Handlebars exception with its own location (mismatched block, invalid path).
     const column = typeof e.column === 'number' ? e.column + 1 : 1;
-    return { part, line: e.lineNumber, column, message: `Syntax error: ${message.replace(/ - \d+:\d+$/, '')}` };
+    return {
+      part,
+      line: e.lineNumber,
+      column,
+      message: `Syntax error: ${message.replace(/ - \d+:\d+$/, '')}`,
+    };
   }
   // A parser error: the thrown message has only the line, the lexer still holds the token position.
   const parser = (hb as unknown as { Parser?: { lexer?: { yylloc?: Yylloc } } }).Parser;
@@ -137,12 +152,16 @@ interface Yylloc {
 
 function tokenAt(source: string, loc: Yylloc): string {
   const text = source.split('\n')[loc.first_line - 1] ?? '';
-  const end = loc.last_line === loc.first_line ? Math.max(loc.last_column, loc.first_column + 1) : text.length;
+  const end =
+    loc.last_line === loc.first_line
+      ? Math.max(loc.last_column, loc.first_column + 1)
+      : text.length;
   return text.slice(loc.first_column, Math.min(end, loc.first_column + 20));
 }
 
 function describeParseError(message: string, snippet: string): string {
-  if (message.startsWith('Lexical error')) return 'unrecognized text (an unclosed comment or string?)';
+  if (message.startsWith('Lexical error'))
+    return 'unrecognized text (an unclosed comment or string?)';
   const got = /got '([^']+)'/.exec(message)?.[1];
   const expected = /Expecting (.*), got/.exec(message)?.[1] ?? '';
   if (got === 'EOF') {
@@ -194,18 +213,24 @@ export function closest(name: string, candidates: readonly string[]): string | u
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3))
+    ? best
+    : undefined;
 }
 
 // Optimal string alignment distance: a swapped pair of letters counts as one typo.
 function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [
+    i,
+    ...Array<number>(b.length).fill(0),
+  ]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -221,7 +246,12 @@ class Checker {
   }
 
   private error(node: AST, message: string): void {
-    this.errors.push({ part: this.part, line: node.loc?.start.line ?? 1, column: (node.loc?.start.column ?? 0) + 1, message });
+    this.errors.push({
+      part: this.part,
+      line: node.loc?.start.line ?? 1,
+      column: (node.loc?.start.column ?? 0) + 1,
+      message,
+    });
   }
 
   private statement(node: hbs.AST.Statement, scopes: Scope[]): void {
@@ -247,7 +277,10 @@ class Checker {
 
   private mustache(node: hbs.AST.MustacheStatement, scopes: Scope[]): void {
     if (this.part === 'html' && !node.escaped) {
-      this.error(node, 'Triple braces {{{…}}} and {{&…}} insert raw HTML; use {{…}} so the value is escaped.');
+      this.error(
+        node,
+        'Triple braces {{{…}}} and {{&…}} insert raw HTML; use {{…}} so the value is escaped.',
+      );
     }
     if (node.path.type !== 'PathExpression') return;
     const path = node.path as hbs.AST.PathExpression;
@@ -258,19 +291,36 @@ class Checker {
     const type = this.path(path, scopes);
     if (type?.kind === 'object') {
       const example = Object.keys(type.fields)[0];
-      this.error(node, `"${path.original}" is an object; name one of its fields${example ? `, e.g. ${path.original}.${example}` : ''}.`);
+      this.error(
+        node,
+        `"${path.original}" is an object; name one of its fields${example ? `, e.g. ${path.original}.${example}` : ''}.`,
+      );
     } else if (type?.kind === 'list') {
-      this.error(node, `"${path.original}" is a list; go through it with {{#each ${path.original}}}…{{/each}}.`);
+      this.error(
+        node,
+        `"${path.original}" is a list; go through it with {{#each ${path.original}}}…{{/each}}.`,
+      );
     }
   }
 
-  private isCall(path: hbs.AST.PathExpression, params: Expr[], hash: hbs.AST.Hash | undefined): boolean {
+  private isCall(
+    path: hbs.AST.PathExpression,
+    params: Expr[],
+    hash: hbs.AST.Hash | undefined,
+  ): boolean {
     if (params.length > 0 || (hash?.pairs.length ?? 0) > 0) return true;
-    return this.simpleName(path) !== undefined && own(TEMPLATE_HELPERS, path.parts[0]) !== undefined;
+    return (
+      this.simpleName(path) !== undefined && own(TEMPLATE_HELPERS, path.parts[0]) !== undefined
+    );
   }
 
   private simpleName(path: hbs.AST.PathExpression): string | undefined {
-    return !path.data && path.depth === 0 && path.parts.length === 1 && !/^(\.|this\b)/.test(path.original) ? path.parts[0] : undefined;
+    return !path.data &&
+      path.depth === 0 &&
+      path.parts.length === 1 &&
+      !/^(\.|this\b)/.test(path.original)
+      ? path.parts[0]
+      : undefined;
   }
 
   private block(node: hbs.AST.BlockStatement, scopes: Scope[]): void {
@@ -282,10 +332,21 @@ class Checker {
       } else if (node.params.length > 0 || (node.hash?.pairs.length ?? 0) > 0) {
         this.call(node, scopes, 'block');
       } else {
-        this.error(node, `{{#${node.path.original}}} sections are not supported; use {{#if ${node.path.original}}} or {{#with ${node.path.original}}}.`);
+        this.error(
+          node,
+          `{{#${node.path.original}}} sections are not supported; use {{#if ${node.path.original}}} or {{#with ${node.path.original}}}.`,
+        );
         // Check the inside as {{#with}} would see it, so the one mistake is reported once.
         const type = this.path(node.path, scopes) ?? OPEN;
-        this.program(node.program, [...scopes, { type: type.kind === 'object' ? type : OPEN, blockParams: new Map(), inEach: false, guards: new Set() }]);
+        this.program(node.program, [
+          ...scopes,
+          {
+            type: type.kind === 'object' ? type : OPEN,
+            blockParams: new Map(),
+            inEach: false,
+            guards: new Set(),
+          },
+        ]);
         this.program(node.inverse, scopes);
         return;
       }
@@ -306,12 +367,18 @@ class Checker {
     } else if (name === 'with') {
       let type = subject ?? OPEN;
       if (type.kind !== 'object' && type.kind !== 'open') {
-        this.error(node.params[0] ?? node, `{{#with}} needs an object; "${describeExpr(node.params[0])}" is ${kindName(type)}.`);
+        this.error(
+          node.params[0] ?? node,
+          `{{#with}} needs an object; "${describeExpr(node.params[0])}" is ${kindName(type)}.`,
+        );
         type = OPEN;
       }
       const params = new Map<string, Field>();
       if (blockParams[0]) params.set(blockParams[0], type);
-      this.program(node.program, [...scopes, { type, blockParams: params, inEach: false, guards: new Set(), entered }]);
+      this.program(node.program, [
+        ...scopes,
+        { type, blockParams: params, inEach: false, guards: new Set(), entered },
+      ]);
     } else if (name === 'each') {
       let item: Field = OPEN;
       let key: Field = STRING;
@@ -319,12 +386,18 @@ class Checker {
         item = subject.of;
         key = NUMBER;
       } else if (subject && subject.kind !== 'object' && subject.kind !== 'open') {
-        this.error(node.params[0] ?? node, `{{#each}} needs a list; "${describeExpr(node.params[0])}" is ${kindName(subject)}.`);
+        this.error(
+          node.params[0] ?? node,
+          `{{#each}} needs a list; "${describeExpr(node.params[0])}" is ${kindName(subject)}.`,
+        );
       }
       const params = new Map<string, Field>();
       if (blockParams[0]) params.set(blockParams[0], item);
       if (blockParams[1]) params.set(blockParams[1], key);
-      this.program(node.program, [...scopes, { type: item, blockParams: params, inEach: true, guards: new Set(), entered }]);
+      this.program(node.program, [
+        ...scopes,
+        { type: item, blockParams: params, inEach: true, guards: new Set(), entered },
+      ]);
     }
     this.program(node.inverse, scopes);
   }
@@ -342,18 +415,30 @@ class Checker {
     const required = own(TEMPLATE_PARTIALS, name);
     if (!required) {
       const hint = closest(name, Object.keys(TEMPLATE_PARTIALS));
-      this.error(node, `Unknown partial "${name}".${hint ? ` Did you mean "${hint}"?` : ''} Partials: ${Object.keys(TEMPLATE_PARTIALS).join(', ')}.`);
+      this.error(
+        node,
+        `Unknown partial "${name}".${hint ? ` Did you mean "${hint}"?` : ''} Partials: ${Object.keys(TEMPLATE_PARTIALS).join(', ')}.`,
+      );
       return;
     }
-    if (node.params.length > 0) this.error(node, `Pass values to "${name}" by name: {{> ${name} ${required.map((k) => `${k}=…`).join(' ')}}}.`);
+    if (node.params.length > 0)
+      this.error(
+        node,
+        `Pass values to "${name}" by name: {{> ${name} ${required.map((k) => `${k}=…`).join(' ')}}}.`,
+      );
     const given = new Set<string>();
     for (const pair of node.hash?.pairs ?? []) {
       given.add(pair.key);
-      if (!required.includes(pair.key)) this.error(pair, `Partial "${name}" has no option "${pair.key}"; it takes ${required.join(', ')}.`);
+      if (!required.includes(pair.key))
+        this.error(
+          pair,
+          `Partial "${name}" has no option "${pair.key}"; it takes ${required.join(', ')}.`,
+        );
       this.expr(pair.value, scopes);
     }
     const missing = required.filter((k) => !given.has(k));
-    if (missing.length > 0) this.error(node, `Partial "${name}" needs ${missing.map((k) => `${k}=…`).join(' ')}.`);
+    if (missing.length > 0)
+      this.error(node, `Partial "${name}" needs ${missing.map((k) => `${k}=…`).join(' ')}.`);
   }
 
   /** Checks a helper call; returns the types of its parameters and of its result. */
@@ -382,12 +467,19 @@ class Checker {
     }
     const count = node.params.length;
     if (count < spec.minParams || count > spec.maxParams) {
-      const range = spec.minParams === spec.maxParams ? `${spec.minParams}` : `${spec.minParams} to ${spec.maxParams}`;
-      this.error(path, `"${name}" takes ${range} argument${spec.maxParams === 1 ? '' : 's'}, got ${count}: ${spec.usage}`);
+      const range =
+        spec.minParams === spec.maxParams
+          ? `${spec.minParams}`
+          : `${spec.minParams} to ${spec.maxParams}`;
+      this.error(
+        path,
+        `"${name}" takes ${range} argument${spec.maxParams === 1 ? '' : 's'}, got ${count}: ${spec.usage}`,
+      );
       return { params: types, result: undefined };
     }
     for (const pair of node.hash?.pairs ?? []) {
-      if (!spec.hash?.includes(pair.key)) this.error(pair, `"${name}" has no option "${pair.key}".`);
+      if (!spec.hash?.includes(pair.key))
+        this.error(pair, `"${name}" has no option "${pair.key}".`);
     }
     this.checkArguments(name, node.params, types);
     if (name === 'eq') return { params: types, result: BOOLEAN };
@@ -399,17 +491,27 @@ class Checker {
     const expect = (index: number, kinds: Field['kind'][], what: string): void => {
       const type = types[index];
       if (type && !kinds.includes(type.kind) && type.kind !== 'open') {
-        this.error(params[index], `"${name}" expects ${what}; "${describeExpr(params[index])}" is ${kindName(type)}.`);
+        this.error(
+          params[index],
+          `"${name}" expects ${what}; "${describeExpr(params[index])}" is ${kindName(type)}.`,
+        );
       }
     };
     if (name === 'money') {
       expect(0, ['number'], 'a number');
-      if (params[1]?.type !== 'NullLiteral' && params[1]?.type !== 'UndefinedLiteral') expect(1, ['string'], 'a currency code');
+      if (params[1]?.type !== 'NullLiteral' && params[1]?.type !== 'UndefinedLiteral')
+        expect(1, ['string'], 'a currency code');
     } else if (name === 'date') {
       expect(0, ['date'], 'a date');
       const format = params[1];
-      if (format?.type === 'StringLiteral' && !DATE_FORMAT_NAMES.includes((format as hbs.AST.StringLiteral).value)) {
-        this.error(format, `Unknown date format "${(format as hbs.AST.StringLiteral).value}"; use one of ${DATE_FORMAT_NAMES.join(', ')}.`);
+      if (
+        format?.type === 'StringLiteral' &&
+        !DATE_FORMAT_NAMES.includes((format as hbs.AST.StringLiteral).value)
+      ) {
+        this.error(
+          format,
+          `Unknown date format "${(format as hbs.AST.StringLiteral).value}"; use one of ${DATE_FORMAT_NAMES.join(', ')}.`,
+        );
       }
     } else if (name === 'link') {
       expect(0, ['url', 'string'], 'a URL');
@@ -423,7 +525,10 @@ class Checker {
         if (type?.kind === 'string' && type.values && literal?.type === 'StringLiteral') {
           const value = (literal as hbs.AST.StringLiteral).value;
           if (!type.values.includes(value)) {
-            this.error(literal, `"${describeExpr(params[a])}" is never "${value}"; it is one of ${type.values.join(', ')}.`);
+            this.error(
+              literal,
+              `"${describeExpr(params[a])}" is never "${value}"; it is one of ${type.values.join(', ')}.`,
+            );
           }
         }
       }
@@ -460,7 +565,10 @@ class Checker {
     const field = own(target.fields, name);
     if (!field) {
       const hint = closest(name, Object.keys(target.fields));
-      this.error(key, `"${describeExpr(params[0])}" has no field "${name}".${hint ? ` Did you mean "${hint}"?` : ''}`);
+      this.error(
+        key,
+        `"${describeExpr(params[0])}" has no field "${name}".${hint ? ` Did you mean "${hint}"?` : ''}`,
+      );
     }
     return field;
   }
@@ -495,11 +603,19 @@ class Checker {
     const root = scopes[0].type;
     let current = start.type;
     const walked: string[] = [];
-    const name = (segments: string[]): string => (segments.length > 0 ? prefix + segments.join('.') : prefix.replace(/\.$/, '') || 'this');
+    const name = (segments: string[]): string =>
+      segments.length > 0 ? prefix + segments.join('.') : prefix.replace(/\.$/, '') || 'this';
     for (const part of parts) {
-      if (walked.length > 0 && current.nullable && !scopes.some((s) => s.guards.has(`${key}/${walked.join('.')}`))) {
+      if (
+        walked.length > 0 &&
+        current.nullable &&
+        !scopes.some((s) => s.guards.has(`${key}/${walked.join('.')}`))
+      ) {
         // Strict mode throws on a field of null, so a nullable object must be checked first.
-        this.error(path, `"${name(walked)}" can be null; use it inside {{#if ${name(walked)}}}…{{/if}}.`);
+        this.error(
+          path,
+          `"${name(walked)}" can be null; use it inside {{#if ${name(walked)}}}…{{/if}}.`,
+        );
         return undefined;
       }
       if (current.kind === 'open') return OPEN;
@@ -510,7 +626,12 @@ class Checker {
           const hint = closest(part, candidates);
           let message = `Unknown variable "${name([...walked, part])}".`;
           if (hint) message += ` Did you mean "${name([...walked, hint])}"?`;
-          if (walked.length === 0 && scope?.entered && root.kind === 'object' && own(root.fields, part)) {
+          if (
+            walked.length === 0 &&
+            scope?.entered &&
+            root.kind === 'object' &&
+            own(root.fields, part)
+          ) {
             // Inside {{#each}} / {{#with}} the context is the current item; top-level names need @root.
             message = `Unknown variable "${name([part])}" inside ${scope.entered}, where the context is the current item. Use @root.${parts.join('.')}.`;
           } else if (!hint && candidates.length > 0 && candidates.length <= 12) {
@@ -524,7 +645,10 @@ class Checker {
         if (part === 'length') current = NUMBER;
         else if (/^\d+$/.test(part)) current = current.of;
         else {
-          this.error(path, `"${name(walked)}" is a list; go through it with {{#each ${name(walked)}}}…{{/each}}.`);
+          this.error(
+            path,
+            `"${name(walked)}" is a list; go through it with {{#each ${name(walked)}}}…{{/each}}.`,
+          );
           return undefined;
         }
       } else {
@@ -553,9 +677,11 @@ interface Start {
 function locate(path: hbs.AST.PathExpression, scopes: Scope[]): Start | { problem: string } {
   if (path.data) {
     const [name, ...rest] = path.parts;
-    if (name === 'root') return { type: scopes[0].type, parts: rest, prefix: '@root.', key: 'scope0' };
+    if (name === 'root')
+      return { type: scopes[0].type, parts: rest, prefix: '@root.', key: 'scope0' };
     const eachData = own(EACH_DATA, name);
-    if (eachData && scopes.some((s) => s.inEach)) return { type: eachData, parts: rest, prefix: `@${name}.`, key: `@${name}` };
+    if (eachData && scopes.some((s) => s.inEach))
+      return { type: eachData, parts: rest, prefix: `@${name}.`, key: `@${name}` };
     return {
       problem: eachData
         ? `"@${name}" only exists inside {{#each}}.`
@@ -568,11 +694,23 @@ function locate(path: hbs.AST.PathExpression, scopes: Scope[]): Start | { proble
   if (!scoped && path.depth === 0 && path.parts.length > 0) {
     for (let i = scopes.length - 1; i >= 0; i--) {
       const param = scopes[i].blockParams.get(path.parts[0]);
-      if (param) return { type: param, parts: path.parts.slice(1), prefix: `${path.parts[0]}.`, key: `scope${i}:${path.parts[0]}` };
+      if (param)
+        return {
+          type: param,
+          parts: path.parts.slice(1),
+          prefix: `${path.parts[0]}.`,
+          key: `scope${i}:${path.parts[0]}`,
+        };
     }
   }
   const prefix = `${'../'.repeat(path.depth)}${scoped && path.original.startsWith('this') ? 'this.' : ''}`;
-  return { type: scopes[level].type, parts: path.parts, prefix, key: `scope${level}`, scope: scopes[level] };
+  return {
+    type: scopes[level].type,
+    parts: path.parts,
+    prefix,
+    key: `scope${level}`,
+    scope: scopes[level],
+  };
 }
 
 function describeExpr(node: Expr | undefined): string {
@@ -581,5 +719,7 @@ function describeExpr(node: Expr | undefined): string {
   if (node.type === 'StringLiteral') return JSON.stringify((node as hbs.AST.StringLiteral).value);
   if (node.type === 'SubExpression') return `(${(node as hbs.AST.SubExpression).path.original} …)`;
   const original = (node as { original?: unknown }).original;
-  return typeof original === 'number' || typeof original === 'boolean' ? String(original) : node.type;
+  return typeof original === 'number' || typeof original === 'boolean'
+    ? String(original)
+    : node.type;
 }

@@ -3,34 +3,42 @@ import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 
 export class EmailRequestDto {
   @ApiProperty({ example: 'ana@example.com', description: "The participant's email address." })
-  @IsEmail() @MaxLength(320)
+  @IsEmail()
+  @MaxLength(320)
   email: string;
 }
 
 export class TokenConfirmDto {
   @ApiProperty({ description: 'The token from the link in the email.' })
-  @IsString() @MaxLength(512)
+  @IsString()
+  @MaxLength(512)
   token: string;
 }
 
 export class PasswordResetConfirmDto extends TokenConfirmDto {
   @ApiProperty({ minLength: 8, maxLength: 256, description: 'The new password.' })
-  @IsString() @Length(8, 256, { message: 'password must be 8 to 256 characters long' })
+  @IsString()
+  @Length(8, 256, { message: 'password must be 8 to 256 characters long' })
   password: string;
 }
 
 export class SessionDto {
   @ApiProperty({ example: 'ana@example.com' })
-  @IsEmail() @MaxLength(320)
+  @IsEmail()
+  @MaxLength(320)
   email: string;
 
   @ApiProperty()
-  @IsString() @Length(1, 256)
+  @IsString()
+  @Length(1, 256)
   password: string;
 }
 
 export class AcceptedResponse {
-  @ApiProperty({ example: 'accepted', description: 'The same answer whether or not the address belongs to a participant.' })
+  @ApiProperty({
+    example: 'accepted',
+    description: 'The same answer whether or not the address belongs to a participant.',
+  })
   status: 'accepted';
 }
 

@@ -39,18 +39,34 @@ export class PasswordResetService {
         page: 'resetPassword',
         ttlSeconds: this.config.PASSWORD_RESET_TOKEN_TTL_SECONDS,
       });
-      if (outcome === 'capped') this.logger.info({ programId: program.id, participantId: participant.id }, 'password reset email skipped: hourly allowance used');
+      if (outcome === 'capped')
+        this.logger.info(
+          { programId: program.id, participantId: participant.id },
+          'password reset email skipped: hourly allowance used',
+        );
     });
   }
 
   /** Sets the new password, voids the participant's other reset links and tells them. */
-  async confirm(program: Program, token: string, password: string): Promise<{ participantId: string }> {
+  async confirm(
+    program: Program,
+    token: string,
+    password: string,
+  ): Promise<{ participantId: string }> {
     // The token is used up first, so a flood of wrong tokens costs no scrypt work.
     const used = await this.tokens.consume(program.id, 'password-reset', token);
     if (!used) throw tokenInvalid('password reset');
     const participantId = used.participantId;
-    await this.participants.setPasswordHash(program.id, participantId, await hashPassword(password));
-    await this.tokens.voidOpen(undefined, { programId: program.id, participantId, purpose: 'password-reset' });
+    await this.participants.setPasswordHash(
+      program.id,
+      participantId,
+      await hashPassword(password),
+    );
+    await this.tokens.voidOpen(undefined, {
+      programId: program.id,
+      participantId,
+      purpose: 'password-reset',
+    });
 
     const participant = await this.participants.find(program.id, participantId);
     if (participant) {

@@ -15,12 +15,20 @@ export class SessionsService {
 
   constructor(private readonly participants: ParticipantsService) {}
 
-  async signIn(program: Program, email: string, password: string): Promise<{ participantId: string }> {
+  async signIn(
+    program: Program,
+    email: string,
+    password: string,
+  ): Promise<{ participantId: string }> {
     const participant = await this.participants.findByEmail(program.id, email);
     const stored = participant?.passwordHash ?? (await this.dummyHash);
     const matches = await verifyPassword(password, stored);
     if (!participant?.passwordHash || !matches) {
-      throw new AppError(HttpStatus.UNAUTHORIZED, 'INVALID_CREDENTIALS', 'The email address or password is wrong.');
+      throw new AppError(
+        HttpStatus.UNAUTHORIZED,
+        'INVALID_CREDENTIALS',
+        'The email address or password is wrong.',
+      );
     }
     return { participantId: participant.id };
   }

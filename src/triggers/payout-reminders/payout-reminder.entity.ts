@@ -12,7 +12,9 @@ export type PayoutReminderStatus = 'pending' | 'sent' | 'cancelled';
 // openCycle is true while the cycle is open and NULL once it closed. NULLs never collide in a
 // unique index (SQLite and Postgres alike), so this allows one row per interval in the open
 // cycle and any number in closed ones, without a partial index.
-@Index('UQ_payout_reminders_cycle', ['programId', 'participantId', 'intervalIndex', 'openCycle'], { unique: true })
+@Index('UQ_payout_reminders_cycle', ['programId', 'participantId', 'intervalIndex', 'openCycle'], {
+  unique: true,
+})
 @Index('IDX_payout_reminders_status_due', ['status', 'dueAt'])
 export class PayoutReminder {
   @PrimaryColumn('varchar', { length: 36 })

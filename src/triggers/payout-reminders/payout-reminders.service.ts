@@ -24,7 +24,8 @@ export interface SweepOutcome {
   cancelled: number;
 }
 
-const detailsOnFile = (p: Pick<Participant, 'taxFormOnFile' | 'payoutDetailsOnFile'>) => p.taxFormOnFile && p.payoutDetailsOnFile;
+const detailsOnFile = (p: Pick<Participant, 'taxFormOnFile' | 'payoutDetailsOnFile'>) =>
+  p.taxFormOnFile && p.payoutDetailsOnFile;
 
 /**
  * Payout reminders: a cash reward written while tax or banking details are missing opens a
@@ -47,27 +48,40 @@ export class PayoutRemindersService {
    * Schedules the reminders of a new cash reward, in the reward's transaction. While a cycle is
    * open its rows already cover every interval, and the unique index makes these inserts no-ops.
    */
-  async onRewardWritten(manager: EntityManager, reward: RewardFacts, program: Program, participant: Participant): Promise<void> {
-    if (reward.kind !== 'cash' || reward.status !== 'available' || detailsOnFile(participant)) return;
+  async onRewardWritten(
+    manager: EntityManager,
+    reward: RewardFacts,
+    program: Program,
+    participant: Participant,
+  ): Promise<void> {
+    if (reward.kind !== 'cash' || reward.status !== 'available' || detailsOnFile(participant))
+      return;
     const now = new Date();
-    const rows = reminderDueTimes(new Date(reward.createdAt), effectiveSettings(program).payoutReminderIntervals).map(
-      ({ intervalIndex, dueAt }): PayoutReminder => ({
-        id: randomUUID(),
-        programId: program.id,
-        participantId: participant.id,
-        rewardId: reward.id,
-        intervalIndex,
-        dueAt,
-        status: 'pending',
-        openCycle: true,
-        sentAt: null,
-        messageId: null,
-        createdAt: now,
-        updatedAt: now,
-      }),
-    );
+    const rows = reminderDueTimes(
+      new Date(reward.createdAt),
+      effectiveSettings(program).payoutReminderIntervals,
+    ).map(({ intervalIndex, dueAt }): PayoutReminder => ({
+      id: randomUUID(),
+      programId: program.id,
+      participantId: participant.id,
+      rewardId: reward.id,
+      intervalIndex,
+      dueAt,
+      status: 'pending',
+      openCycle: true,
+      sentAt: null,
+      messageId: null,
+      createdAt: now,
+      updatedAt: now,
+    }));
     if (rows.length === 0) return;
-    await manager.createQueryBuilder().insert().into(PayoutReminder).values(rows).orIgnore().execute();
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(PayoutReminder)
+      .values(rows)
+      .orIgnore()
+      .execute();
   }
 
   /** Sends what is due, batch by batch; each batch is one transaction, dispatched after commit. */
@@ -84,7 +98,9 @@ export class PayoutRemindersService {
     return total;
   }
 
-  private async sweepBatch(manager: EntityManager): Promise<SweepOutcome & { claimed: number; messageIds: string[] }> {
+  private async sweepBatch(
+    manager: EntityManager,
+  ): Promise<SweepOutcome & { claimed: number; messageIds: string[] }> {
     const now = new Date();
     const query = manager
       .getRepository(PayoutReminder)
@@ -95,7 +111,8 @@ export class PayoutRemindersService {
       .limit(BATCH_SIZE);
     // Postgres: rows another worker holds are skipped, not waited for. SQLite has one writer at a
     // time; there the conditional claim below is what keeps a row from going out twice.
-    if (manager.connection.driver.options.type === 'postgres') query.setLock('pessimistic_write').setOnLocked('skip_locked');
+    if (manager.connection.driver.options.type === 'postgres')
+      query.setLock('pessimistic_write').setOnLocked('skip_locked');
     const due = await query.getMany();
 
     const outcome = { claimed: due.length, sent: 0, cancelled: 0, messageIds: [] as string[] };
@@ -106,30 +123,48 @@ export class PayoutRemindersService {
         outcome.cancelled += (await this.claim(manager, reminder, 'cancelled', now)) ? 1 : 0;
         continue;
       }
-      if (!programs.has(reminder.programId)) programs.set(reminder.programId, await this.programs.findById(reminder.programId));
+      if (!programs.has(reminder.programId))
+        programs.set(reminder.programId, await this.programs.findById(reminder.programId));
       const program = programs.get(reminder.programId) ?? null;
-      const participant = program ? await this.participants.find(program.id, reminder.participantId, manager) : null;
+      const participant = program
+        ? await this.participants.find(program.id, reminder.participantId, manager)
+        : null;
       // The check that stops reminders the moment details arrive, whoever set them.
-      const open = program && participant && !detailsOnFile(participant) ? await this.openCashRewards(manager, participant) : [];
+      const open =
+        program && participant && !detailsOnFile(participant)
+          ? await this.openCashRewards(manager, participant)
+          : [];
       if (!program || !participant || open.length === 0) {
         outcome.cancelled += await this.closeCycle(manager, reminder, now);
         continue;
       }
       if (!(await this.claim(manager, reminder, 'sent', now))) continue;
       const reward = open.find((r) => r.id === reminder.rewardId) ?? open[0];
-      const message = await this.outbox.enqueue(manager, this.reminderMessage(program, participant, reward, reminder));
+      const message = await this.outbox.enqueue(
+        manager,
+        this.reminderMessage(program, participant, reward, reminder),
+      );
       await manager.update(PayoutReminder, { id: reminder.id }, { messageId: message.id });
       if (message.created) outcome.messageIds.push(message.id);
       outcome.sent++;
       // The cycle ends with its last reminder; a cash reward after that opens a new one.
-      const left = await manager.countBy(PayoutReminder, { programId: reminder.programId, participantId: reminder.participantId, status: 'pending' });
+      const left = await manager.countBy(PayoutReminder, {
+        programId: reminder.programId,
+        participantId: reminder.participantId,
+        status: 'pending',
+      });
       if (left === 0) await this.endCycle(manager, reminder, now);
     }
     return outcome;
   }
 
   /** Moves one pending row on; false when another worker already did. */
-  private async claim(manager: EntityManager, reminder: PayoutReminder, status: 'sent' | 'cancelled', now: Date): Promise<boolean> {
+  private async claim(
+    manager: EntityManager,
+    reminder: PayoutReminder,
+    status: 'sent' | 'cancelled',
+    now: Date,
+  ): Promise<boolean> {
     const result = await manager.update(
       PayoutReminder,
       { id: reminder.id, status: 'pending' },
@@ -139,7 +174,11 @@ export class PayoutRemindersService {
   }
 
   /** Cancels the participant's pending reminders and ends the cycle. */
-  private async closeCycle(manager: EntityManager, reminder: PayoutReminder, now: Date): Promise<number> {
+  private async closeCycle(
+    manager: EntityManager,
+    reminder: PayoutReminder,
+    now: Date,
+  ): Promise<number> {
     const result = await manager.update(
       PayoutReminder,
       { programId: reminder.programId, participantId: reminder.participantId, status: 'pending' },
@@ -149,7 +188,11 @@ export class PayoutRemindersService {
     return result.affected ?? 0;
   }
 
-  private async endCycle(manager: EntityManager, reminder: PayoutReminder, now: Date): Promise<void> {
+  private async endCycle(
+    manager: EntityManager,
+    reminder: PayoutReminder,
+    now: Date,
+  ): Promise<void> {
     await manager.update(
       PayoutReminder,
       { programId: reminder.programId, participantId: reminder.participantId, openCycle: true },
@@ -157,19 +200,36 @@ export class PayoutRemindersService {
     );
   }
 
-  private async openCashRewards(manager: EntityManager, participant: Participant): Promise<Reward[]> {
+  private async openCashRewards(
+    manager: EntityManager,
+    participant: Participant,
+  ): Promise<Reward[]> {
     return manager.find(Reward, {
-      where: { programId: participant.programId, participantId: participant.id, kind: 'cash', status: 'available' },
+      where: {
+        programId: participant.programId,
+        participantId: participant.id,
+        kind: 'cash',
+        status: 'available',
+      },
       order: { createdAt: 'ASC' },
     });
   }
 
-  private reminderMessage(program: Program, participant: Participant, reward: RewardFacts, reminder: PayoutReminder) {
+  private reminderMessage(
+    program: Program,
+    participant: Participant,
+    reward: RewardFacts,
+    reminder: PayoutReminder,
+  ) {
     const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
     return {
       programId: program.id,
       templateKey: 'payout-reminder',
-      recipient: { email: participant.email, participantId: participant.id, name: participant.firstName },
+      recipient: {
+        email: participant.email,
+        participantId: participant.id,
+        name: participant.firstName,
+      },
       locales: resolveLocaleChain(participant.locale, program.defaultLocale),
       data: this.templates.buildData('payout-reminder', {
         program,

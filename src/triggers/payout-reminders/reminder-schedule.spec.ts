@@ -12,7 +12,9 @@ describe('reminderDueTimes', () => {
   });
 
   it('skips what does not parse and keeps the positions of the others', () => {
-    expect(reminderDueTimes(at, ['P1M', 'PT2S'])).toEqual([{ intervalIndex: 1, dueAt: new Date('2026-03-01T12:00:02Z') }]);
+    expect(reminderDueTimes(at, ['P1M', 'PT2S'])).toEqual([
+      { intervalIndex: 1, dueAt: new Date('2026-03-01T12:00:02Z') },
+    ]);
   });
 });
 

@@ -4,7 +4,10 @@ import { parseIsoDuration } from '../../common/time/iso-duration';
  * When each reminder of a cycle is due: the reward time plus each interval, in the order of the
  * list. Intervals that do not parse are skipped (settings are validated on the way in).
  */
-export function reminderDueTimes(rewardAt: Date, intervals: readonly string[]): Array<{ intervalIndex: number; dueAt: Date }> {
+export function reminderDueTimes(
+  rewardAt: Date,
+  intervals: readonly string[],
+): Array<{ intervalIndex: number; dueAt: Date }> {
   const out: Array<{ intervalIndex: number; dueAt: Date }> = [];
   intervals.forEach((interval, intervalIndex) => {
     const ms = parseIsoDuration(interval);
@@ -14,7 +17,9 @@ export function reminderDueTimes(rewardAt: Date, intervals: readonly string[]): 
 }
 
 /** Of several reminders of one participant due at once (after downtime), only the latest goes out. */
-export function supersededReminders<T extends { participantId: string; programId: string; intervalIndex: number }>(due: readonly T[]): Set<T> {
+export function supersededReminders<
+  T extends { participantId: string; programId: string; intervalIndex: number },
+>(due: readonly T[]): Set<T> {
   const latest = new Map<string, T>();
   for (const r of due) {
     const key = `${r.programId}\u0000${r.participantId}`;

@@ -1,5 +1,10 @@
 import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import {
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  ThrottlerModuleOptions,
+  ThrottlerStorage,
+} from '@nestjs/throttler';
 import { AppError } from '../../common/errors/app-error';
 import { AppConfig } from '../../config/app.config';
 import type { AuthenticatedRequest } from '../../programs/auth/auth.decorators';
@@ -17,7 +22,10 @@ function addressOf(req: Record<string, unknown>): string | undefined {
  * named in the body (within the program) and per program. The throttler hashes the trackers
  * into its keys, so no address is stored in clear.
  */
-export function publicRateLimitOptions(config: AppConfig, storage?: ThrottlerStorage): ThrottlerModuleOptions {
+export function publicRateLimitOptions(
+  config: AppConfig,
+  storage?: ThrottlerStorage,
+): ThrottlerModuleOptions {
   return {
     storage,
     // Retry-After is set by the guard below; the per-throttler headers would be non-standard names.
@@ -34,7 +42,8 @@ export function publicRateLimitOptions(config: AppConfig, storage?: ThrottlerSto
         name: 'address',
         ttl: HOUR_MS,
         limit: config.PUBLIC_RATE_LIMIT_ADDRESS_PER_HOUR,
-        getTracker: (req) => `${(req as AuthenticatedRequest).program?.id ?? 'none'}:${addressOf(req)}`,
+        getTracker: (req) =>
+          `${(req as AuthenticatedRequest).program?.id ?? 'none'}:${addressOf(req)}`,
         skipIf: (ctx) => addressOf(ctx.switchToHttp().getRequest()) === undefined,
       },
     ],
@@ -44,7 +53,10 @@ export function publicRateLimitOptions(config: AppConfig, storage?: ThrottlerSto
 /** The throttler with the service's error body: 429, code RATE_LIMITED and a standard Retry-After. */
 @Injectable()
 export class PublicRateLimitGuard extends ThrottlerGuard {
-  protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override async throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
     const retryAfter = Math.max(1, detail.timeToBlockExpire);
     throw new AppError(
       HttpStatus.TOO_MANY_REQUESTS,

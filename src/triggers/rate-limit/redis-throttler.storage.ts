@@ -35,15 +35,37 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     private readonly logger: AppLogger,
   ) {}
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     const base = `${this.prefix}:throttle:${throttlerName}:${key}`;
     try {
-      const [hits, ttlMs, blocked, blockMs] = (await this.redis.eval(INCREMENT_SCRIPT, 2, base, `${base}:blocked`, ttl, limit, blockDuration)) as number[];
-      return { totalHits: hits, timeToExpire: seconds(ttlMs), isBlocked: blocked === 1, timeToBlockExpire: seconds(blockMs) };
+      const [hits, ttlMs, blocked, blockMs] = (await this.redis.eval(
+        INCREMENT_SCRIPT,
+        2,
+        base,
+        `${base}:blocked`,
+        ttl,
+        limit,
+        blockDuration,
+      )) as number[];
+      return {
+        totalHits: hits,
+        timeToExpire: seconds(ttlMs),
+        isBlocked: blocked === 1,
+        timeToBlockExpire: seconds(blockMs),
+      };
     } catch (err) {
       // Open rather than closed while Redis is away: the per-participant email allowance is
       // counted in the database and still bounds what reaches an inbox.
-      this.logger.warn({ err, throttler: throttlerName }, 'rate limit storage unavailable; request let through');
+      this.logger.warn(
+        { err, throttler: throttlerName },
+        'rate limit storage unavailable; request let through',
+      );
       return { totalHits: 0, timeToExpire: seconds(ttl), isBlocked: false, timeToBlockExpire: 0 };
     }
   }

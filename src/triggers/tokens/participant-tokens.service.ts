@@ -14,13 +14,19 @@ export interface TokenOwner {
 /** One-time tokens of participants: issued, consumed once, voided. Only hashes are stored. */
 @Injectable()
 export class ParticipantTokensService {
-  constructor(@InjectRepository(ParticipantToken) private readonly tokens: Repository<ParticipantToken>) {}
+  constructor(
+    @InjectRepository(ParticipantToken) private readonly tokens: Repository<ParticipantToken>,
+  ) {}
 
   /**
    * Issues a token that replaces the owner's earlier ones of the same purpose. Returns the
    * token itself: this is the only place it exists, to be put in the email and forgotten.
    */
-  async issue(manager: EntityManager, owner: TokenOwner, ttlMs: number): Promise<{ id: string; token: string; expiresAt: Date }> {
+  async issue(
+    manager: EntityManager,
+    owner: TokenOwner,
+    ttlMs: number,
+  ): Promise<{ id: string; token: string; expiresAt: Date }> {
     await this.voidOpen(manager, owner);
     const token = generateToken('', 32);
     const now = new Date();
@@ -45,7 +51,11 @@ export class ParticipantTokensService {
    * Uses the token up if it is valid: one conditional UPDATE, so of two concurrent confirms
    * exactly one wins. Null for a wrong, expired or used token.
    */
-  async consume(programId: string, purpose: TokenPurpose, token: string): Promise<ParticipantToken | null> {
+  async consume(
+    programId: string,
+    purpose: TokenPurpose,
+    token: string,
+  ): Promise<ParticipantToken | null> {
     const tokenHash = sha256Hex(token);
     const now = new Date();
     const result = await this.tokens.update(
@@ -58,6 +68,9 @@ export class ParticipantTokensService {
 
   /** Voids every unused token of the owner. */
   async voidOpen(manager: EntityManager | undefined, owner: TokenOwner): Promise<void> {
-    await (manager?.getRepository(ParticipantToken) ?? this.tokens).update({ ...owner, usedAt: IsNull() }, { usedAt: new Date() });
+    await (manager?.getRepository(ParticipantToken) ?? this.tokens).update(
+      { ...owner, usedAt: IsNull() },
+      { usedAt: new Date() },
+    );
   }
 }

@@ -39,7 +39,11 @@ export class TokenMailer {
    * Sends a fresh link, voiding the earlier ones, unless the participant already got the
    * hourly allowance of this kind: the HTTP limits bound requests, this bounds the emails.
    */
-  async send(program: Program, participant: Participant, kind: TokenEmailKind): Promise<'sent' | 'capped'> {
+  async send(
+    program: Program,
+    participant: Participant,
+    kind: TokenEmailKind,
+  ): Promise<'sent' | 'capped'> {
     const owner = { programId: program.id, participantId: participant.id, purpose: kind.purpose };
     const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
     const lockKey = `${owner.programId}:${owner.participantId}:${owner.purpose}`;
@@ -49,15 +53,25 @@ export class TokenMailer {
     const message = await this.locks.run(lockKey, () =>
       this.dataSource.transaction(async (manager) => {
         if (manager.connection.driver.options.type === 'postgres') {
-          await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`participant-token:${lockKey}`]);
+          await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+            `participant-token:${lockKey}`,
+          ]);
         }
-        const recent = await this.tokens.countIssuedSince(manager, owner, new Date(Date.now() - HOUR_MS));
+        const recent = await this.tokens.countIssuedSince(
+          manager,
+          owner,
+          new Date(Date.now() - HOUR_MS),
+        );
         if (recent >= this.config.TOKEN_EMAILS_PER_ADDRESS_PER_HOUR) return null;
         const issued = await this.tokens.issue(manager, owner, kind.ttlSeconds * 1000);
         return this.outbox.enqueue(manager, {
           programId: program.id,
           templateKey: kind.template,
-          recipient: { email: participant.email, participantId: participant.id, name: participant.firstName },
+          recipient: {
+            email: participant.email,
+            participantId: participant.id,
+            name: participant.firstName,
+          },
           locales: resolveLocaleChain(participant.locale, program.defaultLocale),
           data: this.templates.buildData(kind.template, {
             program,

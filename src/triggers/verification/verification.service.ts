@@ -35,11 +35,18 @@ export class VerificationService {
         page: 'verify',
         ttlSeconds: this.config.VERIFICATION_TOKEN_TTL_SECONDS,
       });
-      if (outcome === 'capped') this.logger.info({ programId: program.id, participantId: participant.id }, 'verification email skipped: hourly allowance used');
+      if (outcome === 'capped')
+        this.logger.info(
+          { programId: program.id, participantId: participant.id },
+          'verification email skipped: hourly allowance used',
+        );
     });
   }
 
-  async confirm(program: Program, token: string): Promise<{ participantId: string; emailVerified: true }> {
+  async confirm(
+    program: Program,
+    token: string,
+  ): Promise<{ participantId: string; emailVerified: true }> {
     const used = await this.tokens.consume(program.id, 'verification', token);
     if (!used) throw tokenInvalid('verification');
     await this.participants.setEmailVerified(program.id, used.participantId, new Date());

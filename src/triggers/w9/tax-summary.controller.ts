@@ -14,7 +14,11 @@ export class TaxSummaryController {
   @Get(':id/tax-summary')
   @ApiResponse({ status: 200, type: TaxSummaryResponse })
   @ApiResponse({ status: 404, description: 'No such participant in this program.' })
-  taxSummary(@CurrentProgram() program: Program, @Param('id') id: string, @Query() query: TaxSummaryQueryDto): Promise<TaxSummaryResponse> {
+  taxSummary(
+    @CurrentProgram() program: Program,
+    @Param('id') id: string,
+    @Query() query: TaxSummaryQueryDto,
+  ): Promise<TaxSummaryResponse> {
     return this.w9.summary(program, id, query.year);
   }
 }

@@ -25,6 +25,10 @@ export function roundUsd(value: number): number {
 }
 
 /** A notice is owed once the year's total is above the threshold and no tax form is on file. */
-export function w9NoticeDue(totalUsd: number, thresholdUsd: number, taxFormOnFile: boolean): boolean {
+export function w9NoticeDue(
+  totalUsd: number,
+  thresholdUsd: number,
+  taxFormOnFile: boolean,
+): boolean {
   return !taxFormOnFile && roundUsd(totalUsd) > thresholdUsd;
 }

@@ -42,18 +42,34 @@ export class W9Service {
   ) {}
 
   /** Adds a new reward's taxable amount to its year and sends the notice if this crossed the line. */
-  async onRewardWritten(manager: EntityManager, reward: RewardFacts, program: Program, participant: Participant): Promise<void> {
+  async onRewardWritten(
+    manager: EntityManager,
+    reward: RewardFacts,
+    program: Program,
+    participant: Participant,
+  ): Promise<void> {
     if (reward.status === 'cancelled') return;
     await this.add(manager, reward, program, participant, 1);
   }
 
   /** A cancelled reward leaves its year's total; one restored from cancelled comes back. */
-  async onRewardStatusChanged(manager: EntityManager, reward: RewardFacts, previous: RewardFacts['status'], program: Program): Promise<void> {
+  async onRewardStatusChanged(
+    manager: EntityManager,
+    reward: RewardFacts,
+    previous: RewardFacts['status'],
+    program: Program,
+  ): Promise<void> {
     if (previous === reward.status) return;
     if (reward.status === 'cancelled') {
       await this.add(manager, reward, program, null, -1);
     } else if (previous === 'cancelled') {
-      await this.add(manager, reward, program, await this.participants.find(program.id, reward.participantId, manager), 1);
+      await this.add(
+        manager,
+        reward,
+        program,
+        await this.participants.find(program.id, reward.participantId, manager),
+        1,
+      );
     }
   }
 
@@ -74,10 +90,20 @@ export class W9Service {
     };
   }
 
-  private async add(manager: EntityManager, reward: RewardFacts, program: Program, participant: Participant | null, sign: 1 | -1): Promise<void> {
+  private async add(
+    manager: EntityManager,
+    reward: RewardFacts,
+    program: Program,
+    participant: Participant | null,
+    sign: 1 | -1,
+  ): Promise<void> {
     const amount = roundUsd(Number(reward.taxableUsd ?? 0));
     if (!(amount > 0)) return;
-    const key = { programId: program.id, participantId: reward.participantId, year: yearInTimeZone(new Date(reward.createdAt), program.timezone) };
+    const key = {
+      programId: program.id,
+      participantId: reward.participantId,
+      year: yearInTimeZone(new Date(reward.createdAt), program.timezone),
+    };
     const total = await this.increment(manager, key, sign * amount);
     if (sign < 0 || !participant) return;
     await this.noticeIfDue(manager, key, total, program, participant);
@@ -87,13 +113,24 @@ export class W9Service {
    * One UPDATE ... SET totalUsd = totalUsd + x: concurrent writers queue on the row lock and
    * none loses the other's amount. The new total is read back in the same transaction.
    */
-  private async increment(manager: EntityManager, key: Pick<ParticipantTaxYear, 'programId' | 'participantId' | 'year'>, amount: number): Promise<ParticipantTaxYear> {
+  private async increment(
+    manager: EntityManager,
+    key: Pick<ParticipantTaxYear, 'programId' | 'participantId' | 'year'>,
+    amount: number,
+  ): Promise<ParticipantTaxYear> {
     const now = new Date();
     await manager
       .createQueryBuilder()
       .insert()
       .into(ParticipantTaxYear)
-      .values({ ...key, totalUsd: 0, w9NoticeSentAt: null, w9NoticeMessageId: null, createdAt: now, updatedAt: now })
+      .values({
+        ...key,
+        totalUsd: 0,
+        w9NoticeSentAt: null,
+        w9NoticeMessageId: null,
+        createdAt: now,
+        updatedAt: now,
+      })
       .orIgnore()
       .execute();
     const column = manager.connection.driver.escape('totalUsd');
@@ -115,21 +152,35 @@ export class W9Service {
     participant: Participant,
   ): Promise<void> {
     const thresholdUsd = w9ThresholdFor(program.settings, key.year);
-    if (row.w9NoticeSentAt || !w9NoticeDue(row.totalUsd, thresholdUsd, participant.taxFormOnFile)) return;
+    if (row.w9NoticeSentAt || !w9NoticeDue(row.totalUsd, thresholdUsd, participant.taxFormOnFile))
+      return;
     // The claim: of two transactions that cross the line together, one sets it and sends.
     const now = new Date();
-    const claimed = await manager.update(ParticipantTaxYear, { ...key, w9NoticeSentAt: IsNull() }, { w9NoticeSentAt: now, updatedAt: now });
+    const claimed = await manager.update(
+      ParticipantTaxYear,
+      { ...key, w9NoticeSentAt: IsNull() },
+      { w9NoticeSentAt: now, updatedAt: now },
+    );
     if (claimed.affected !== 1) return;
     const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
     const message = await this.outbox.enqueue(manager, {
       programId: program.id,
       templateKey: 'w9-required',
-      recipient: { email: participant.email, participantId: participant.id, name: participant.firstName },
+      recipient: {
+        email: participant.email,
+        participantId: participant.id,
+        name: participant.firstName,
+      },
       locales: resolveLocaleChain(participant.locale, program.defaultLocale),
       data: this.templates.buildData('w9-required', {
         program,
         participant,
-        extra: { year: key.year, totalUsd: roundUsd(row.totalUsd), thresholdUsd, taxFormUrl: micrositeLink(base, 'taxForm') },
+        extra: {
+          year: key.year,
+          totalUsd: roundUsd(row.totalUsd),
+          thresholdUsd,
+          taxFormUrl: micrositeLink(base, 'taxForm'),
+        },
       }),
       dedupeKey: `w9:${participant.id}:${key.year}`,
     });

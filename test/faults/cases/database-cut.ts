@@ -34,7 +34,10 @@ export function databaseCut(suite: Suite): void {
     proxy = await TcpProxy.start({ host: db.hostname, port: Number(db.port || 5432) });
     sink = await SmtpTestServer.start({ users: { [SMTP_USER]: password } });
     // Every process reaches the database through the proxy: the API answers, the workers retry.
-    cluster = await Cluster.start(suite.run, { name: 'db-cut', databaseUrl: proxy.via(suite.run.databaseUrl) });
+    cluster = await Cluster.start(suite.run, {
+      name: 'db-cut',
+      databaseUrl: proxy.via(suite.run.databaseUrl),
+    });
     suite.cleanups.push(async () => {
       await cluster.stop();
       await proxy.stop();
@@ -70,8 +73,19 @@ export function databaseCut(suite: Suite): void {
       inflight.push(
         api
           .post('/v1/events', program.secretKey, eventBody('signup', id))
-          .then((res) => void sent.push({ id, at: Date.now(), status: res.status, code: res.body?.code, retryAfter: res.headers.get('retry-after') }))
-          .catch((err: Error) => void sent.push({ id, at: Date.now(), status: 0, code: err.message })),
+          .then(
+            (res) =>
+              void sent.push({
+                id,
+                at: Date.now(),
+                status: res.status,
+                code: res.body?.code,
+                retryAfter: res.headers.get('retry-after'),
+              }),
+          )
+          .catch(
+            (err: Error) => void sent.push({ id, at: Date.now(), status: 0, code: err.message }),
+          ),
       );
       await sleep(Math.max(0, started + ((i + 1) * 1000) / RATE_PER_S - Date.now()));
     }
@@ -82,19 +96,45 @@ export function databaseCut(suite: Suite): void {
     const refused = sent.filter((s) => s.status === 503);
     const accepted = sent.filter((s) => s.status === 202);
     const other = sent.filter((s) => s.status !== 202 && s.status !== 503);
-    const firstAcceptedAfter = accepted.filter((s) => s.at > restoredAt).sort((a, b) => a.at - b.at)[0];
+    const firstAcceptedAfter = accepted
+      .filter((s) => s.at > restoredAt)
+      .sort((a, b) => a.at - b.at)[0];
 
     // The client retries what was refused, with the same idempotency keys.
-    const retried = await pool(refused, 8, async (s) => (await api.post('/v1/events', program.secretKey, eventBody('signup', s.id))).status);
+    const retried = await pool(
+      refused,
+      8,
+      async (s) =>
+        (await api.post('/v1/events', program.secretKey, eventBody('signup', s.id))).status,
+    );
     const total = sent.length;
-    await waitFor('every event processed', async () => (await suite.db.eventStatuses(program.id)).processed === total, 90_000, 500);
+    await waitFor(
+      'every event processed',
+      async () => (await suite.db.eventStatuses(program.id)).processed === total,
+      90_000,
+      500,
+    );
     // A send whose claim was taken just before the cut, and whose outcome could not be written,
     // stays claimed until the claim expires; everything else goes out at once.
     const claimed = async () =>
-      (await suite.db.rows<{ id: string }>(`SELECT id FROM messages WHERE "programId" = $1 AND status = 'sending' AND "updatedAt" < $2`, [program.id, new Date(restoredAt)])).map((r) => r.id);
-    await waitFor('every message sent but those claimed before the cut', async () => (await suite.db.messageStatuses(program.id)).sent === total - (await claimed()).length, 90_000, 500);
+      (
+        await suite.db.rows<{ id: string }>(
+          `SELECT id FROM messages WHERE "programId" = $1 AND status = 'sending' AND "updatedAt" < $2`,
+          [program.id, new Date(restoredAt)],
+        )
+      ).map((r) => r.id);
+    await waitFor(
+      'every message sent but those claimed before the cut',
+      async () =>
+        (await suite.db.messageStatuses(program.id)).sent === total - (await claimed()).length,
+      90_000,
+      500,
+    );
     const leftClaimed = await claimed();
-    const keys = await suite.db.count(`SELECT count(DISTINCT "idempotencyKey") AS n FROM events WHERE "programId" = $1`, [program.id]);
+    const keys = await suite.db.count(
+      `SELECT count(DISTINCT "idempotencyKey") AS n FROM events WHERE "programId" = $1`,
+      [program.id],
+    );
     const d = deliveries(sink.received);
 
     suite.run.report.line(
@@ -108,9 +148,17 @@ export function databaseCut(suite: Suite): void {
     suite.followUps.push({
       caseName: '4 database cut (claims)',
       check: async () => {
-        await waitFor('every message sent', async () => (await suite.db.messageStatuses(program.id)).sent === total, CLAIM_MS + 60_000, 1000);
+        await waitFor(
+          'every message sent',
+          async () => (await suite.db.messageStatuses(program.id)).sent === total,
+          CLAIM_MS + 60_000,
+          1000,
+        );
         await sleep(1000);
-        const [last] = await suite.db.rows<{ at: Date | null }>('SELECT max("sentAt") AS at FROM messages WHERE id = ANY($1)', [leftClaimed]);
+        const [last] = await suite.db.rows<{ at: Date | null }>(
+          'SELECT max("sentAt") AS at FROM messages WHERE id = ANY($1)',
+          [leftClaimed],
+        );
         const doneAt = last.at ? new Date(last.at).getTime() : restoredAt;
         const all = deliveries(sink.received);
         expect(await suite.db.messageStatuses(program.id)).toEqual({ sent: total });

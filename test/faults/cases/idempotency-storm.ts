@@ -25,7 +25,16 @@ export function idempotencyStorm(suite: Suite): void {
     const rule = await api.post('/v1/rules', program.secretKey, {
       name: 'Cash for a purchase',
       event: 'purchase',
-      actions: [{ type: 'reward', to: 'participant', kind: 'cash', amount: 25, currency: 'USD', email: true }],
+      actions: [
+        {
+          type: 'reward',
+          to: 'participant',
+          kind: 'cash',
+          amount: 25,
+          currency: 'USD',
+          email: true,
+        },
+      ],
     });
     expect(rule.status).toBe(201);
   });
@@ -36,15 +45,25 @@ export function idempotencyStorm(suite: Suite): void {
 
   it('stores one event, one reward and one email for 1,000 concurrent requests with the same key', async () => {
     const key = `storm-${randomBytes(6).toString('hex')}`;
-    const body = eventBody('purchase', 'storm-buyer', { idempotencyKey: undefined, data: { amount: 80 } });
+    const body = eventBody('purchase', 'storm-buyer', {
+      idempotencyKey: undefined,
+      data: { amount: 80 },
+    });
     const started = Date.now();
     // All at once, each on its own connection where the client allows it.
     const answers = await Promise.all(
       Array.from({ length: REQUESTS }, () =>
-        api.call('POST', '/v1/events', { key: program.secretKey, body, headers: { 'idempotency-key': key }, timeoutMs: 120_000 }).then(
-          (res) => ({ status: res.status, id: (res.body as { id?: string })?.id, ms: res.ms }),
-          (err: Error) => ({ status: 0, id: err.message, ms: 0 }),
-        ),
+        api
+          .call('POST', '/v1/events', {
+            key: program.secretKey,
+            body,
+            headers: { 'idempotency-key': key },
+            timeoutMs: 120_000,
+          })
+          .then(
+            (res) => ({ status: res.status, id: (res.body as { id?: string })?.id, ms: res.ms }),
+            (err: Error) => ({ status: 0, id: err.message, ms: 0 }),
+          ),
       ),
     );
     const elapsed = Date.now() - started;
@@ -52,13 +71,31 @@ export function idempotencyStorm(suite: Suite): void {
     const statuses = [...new Set(answers.map((a) => a.status))];
     const [eventId] = [...ids];
 
-    await waitFor('the event processed', async () => (await suite.db.eventStatuses(program.id)).processed === 1, 30_000, 200);
-    await waitFor('the email sent', async () => (await suite.db.messageStatuses(program.id)).sent === 1, 30_000, 200);
+    await waitFor(
+      'the event processed',
+      async () => (await suite.db.eventStatuses(program.id)).processed === 1,
+      30_000,
+      200,
+    );
+    await waitFor(
+      'the email sent',
+      async () => (await suite.db.messageStatuses(program.id)).sent === 1,
+      30_000,
+      200,
+    );
     // Anything sent twice would arrive within moments.
     await sleep(3000);
-    const events = await suite.db.count('SELECT count(*) AS n FROM events WHERE "programId" = $1', [program.id]);
-    const rewards = await suite.db.count('SELECT count(*) AS n FROM rewards WHERE "programId" = $1', [program.id]);
-    const messages = await suite.db.count('SELECT count(*) AS n FROM messages WHERE "programId" = $1', [program.id]);
+    const events = await suite.db.count('SELECT count(*) AS n FROM events WHERE "programId" = $1', [
+      program.id,
+    ]);
+    const rewards = await suite.db.count(
+      'SELECT count(*) AS n FROM rewards WHERE "programId" = $1',
+      [program.id],
+    );
+    const messages = await suite.db.count(
+      'SELECT count(*) AS n FROM messages WHERE "programId" = $1',
+      [program.id],
+    );
     const d = deliveries(sink.received);
     const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
     suite.run.report.line(

@@ -35,18 +35,29 @@ interface Result {
   statusCodeStats: Record<string, { count: number }>;
 }
 type Autocannon = (
-  options: { url: string; connections: number; duration: number; overallRate: number; requests: Array<RawRequest & { setupRequest?: (req: RawRequest) => RawRequest }> },
+  options: {
+    url: string;
+    connections: number;
+    duration: number;
+    overallRate: number;
+    requests: Array<RawRequest & { setupRequest?: (req: RawRequest) => RawRequest }>;
+  },
   done: (err: Error | null, result: Result) => void,
 ) => unknown;
 const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
 function cannon(options: Parameters<Autocannon>[0]): Promise<Result> {
-  return new Promise((resolve, reject) => void autocannon(options, (err, result) => (err ? reject(err) : resolve(result))));
+  return new Promise(
+    (resolve, reject) =>
+      void autocannon(options, (err, result) => (err ? reject(err) : resolve(result))),
+  );
 }
 
 const summary = (r: Result) =>
   `${r.requests.total} requests (${r.requests.average.toFixed(0)}/s), latency p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms; ` +
-  `${Object.entries(r.statusCodeStats).map(([s, v]) => `${s}×${v.count}`).join(', ')}; errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}`;
+  `${Object.entries(r.statusCodeStats)
+    .map(([s, v]) => `${s}×${v.count}`)
+    .join(', ')}; errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}`;
 
 /** Case 9: a minute of mixed traffic at a fixed rate against an API process, two workers behind it. */
 export function load(suite: Suite): void {
@@ -62,16 +73,33 @@ export function load(suite: Suite): void {
     const rule = await api.post('/v1/rules', program.secretKey, {
       name: 'Points for a purchase of 50 or more',
       event: 'purchase',
-      conditions: { all: [{ fact: 'event', path: 'amount', operator: 'greaterThanInclusive', value: 50 }] },
-      actions: [{ type: 'reward', to: 'participant', kind: 'points', amount: 10, currency: 'USD', email: false }],
+      conditions: {
+        all: [{ fact: 'event', path: 'amount', operator: 'greaterThanInclusive', value: 50 }],
+      },
+      actions: [
+        {
+          type: 'reward',
+          to: 'participant',
+          kind: 'points',
+          amount: 10,
+          currency: 'USD',
+          email: false,
+        },
+      ],
     });
     expect(rule.status).toBe(201);
-    const first = await api.post('/v1/events', program.secretKey, { type: 'purchase', participant: { id: 'load-0', email: 'load-0@example.com' }, data: { amount: 10 } });
+    const first = await api.post('/v1/events', program.secretKey, {
+      type: 'purchase',
+      participant: { id: 'load-0', email: 'load-0@example.com' },
+      data: { amount: 10 },
+    });
     expect(first.status).toBe(202);
     seeded = first.body.id;
     // Every read names something that exists before the minute starts: load-1 would otherwise
     // come with the load's second event, and a read sent before it is stored answers 404.
-    const reader = await api.put('/v1/participants/load-1', program.secretKey, { email: 'load-1@example.com' });
+    const reader = await api.put('/v1/participants/load-1', program.secretKey, {
+      email: 'load-1@example.com',
+    });
     expect(reader.status).toBe(201);
   });
   afterAll(async () => {
@@ -80,10 +108,17 @@ export function load(suite: Suite): void {
 
   it('serves a minute of about 200 events per second and some reads with no errors, and the workers keep up', async () => {
     const run = randomBytes(4).toString('hex');
-    const auth = { authorization: `Bearer ${program.secretKey}`, 'content-type': 'application/json' };
+    const auth = {
+      authorization: `Bearer ${program.secretKey}`,
+      'content-type': 'application/json',
+    };
     let n = 0;
     const bodies = Array.from({ length: PARTICIPANTS }, (_, i) =>
-      JSON.stringify({ type: 'purchase', participant: { id: `load-${i}`, email: `load-${i}@example.com` }, data: { amount: (i % 2) * 60 + 20, orderId: `o-${i}` } }),
+      JSON.stringify({
+        type: 'purchase',
+        participant: { id: `load-${i}`, email: `load-${i}@example.com` },
+        data: { amount: (i % 2) * 60 + 20, orderId: `o-${i}` },
+      }),
     );
     const reads = [
       `/v1/events/${seeded}`,
@@ -107,7 +142,11 @@ export function load(suite: Suite): void {
             path: '/v1/events',
             setupRequest: (req) => {
               const i = n++;
-              return { ...req, headers: { ...auth, 'idempotency-key': `load-${run}-${i}` }, body: bodies[i % PARTICIPANTS] };
+              return {
+                ...req,
+                headers: { ...auth, 'idempotency-key': `load-${run}-${i}` },
+                body: bodies[i % PARTICIPANTS],
+              };
             },
           },
         ],
@@ -117,7 +156,12 @@ export function load(suite: Suite): void {
         connections: 4,
         duration: SECONDS,
         overallRate: READS_PER_S,
-        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: reads[r++ % reads.length], headers: auth }) }],
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => ({ ...req, path: reads[r++ % reads.length], headers: auth }),
+          },
+        ],
       }),
     ]);
     const loadEnd = Date.now();
@@ -134,17 +178,33 @@ export function load(suite: Suite): void {
       1000,
     );
     const drained = Date.now();
-    const rewards = await suite.db.count('SELECT count(*) AS n FROM rewards WHERE "programId" = $1', [program.id]);
-    const matching = await suite.db.count(`SELECT count(*) AS n FROM events WHERE "programId" = $1 AND (data::jsonb ->> 'amount')::numeric >= 50`, [program.id]);
-    suite.run.report.line('9 load (events)', `POST /v1/events at ${EVENTS_PER_S}/s for ${SECONDS} s, 50 connections: ${summary(events)}`);
-    suite.run.report.line('9 load (reads)', `6 GET routes in turn at ${READS_PER_S}/s, 4 connections: ${summary(gets)}`);
+    const rewards = await suite.db.count(
+      'SELECT count(*) AS n FROM rewards WHERE "programId" = $1',
+      [program.id],
+    );
+    const matching = await suite.db.count(
+      `SELECT count(*) AS n FROM events WHERE "programId" = $1 AND (data::jsonb ->> 'amount')::numeric >= 50`,
+      [program.id],
+    );
+    suite.run.report.line(
+      '9 load (events)',
+      `POST /v1/events at ${EVENTS_PER_S}/s for ${SECONDS} s, 50 connections: ${summary(events)}`,
+    );
+    suite.run.report.line(
+      '9 load (reads)',
+      `6 GET routes in turn at ${READS_PER_S}/s, 4 connections: ${summary(gets)}`,
+    );
     suite.run.report.line(
       '9 load (workers)',
       `2 workers: events at the end of the load ${statusLine(atEnd)}; all ${stored} stored processed ${seconds(drained - loadEnd)} after it (${seconds(drained - started)} in all); ` +
         `${rewards} rewards for ${matching} matching events; processes up: ${cluster.all().every((p) => p.alive())}`,
     );
     for (const result of [events, gets]) {
-      expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx }).toEqual({ errors: 0, timeouts: 0, non2xx: 0 });
+      expect({ errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx }).toEqual({
+        errors: 0,
+        timeouts: 0,
+        non2xx: 0,
+      });
     }
     // Two cores carry the API, both workers, Postgres and the load generator: on a busy machine
     // the rate sags before anything fails, so a floor is asserted and the rate reported.

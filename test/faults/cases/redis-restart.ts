@@ -24,7 +24,10 @@ export function redisRestart(suite: Suite): void {
   beforeAll(async () => {
     redis = await RedisServer.start();
     // A slow server keeps a backlog of delivery jobs in Redis for the restart to wipe out.
-    sink = await SmtpTestServer.start({ users: { [SMTP_USER]: password }, onRcptTo: () => sleep(150) });
+    sink = await SmtpTestServer.start({
+      users: { [SMTP_USER]: password },
+      onRcptTo: () => sleep(150),
+    });
     cluster = await Cluster.start(suite.run, { name: 'redis-restart', redisUrl: redis.url });
     api = new Api(cluster.api.baseUrl, suite.run);
     program = await api.createProgram('Redis restart');
@@ -51,7 +54,11 @@ export function redisRestart(suite: Suite): void {
     const started = Date.now();
     const before = await post('redis-before', BEFORE);
     await waitFor('some emails delivered', async () => sink.received.length >= 30, 60_000, 10);
-    const atRestart = { delivered: sink.received.length, messages: await suite.db.messageStatuses(program.id), events: await suite.db.eventStatuses(program.id) };
+    const atRestart = {
+      delivered: sink.received.length,
+      messages: await suite.db.messageStatuses(program.id),
+      events: await suite.db.eventStatuses(program.id),
+    };
     const restartedAt = Date.now();
     // Events keep coming while Redis is away and just after it is back.
     const [during] = await Promise.all([post('redis-during', DURING, 4), redis.restart(DOWN_MS)]);
@@ -59,8 +66,18 @@ export function redisRestart(suite: Suite): void {
     const after = await post('redis-after', AFTER);
     const total = BEFORE + DURING + AFTER;
 
-    await waitFor('every event processed', async () => (await suite.db.eventStatuses(program.id)).processed === total, 120_000, 500);
-    await waitFor('every message sent', async () => (await suite.db.messageStatuses(program.id)).sent === total, 120_000, 500);
+    await waitFor(
+      'every event processed',
+      async () => (await suite.db.eventStatuses(program.id)).processed === total,
+      120_000,
+      500,
+    );
+    await waitFor(
+      'every message sent',
+      async () => (await suite.db.messageStatuses(program.id)).sent === total,
+      120_000,
+      500,
+    );
     const doneAt = Date.now();
     await sleep(1000);
     const d = deliveries(sink.received);

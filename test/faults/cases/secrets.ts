@@ -28,7 +28,9 @@ export function secrets(suite: Suite): void {
   let program: ProgramKeys;
 
   beforeAll(async () => {
-    sink = await SmtpTestServer.start({ users: { [SMTP_USER]: password, 'ana@acme.test': senderPassword } });
+    sink = await SmtpTestServer.start({
+      users: { [SMTP_USER]: password, 'ana@acme.test': senderPassword },
+    });
     cluster = await Cluster.start(suite.run, { name: 'secrets', workers: 1 });
     api = new Api(cluster.api.baseUrl, suite.run);
     program = await api.createProgram('Secrets');
@@ -46,33 +48,109 @@ export function secrets(suite: Suite): void {
 
   it('uses every kind of secret: SMTP logins right and wrong, one-time tokens, a new password, rotated keys', async () => {
     const sk = program.secretKey;
-    for (const [kind, value] of [['SMTP password', password], ['SMTP password (wrong)', wrongPassword], ['sender password', senderPassword], ['participant password', newPassword]]) {
+    for (const [kind, value] of [
+      ['SMTP password', password],
+      ['SMTP password (wrong)', wrongPassword],
+      ['sender password', senderPassword],
+      ['participant password', newPassword],
+    ]) {
       suite.run.secrets.add(kind, value);
     }
-    const wrong = await api.put('/v1/integrations/smtp', sk, { host: '127.0.0.1', port: sink.port, security: 'tls', username: SMTP_USER, password: wrongPassword, fromAddress: 'rewards@acme.test' });
+    const wrong = await api.put('/v1/integrations/smtp', sk, {
+      host: '127.0.0.1',
+      port: sink.port,
+      security: 'tls',
+      username: SMTP_USER,
+      password: wrongPassword,
+      fromAddress: 'rewards@acme.test',
+    });
     expect(wrong.status).toBe(422);
     expect(wrong.body.code).toBe('SMTP_AUTH_FAILED');
     await api.connectSmtp(program, sink.port, password);
-    expect((await api.post('/v1/integrations/smtp/test', sk, { to: 'ops@example.com' })).status).toBe(200);
-    expect((await api.put('/v1/integrations/smtp/senders/ana', sk, { email: 'ana@acme.test', password: `x${senderPassword}`, saveToSent: 'off' })).status).toBe(422);
-    expect((await api.put('/v1/integrations/smtp/senders/ana', sk, { email: 'ana@acme.test', password: senderPassword, saveToSent: 'off' })).status).toBe(201);
-    expect((await api.post('/v1/integrations/smtp/senders/ana/test', sk, { to: 'ops@example.com' })).status).toBe(200);
-    expect((await api.put('/v1/participants/sp-1', sk, { email: 'sp1@example.com', firstName: 'Sol' })).status).toBe(201);
+    expect(
+      (await api.post('/v1/integrations/smtp/test', sk, { to: 'ops@example.com' })).status,
+    ).toBe(200);
+    expect(
+      (
+        await api.put('/v1/integrations/smtp/senders/ana', sk, {
+          email: 'ana@acme.test',
+          password: `x${senderPassword}`,
+          saveToSent: 'off',
+        })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await api.put('/v1/integrations/smtp/senders/ana', sk, {
+          email: 'ana@acme.test',
+          password: senderPassword,
+          saveToSent: 'off',
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await api.post('/v1/integrations/smtp/senders/ana/test', sk, { to: 'ops@example.com' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await api.put('/v1/participants/sp-1', sk, { email: 'sp1@example.com', firstName: 'Sol' }))
+        .status,
+    ).toBe(201);
 
     const pk = program.publishableKey;
-    const mailTo = (subject: RegExp) => waitFor(`an email matching ${subject}`, async () => sink.received.find((m) => m.to && JSON.stringify(m.to).includes('sp1@example.com') && subject.test(m.subject ?? '')), 30_000);
-    expect((await api.post('/v1/public/verification', pk, { email: 'sp1@example.com' })).status).toBe(202);
+    const mailTo = (subject: RegExp) =>
+      waitFor(
+        `an email matching ${subject}`,
+        async () =>
+          sink.received.find(
+            (m) =>
+              m.to &&
+              JSON.stringify(m.to).includes('sp1@example.com') &&
+              subject.test(m.subject ?? ''),
+          ),
+        30_000,
+      );
+    expect(
+      (await api.post('/v1/public/verification', pk, { email: 'sp1@example.com' })).status,
+    ).toBe(202);
     const verifyToken = tokenIn(await mailTo(/confirm|verif/i));
     suite.run.secrets.add('verification token', verifyToken);
-    expect((await api.post('/v1/public/verification/confirm', pk, { token: verifyToken })).status).toBe(200);
-    expect((await api.post('/v1/public/verification/confirm', pk, { token: verifyToken })).body.code).toBe('TOKEN_INVALID');
+    expect(
+      (await api.post('/v1/public/verification/confirm', pk, { token: verifyToken })).status,
+    ).toBe(200);
+    expect(
+      (await api.post('/v1/public/verification/confirm', pk, { token: verifyToken })).body.code,
+    ).toBe('TOKEN_INVALID');
 
-    expect((await api.post('/v1/public/password-reset', pk, { email: 'sp1@example.com' })).status).toBe(202);
+    expect(
+      (await api.post('/v1/public/password-reset', pk, { email: 'sp1@example.com' })).status,
+    ).toBe(202);
     const resetToken = tokenIn(await mailTo(/password/i));
     suite.run.secrets.add('reset token', resetToken);
-    expect((await api.post('/v1/public/password-reset/confirm', pk, { token: resetToken, password: newPassword })).status).toBe(200);
-    expect((await api.post('/v1/public/sessions', pk, { email: 'sp1@example.com', password: newPassword })).status).toBe(200);
-    expect((await api.post('/v1/public/sessions', pk, { email: 'sp1@example.com', password: `${newPassword}x` })).status).toBe(401);
+    expect(
+      (
+        await api.post('/v1/public/password-reset/confirm', pk, {
+          token: resetToken,
+          password: newPassword,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await api.post('/v1/public/sessions', pk, {
+          email: 'sp1@example.com',
+          password: newPassword,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await api.post('/v1/public/sessions', pk, {
+          email: 'sp1@example.com',
+          password: `${newPassword}x`,
+        })
+      ).status,
+    ).toBe(401);
 
     // The message log of those emails, read back through the API.
     const list = await api.get('/v1/messages?limit=50', sk);
@@ -83,7 +161,11 @@ export function secrets(suite: Suite): void {
     await api.get('/v1/integrations/smtp', sk);
     await api.get('/v1/integrations/smtp/senders/ana', sk);
 
-    const rotated = await api.call('POST', '/v1/program/keys/rotate', { key: sk, body: { kind: 'secret' }, showsKeys: true });
+    const rotated = await api.call('POST', '/v1/program/keys/rotate', {
+      key: sk,
+      body: { kind: 'secret' },
+      showsKeys: true,
+    });
     expect(rotated.status).toBe(200);
     suite.run.secrets.add('secret key', rotated.body.key);
     expect((await api.get('/v1/program', sk)).status).toBe(401);
@@ -94,16 +176,21 @@ export function secrets(suite: Suite): void {
     // Stopped first, so that every line is written.
     await cluster.stop();
     const logDir = join(suite.run.dir, 'logs');
-    const logs = readdirSync(logDir).map((f) => ({ name: f, text: readFileSync(join(logDir, f), 'utf8') }));
+    const logs = readdirSync(logDir).map((f) => ({
+      name: f,
+      text: readFileSync(join(logDir, f), 'utf8'),
+    }));
     const entries = suite.run.secrets.entries();
     const found: string[] = [];
     for (const { kind, value } of entries) {
       for (const form of formsOf(kind, value)) {
-        for (const log of logs) if (log.text.includes(form)) found.push(`${kind} in log ${log.name}`);
+        for (const log of logs)
+          if (log.text.includes(form)) found.push(`${kind} in log ${log.name}`);
         for (const r of suite.run.responses.items) {
           // A program's keys are shown once, in the answer that creates or rotates them.
           if (KEY_KINDS.has(kind) && r.showsKeys) continue;
-          if (r.text.includes(form)) found.push(`${kind} in the answer to ${r.method} ${r.path} (${r.status})`);
+          if (r.text.includes(form))
+            found.push(`${kind} in the answer to ${r.method} ${r.path} (${r.status})`);
         }
       }
     }

@@ -59,7 +59,10 @@ export function smtpOutage(suite: Suite): void {
       'retries while the server is down',
       async () => {
         if (Date.now() - downAt < OUTAGE_MS) return false;
-        const [row] = await suite.db.rows<{ max: number }>(`SELECT max(attempts) AS max FROM messages WHERE "programId" = $1 AND status <> 'sent'`, [p.id]);
+        const [row] = await suite.db.rows<{ max: number }>(
+          `SELECT max(attempts) AS max FROM messages WHERE "programId" = $1 AND status <> 'sent'`,
+          [p.id],
+        );
         return row.max ?? 0;
       },
       OUTAGE_MS + 10_000,
@@ -71,7 +74,12 @@ export function smtpOutage(suite: Suite): void {
     const upAt = Date.now();
 
     const total = BEFORE + DURING;
-    await waitFor('every message sent', async () => (await suite.db.messageStatuses(p.id)).sent === total, 90_000, 500);
+    await waitFor(
+      'every message sent',
+      async () => (await suite.db.messageStatuses(p.id)).sent === total,
+      90_000,
+      500,
+    );
     const doneAt = Date.now();
     await sleep(1000);
     const mails: ReceivedMail[] = [...first.received, ...back.received];
@@ -113,9 +121,19 @@ export function smtpOutage(suite: Suite): void {
       8,
       async (id) => (await api.post('/v1/events', p.secretKey, eventBody('signup', id))).status,
     );
-    await waitFor('every greylisted message sent', async () => (await suite.db.messageStatuses(p.id)).sent === GREYLISTED, 60_000, 500);
-    const rows = await suite.db.rows<{ attempts: number; attemptLog: string }>(`SELECT attempts, "attemptLog" FROM messages WHERE "programId" = $1`, [p.id]);
-    const outcomes = rows.map((r) => (JSON.parse(r.attemptLog) as Array<{ outcome: string }>).map((a) => a.outcome).join('>'));
+    await waitFor(
+      'every greylisted message sent',
+      async () => (await suite.db.messageStatuses(p.id)).sent === GREYLISTED,
+      60_000,
+      500,
+    );
+    const rows = await suite.db.rows<{ attempts: number; attemptLog: string }>(
+      `SELECT attempts, "attemptLog" FROM messages WHERE "programId" = $1`,
+      [p.id],
+    );
+    const outcomes = rows.map((r) =>
+      (JSON.parse(r.attemptLog) as Array<{ outcome: string }>).map((a) => a.outcome).join('>'),
+    );
     const d = deliveries(greylist.received);
     suite.run.report.line(
       '2 SMTP 451 then 250',

@@ -8,7 +8,11 @@ import { SMTP_USER, type Suite } from '../support/suite';
 
 // Routes that create or replace an object under an id the client chooses: with another
 // program's id they act on the caller's own namespace, which must not reveal the other's.
-const UPSERTS = new Set(['PUT /v1/participants/{id}', 'PUT /v1/templates/{key}/{locale}', 'PUT /v1/integrations/smtp/senders/{senderId}']);
+const UPSERTS = new Set([
+  'PUT /v1/participants/{id}',
+  'PUT /v1/templates/{key}/{locale}',
+  'PUT /v1/integrations/smtp/senders/{senderId}',
+]);
 
 // Valid bodies, so that the answer comes from looking the object up rather than from validation.
 const BODIES: Record<string, unknown> = {
@@ -18,7 +22,10 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/integrations/smtp/senders/{senderId}/test': { to: 'b-admin@example.com' },
   'PUT /v1/participants/{id}': { email: 'b-own@example.com' },
   'PUT /v1/templates/{key}/{locale}': { subject: 'B', html: '<p>B</p>' },
-  'PUT /v1/integrations/smtp/senders/{senderId}': { email: 'ana@acme.test', password: 'b-sender-password' },
+  'PUT /v1/integrations/smtp/senders/{senderId}': {
+    email: 'ana@acme.test',
+    password: 'b-sender-password',
+  },
 };
 
 /** Case 7: every route with another program's ids, and every secret route with a publishable key. */
@@ -36,49 +43,126 @@ export function tenantIsolation(suite: Suite): void {
   const snapshot = new Map<string, string>();
 
   // What only program A has: none of it may show in an answer to program B.
-  const secretsOfA = () => [a.id, ids.rule, ids.event, ids.message, ids.reward, 'pa1@example.com', 'Pia Alpha', 'ana@acme.test', 'a-brand.test', 'Only-for-A'];
+  const secretsOfA = () => [
+    a.id,
+    ids.rule,
+    ids.event,
+    ids.message,
+    ids.reward,
+    'pa1@example.com',
+    'Pia Alpha',
+    'ana@acme.test',
+    'a-brand.test',
+    'Only-for-A',
+  ];
 
   const aPaths = (op: Operation) => {
     const resource = op.path.split('/')[2];
-    const id = { participants: 'pa-1', messages: ids.message, rules: ids.rule, rewards: ids.reward, events: ids.event }[resource] ?? 'pa-1';
+    const id =
+      {
+        participants: 'pa-1',
+        messages: ids.message,
+        rules: ids.rule,
+        rewards: ids.reward,
+        events: ids.event,
+      }[resource] ?? 'pa-1';
     return fillPath(op.path, { id, key: 'welcome', locale: 'en', senderId: 'ana' });
   };
 
   beforeAll(async () => {
-    sink = await SmtpTestServer.start({ users: { [SMTP_USER]: password, 'mailer-b': passwordOfB, 'ana@acme.test': senderPassword } });
+    sink = await SmtpTestServer.start({
+      users: { [SMTP_USER]: password, 'mailer-b': passwordOfB, 'ana@acme.test': senderPassword },
+    });
     cluster = await Cluster.start(suite.run, { name: 'tenants', workers: 1 });
     api = new Api(cluster.api.baseUrl, suite.run);
     a = await api.createProgram('Tenant A');
     b = await api.createProgram('Tenant B');
     await api.connectSmtp(a, sink.port, password);
     // B has a server of its own too, so that sender routes answer from B's side, not "not connected".
-    await api.connectSmtp(b, sink.port, passwordOfB, { username: 'mailer-b', fromAddress: 'hello@b-brand.test' });
+    await api.connectSmtp(b, sink.port, passwordOfB, {
+      username: 'mailer-b',
+      fromAddress: 'hello@b-brand.test',
+    });
     suite.run.secrets.add('sender password', senderPassword);
-    expect((await api.put('/v1/integrations/smtp/senders/ana', a.secretKey, { email: 'ana@acme.test', password: senderPassword, saveToSent: 'off' })).status).toBe(201);
-    expect((await api.put('/v1/integrations/sender-domain', a.secretKey, { domain: 'a-brand.test', fromAddress: 'news@a-brand.test' })).status).toBe(200);
-    expect((await api.put('/v1/participants/pa-1', a.secretKey, { email: 'pa1@example.com', firstName: 'Pia', lastName: 'Alpha' })).status).toBe(201);
-    expect((await api.put('/v1/templates/welcome/en', a.secretKey, { subject: 'Only-for-A {{participant.firstName}}', html: '<p>Only-for-A</p>' })).status).toBe(201);
+    expect(
+      (
+        await api.put('/v1/integrations/smtp/senders/ana', a.secretKey, {
+          email: 'ana@acme.test',
+          password: senderPassword,
+          saveToSent: 'off',
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api.put('/v1/integrations/sender-domain', a.secretKey, {
+          domain: 'a-brand.test',
+          fromAddress: 'news@a-brand.test',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await api.put('/v1/participants/pa-1', a.secretKey, {
+          email: 'pa1@example.com',
+          firstName: 'Pia',
+          lastName: 'Alpha',
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await api.put('/v1/templates/welcome/en', a.secretKey, {
+          subject: 'Only-for-A {{participant.firstName}}',
+          html: '<p>Only-for-A</p>',
+        })
+      ).status,
+    ).toBe(201);
     const rule = await api.post('/v1/rules', a.secretKey, {
       name: 'Welcome and reward',
       event: 'signup',
       actions: [
         { type: 'email', template: 'welcome', to: 'participant', sender: 'ana' },
-        { type: 'reward', to: 'participant', kind: 'cash', amount: 10, currency: 'USD', email: false },
+        {
+          type: 'reward',
+          to: 'participant',
+          kind: 'cash',
+          amount: 10,
+          currency: 'USD',
+          email: false,
+        },
       ],
     });
     expect(rule.status).toBe(201);
     ids.rule = rule.body.id;
-    const event = await api.post('/v1/events', a.secretKey, { type: 'signup', participant: { id: 'pa-1' } });
+    const event = await api.post('/v1/events', a.secretKey, {
+      type: 'signup',
+      participant: { id: 'pa-1' },
+    });
     ids.event = event.body.id;
-    const processed = await waitFor('A’s event processed', async () => {
-      const e = await api.get(`/v1/events/${ids.event}`, a.secretKey);
-      return e.body.status === 'processed' && e.body;
-    }, 30_000);
-    const actions = processed.results[0].actions as Array<{ messageId?: string; rewardId?: string }>;
+    const processed = await waitFor(
+      'A’s event processed',
+      async () => {
+        const e = await api.get(`/v1/events/${ids.event}`, a.secretKey);
+        return e.body.status === 'processed' && e.body;
+      },
+      30_000,
+    );
+    const actions = processed.results[0].actions as Array<{
+      messageId?: string;
+      rewardId?: string;
+    }>;
     ids.message = actions.find((x) => x.messageId)?.messageId ?? '';
     ids.reward = actions.find((x) => x.rewardId)?.rewardId ?? '';
-    await waitFor('A’s email sent', async () => (await api.get(`/v1/messages/${ids.message}`, a.secretKey)).body.status === 'sent', 30_000);
-    ops = operations((await api.get('/docs-json')).body as OpenApiDocument).filter((op) => op.auth !== 'none');
+    await waitFor(
+      'A’s email sent',
+      async () =>
+        (await api.get(`/v1/messages/${ids.message}`, a.secretKey)).body.status === 'sent',
+      30_000,
+    );
+    ops = operations((await api.get('/docs-json')).body as OpenApiDocument).filter(
+      (op) => op.auth !== 'none',
+    );
     // What A sees of its own objects before B tries anything.
     for (const op of ops.filter((o) => o.method === 'GET')) {
       const res = await api.get(aPaths(op), a.secretKey);
@@ -95,7 +179,8 @@ export function tenantIsolation(suite: Suite): void {
     const outcomes = new Map<string, number>();
     const note = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
     // An id the caller sent may come back in "... was not found"; anything else of A's may not.
-    const leaks = (res: ApiResponse, sent: string) => secretsOfA().filter((s) => s && res.text.includes(s) && !sent.includes(s));
+    const leaks = (res: ApiResponse, sent: string) =>
+      secretsOfA().filter((s) => s && res.text.includes(s) && !sent.includes(s));
 
     // Upserts last: they create B's own objects under A's ids, which lookups would then find.
     const secretOps = ops.filter((o) => o.auth === 'secret');
@@ -104,7 +189,12 @@ export function tenantIsolation(suite: Suite): void {
       const label = `${op.method} ${op.path}`;
       const body = op.body?.contentType === 'application/json' ? (BODIES[label] ?? {}) : undefined;
       const raw = op.body && op.body.contentType !== 'application/json' ? 'id,email\n' : undefined;
-      const res = await api.call(op.method, aPaths(op), { key: b.secretKey, body, raw, contentType: op.body?.contentType });
+      const res = await api.call(op.method, aPaths(op), {
+        key: b.secretKey,
+        body,
+        raw,
+        contentType: op.body?.contentType,
+      });
       const leaked = leaks(res, aPaths(op) + JSON.stringify(body ?? ''));
       if (leaked.length) problems.push(`${label}: B sees ${leaked.join(', ')}`);
       if (op.pathParams.length === 0) {
@@ -119,9 +209,14 @@ export function tenantIsolation(suite: Suite): void {
       }
       if (label === 'DELETE /v1/templates/{key}/{locale}') {
         // B removes its own override, if any: the same answer as for a key nobody has.
-        const never = await api.call('DELETE', '/v1/templates/never-used-key/en', { key: b.secretKey });
+        const never = await api.call('DELETE', '/v1/templates/never-used-key/en', {
+          key: b.secretKey,
+        });
         note(`template delete: ${res.status}`);
-        if (res.status !== never.status) problems.push(`${label}: ${res.status} for A's key, ${never.status} for a key nobody has`);
+        if (res.status !== never.status)
+          problems.push(
+            `${label}: ${res.status} for A's key, ${never.status} for a key nobody has`,
+          );
         return;
       }
       note(`${res.status} ${res.body?.code}`);
@@ -129,17 +224,55 @@ export function tenantIsolation(suite: Suite): void {
     };
     // Lookups by id first: the routes without one include B disconnecting its own server.
     const lookups = secretOps.filter((o) => !upserts.includes(o));
-    for (const op of [...lookups.filter((o) => o.pathParams.length), ...lookups.filter((o) => !o.pathParams.length)]) await callWithIdsOfA(op);
+    for (const op of [
+      ...lookups.filter((o) => o.pathParams.length),
+      ...lookups.filter((o) => !o.pathParams.length),
+    ])
+      await callWithIdsOfA(op);
 
     // Ids carried in bodies and query strings.
     const carried: Array<[string, string, unknown, (r: ApiResponse) => boolean]> = [
       ['POST', '/v1/templates/welcome/preview', { participantId: 'pa-1' }, (r) => r.status === 404],
-      ['POST', '/v1/templates/welcome/test', { to: 'b-admin@example.com', participantId: 'pa-1' }, (r) => r.status === 404],
-      ['POST', '/v1/events', { type: 'signup', participant: { id: 'pa-1' } }, (r) => r.status === 400 && r.body.code === 'PARTICIPANT_EMAIL_REQUIRED'],
-      ['POST', '/v1/rules/simulate', { event: { type: 'signup', participant: { id: 'pa-1' } } }, (r) => r.status < 500],
-      ['POST', '/v1/rules', { name: 'x', event: 'signup', actions: [{ type: 'email', template: 'welcome', to: 'participant', sender: 'ana' }] }, (r) => r.status === 400],
-      ['GET', '/v1/rewards?participantId=pa-1', undefined, (r) => r.status === 200 && r.body.items.length === 0],
-      ['GET', '/v1/messages?to=pa1%40example.com', undefined, (r) => r.status === 200 && r.body.items.length === 0],
+      [
+        'POST',
+        '/v1/templates/welcome/test',
+        { to: 'b-admin@example.com', participantId: 'pa-1' },
+        (r) => r.status === 404,
+      ],
+      [
+        'POST',
+        '/v1/events',
+        { type: 'signup', participant: { id: 'pa-1' } },
+        (r) => r.status === 400 && r.body.code === 'PARTICIPANT_EMAIL_REQUIRED',
+      ],
+      [
+        'POST',
+        '/v1/rules/simulate',
+        { event: { type: 'signup', participant: { id: 'pa-1' } } },
+        (r) => r.status < 500,
+      ],
+      [
+        'POST',
+        '/v1/rules',
+        {
+          name: 'x',
+          event: 'signup',
+          actions: [{ type: 'email', template: 'welcome', to: 'participant', sender: 'ana' }],
+        },
+        (r) => r.status === 400,
+      ],
+      [
+        'GET',
+        '/v1/rewards?participantId=pa-1',
+        undefined,
+        (r) => r.status === 200 && r.body.items.length === 0,
+      ],
+      [
+        'GET',
+        '/v1/messages?to=pa1%40example.com',
+        undefined,
+        (r) => r.status === 200 && r.body.items.length === 0,
+      ],
       ['GET', `/v1/messages?cursor=${ids.message}`, undefined, (r) => r.status < 500],
       ['GET', '/v1/rules?event=signup', undefined, (r) => r.status === 200],
       ['GET', '/v1/participants/pa-1/tax-summary?year=2026', undefined, (r) => r.status === 404],
@@ -153,17 +286,28 @@ export function tenantIsolation(suite: Suite): void {
     }
 
     // A publishable key of B naming A's participant: the same 202, and nothing sent or stored for A.
-    const tokensBefore = await suite.db.count('SELECT count(*) AS n FROM participant_tokens WHERE "programId" = $1', [a.id]);
+    const tokensBefore = await suite.db.count(
+      'SELECT count(*) AS n FROM participant_tokens WHERE "programId" = $1',
+      [a.id],
+    );
     const received = sink.received.length;
     for (const path of ['/v1/public/verification', '/v1/public/password-reset']) {
       const res = await api.post(path, b.publishableKey, { email: 'pa1@example.com' });
       if (res.status !== 202) problems.push(`${path} with B's publishable key: ${res.status}`);
     }
-    const session = await api.post('/v1/public/sessions', b.publishableKey, { email: 'pa1@example.com', password: 'whatever-123' });
-    if (session.status !== 401) problems.push(`sessions with B's key for A's participant: ${session.status}`);
+    const session = await api.post('/v1/public/sessions', b.publishableKey, {
+      email: 'pa1@example.com',
+      password: 'whatever-123',
+    });
+    if (session.status !== 401)
+      problems.push(`sessions with B's key for A's participant: ${session.status}`);
     await new Promise((r) => setTimeout(r, 1500));
-    const tokensAfter = await suite.db.count('SELECT count(*) AS n FROM participant_tokens WHERE "programId" = $1', [a.id]);
-    if (tokensAfter !== tokensBefore) problems.push(`tokens issued for A's participant through B: ${tokensAfter - tokensBefore}`);
+    const tokensAfter = await suite.db.count(
+      'SELECT count(*) AS n FROM participant_tokens WHERE "programId" = $1',
+      [a.id],
+    );
+    if (tokensAfter !== tokensBefore)
+      problems.push(`tokens issued for A's participant through B: ${tokensAfter - tokensBefore}`);
     if (sink.received.length !== received) problems.push('A’s SMTP server got mail through B');
 
     for (const op of upserts) await callWithIdsOfA(op);
@@ -180,7 +324,10 @@ export function tenantIsolation(suite: Suite): void {
     suite.run.report.line(
       '7 tenant isolation (ids)',
       `${ops.filter((o) => o.auth === 'secret').length} secret routes called with program B's key and A's ids, plus ${carried.length} ids in bodies and queries and 3 public calls naming A's participant: ` +
-        `${[...outcomes].sort().map(([k, n]) => `${k}×${n}`).join(', ')}; A's ${unchanged} objects unchanged; problems ${problems.length}`,
+        `${[...outcomes]
+          .sort()
+          .map(([k, n]) => `${k}×${n}`)
+          .join(', ')}; A's ${unchanged} objects unchanged; problems ${problems.length}`,
     );
     expect(problems).toEqual([]);
   });
@@ -195,12 +342,14 @@ export function tenantIsolation(suite: Suite): void {
       if (op.auth === 'secret') {
         const res = await api.call(op.method, path, { key: a.publishableKey, body });
         counts.publishable++;
-        if (res.status !== 403 || res.body?.code !== 'PUBLISHABLE_KEY_NOT_ALLOWED') problems.push(`${label} with pk: ${res.status} ${res.body?.code}`);
+        if (res.status !== 403 || res.body?.code !== 'PUBLISHABLE_KEY_NOT_ALLOWED')
+          problems.push(`${label} with pk: ${res.status} ${res.body?.code}`);
       }
       if (op.auth === 'publishable') {
         const res = await api.call(op.method, path, { key: a.secretKey, body });
         counts.secret++;
-        if (res.status !== 403 || res.body?.code !== 'SECRET_KEY_NOT_ALLOWED') problems.push(`${label} with sk: ${res.status} ${res.body?.code}`);
+        if (res.status !== 403 || res.body?.code !== 'SECRET_KEY_NOT_ALLOWED')
+          problems.push(`${label} with sk: ${res.status} ${res.body?.code}`);
       }
       if (op.auth === 'operator') {
         for (const key of [a.secretKey, a.publishableKey]) {
@@ -211,7 +360,8 @@ export function tenantIsolation(suite: Suite): void {
       }
       const anonymous = await api.call(op.method, path, { body });
       counts.none++;
-      if (anonymous.status !== 401 || anonymous.body?.code !== 'API_KEY_MISSING') problems.push(`${label} without a key: ${anonymous.status} ${anonymous.body?.code}`);
+      if (anonymous.status !== 401 || anonymous.body?.code !== 'API_KEY_MISSING')
+        problems.push(`${label} without a key: ${anonymous.status} ${anonymous.body?.code}`);
     }
     suite.run.report.line(
       '7 tenant isolation (keys)',

@@ -35,13 +35,27 @@ export function workerCrash(suite: Suite): void {
 
   it('processes every event and delivers every email the dead worker had not claimed; its claims wait for expiry', async () => {
     const ids = Array.from({ length: EMAILS }, (_, i) => `crash-${i}`);
-    const posting = pool(ids, 16, async (id) => (await api.post('/v1/events', program.secretKey, eventBody('signup', id))).status);
+    const posting = pool(
+      ids,
+      16,
+      async (id) =>
+        (await api.post('/v1/events', program.secretKey, eventBody('signup', id))).status,
+    );
 
-    await waitFor('a quarter of the emails at the sink', async () => sink.received.length >= EMAILS / 4, 90_000, 10);
+    await waitFor(
+      'a quarter of the emails at the sink',
+      async () => sink.received.length >= EMAILS / 4,
+      90_000,
+      10,
+    );
     const victim = cluster.workers[0];
     await victim.kill();
     const killedAt = new Date();
-    const atKill = { delivered: sink.received.length, messages: await suite.db.messageStatuses(program.id), events: await suite.db.eventStatuses(program.id) };
+    const atKill = {
+      delivered: sink.received.length,
+      messages: await suite.db.messageStatuses(program.id),
+      events: await suite.db.eventStatuses(program.id),
+    };
     expect(victim.exitedWith).toBe('signal SIGKILL');
     // An operator (or the orchestrator) starts a new worker; the survivor carries on meanwhile.
     await cluster.addWorker();
@@ -50,12 +64,23 @@ export function workerCrash(suite: Suite): void {
 
     // Jobs the dead worker held come back to the others (Bull's stalled-job check); messages it
     // had claimed stay "sending" until the claim expires.
-    await waitFor('every event processed', async () => (await suite.db.eventStatuses(program.id)).processed === EMAILS, 120_000, 500);
+    await waitFor(
+      'every event processed',
+      async () => (await suite.db.eventStatuses(program.id)).processed === EMAILS,
+      120_000,
+      500,
+    );
     const claimed = async () =>
-      (await suite.db.rows<{ id: string }>(`SELECT id FROM messages WHERE "programId" = $1 AND status = 'sending' AND "updatedAt" < $2`, [program.id, killedAt])).map((r) => r.id);
+      (
+        await suite.db.rows<{ id: string }>(
+          `SELECT id FROM messages WHERE "programId" = $1 AND status = 'sending' AND "updatedAt" < $2`,
+          [program.id, killedAt],
+        )
+      ).map((r) => r.id);
     await waitFor(
       'every message sent but the dead worker’s claims',
-      async () => (await suite.db.messageStatuses(program.id)).sent === EMAILS - (await claimed()).length,
+      async () =>
+        (await suite.db.messageStatuses(program.id)).sent === EMAILS - (await claimed()).length,
       120_000,
       500,
     );
@@ -74,11 +99,21 @@ export function workerCrash(suite: Suite): void {
     suite.followUps.push({
       caseName: '1 worker SIGKILL (claims)',
       check: async () => {
-        await waitFor('every message sent', async () => (await suite.db.messageStatuses(program.id)).sent === EMAILS, CLAIM_MS + 60_000, 1000);
+        await waitFor(
+          'every message sent',
+          async () => (await suite.db.messageStatuses(program.id)).sent === EMAILS,
+          CLAIM_MS + 60_000,
+          1000,
+        );
         await sleep(1000);
         // A claim never finished shows as an attempt without an outcome in the message's log.
         const orphaned = new Set(
-          (await suite.db.rows<{ id: string; attempts: number; attemptLog: string }>(`SELECT id, attempts, "attemptLog" FROM messages WHERE "programId" = $1`, [program.id]))
+          (
+            await suite.db.rows<{ id: string; attempts: number; attemptLog: string }>(
+              `SELECT id, attempts, "attemptLog" FROM messages WHERE "programId" = $1`,
+              [program.id],
+            )
+          )
             .filter((m) => m.attempts > (JSON.parse(m.attemptLog) as unknown[]).length)
             .map((m) => m.id),
         );

@@ -46,7 +46,12 @@ export class Api {
       headers['content-type'] = 'application/json';
     }
     const started = Date.now();
-    const res = await fetch(this.baseUrl + path, { method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -54,17 +59,35 @@ export class Api {
     } catch {
       // not JSON: kept as text
     }
-    this.run.responses.add({ method, path, status: res.status, text, showsKeys: options.showsKeys ?? false });
-    return { status: res.status, body: parsed, text, headers: res.headers, ms: Date.now() - started };
+    this.run.responses.add({
+      method,
+      path,
+      status: res.status,
+      text,
+      showsKeys: options.showsKeys ?? false,
+    });
+    return {
+      status: res.status,
+      body: parsed,
+      text,
+      headers: res.headers,
+      ms: Date.now() - started,
+    };
   }
 
   get = (path: string, key?: string) => this.call('GET', path, { key });
-  post = (path: string, key: string | undefined, body?: unknown) => this.call('POST', path, { key, body });
-  put = (path: string, key: string | undefined, body?: unknown) => this.call('PUT', path, { key, body });
+  post = (path: string, key: string | undefined, body?: unknown) =>
+    this.call('POST', path, { key, body });
+  put = (path: string, key: string | undefined, body?: unknown) =>
+    this.call('PUT', path, { key, body });
 
   /** A program, its keys noted as secrets. */
   async createProgram(name: string, extra: Record<string, unknown> = {}): Promise<ProgramKeys> {
-    const res = await this.call('POST', '/v1/programs', { key: this.run.adminToken, body: { name, ...extra }, showsKeys: true });
+    const res = await this.call('POST', '/v1/programs', {
+      key: this.run.adminToken,
+      body: { name, ...extra },
+      showsKeys: true,
+    });
     if (res.status !== 201) throw new Error(`creating a program failed: ${res.status} ${res.text}`);
     const program = res.body as ProgramKeys;
     this.run.secrets.add('secret key', program.secretKey);
@@ -73,7 +96,12 @@ export class Api {
   }
 
   /** Connects the program to a test SMTP server over STARTTLS with a login. */
-  async connectSmtp(program: ProgramKeys, port: number, password: string, extra: Record<string, unknown> = {}): Promise<void> {
+  async connectSmtp(
+    program: ProgramKeys,
+    port: number,
+    password: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     this.run.secrets.add('SMTP password', password);
     const res = await this.put('/v1/integrations/smtp', program.secretKey, {
       host: '127.0.0.1',
@@ -94,18 +122,24 @@ export class Api {
       subject: 'Welcome to {{program.name}}, {{participant.firstName}}',
       html: '<p>Hi {{participant.firstName}}, thanks for joining {{program.name}}.</p>',
     });
-    if (template.status !== 200 && template.status !== 201) throw new Error(`saving the template failed: ${template.status} ${template.text}`);
+    if (template.status !== 200 && template.status !== 201)
+      throw new Error(`saving the template failed: ${template.status} ${template.text}`);
     const rule = await this.post('/v1/rules', program.secretKey, {
       name: `Welcome on ${event}`,
       event,
       actions: [{ type: 'email', template: 'welcome', to: 'participant' }],
     });
-    if (rule.status !== 201) throw new Error(`creating the rule failed: ${rule.status} ${rule.text}`);
+    if (rule.status !== 201)
+      throw new Error(`creating the rule failed: ${rule.status} ${rule.text}`);
     return (rule.body as { id: string }).id;
   }
 }
 
-export function eventBody(type: string, id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function eventBody(
+  type: string,
+  id: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     type,
     participant: { id, email: `${id}@example.com`, firstName: 'Ana' },
@@ -115,7 +149,11 @@ export function eventBody(type: string, id: string, extra: Record<string, unknow
 }
 
 /** Runs `task` over `items` with at most `concurrency` at once. */
-export async function pool<T, R>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const runners = Array.from({ length: Math.min(concurrency, items.length) }, async () => {

@@ -78,14 +78,26 @@ export class AppProcess {
     return this.exited === undefined;
   }
 
-  static async start(run: FaultRun, name: string, role: Role, env: Record<string, string | undefined>): Promise<AppProcess> {
+  static async start(
+    run: FaultRun,
+    name: string,
+    role: Role,
+    env: Record<string, string | undefined>,
+  ): Promise<AppProcess> {
     const port = await freePort();
     const logFile = logFileFor(run.dir, name);
     // Logs go to a file: the secrets check reads every line at the end of the run.
     const fd = openSync(logFile, 'a');
-    const merged: NodeJS.ProcessEnv = { ...process.env, ...env, APP_ROLE: role, PORT: String(port) };
+    const merged: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...env,
+      APP_ROLE: role,
+      PORT: String(port),
+    };
     for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-    const child = track(spawn(process.execPath, [run.entry], { cwd: ROOT, env: merged, stdio: ['ignore', fd, fd] }));
+    const child = track(
+      spawn(process.execPath, [run.entry], { cwd: ROOT, env: merged, stdio: ['ignore', fd, fd] }),
+    );
     closeSync(fd);
     const proc = new AppProcess(name, role, port, logFile, child);
     await proc.waitHealthy(60_000);
@@ -93,7 +105,9 @@ export class AppProcess {
   }
 
   tail(lines = 20): string {
-    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').trim().split('\n').slice(-lines).join('\n') : '';
+    return existsSync(this.logFile)
+      ? readFileSync(this.logFile, 'utf8').trim().split('\n').slice(-lines).join('\n')
+      : '';
   }
 
   async health(): Promise<number> {
@@ -109,7 +123,10 @@ export class AppProcess {
   private async waitHealthy(timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      if (this.exited) throw new Error(`${this.name} exited (${this.exited}) before it was healthy:\n${this.tail()}`);
+      if (this.exited)
+        throw new Error(
+          `${this.name} exited (${this.exited}) before it was healthy:\n${this.tail()}`,
+        );
       if ((await this.health()) === 200) return;
       if (Date.now() > until) {
         await this.kill();
@@ -177,14 +194,27 @@ export class Cluster {
     mkdirSync(dataDir, { recursive: true });
     const env = Cluster.env(run, options, prefix, dataDir);
     // The API first: it runs the migrations; the workers start on the migrated schema.
-    const api = await AppProcess.start(run, `${options.name}-api`, options.apiRole ?? 'api', { ...env, ...options.apiEnv });
+    const api = await AppProcess.start(run, `${options.name}-api`, options.apiRole ?? 'api', {
+      ...env,
+      ...options.apiEnv,
+    });
     const workers = await Promise.all(
-      Array.from({ length: options.workers ?? 2 }, (_, i) => AppProcess.start(run, `${options.name}-worker${i + 1}`, 'worker', { ...env, MIGRATIONS_RUN: 'false' })),
+      Array.from({ length: options.workers ?? 2 }, (_, i) =>
+        AppProcess.start(run, `${options.name}-worker${i + 1}`, 'worker', {
+          ...env,
+          MIGRATIONS_RUN: 'false',
+        }),
+      ),
     );
     return new Cluster(run, options, prefix, dataDir, api, workers);
   }
 
-  private static env(run: FaultRun, options: ClusterOptions, prefix: string, dataDir: string): Record<string, string | undefined> {
+  private static env(
+    run: FaultRun,
+    options: ClusterOptions,
+    prefix: string,
+    dataDir: string,
+  ): Record<string, string | undefined> {
     return {
       DATABASE_URL: options.databaseUrl ?? run.databaseUrl,
       REDIS_URL: options.redisUrl ?? run.redisUrl,
@@ -204,7 +234,12 @@ export class Cluster {
   /** Starts one more worker (a replacement after a kill). */
   async addWorker(): Promise<AppProcess> {
     const env = Cluster.env(this.run, this.options, this.prefix, this.dataDir);
-    const worker = await AppProcess.start(this.run, `${this.options.name}-worker${this.workers.length + 1}`, 'worker', { ...env, MIGRATIONS_RUN: 'false' });
+    const worker = await AppProcess.start(
+      this.run,
+      `${this.options.name}-worker${this.workers.length + 1}`,
+      'worker',
+      { ...env, MIGRATIONS_RUN: 'false' },
+    );
     this.workers.push(worker);
     return worker;
   }
@@ -215,7 +250,9 @@ export class Cluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.all().map((p) => p.stop()));
-    await deleteQueueKeys(this.options.redisUrl ?? this.run.redisUrl, this.prefix).catch(() => undefined);
+    await deleteQueueKeys(this.options.redisUrl ?? this.run.redisUrl, this.prefix).catch(
+      () => undefined,
+    );
   }
 }
 

@@ -19,12 +19,18 @@ export class Db {
 
   /** How many of a program's messages are in each status. */
   async messageStatuses(programId: string): Promise<Record<string, number>> {
-    const rows = await this.rows<{ status: string; n: string }>('SELECT status, count(*) AS n FROM messages WHERE "programId" = $1 GROUP BY status', [programId]);
+    const rows = await this.rows<{ status: string; n: string }>(
+      'SELECT status, count(*) AS n FROM messages WHERE "programId" = $1 GROUP BY status',
+      [programId],
+    );
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   async eventStatuses(programId: string): Promise<Record<string, number>> {
-    const rows = await this.rows<{ status: string; n: string }>('SELECT status, count(*) AS n FROM events WHERE "programId" = $1 GROUP BY status', [programId]);
+    const rows = await this.rows<{ status: string; n: string }>(
+      'SELECT status, count(*) AS n FROM events WHERE "programId" = $1 GROUP BY status',
+      [programId],
+    );
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 

@@ -96,13 +96,33 @@ export class RedisServer {
 
   private async launch(): Promise<void> {
     const child = track(
-      spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' }),
+      spawn(
+        'redis-server',
+        [
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--loglevel',
+          'warning',
+        ],
+        { stdio: 'ignore' },
+      ),
     );
     this.child = child;
     const until = Date.now() + 10_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
-      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      if (child.exitCode !== null)
+        throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
+      const client = new Redis(this.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       try {
         await client.connect();
         if ((await client.ping()) === 'PONG') return;
@@ -111,7 +131,8 @@ export class RedisServer {
       } finally {
         client.disconnect();
       }
-      if (Date.now() > until) throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
+      if (Date.now() > until)
+        throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
       await sleep(50);
     }
   }
@@ -141,7 +162,11 @@ export const refId = (mail: ReceivedMail): string => {
 };
 
 /** Distinct messages and repeats among what one or more sinks received. */
-export function deliveries(mails: ReceivedMail[]): { total: number; unique: number; duplicates: string[] } {
+export function deliveries(mails: ReceivedMail[]): {
+  total: number;
+  unique: number;
+  duplicates: string[];
+} {
   const seen = new Map<string, number>();
   for (const m of mails) seen.set(refId(m), (seen.get(refId(m)) ?? 0) + 1);
   const duplicates = [...seen].flatMap(([id, n]) => Array.from({ length: n - 1 }, () => id));

@@ -82,7 +82,8 @@ export function resolve(doc: OpenApiDocument, schema: Schema): Schema {
     const name = schema.$ref.split('/').pop() ?? '';
     return resolve(doc, doc.components?.schemas?.[name] ?? {});
   }
-  if (schema.allOf?.length === 1 && !schema.properties) return { ...resolve(doc, schema.allOf[0]), nullable: schema.nullable };
+  if (schema.allOf?.length === 1 && !schema.properties)
+    return { ...resolve(doc, schema.allOf[0]), nullable: schema.nullable };
   return schema;
 }
 
@@ -95,13 +96,19 @@ export function fillPath(path: string, values: Record<string, string>): string {
  * and type. Hosts and addresses point at this machine only, so a body that happens to be valid
  * never reaches out.
  */
-export function sampleOf(doc: OpenApiDocument, schema: Schema, name = '', local: { port: number }): unknown {
+export function sampleOf(
+  doc: OpenApiDocument,
+  schema: Schema,
+  name = '',
+  local: { port: number },
+): unknown {
   const s = resolve(doc, schema);
   if (s.example !== undefined) return s.example;
   if (s.enum?.length) return s.enum[0];
   if (s.type === 'object' || s.properties) {
     const obj: Record<string, unknown> = {};
-    for (const key of s.required ?? []) obj[key] = sampleOf(doc, s.properties?.[key] ?? {}, key, local);
+    for (const key of s.required ?? [])
+      obj[key] = sampleOf(doc, s.properties?.[key] ?? {}, key, local);
     return obj;
   }
   if (s.type === 'array') return [];

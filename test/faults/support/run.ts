@@ -108,7 +108,10 @@ export async function startRun(): Promise<FaultRun> {
   };
   run.secrets.add('operator token', run.adminToken);
   run.secrets.add('APP_SECRET', run.appSecret);
-  run.report.line('setup', `built the service in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; logs and summary in ${dir}`);
+  run.report.line(
+    'setup',
+    `built the service in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; logs and summary in ${dir}`,
+  );
   current = run;
   return run;
 }
@@ -121,13 +124,26 @@ function buildService(): string {
     return resolve(prebuilt);
   }
   // What `nest build` runs (tsc on tsconfig.build.json), into this suite's own folder.
-  const res = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR, '--sourceMap', 'false'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const res = spawnSync(
+    process.execPath,
+    [
+      require.resolve('typescript/bin/tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      BUILD_DIR,
+      '--sourceMap',
+      'false',
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
   const entry = join(BUILD_DIR, 'src', 'main.js');
   // Type errors elsewhere in the tree still emit; only a missing entry point stops the run.
-  if (!existsSync(entry)) throw new Error(`building the service failed:\n${res.stdout}${res.stderr}`);
+  if (!existsSync(entry))
+    throw new Error(`building the service failed:\n${res.stdout}${res.stderr}`);
   return entry;
 }
 
@@ -145,7 +161,12 @@ async function resetDatabase(url: string): Promise<void> {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns a truthy value; fails with `what` and the last value seen. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -156,7 +177,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       last = err instanceof Error ? err.message : err;
     }
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    if (Date.now() > until)
+      throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
     await sleep(everyMs);
   }
 }
