@@ -17,7 +17,7 @@ import { emptySection, type SectionResult } from './support/report';
 import { SmtpSink } from './support/smtp-sink';
 import { fmt, mapLimit, nowMs, sleep } from './support/stats';
 import { sampleEmailData, TemplateRenderer } from '../src/templates/renderer';
-import { buildTransportOptions } from '../src/mail/smtp/transport-factory';
+import { buildTransportOptions } from '../src/transports/smtp/transport-factory';
 
 /** The pool the service builds for a program's server, read from the code rather than assumed. */
 function servicePoolSize(): { maxConnections: number; maxMessages: number } {
@@ -125,7 +125,7 @@ export async function runPipeline(ctx: BenchContext, backends: Backend[]): Promi
     ctx.log(`  baseline with TCP_NODELAY: ${fmt(noDelayBefore.emailsPerSecond)} emails/s`);
     const pool = servicePoolSize();
     section.notes.push(
-      `Baseline: raw nodemailer in a child process, pool of ${pool.maxConnections} connections × ${pool.maxMessages} messages (what src/mail/smtp/transport-factory.ts builds), ${count} pre-rendered messages of ~${fmt(baseline.bytesPerMessage)} bytes handed over at once, timed from the go signal to the last message the sink accepted; peak RSS ${fmt(baseline.peakRssMiB)} MiB.`,
+      `Baseline: raw nodemailer in a child process, pool of ${pool.maxConnections} connections × ${pool.maxMessages} messages (what src/transports/smtp/transport-factory.ts builds), ${count} pre-rendered messages of ~${fmt(baseline.bytesPerMessage)} bytes handed over at once, timed from the go signal to the last message the sink accepted; peak RSS ${fmt(baseline.peakRssMiB)} MiB.`,
       'Sink: smtp-server in the bench process on 127.0.0.1, plaintext, no AUTH, no parsing (counts and times only).',
     );
     const services: Array<{ label: string; rate: number; cpuMs: number; peakMiB: number }> = [];

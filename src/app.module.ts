@@ -10,9 +10,9 @@ import { dataSourceOptions } from './database/data-source.options';
 import { HealthModule } from './health/health.module';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { EventsModule } from './events/events.module';
-import { DeliveryModule } from './mail/delivery.module';
-import { OutboxModule } from './mail/outbox.module';
-import { SmtpPoolModule } from './mail/smtp/smtp-pool.module';
+import { DeliveryModule } from './delivery/delivery.module';
+import { OutboxModule } from './messages/messages.module';
+import { SmtpPoolModule } from './transports/smtp/smtp-pool.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ParticipantsModule } from './participants/participants.module';
 import { ProgramsModule } from './programs/programs.module';
@@ -20,7 +20,7 @@ import { QueueModule } from './queue/queue.module';
 import { RewardsModule } from './rewards/rewards.module';
 import { RulesModule } from './rules/rules.module';
 import { TemplatesModule } from './templates/templates.module';
-import { TriggersModule } from './triggers/triggers.module';
+import { TriggersModule } from './participant-auth/participant-auth.module';
 
 @Module({})
 export class AppModule {

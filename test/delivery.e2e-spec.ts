@@ -1,8 +1,8 @@
 import { simpleParser } from 'mailparser';
 import { DataSource } from 'typeorm';
-import { Message } from '../src/mail/message.entity';
+import { Message } from '../src/messages/message.entity';
 import { sampleEmailData } from '../src/templates/renderer';
-import { OutboxRequest, OutboxService } from '../src/mail/outbox.service';
+import { OutboxRequest, OutboxService } from '../src/messages/outbox.service';
 import { SmtpTestServer } from './support/smtp-test-server';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
 

@@ -1,8 +1,8 @@
 import { DataSource, type ObjectLiteral, type Repository } from 'typeorm';
 import { EntityQueries } from '../src/database/entity-queries';
 import { ProgramEvent } from '../src/events/event.entity';
-import { Message } from '../src/mail/message.entity';
-import { OutboxService } from '../src/mail/outbox.service';
+import { Message } from '../src/messages/message.entity';
+import { OutboxService } from '../src/messages/outbox.service';
 import { Participant } from '../src/participants/participant.entity';
 import { Program } from '../src/programs/program.entity';
 import { sampleEmailData } from '../src/templates/renderer';

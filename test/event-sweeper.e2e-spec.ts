@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ProgramEvent } from '../src/events/event.entity';
-import { Message } from '../src/mail/message.entity';
+import { Message } from '../src/messages/message.entity';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
 
 // An event whose evaluation job was lost (in-process queue restarted, Redis flushed) is stored

@@ -8,7 +8,7 @@ import { CreateEventDto } from '../src/events/dto/event.dto';
 import { EventEvaluationService } from '../src/events/event-evaluation.service';
 import { EventsService } from '../src/events/events.service';
 import { ProgramEvent } from '../src/events/event.entity';
-import { Message } from '../src/mail/message.entity';
+import { Message } from '../src/messages/message.entity';
 import { Participant } from '../src/participants/participant.entity';
 import { ParticipantsService } from '../src/participants/participants.service';
 import { ProgramsService } from '../src/programs/programs.service';

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ProgramEvent } from '../src/events/event.entity';
-import { Message } from '../src/mail/message.entity';
+import { Message } from '../src/messages/message.entity';
 import { Participant } from '../src/participants/participant.entity';
 import { Reward } from '../src/rewards/reward.entity';
 import { RulesCache } from '../src/rules/rules-cache';

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, In } from 'typeorm';
-import { Message } from '../src/mail/message.entity';
+import { Message } from '../src/messages/message.entity';
 import { ParticipantsService } from '../src/participants/participants.service';
 import { ProgramsService } from '../src/programs/programs.service';
 import { RewardHooks } from '../src/rewards/reward-hooks';
 import { Reward } from '../src/rewards/reward.entity';
 import { RewardsService } from '../src/rewards/rewards.service';
-import { PayoutReminder } from '../src/triggers/payout-reminders/payout-reminder.entity';
-import { PayoutRemindersService } from '../src/triggers/payout-reminders/payout-reminders.service';
+import { PayoutReminder } from '../src/payouts/payout-reminder.entity';
+import { PayoutRemindersService } from '../src/payouts/payout-reminders.service';
 import { SmtpTestServer } from './support/smtp-test-server';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
 

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
-import { Message } from '../src/mail/message.entity';
-import { BackgroundTasks } from '../src/triggers/background-tasks';
-import { ParticipantToken } from '../src/triggers/tokens/participant-token.entity';
+import { Message } from '../src/messages/message.entity';
+import { BackgroundTasks } from '../src/common/async/background-tasks';
+import { ParticipantToken } from '../src/participant-auth/tokens/participant-token.entity';
 import { SmtpTestServer } from './support/smtp-test-server';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
 

@@ -13,7 +13,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
-import { SEND_TIMEOUTS } from '../mail/smtp/smtp-settings';
+import { SEND_TIMEOUTS } from '../transports/smtp/smtp-settings';
 
 const toBool = ({ value }: { value: unknown }) =>
   value === undefined || value === ''

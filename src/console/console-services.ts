@@ -1,15 +1,15 @@
 import { Injectable, OnModuleInit, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { SenderDomainService } from '../integrations/sender-domain.service';
+import { SenderDomainService } from '../sender-domains/sender-domain.service';
 import { SenderIdentitiesService } from '../integrations/sender-identities.service';
 import { SmtpIntegrationService } from '../integrations/smtp-integration.service';
-import { MessagesService } from '../mail/messages.service';
+import { MessagesService } from '../messages/messages.service';
 import { ParticipantsService } from '../participants/participants.service';
 import { RuleSimulator } from '../rules/rule-simulator.service';
 import { RulesService } from '../rules/rules.service';
 import { TemplateEditorService } from '../templates/template-editor.service';
 import { TemplatesService } from '../templates/templates.service';
-import { W9Service } from '../triggers/w9/w9.service';
+import { W9Service } from '../tax/w9.service';
 
 /**
  * The domain services the console calls in-process, the same instances the API controllers use.

@@ -1,9 +1,9 @@
 import { ConsoleSession } from '../console/console-session.entity';
-import { SenderDomain } from '../integrations/sender-domain.entity';
-import { SenderIdentity } from '../integrations/sender-identity.entity';
-import { SmtpIntegration } from '../integrations/smtp-integration.entity';
-import { Message } from '../mail/message.entity';
-import { Suppression } from '../mail/suppression.entity';
+import { SenderDomain } from '../sender-domains/sender-domain.entity';
+import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
+import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
+import { Message } from '../messages/message.entity';
+import { Suppression } from '../suppressions/suppression.entity';
 import { Participant } from '../participants/participant.entity';
 import { ProgramEvent } from '../events/event.entity';
 import { Program } from '../programs/program.entity';
@@ -11,9 +11,9 @@ import { Reward } from '../rewards/reward.entity';
 import { RuleRevision } from '../rules/rule-revision.entity';
 import { Rule } from '../rules/rule.entity';
 import { TemplateOverrideEntity } from '../templates/template-override.entity';
-import { PayoutReminder } from '../triggers/payout-reminders/payout-reminder.entity';
-import { ParticipantToken } from '../triggers/tokens/participant-token.entity';
-import { ParticipantTaxYear } from '../triggers/w9/participant-tax-year.entity';
+import { PayoutReminder } from '../payouts/payout-reminder.entity';
+import { ParticipantToken } from '../participant-auth/tokens/participant-token.entity';
+import { ParticipantTaxYear } from '../tax/participant-tax-year.entity';
 
 // Every entity the data source knows. Listed rather than globbed so builds and tests agree.
 export const ENTITIES = [

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { EntityQueries } from '../database/entity-queries';
-import { OutboxService } from '../mail/outbox.service';
+import { OutboxService } from '../messages/outbox.service';
 import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import type { Program } from '../programs/program.entity';

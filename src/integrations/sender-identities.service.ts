@@ -5,20 +5,20 @@ import { Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
-import { composeMessage } from '../mail/builtin/dkim-signing';
-import type { MailAddress } from '../mail/mail-route';
-import type { SmtpSettings } from '../mail/smtp/smtp-settings';
-import { SmtpTransportPool } from '../mail/smtp/transport-pool';
+import { composeMessage } from '../transports/compose/dkim-signing';
+import type { MailAddress } from '../transports/mail-route';
+import type { SmtpSettings } from '../transports/smtp/smtp-settings';
+import { SmtpTransportPool } from '../transports/smtp/transport-pool';
 import { PARTICIPANT_ID } from '../participants/dto/participant.dto';
 import { effectiveSettings, type Program } from '../programs/program.entity';
 import type { PutSenderIdentityDto, SenderIdentityResponse } from './dto/sender-identity.dto';
 import type { SentFolderResultResponse, TestEmailResponse } from './dto/smtp-integration.dto';
-import { appendToSentFolder, ImapError, verifyImap } from './imap/imap-client';
-import { defaultImapSettings, savesToSent, type ImapSettings } from './imap/sent-folder';
-import { IntegrationSecrets } from './integration-secrets';
-import { SenderIdentity } from './sender-identity.entity';
+import { appendToSentFolder, ImapError, verifyImap } from '../transports/imap/imap-client';
+import { defaultImapSettings, savesToSent, type ImapSettings } from '../transports/imap/sent-folder';
+import { IntegrationSecrets } from '../common/crypto/integration-secrets';
+import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
-import { SmtpIntegration } from './smtp-integration.entity';
+import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
 import {
   lastErrorView,
   notConnected,
@@ -26,7 +26,7 @@ import {
   type IntegrationError,
 } from './smtp-integration.service';
 import { buildTestEmail } from './test-email';
-import { senderTransportKey } from './transport-keys';
+import { senderTransportKey } from '../transports/accounts/transport-keys';
 
 export const SENDER_ID_MESSAGE = 'sender ids are 1 to 200 letters, digits or . _ : @ + -';
 

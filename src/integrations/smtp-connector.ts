@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app.config';
-import { resolveAllowedHost } from '../mail/smtp/host-guard';
-import { classifySmtpError, SmtpError } from '../mail/smtp/smtp-errors';
+import { resolveAllowedHost } from '../transports/smtp/host-guard';
+import { classifySmtpError, SmtpError } from '../transports/smtp/smtp-errors';
 import {
   sendSmtpMessage,
   type OutgoingMessage,
   type SmtpSendResult,
-} from '../mail/smtp/smtp-sender';
-import { VERIFY_TIMEOUTS, type SmtpSettings } from '../mail/smtp/smtp-settings';
-import { verifySmtp, type SmtpVerifyResult } from '../mail/smtp/smtp-verifier';
-import { createSmtpTransport } from '../mail/smtp/transport-factory';
-import { ImapError } from './imap/imap-client';
+} from '../transports/smtp/smtp-sender';
+import { VERIFY_TIMEOUTS, type SmtpSettings } from '../transports/smtp/smtp-settings';
+import { verifySmtp, type SmtpVerifyResult } from '../transports/smtp/smtp-verifier';
+import { createSmtpTransport } from '../transports/smtp/transport-factory';
+import { ImapError } from '../transports/imap/imap-client';
 
 /** The classified error of a connection a person is waiting for, with the credentials scrubbed from replies. */
 export function classifyForPerson(err: unknown, settings: SmtpSettings): SmtpError {

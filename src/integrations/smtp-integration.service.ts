@@ -5,10 +5,10 @@ import { Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
-import type { MailAddress } from '../mail/mail-route';
-import { normalizeHost } from '../mail/smtp/host-guard';
-import type { SmtpSettings } from '../mail/smtp/smtp-settings';
-import { SmtpTransportPool } from '../mail/smtp/transport-pool';
+import type { MailAddress } from '../transports/mail-route';
+import { normalizeHost } from '../transports/smtp/host-guard';
+import type { SmtpSettings } from '../transports/smtp/smtp-settings';
+import { SmtpTransportPool } from '../transports/smtp/transport-pool';
 import { effectiveSettings, type Program } from '../programs/program.entity';
 import type {
   ConnectSmtpDto,
@@ -16,12 +16,12 @@ import type {
   TestEmailResponse,
 } from './dto/smtp-integration.dto';
 import { EntityQueries } from '../database/entity-queries';
-import { IntegrationSecrets } from './integration-secrets';
-import { SenderIdentity } from './sender-identity.entity';
+import { IntegrationSecrets } from '../common/crypto/integration-secrets';
+import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
-import { SmtpIntegration } from './smtp-integration.entity';
+import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
 import { buildTestEmail } from './test-email';
-import { integrationTransportKey, senderTransportKey } from './transport-keys';
+import { integrationTransportKey, senderTransportKey } from '../transports/accounts/transport-keys';
 
 export interface IntegrationError {
   code: string;

@@ -1,6 +1,6 @@
 import type { Program } from '../programs/program.entity';
-import type { OutgoingMessage } from '../mail/smtp/smtp-sender';
-import type { MailAddress } from '../mail/mail-route';
+import type { OutgoingMessage } from '../transports/smtp/smtp-sender';
+import type { MailAddress } from '../transports/mail-route';
 
 const escapeHtml = (text: string) =>
   text.replace(

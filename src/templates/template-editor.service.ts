@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../common/errors/app-error';
-import { OutboxService } from '../mail/outbox.service';
+import { OutboxService } from '../messages/outbox.service';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import { Program } from '../programs/program.entity';

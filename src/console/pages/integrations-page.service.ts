@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { PutSenderDomainDto } from '../../integrations/dto/sender-domain.dto';
+import { PutSenderDomainDto } from '../../sender-domains/dto/sender-domain.dto';
 import { PutSenderIdentityDto } from '../../integrations/dto/sender-identity.dto';
 import {
   ConnectSmtpDto,
   SendTestEmailDto,
   type TestEmailResponse,
 } from '../../integrations/dto/smtp-integration.dto';
-import { toSenderDomainView } from '../../integrations/sender-domain.service';
+import { toSenderDomainView } from '../../sender-domains/sender-domain.service';
 import { toSmtpIntegrationView } from '../../integrations/smtp-integration.service';
 import type { SignedInContext } from '../console-request';
 import { ConsoleServices } from '../console-services';

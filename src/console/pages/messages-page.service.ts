@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ListMessagesQuery, MESSAGE_STATUSES } from '../../mail/dto/message.dto';
+import { ListMessagesQuery, MESSAGE_STATUSES } from '../../messages/dto/message.dto';
 import type { SignedInContext } from '../console-request';
 import { ConsoleServices } from '../console-services';
 import {

@@ -13,8 +13,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
-import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../mail/smtp/smtp-settings';
-import { SAVE_TO_SENT_MODES, type SaveToSentMode } from '../sender-identity.entity';
+import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../transports/smtp/smtp-settings';
+import { SAVE_TO_SENT_MODES, type SaveToSentMode } from '../../transports/accounts/sender-identity.entity';
 import { IntegrationErrorResponse } from './smtp-integration.dto';
 
 export class ImapSettingsDto {

@@ -11,7 +11,7 @@ import {
   Min,
 } from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
-import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../mail/smtp/smtp-settings';
+import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../transports/smtp/smtp-settings';
 
 const SECURITY_DESCRIPTION =
   '`none`: plaintext; `tls`: STARTTLS, required (usually port 587); `ssl`: implicit TLS (usually port 465).';

@@ -1,0 +1,371 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createTransport, Transporter } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
+import { Repository } from 'typeorm';
+import { isDatabaseUnavailable } from '../common/errors/database-errors';
+import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import { AppConfig } from '../config/app.config';
+import { EntityQueries } from '../database/entity-queries';
+import { IntegrationsService } from '../transports/mail-router';
+import { TemplatesService } from '../templates/templates.service';
+import { composeMessage } from '../transports/compose/dkim-signing';
+import { EmlWriter } from '../transports/drivers/eml-writer';
+import { MailRoute } from '../transports/mail-route';
+import { Message, MessageAttempt, RecipientRejected } from '../messages/message.entity';
+import { OutboxService } from '../messages/outbox.service';
+import { SmtpError } from '../transports/smtp/smtp-errors';
+import { sendSmtpMessage } from '../transports/smtp/smtp-sender';
+import { SmtpTransportPool } from '../transports/smtp/transport-pool';
+import { Suppression } from '../suppressions/suppression.entity';
+
+export type DeliveryOutcome =
+  | { outcome: 'sent'; messageId: string }
+  | { outcome: 'skipped'; reason: string }
+  | { outcome: 'retry'; code: string; delayMs: number }
+  | { outcome: 'failed' | 'suppressed'; code: string };
+
+const errorOf = (err: unknown): { code: string; message: string; permanent: boolean } => {
+  if (err instanceof SmtpError)
+    return { code: err.code, message: err.message, permanent: err.permanent };
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'DELIVERY_ERROR';
+  return {
+    code,
+    message: typeof e?.message === 'string' ? e.message : 'Delivery failed.',
+    permanent: code.startsWith('TEMPLATE_'),
+  };
+};
+
+/**
+ * Sends one outbox message: claim it, render it, route it, send it, record what happened.
+ * Transient failures are retried here with exponential backoff and jitter, counted on the row.
+ */
+@Injectable()
+export class DeliveryService implements OnApplicationShutdown {
+  private relay?: Transporter;
+  private readonly eml: EmlWriter;
+  private readonly queries: EntityQueries<Message>;
+  private readonly suppressionQueries: EntityQueries<Suppression>;
+  private readonly claimStatement: ReturnType<EntityQueries<Message>['statement']>;
+
+  constructor(
+    @InjectRepository(Message) private readonly messages: Repository<Message>,
+    @InjectRepository(Suppression) private readonly suppressions: Repository<Suppression>,
+    private readonly outbox: OutboxService,
+    private readonly templates: TemplatesService,
+    private readonly integrations: IntegrationsService,
+    private readonly pool: SmtpTransportPool,
+    private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {
+    this.eml = new EmlWriter(config.DATA_DIR);
+    this.queries = new EntityQueries(messages);
+    this.suppressionQueries = new EntityQueries(suppressions);
+    // One conditional update: only one worker can move a message to sending, and a claim left
+    // by a dead worker can be taken once it expires (MESSAGE_CLAIM_MS). It returns the claimed row.
+    this.claimStatement = this.queries.statement(
+      'claim',
+      (q) =>
+        `UPDATE ${q.table} SET ${q.col('status')} = 'sending', ${q.col('attempts')} = ${q.col('attempts')} + 1, ` +
+        `${q.col('lockedUntil')} = ${q.param('lockedUntil')}, ${q.col('updatedAt')} = ${q.param('updatedAt')} ` +
+        `WHERE ${q.col('id')} = ${q.param('id')} AND (${q.col('status')} = 'queued' OR (${q.col('status')} = 'sending' AND ${q.col('lockedUntil')} < ${q.param('lockedUntil')})) ` +
+        `RETURNING ${q.all}`,
+    );
+  }
+
+  async deliver(messageId: string): Promise<DeliveryOutcome> {
+    const message = await this.claim(messageId);
+    if (!message) return { outcome: 'skipped', reason: 'not queued, or claimed by another worker' };
+
+    const suppressed = await this.persist(() =>
+      this.suppressionQueries.findOne({
+        programId: message.programId,
+        emailLower: message.toEmail.toLowerCase(),
+      }),
+    );
+    if (suppressed) {
+      await this.finish(message, 'suppressed', {
+        code: 'RECIPIENT_SUPPRESSED',
+        message: `Not sent: ${suppressed.detail}`,
+        permanent: true,
+      });
+      return { outcome: 'suppressed', code: 'RECIPIENT_SUPPRESSED' };
+    }
+
+    let route: MailRoute | undefined;
+    try {
+      const rendered = await this.templates.render({
+        programId: message.programId,
+        key: message.templateKey,
+        locales: message.locales,
+        data: message.data,
+      });
+      route = await this.integrations.routeFor(message.programId, message.senderId);
+      const from: Mail.Address = { address: route.from.address, name: route.from.name ?? '' };
+      const messageIdHeader =
+        message.messageId ?? `<${message.id}@${route.from.address.split('@')[1] ?? 'localhost'}>`;
+      const composed = await composeMessage(
+        {
+          from,
+          to: message.toName ? { address: message.toEmail, name: message.toName } : message.toEmail,
+          replyTo: route.replyTo ?? undefined,
+          subject: rendered.subject,
+          html: rendered.html,
+          text: rendered.text,
+          messageId: messageIdHeader,
+          headers: { 'X-Entity-Ref-ID': message.id },
+          disableFileAccess: true,
+          disableUrlAccess: true,
+        },
+        route.kind === 'builtin' ? route.dkim : undefined,
+      );
+      const content = {
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        locale: rendered.locale,
+        messageId: messageIdHeader,
+      };
+      const sent = await this.send(
+        route,
+        message,
+        composed.raw,
+        composed.envelope.from || route.from.address,
+      );
+      await this.record(
+        message,
+        {
+          ...content,
+          status: 'sent',
+          transport: route.kind,
+          serverResponse: sent.response,
+          rejected: sent.rejected.length ? sent.rejected : null,
+          sentAt: new Date(),
+          errorCode: null,
+          errorMessage: null,
+          errorPermanent: null,
+          lockedUntil: null,
+        },
+        { outcome: 'sent', transport: route.kind, response: sent.response },
+      );
+      if (route.kind === 'smtp' && route.saveToSent)
+        await this.copyToSent(route, message, composed.raw);
+      return { outcome: 'sent', messageId: messageIdHeader };
+    } catch (err) {
+      return this.failure(message, route, err);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.relay?.close();
+  }
+
+  private async claim(id: string): Promise<Message | null> {
+    const now = new Date();
+    const [message] = await this.claimStatement.rows([
+      new Date(now.getTime() + this.config.MESSAGE_CLAIM_MS),
+      now,
+      id,
+      now,
+    ]);
+    return message ?? null;
+  }
+
+  private async send(route: MailRoute, message: Message, raw: Buffer, envelopeFrom: string) {
+    const envelope = { from: envelopeFrom, to: [message.toEmail] };
+    if (route.kind === 'smtp') {
+      const transport = await this.pool.get(route.transportKey, route.settings, route.version);
+      const secrets = route.settings.password ? [route.settings.password] : [];
+      return sendSmtpMessage(
+        transport,
+        { from: route.from.address, to: message.toEmail, subject: '', raw, envelope },
+        {
+          host: route.settings.host,
+          port: route.settings.port,
+          security: route.settings.security,
+          secrets,
+          phase: 'send',
+        },
+      );
+    }
+    if (this.config.BUILTIN_SMTP_URL) {
+      this.relay ??= createTransport(this.config.BUILTIN_SMTP_URL, {
+        pool: true,
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      } as never);
+      return sendSmtpMessage(this.relay, {
+        from: route.from.address,
+        to: message.toEmail,
+        subject: '',
+        raw,
+        envelope,
+      });
+    }
+    const path = await this.eml.write(message.programId, message.id, raw);
+    return {
+      messageId: message.messageId ?? '',
+      response: `written to ${path}`,
+      accepted: [message.toEmail],
+      rejected: [] as RecipientRejected[],
+    };
+  }
+
+  private async copyToSent(
+    route: MailRoute & { kind: 'smtp' },
+    message: Message,
+    raw: Buffer,
+  ): Promise<void> {
+    try {
+      await this.integrations.appendToSent(route, raw);
+      await this.appendLog(message, {
+        at: new Date().toISOString(),
+        outcome: 'sent',
+        transport: 'smtp',
+        message: 'Copy saved to the Sent folder.',
+      });
+    } catch (err) {
+      // The email went out; a missing Sent copy is reported, not retried as a send.
+      const e = errorOf(err);
+      this.logger.warn(
+        { messageId: message.id, code: e.code },
+        'could not save a copy to the Sent folder',
+      );
+      await this.appendLog(message, {
+        at: new Date().toISOString(),
+        outcome: 'sent',
+        code: e.code,
+        message: `The email was sent, but no copy was saved to the Sent folder: ${e.message}`,
+      });
+    }
+  }
+
+  private async failure(
+    message: Message,
+    route: MailRoute | undefined,
+    err: unknown,
+  ): Promise<DeliveryOutcome> {
+    const e = errorOf(err);
+    const transport = route?.kind ?? null;
+    const smtp = err instanceof SmtpError ? err : undefined;
+    const rejected = smtp?.rejected?.find(
+      (r) => r.address.toLowerCase() === message.toEmail.toLowerCase(),
+    );
+    if (rejected?.suppress) {
+      await this.suppressions
+        .createQueryBuilder()
+        .insert()
+        .into(Suppression)
+        .values({
+          programId: message.programId,
+          emailLower: message.toEmail.toLowerCase(),
+          reason: rejected.code,
+          detail: rejected.message,
+          createdAt: new Date(),
+        })
+        .orIgnore()
+        .execute();
+      await this.finish(
+        message,
+        'suppressed',
+        { code: rejected.code, message: rejected.message, permanent: true },
+        transport,
+      );
+      return { outcome: 'suppressed', code: rejected.code };
+    }
+    if (smtp?.integrationFailing && route?.kind === 'smtp') {
+      await this.integrations.markFailing(
+        message.programId,
+        route.integrationId,
+        route.senderId ?? null,
+        { code: e.code, message: e.message },
+      );
+    }
+    const permanent = rejected ? rejected.permanent : e.permanent;
+    if (permanent || message.attempts >= this.config.JOB_ATTEMPTS) {
+      const why = permanent
+        ? e.message
+        : `${e.message} Gave up after ${message.attempts} attempts.`;
+      await this.finish(message, 'failed', { code: e.code, message: why, permanent }, transport);
+      this.logger.warn({ messageId: message.id, code: e.code, permanent }, 'message failed');
+      return { outcome: 'failed', code: e.code };
+    }
+    // Exponential backoff with jitter, so a server that is down is not hit by every retry at once.
+    const base = this.config.JOB_BACKOFF_MS * 2 ** (message.attempts - 1);
+    const delayMs = Math.round(base * (0.5 + Math.random()));
+    await this.record(
+      message,
+      {
+        status: 'queued',
+        transport,
+        errorCode: e.code,
+        errorMessage: e.message,
+        errorPermanent: false,
+        lockedUntil: new Date(Date.now() + delayMs + this.config.MESSAGE_STALE_MS),
+      },
+      { outcome: 'retry', transport: transport ?? undefined, code: e.code, message: e.message },
+    );
+    await this.outbox.dispatch([message.id], delayMs);
+    return { outcome: 'retry', code: e.code, delayMs };
+  }
+
+  private async finish(
+    message: Message,
+    status: 'failed' | 'suppressed',
+    error: { code: string; message: string; permanent: boolean },
+    transport: Message['transport'] = null,
+  ): Promise<void> {
+    await this.record(
+      message,
+      {
+        status,
+        transport,
+        errorCode: error.code,
+        errorMessage: error.message,
+        errorPermanent: error.permanent,
+        lockedUntil: null,
+      },
+      {
+        outcome: status,
+        transport: transport ?? undefined,
+        code: error.code,
+        message: error.message,
+      },
+    );
+  }
+
+  private async record(
+    message: Message,
+    patch: Partial<Message>,
+    attempt: Omit<MessageAttempt, 'at'>,
+  ): Promise<void> {
+    message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
+    await this.persist(() =>
+      this.queries.update(
+        { ...patch, attemptLog: message.attemptLog, updatedAt: new Date() },
+        { id: message.id, status: 'sending' },
+      ),
+    );
+  }
+
+  // Between its claim and its recorded outcome a message is this worker's alone: a database away
+  // for a moment must not leave it claimed (and sent again once the claim expires), so keep trying
+  // within the claim.
+  private async persist<T>(work: () => Promise<T>): Promise<T> {
+    const until = Date.now() + this.config.MESSAGE_CLAIM_MS / 2;
+    for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5000)) {
+      try {
+        return await work();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || Date.now() + waitMs > until) throw err;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
+  private async appendLog(message: Message, entry: MessageAttempt): Promise<void> {
+    message.attemptLog = [...message.attemptLog, entry];
+    await this.queries.update({ attemptLog: message.attemptLog }, { id: message.id });
+  }
+}

@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/app.config';
+import { OutboxService } from '../../messages/outbox.service';
+import { Participant } from '../../participants/participant.entity';
+import { Program } from '../../programs/program.entity';
+import { resolveLocaleChain } from '../../templates/renderer';
+import { TemplatesService } from '../../templates/templates.service';
+import { KeyedMutex } from '../../common/async/keyed-mutex';
+import { micrositeBase, micrositeLink, MICROSITE_PATHS } from '../../programs/program-links';
+import { TokenPurpose } from './participant-token.entity';
+import { ParticipantTokensService } from './participant-tokens.service';
+
+export interface TokenEmailKind {
+  purpose: TokenPurpose;
+  template: 'verification' | 'password-reset';
+  /** The template variable that holds the link. */
+  linkVariable: 'verifyUrl' | 'resetUrl';
+  page: keyof typeof MICROSITE_PATHS;
+  ttlSeconds: number;
+}
+
+const HOUR_MS = 3600_000;
+
+/** Issues a one-time token and emails its link, in one transaction. */
+@Injectable()
+export class TokenMailer {
+  private readonly locks = new KeyedMutex();
+
+  constructor(
+    private readonly tokens: ParticipantTokensService,
+    private readonly outbox: OutboxService,
+    private readonly templates: TemplatesService,
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Sends a fresh link, voiding the earlier ones, unless the participant already got the
+   * hourly allowance of this kind: the HTTP limits bound requests, this bounds the emails.
+   */
+  async send(
+    program: Program,
+    participant: Participant,
+    kind: TokenEmailKind,
+  ): Promise<'sent' | 'capped'> {
+    const owner = { programId: program.id, participantId: participant.id, purpose: kind.purpose };
+    const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
+    const lockKey = `${owner.programId}:${owner.participantId}:${owner.purpose}`;
+    // Count and issue under one lock per participant and kind, or concurrent requests would
+    // all see room under the allowance: in this process a mutex, across processes on Postgres
+    // an advisory lock held until the transaction ends.
+    const message = await this.locks.run(lockKey, () =>
+      this.dataSource.transaction(async (manager) => {
+        if (manager.connection.driver.options.type === 'postgres') {
+          await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+            `participant-token:${lockKey}`,
+          ]);
+        }
+        const recent = await this.tokens.countIssuedSince(
+          manager,
+          owner,
+          new Date(Date.now() - HOUR_MS),
+        );
+        if (recent >= this.config.TOKEN_EMAILS_PER_ADDRESS_PER_HOUR) return null;
+        const issued = await this.tokens.issue(manager, owner, kind.ttlSeconds * 1000);
+        return this.outbox.enqueue(manager, {
+          programId: program.id,
+          templateKey: kind.template,
+          recipient: {
+            email: participant.email,
+            participantId: participant.id,
+            name: participant.firstName,
+          },
+          locales: resolveLocaleChain(participant.locale, program.defaultLocale),
+          data: this.templates.buildData(kind.template, {
+            program,
+            participant,
+            extra: {
+              [kind.linkVariable]: micrositeLink(base, kind.page, issued.token),
+              expiresInHours: Math.round((kind.ttlSeconds / 3600) * 100) / 100,
+            },
+          }),
+          dedupeKey: `${kind.purpose}:${issued.id}`,
+          // The link is a credential: the message log keeps the content out of sight.
+          sensitive: true,
+        });
+      }),
+    );
+    if (!message) return 'capped';
+    await this.outbox.dispatch([message.id]);
+    return 'sent';
+  }
+}

@@ -1,0 +1,249 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, LessThanOrEqual } from 'typeorm';
+import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import { AppConfig } from '../config/app.config';
+import { OutboxService } from '../messages/outbox.service';
+import { Participant } from '../participants/participant.entity';
+import { ParticipantsService } from '../participants/participants.service';
+import { effectiveSettings, Program } from '../programs/program.entity';
+import { ProgramsService } from '../programs/programs.service';
+import { Reward } from '../rewards/reward.entity';
+import { resolveLocaleChain } from '../templates/renderer';
+import { TemplatesService } from '../templates/templates.service';
+import { micrositeBase, micrositeLink } from '../programs/program-links';
+import { RewardFacts } from '../rewards/reward-facts';
+import { PayoutReminder } from './payout-reminder.entity';
+import { reminderDueTimes, supersededReminders } from './reminder-schedule';
+
+const BATCH_SIZE = 100;
+const MAX_BATCHES_PER_SWEEP = 10;
+
+export interface SweepOutcome {
+  sent: number;
+  cancelled: number;
+}
+
+const detailsOnFile = (p: Pick<Participant, 'taxFormOnFile' | 'payoutDetailsOnFile'>) =>
+  p.taxFormOnFile && p.payoutDetailsOnFile;
+
+/**
+ * Payout reminders: a cash reward written while tax or banking details are missing opens a
+ * reminder cycle (stored due times, one row per interval); a periodic sweep claims the due
+ * rows, checks the participant again and turns them into outbox messages.
+ */
+@Injectable()
+export class PayoutRemindersService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxService,
+    private readonly templates: TemplatesService,
+    private readonly programs: ProgramsService,
+    private readonly participants: ParticipantsService,
+    private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: AppLogger,
+  ) {}
+
+  /**
+   * Schedules the reminders of a new cash reward, in the reward's transaction. While a cycle is
+   * open its rows already cover every interval, and the unique index makes these inserts no-ops.
+   */
+  async onRewardWritten(
+    manager: EntityManager,
+    reward: RewardFacts,
+    program: Program,
+    participant: Participant,
+  ): Promise<void> {
+    if (reward.kind !== 'cash' || reward.status !== 'available' || detailsOnFile(participant))
+      return;
+    const now = new Date();
+    const rows = reminderDueTimes(
+      new Date(reward.createdAt),
+      effectiveSettings(program).payoutReminderIntervals,
+    ).map(({ intervalIndex, dueAt }): PayoutReminder => ({
+      id: randomUUID(),
+      programId: program.id,
+      participantId: participant.id,
+      rewardId: reward.id,
+      intervalIndex,
+      dueAt,
+      status: 'pending',
+      openCycle: true,
+      sentAt: null,
+      messageId: null,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    if (rows.length === 0) return;
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(PayoutReminder)
+      .values(rows)
+      .orIgnore()
+      .execute();
+  }
+
+  /** Sends what is due, batch by batch; each batch is one transaction, dispatched after commit. */
+  async sweepDue(): Promise<SweepOutcome> {
+    const total: SweepOutcome = { sent: 0, cancelled: 0 };
+    for (let i = 0; i < MAX_BATCHES_PER_SWEEP; i++) {
+      const batch = await this.dataSource.transaction((manager) => this.sweepBatch(manager));
+      await this.outbox.dispatch(batch.messageIds);
+      total.sent += batch.sent;
+      total.cancelled += batch.cancelled;
+      if (batch.claimed < BATCH_SIZE) break;
+    }
+    if (total.sent || total.cancelled) this.logger.info(total, 'payout reminders swept');
+    return total;
+  }
+
+  private async sweepBatch(
+    manager: EntityManager,
+  ): Promise<SweepOutcome & { claimed: number; messageIds: string[] }> {
+    const now = new Date();
+    const query = manager
+      .getRepository(PayoutReminder)
+      .createQueryBuilder('r')
+      .where({ status: 'pending', dueAt: LessThanOrEqual(now) })
+      .orderBy('r.dueAt', 'ASC')
+      .addOrderBy('r.intervalIndex', 'ASC')
+      .limit(BATCH_SIZE);
+    // Postgres: rows another worker holds are skipped, not waited for. SQLite has one writer at a
+    // time; there the conditional claim below is what keeps a row from going out twice.
+    if (manager.connection.driver.options.type === 'postgres')
+      query.setLock('pessimistic_write').setOnLocked('skip_locked');
+    const due = await query.getMany();
+
+    const outcome = { claimed: due.length, sent: 0, cancelled: 0, messageIds: [] as string[] };
+    const superseded = supersededReminders(due);
+    const programs = new Map<string, Program | null>();
+    for (const reminder of due) {
+      if (superseded.has(reminder)) {
+        outcome.cancelled += (await this.claim(manager, reminder, 'cancelled', now)) ? 1 : 0;
+        continue;
+      }
+      if (!programs.has(reminder.programId))
+        programs.set(reminder.programId, await this.programs.findById(reminder.programId));
+      const program = programs.get(reminder.programId) ?? null;
+      const participant = program
+        ? await this.participants.find(program.id, reminder.participantId, manager)
+        : null;
+      // The check that stops reminders the moment details arrive, whoever set them.
+      const open =
+        program && participant && !detailsOnFile(participant)
+          ? await this.openCashRewards(manager, participant)
+          : [];
+      if (!program || !participant || open.length === 0) {
+        outcome.cancelled += await this.closeCycle(manager, reminder, now);
+        continue;
+      }
+      if (!(await this.claim(manager, reminder, 'sent', now))) continue;
+      const reward = open.find((r) => r.id === reminder.rewardId) ?? open[0];
+      const message = await this.outbox.enqueue(
+        manager,
+        this.reminderMessage(program, participant, reward, reminder),
+      );
+      await manager.update(PayoutReminder, { id: reminder.id }, { messageId: message.id });
+      if (message.created) outcome.messageIds.push(message.id);
+      outcome.sent++;
+      // The cycle ends with its last reminder; a cash reward after that opens a new one.
+      const left = await manager.countBy(PayoutReminder, {
+        programId: reminder.programId,
+        participantId: reminder.participantId,
+        status: 'pending',
+      });
+      if (left === 0) await this.endCycle(manager, reminder, now);
+    }
+    return outcome;
+  }
+
+  /** Moves one pending row on; false when another worker already did. */
+  private async claim(
+    manager: EntityManager,
+    reminder: PayoutReminder,
+    status: 'sent' | 'cancelled',
+    now: Date,
+  ): Promise<boolean> {
+    const result = await manager.update(
+      PayoutReminder,
+      { id: reminder.id, status: 'pending' },
+      status === 'sent' ? { status, sentAt: now, updatedAt: now } : { status, updatedAt: now },
+    );
+    return result.affected === 1;
+  }
+
+  /** Cancels the participant's pending reminders and ends the cycle. */
+  private async closeCycle(
+    manager: EntityManager,
+    reminder: PayoutReminder,
+    now: Date,
+  ): Promise<number> {
+    const result = await manager.update(
+      PayoutReminder,
+      { programId: reminder.programId, participantId: reminder.participantId, status: 'pending' },
+      { status: 'cancelled', updatedAt: now },
+    );
+    await this.endCycle(manager, reminder, now);
+    return result.affected ?? 0;
+  }
+
+  private async endCycle(
+    manager: EntityManager,
+    reminder: PayoutReminder,
+    now: Date,
+  ): Promise<void> {
+    await manager.update(
+      PayoutReminder,
+      { programId: reminder.programId, participantId: reminder.participantId, openCycle: true },
+      { openCycle: null, updatedAt: now },
+    );
+  }
+
+  private async openCashRewards(
+    manager: EntityManager,
+    participant: Participant,
+  ): Promise<Reward[]> {
+    return manager.find(Reward, {
+      where: {
+        programId: participant.programId,
+        participantId: participant.id,
+        kind: 'cash',
+        status: 'available',
+      },
+      order: { createdAt: 'ASC' },
+    });
+  }
+
+  private reminderMessage(
+    program: Program,
+    participant: Participant,
+    reward: RewardFacts,
+    reminder: PayoutReminder,
+  ) {
+    const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
+    return {
+      programId: program.id,
+      templateKey: 'payout-reminder',
+      recipient: {
+        email: participant.email,
+        participantId: participant.id,
+        name: participant.firstName,
+      },
+      locales: resolveLocaleChain(participant.locale, program.defaultLocale),
+      data: this.templates.buildData('payout-reminder', {
+        program,
+        participant,
+        reward,
+        extra: {
+          taxFormMissing: !participant.taxFormOnFile,
+          payoutDetailsMissing: !participant.payoutDetailsOnFile,
+          taxFormUrl: micrositeLink(base, 'taxForm'),
+          payoutUrl: micrositeLink(base, 'payoutDetails'),
+          reminderNumber: reminder.intervalIndex + 1,
+        },
+      }),
+      dedupeKey: `payout:${reminder.id}`,
+    };
+  }
+}

@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, IsNull, Repository } from 'typeorm';
+import { AppConfig } from '../config/app.config';
+import { OutboxService } from '../messages/outbox.service';
+import { Participant } from '../participants/participant.entity';
+import { ParticipantsService } from '../participants/participants.service';
+import { Program } from '../programs/program.entity';
+import { resolveLocaleChain } from '../templates/renderer';
+import { TemplatesService } from '../templates/templates.service';
+import { AfterCommit } from '../database/after-commit';
+import { micrositeBase, micrositeLink } from '../programs/program-links';
+import { RewardFacts } from '../rewards/reward-facts';
+import { ParticipantTaxYear } from './participant-tax-year.entity';
+import { roundUsd, w9NoticeDue, w9ThresholdFor, yearInTimeZone } from './tax-year';
+
+export interface TaxSummary {
+  year: number;
+  totalUsd: number;
+  thresholdUsd: number;
+  /** Above the threshold with no tax form on file. */
+  w9Required: boolean;
+  aboveThreshold: boolean;
+  taxFormOnFile: boolean;
+  w9NoticeSentAt: string | null;
+}
+
+/**
+ * The W-9 notice: a running taxable total per participant and calendar year (program time
+ * zone), moved in the transaction of every reward write, and exactly one notice per
+ * participant and year once it is above the threshold with no tax form on file.
+ */
+@Injectable()
+export class W9Service {
+  constructor(
+    @InjectRepository(ParticipantTaxYear) private readonly years: Repository<ParticipantTaxYear>,
+    private readonly participants: ParticipantsService,
+    private readonly outbox: OutboxService,
+    private readonly templates: TemplatesService,
+    private readonly afterCommit: AfterCommit,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Adds a new reward's taxable amount to its year and sends the notice if this crossed the line. */
+  async onRewardWritten(
+    manager: EntityManager,
+    reward: RewardFacts,
+    program: Program,
+    participant: Participant,
+  ): Promise<void> {
+    if (reward.status === 'cancelled') return;
+    await this.add(manager, reward, program, participant, 1);
+  }
+
+  /** A cancelled reward leaves its year's total; one restored from cancelled comes back. */
+  async onRewardStatusChanged(
+    manager: EntityManager,
+    reward: RewardFacts,
+    previous: RewardFacts['status'],
+    program: Program,
+  ): Promise<void> {
+    if (previous === reward.status) return;
+    if (reward.status === 'cancelled') {
+      await this.add(manager, reward, program, null, -1);
+    } else if (previous === 'cancelled') {
+      await this.add(
+        manager,
+        reward,
+        program,
+        await this.participants.find(program.id, reward.participantId, manager),
+        1,
+      );
+    }
+  }
+
+  async summary(program: Program, participantId: string, year?: number): Promise<TaxSummary> {
+    const participant = await this.participants.get(program.id, participantId);
+    const taxYear = year ?? yearInTimeZone(new Date(), program.timezone);
+    const row = await this.years.findOneBy({ programId: program.id, participantId, year: taxYear });
+    const totalUsd = roundUsd(row?.totalUsd ?? 0);
+    const thresholdUsd = w9ThresholdFor(program.settings, taxYear);
+    return {
+      year: taxYear,
+      totalUsd,
+      thresholdUsd,
+      w9Required: w9NoticeDue(totalUsd, thresholdUsd, participant.taxFormOnFile),
+      aboveThreshold: totalUsd > thresholdUsd,
+      taxFormOnFile: participant.taxFormOnFile,
+      w9NoticeSentAt: row?.w9NoticeSentAt ? new Date(row.w9NoticeSentAt).toISOString() : null,
+    };
+  }
+
+  private async add(
+    manager: EntityManager,
+    reward: RewardFacts,
+    program: Program,
+    participant: Participant | null,
+    sign: 1 | -1,
+  ): Promise<void> {
+    const amount = roundUsd(Number(reward.taxableUsd ?? 0));
+    if (!(amount > 0)) return;
+    const key = {
+      programId: program.id,
+      participantId: reward.participantId,
+      year: yearInTimeZone(new Date(reward.createdAt), program.timezone),
+    };
+    const total = await this.increment(manager, key, sign * amount);
+    if (sign < 0 || !participant) return;
+    await this.noticeIfDue(manager, key, total, program, participant);
+  }
+
+  /**
+   * One UPDATE ... SET totalUsd = totalUsd + x: concurrent writers queue on the row lock and
+   * none loses the other's amount. The new total is read back in the same transaction.
+   */
+  private async increment(
+    manager: EntityManager,
+    key: Pick<ParticipantTaxYear, 'programId' | 'participantId' | 'year'>,
+    amount: number,
+  ): Promise<ParticipantTaxYear> {
+    const now = new Date();
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(ParticipantTaxYear)
+      .values({
+        ...key,
+        totalUsd: 0,
+        w9NoticeSentAt: null,
+        w9NoticeMessageId: null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .orIgnore()
+      .execute();
+    const column = manager.connection.driver.escape('totalUsd');
+    await manager
+      .createQueryBuilder()
+      .update(ParticipantTaxYear)
+      .set({ totalUsd: () => `${column} + :amount`, updatedAt: now })
+      .where(key)
+      .setParameter('amount', amount)
+      .execute();
+    return manager.findOneByOrFail(ParticipantTaxYear, key);
+  }
+
+  private async noticeIfDue(
+    manager: EntityManager,
+    key: Pick<ParticipantTaxYear, 'programId' | 'participantId' | 'year'>,
+    row: ParticipantTaxYear,
+    program: Program,
+    participant: Participant,
+  ): Promise<void> {
+    const thresholdUsd = w9ThresholdFor(program.settings, key.year);
+    if (row.w9NoticeSentAt || !w9NoticeDue(row.totalUsd, thresholdUsd, participant.taxFormOnFile))
+      return;
+    // The claim: of two transactions that cross the line together, one sets it and sends.
+    const now = new Date();
+    const claimed = await manager.update(
+      ParticipantTaxYear,
+      { ...key, w9NoticeSentAt: IsNull() },
+      { w9NoticeSentAt: now, updatedAt: now },
+    );
+    if (claimed.affected !== 1) return;
+    const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
+    const message = await this.outbox.enqueue(manager, {
+      programId: program.id,
+      templateKey: 'w9-required',
+      recipient: {
+        email: participant.email,
+        participantId: participant.id,
+        name: participant.firstName,
+      },
+      locales: resolveLocaleChain(participant.locale, program.defaultLocale),
+      data: this.templates.buildData('w9-required', {
+        program,
+        participant,
+        extra: {
+          year: key.year,
+          totalUsd: roundUsd(row.totalUsd),
+          thresholdUsd,
+          taxFormUrl: micrositeLink(base, 'taxForm'),
+        },
+      }),
+      dedupeKey: `w9:${participant.id}:${key.year}`,
+    });
+    await manager.update(ParticipantTaxYear, key, { w9NoticeMessageId: message.id });
+    if (message.created) this.afterCommit.run(manager, () => this.outbox.dispatch([message.id]));
+  }
+}
