@@ -104,6 +104,13 @@ describe(classifySmtpError.name, () => {
       false,
     ],
     [
+      'greeting timeout with SSL chosen',
+      nodemailerError('Greeting never received', { code: 'ETIMEDOUT', command: 'CONN' }),
+      { ...ctx, port: 465, security: 'ssl' },
+      'SMTP_TIMEOUT',
+      false,
+    ],
+    [
       'DNS not found',
       nodemailerError('getaddrinfo ENOTFOUND smtp.example.com', { code: 'EDNS', command: 'CONN' }),
       ctx,
@@ -136,6 +143,16 @@ describe(classifySmtpError.name, () => {
       }),
       { ...ctx, security: 'ssl' },
       'SMTP_TLS_MISMATCH',
+      true,
+    ],
+    [
+      'no TLS answer with TLS chosen',
+      nodemailerError('C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number', {
+        code: 'ESOCKET',
+        command: 'CONN',
+      }),
+      ctx,
+      'SMTP_TLS_FAILED',
       true,
     ],
     [
@@ -210,6 +227,16 @@ describe(classifySmtpError.name, () => {
       }),
       ctx,
       'SMTP_TEMPORARY_FAILURE',
+      false,
+    ],
+    [
+      'STARTTLS handshake failed',
+      nodemailerError('Error upgrading connection with STARTTLS', {
+        code: 'ETLS',
+        command: 'STARTTLS',
+      }),
+      ctx,
+      'SMTP_TLS_FAILED',
       false,
     ],
     [
@@ -368,6 +395,91 @@ describe(classifySmtpError.name, () => {
     expect(classified.message.length).toBeGreaterThan(20);
   });
 
+  // Branches that share a code but not a message; the order of the checks decides which applies.
+  it.each<[string, unknown, SmtpErrorContext, string]>([
+    [
+      'DNS name not found',
+      nodemailerError('getaddrinfo ENOTFOUND smtp.example.com', { code: 'EDNS', command: 'CONN' }),
+      ctx,
+      'The host name smtp.example.com was not found in DNS.',
+    ],
+    [
+      'DNS lookup failing for now',
+      nodemailerError('getaddrinfo EAI_AGAIN smtp.example.com', { code: 'EDNS', command: 'CONN' }),
+      { ...ctx, phase: 'verify' },
+      'Looking up smtp.example.com in DNS failed for now; try again in a few minutes.',
+    ],
+    [
+      'no greeting',
+      nodemailerError('Greeting never received', { code: 'ETIMEDOUT', command: 'CONN' }),
+      { ...ctx, greetingTimeoutMs: 2500 },
+      'Connected to smtp.example.com:587, but the server sent no greeting within 2.5 s.',
+    ],
+    [
+      'no greeting with SSL chosen',
+      nodemailerError('Greeting never received', { code: 'ETIMEDOUT' }),
+      { ...ctx, port: 465, security: 'ssl' },
+      'The server at smtp.example.com:465 stopped answering; it will be tried again.',
+    ],
+    [
+      'connect timeout',
+      nodemailerError('Connection timeout', { code: 'ETIMEDOUT' }),
+      ctx,
+      'Could not connect to smtp.example.com:587 in time.',
+    ],
+    [
+      'refused and unreachable at once',
+      nodemailerError('connect ECONNREFUSED, then EHOSTUNREACH', { code: 'ESOCKET' }),
+      ctx,
+      'Nothing accepted the connection at smtp.example.com:587 (connection refused).',
+    ],
+    [
+      'host unreachable',
+      nodemailerError('connect ENETUNREACH 203.0.113.5:587', { code: 'ESOCKET' }),
+      ctx,
+      'The host smtp.example.com:587 cannot be reached from here.',
+    ],
+    [
+      'connection lost',
+      nodemailerError('read ECONNRESET', { code: 'ESOCKET' }),
+      ctx,
+      'The connection to smtp.example.com:587 was lost (read ECONNRESET); it will be tried again.',
+    ],
+    [
+      'connection lost without a message',
+      { code: 'ECONNECTION' },
+      { host: 'smtp.example.com' },
+      'The connection to smtp.example.com was lost (ECONNECTION)',
+    ],
+    [
+      'no TLS answer with the security unset',
+      nodemailerError('wrong version number', { code: 'ESOCKET' }),
+      { port: 587 },
+      'Port 587 speaks STARTTLS (or plaintext), not SSL',
+    ],
+    [
+      'no TLS answer with TLS chosen',
+      nodemailerError('wrong version number', { code: 'ESOCKET' }),
+      ctx,
+      'The TLS handshake with smtp.example.com:587 failed: the server did not answer in TLS.',
+    ],
+    [
+      'recipient refused, no per-recipient list',
+      nodemailerError("Can't send mail - all recipients were rejected", {
+        code: 'EENVELOPE',
+        command: 'RCPT TO',
+        response: '550 5.1.1 Recipient address rejected',
+        responseCode: 550,
+        rejectedErrors: [],
+      }),
+      ctx,
+      'The server refused the recipient (550 5.1.1).',
+    ],
+    ['a thrown string', 'boom', {}, 'Sending through the SMTP server failed: boom.'],
+  ])('says what happened: %s', (_what, err, context, message) => {
+    expect(classifySmtpError(err, context).message).toContain(message);
+  });
+
   it('returns an SmtpError unchanged', () => {
     const err = new SmtpError('SMTP_TIMEOUT', 'x', { permanent: false });
     expect(classifySmtpError(err)).toBe(err);
@@ -518,6 +630,7 @@ describe(classifyRecipientRejection.name, () => {
     ['550 5.1.2 Bad destination domain', 'SMTP_RECIPIENT_UNKNOWN', true, true],
     ['550 5.1.10 RESOLVER.ADR.RecipientNotFound', 'SMTP_RECIPIENT_UNKNOWN', true, true],
     ['550 User unknown', 'SMTP_RECIPIENT_UNKNOWN', true, true],
+    ['554 5.7.1 User does not exist here', 'SMTP_RECIPIENT_POLICY', true, false],
     ['452 4.2.2 Mailbox full, try later', 'SMTP_RECIPIENT_TEMPORARY', false, false],
     ['450 4.1.1 Recipient verification pending', 'SMTP_RECIPIENT_TEMPORARY', false, false],
     ['552 5.2.2 Mailbox full', 'SMTP_RECIPIENT_MAILBOX_FULL', true, false],

@@ -480,12 +480,42 @@ function classifyReply(
 }
 
 /**
- * Maps a nodemailer (or Node socket/TLS) error to an SmtpError with a code and a message that
- * says what to change. Network errors and 4xx replies are transient; 5xx replies are permanent.
+ * One row of a classifier table. Rows are tried in order and the first whose `match` holds
+ * builds the result, so a row may rely on every earlier row having failed.
  */
-export function classifySmtpError(err: unknown, ctx: SmtpErrorContext = {}): SmtpError {
-  if (err instanceof SmtpError) return err;
-  const raw: RawError = typeof err === 'object' && err !== null ? err : { message: String(err) };
+interface ClassifierRow<Facts, Result> {
+  match(err: RawError, facts: Facts): boolean;
+  build(err: RawError, facts: Facts): Result;
+}
+
+function firstMatch<Facts, Result>(
+  rows: readonly ClassifierRow<Facts, Result>[],
+  err: RawError,
+  facts: Facts,
+): Result | undefined {
+  for (const row of rows) {
+    if (row.match(err, facts)) return row.build(err, facts);
+  }
+  return undefined;
+}
+
+/** What the rows of `classifySmtpError` read, worked out once per error. */
+interface SmtpErrorFacts {
+  ctx: SmtpErrorContext;
+  code: string;
+  command?: string;
+  response?: string;
+  responseCode?: number;
+  enhancedStatus?: string;
+  secrets: readonly string[];
+  /** The error's message with secrets removed: safe to show. */
+  message: string;
+  /** Code, reason and raw message together: only for matching, it may still hold a secret. */
+  text: string;
+  base: SmtpErrorInit;
+}
+
+function smtpErrorFacts(raw: RawError, ctx: SmtpErrorContext): SmtpErrorFacts {
   const code = str(raw.code) ?? '';
   const command = str(raw.command);
   const response = str(raw.response);
@@ -494,170 +524,319 @@ export function classifySmtpError(err: unknown, ctx: SmtpErrorContext = {}): Smt
   const enhancedStatus = parseEnhancedStatus(response);
   const secrets = ctx.secrets ?? [];
   const serverReply = summarizeReply(response, secrets);
-  // The raw message may quote the reply; it is only used after the same scrubbing.
-  const message = summarizeReply(str(raw.message) ?? '', secrets) ?? '';
-  const text = `${code} ${str(raw.reason) ?? ''} ${str(raw.message) ?? ''}`;
-  const base: SmtpErrorInit = {
-    permanent: true,
+  return {
+    ctx,
+    code,
+    command,
+    response,
     responseCode,
     enhancedStatus,
-    command,
-    serverReply,
+    secrets,
+    // The raw message may quote the reply; it is only used after the same scrubbing.
+    message: summarizeReply(str(raw.message) ?? '', secrets) ?? '',
+    text: `${code} ${str(raw.reason) ?? ''} ${str(raw.message) ?? ''}`,
+    base: { permanent: true, responseCode, enhancedStatus, command, serverReply },
   };
+}
 
-  if (
-    code === 'EAUTH' ||
-    (command?.startsWith('AUTH') && responseCode !== undefined && responseCode >= 400)
-  ) {
-    return classifyAuth(responseCode, enhancedStatus, response, message, ctx, base);
-  }
+const isTransientReply = (responseCode: number | undefined): boolean =>
+  responseCode !== undefined && responseCode >= 400 && responseCode < 500;
 
-  if (CERTIFICATE_CODES.has(code) || CERTIFICATE_TEXT.test(text)) {
-    return new SmtpError('SMTP_CERTIFICATE_INVALID', certificateMessage(text, ctx), {
-      ...base,
-      permanent: true,
-      integrationFailing: true,
-    });
-  }
+const isPlaintextOnTls = (f: SmtpErrorFacts): boolean => PLAINTEXT_ON_TLS_TEXT.test(f.text);
 
-  if (PLAINTEXT_ON_TLS_TEXT.test(text)) {
-    if (ctx.security === 'ssl' || ctx.security === undefined)
-      return tlsMismatchToStartTls(ctx, base);
-    return new SmtpError(
-      'SMTP_TLS_FAILED',
-      `The TLS handshake with ${where(ctx)} failed: the server did not answer in TLS.`,
-      {
-        ...base,
+const isDnsFailure = (f: SmtpErrorFacts): boolean => f.code === 'EDNS' || DNS_CODES.test(f.text);
+
+const isTimeout = (f: SmtpErrorFacts): boolean =>
+  f.code === 'ETIMEDOUT' || /\bETIMEDOUT\b/.test(f.text);
+
+// With SSL chosen a silent greeting is no sign of a TLS mismatch, so it counts as a plain timeout.
+const isGreetingTimeout = (f: SmtpErrorFacts): boolean =>
+  isTimeout(f) && /greeting never received/i.test(f.text) && f.ctx.security !== 'ssl';
+
+const isNetworkFailure = (f: SmtpErrorFacts): boolean =>
+  f.code === 'ECONNECTION' || f.code === 'ESOCKET' || NETWORK_TEXT.test(f.text);
+
+// Order matters: TLS and DNS causes hide inside socket errors, and a reply code outranks the
+// generic nodemailer code it came with.
+const SMTP_ERROR_ROWS: readonly ClassifierRow<SmtpErrorFacts, SmtpError>[] = [
+  {
+    match: (_, f) =>
+      f.code === 'EAUTH' ||
+      (f.command?.startsWith('AUTH') === true &&
+        f.responseCode !== undefined &&
+        f.responseCode >= 400),
+    build: (_, f) =>
+      classifyAuth(f.responseCode, f.enhancedStatus, f.response, f.message, f.ctx, f.base),
+  },
+  {
+    match: (_, f) => CERTIFICATE_CODES.has(f.code) || CERTIFICATE_TEXT.test(f.text),
+    build: (_, f) =>
+      new SmtpError('SMTP_CERTIFICATE_INVALID', certificateMessage(f.text, f.ctx), {
+        ...f.base,
         permanent: true,
         integrationFailing: true,
-      },
-    );
-  }
-
-  if (TLS_VERSION_TEXT.test(text)) {
-    return new SmtpError(
-      'SMTP_TLS_FAILED',
-      `The server at ${where(ctx)} supports only TLS versions older than 1.2, which are not secure. The mail server's administrator must enable TLS 1.2 or later.`,
-      { ...base, permanent: true, integrationFailing: true },
-    );
-  }
-
-  if (code === 'ETLS') {
-    if (
-      (command === 'STARTTLS' || command === 'EHLO') &&
-      responseCode !== undefined &&
-      responseCode >= 500
-    ) {
-      return startTlsUnavailableError(ctx, base);
-    }
-    if (responseCode !== undefined && responseCode >= 400 && responseCode < 500) {
-      return new SmtpError(
+      }),
+  },
+  {
+    match: (_, f) =>
+      isPlaintextOnTls(f) && (f.ctx.security === 'ssl' || f.ctx.security === undefined),
+    build: (_, f) => tlsMismatchToStartTls(f.ctx, f.base),
+  },
+  {
+    match: (_, f) => isPlaintextOnTls(f),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_TLS_FAILED',
+        `The TLS handshake with ${where(f.ctx)} failed: the server did not answer in TLS.`,
+        { ...f.base, permanent: true, integrationFailing: true },
+      ),
+  },
+  {
+    match: (_, f) => TLS_VERSION_TEXT.test(f.text),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_TLS_FAILED',
+        `The server at ${where(f.ctx)} supports only TLS versions older than 1.2, which are not secure. The mail server's administrator must enable TLS 1.2 or later.`,
+        { ...f.base, permanent: true, integrationFailing: true },
+      ),
+  },
+  {
+    match: (_, f) =>
+      f.code === 'ETLS' &&
+      (f.command === 'STARTTLS' || f.command === 'EHLO') &&
+      f.responseCode !== undefined &&
+      f.responseCode >= 500,
+    build: (_, f) => startTlsUnavailableError(f.ctx, f.base),
+  },
+  {
+    match: (_, f) => f.code === 'ETLS' && isTransientReply(f.responseCode),
+    build: (_, f) =>
+      new SmtpError(
         'SMTP_TEMPORARY_FAILURE',
-        `The server could not start TLS right now (${statusLabel(responseCode, enhancedStatus)}); ${retryHint(ctx)}.`,
-        {
-          ...base,
-          permanent: false,
-        },
-      );
-    }
-    return new SmtpError(
-      'SMTP_TLS_FAILED',
-      `The TLS handshake with ${where(ctx)} failed. Check the security setting and port.`,
-      {
-        ...base,
-        permanent: false,
-      },
-    );
-  }
-
-  if (code === 'EDNS' || DNS_CODES.test(text)) {
-    const notFound = /ENOTFOUND|EAI_NONAME|ENODATA/.test(text);
-    return new SmtpError(
-      'SMTP_DNS_FAILED',
-      notFound
-        ? `The host name ${ctx.host ?? 'of the SMTP server'} was not found in DNS. Check the spelling of the SMTP host.`
-        : `Looking up ${ctx.host ?? 'the SMTP host'} in DNS failed for now; ${retryHint(ctx)}.`,
-      { ...base, permanent: false },
-    );
-  }
-
-  if (code === 'ETIMEDOUT' || /\bETIMEDOUT\b/.test(text)) {
-    if (/greeting never received/i.test(text) && ctx.security !== 'ssl') {
-      const implicitTls = ctx.implicitTlsDetected ?? ctx.port === 465;
-      if (implicitTls) return tlsMismatchToImplicit(ctx, base);
-      return new SmtpError(
+        `The server could not start TLS right now (${statusLabel(f.responseCode, f.enhancedStatus)}); ${retryHint(f.ctx)}.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (_, f) => f.code === 'ETLS',
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_TLS_FAILED',
+        `The TLS handshake with ${where(f.ctx)} failed. Check the security setting and port.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (_, f) => isDnsFailure(f) && /ENOTFOUND|EAI_NONAME|ENODATA/.test(f.text),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_DNS_FAILED',
+        `The host name ${f.ctx.host ?? 'of the SMTP server'} was not found in DNS. Check the spelling of the SMTP host.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (_, f) => isDnsFailure(f),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_DNS_FAILED',
+        `Looking up ${f.ctx.host ?? 'the SMTP host'} in DNS failed for now; ${retryHint(f.ctx)}.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    // A port that waits for a TLS handshake sends no greeting to a plaintext client.
+    match: (_, f) => isGreetingTimeout(f) && (f.ctx.implicitTlsDetected ?? f.ctx.port === 465),
+    build: (_, f) => tlsMismatchToImplicit(f.ctx, f.base),
+  },
+  {
+    match: (_, f) => isGreetingTimeout(f),
+    build: (_, f) =>
+      new SmtpError(
         'SMTP_TIMEOUT',
-        `Connected to ${where(ctx)}, but the server sent no greeting${seconds(ctx.greetingTimeoutMs)}. Check that this port runs an SMTP server, and try again later if the server is busy.`,
-        { ...base, permanent: false },
-      );
-    }
-    if (/connection timeout/i.test(text) || command === 'CONN') {
-      return new SmtpError(
+        `Connected to ${where(f.ctx)}, but the server sent no greeting${seconds(f.ctx.greetingTimeoutMs)}. Check that this port runs an SMTP server, and try again later if the server is busy.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (_, f) => isTimeout(f) && (/connection timeout/i.test(f.text) || f.command === 'CONN'),
+    build: (_, f) =>
+      new SmtpError(
         'SMTP_TIMEOUT',
-        `Could not connect to ${where(ctx)} in time. Check the host and port, and that the server accepts connections from outside its network (a firewall may drop them).`,
-        { ...base, permanent: false },
+        `Could not connect to ${where(f.ctx)} in time. Check the host and port, and that the server accepts connections from outside its network (a firewall may drop them).`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (_, f) => isTimeout(f),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_TIMEOUT',
+        `The server at ${where(f.ctx)} stopped answering; ${retryHint(f.ctx)}.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (err, f) =>
+      f.code === 'EENVELOPE' && Array.isArray(err.rejectedErrors) && err.rejectedErrors.length > 0,
+    build: (err, f) => {
+      const entries = err.rejectedErrors as unknown[];
+      const rejected = entries.map((entry) => classifyRecipientRejection(entry, f.secrets));
+      // One temporary refusal is enough for the whole message to be worth retrying.
+      const permanent = rejected.every((r) => r.permanent);
+      return new SmtpError(
+        'SMTP_RECIPIENT_REJECTED',
+        `The server refused every recipient: ${rejected.map((r) => `${r.address}: ${r.message}`).join('; ')}`,
+        { ...f.base, permanent, rejected },
       );
-    }
-    return new SmtpError(
-      'SMTP_TIMEOUT',
-      `The server at ${where(ctx)} stopped answering; ${retryHint(ctx)}.`,
-      { ...base, permanent: false },
-    );
-  }
-
-  if (code === 'EENVELOPE' && Array.isArray(raw.rejectedErrors) && raw.rejectedErrors.length > 0) {
-    const rejected = raw.rejectedErrors.map((entry) => classifyRecipientRejection(entry, secrets));
-    const permanent = rejected.every((r) => r.permanent);
-    return new SmtpError(
-      'SMTP_RECIPIENT_REJECTED',
-      `The server refused every recipient: ${rejected.map((r) => `${r.address}: ${r.message}`).join('; ')}`,
-      { ...base, permanent, rejected },
-    );
-  }
-
-  if (responseCode !== undefined && responseCode >= 400) {
-    return classifyReply(responseCode, enhancedStatus, command, message, ctx, base);
-  }
-
-  if (code === 'EMESSAGE' && /size larger than allowed/i.test(text)) {
-    return new SmtpError(
-      'SMTP_MESSAGE_TOO_LARGE',
-      'The message is larger than the server accepts.',
-      { ...base, permanent: true },
-    );
-  }
-
-  if (code === 'ECONNECTION' || code === 'ESOCKET' || NETWORK_TEXT.test(text)) {
-    const refused = /ECONNREFUSED/.test(text);
-    const unreachable = /EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENETDOWN/.test(text);
-    return new SmtpError(
-      'SMTP_CONNECTION_FAILED',
-      refused
-        ? `Nothing accepted the connection at ${where(ctx)} (connection refused). Check the host and port.`
-        : unreachable
-          ? `The host ${where(ctx)} cannot be reached from here. Check the host and port.`
-          : `The connection to ${where(ctx)} was lost (${message || code}); ${retryHint(ctx)}.`,
-      { ...base, permanent: false },
-    );
-  }
-
-  if (code === 'EPROTOCOL') {
-    return new SmtpError(
-      'SMTP_PROTOCOL_ERROR',
-      `The server at ${where(ctx)} did not answer like an SMTP server. Check the host and port.`,
-      {
-        ...base,
+    },
+  },
+  {
+    match: (_, f) => f.responseCode !== undefined && f.responseCode >= 400,
+    // The match above has checked that the reply code is set.
+    build: (_, f) =>
+      classifyReply(
+        f.responseCode as number,
+        f.enhancedStatus,
+        f.command,
+        f.message,
+        f.ctx,
+        f.base,
+      ),
+  },
+  {
+    match: (_, f) => f.code === 'EMESSAGE' && /size larger than allowed/i.test(f.text),
+    build: (_, f) =>
+      new SmtpError('SMTP_MESSAGE_TOO_LARGE', 'The message is larger than the server accepts.', {
+        ...f.base,
         permanent: true,
-      },
-    );
-  }
+      }),
+  },
+  {
+    match: (_, f) => isNetworkFailure(f) && /ECONNREFUSED/.test(f.text),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_CONNECTION_FAILED',
+        `Nothing accepted the connection at ${where(f.ctx)} (connection refused). Check the host and port.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (_, f) =>
+      isNetworkFailure(f) && /EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENETDOWN/.test(f.text),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_CONNECTION_FAILED',
+        `The host ${where(f.ctx)} cannot be reached from here. Check the host and port.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (_, f) => isNetworkFailure(f),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_CONNECTION_FAILED',
+        `The connection to ${where(f.ctx)} was lost (${f.message || f.code}); ${retryHint(f.ctx)}.`,
+        { ...f.base, permanent: false },
+      ),
+  },
+  {
+    match: (_, f) => f.code === 'EPROTOCOL',
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_PROTOCOL_ERROR',
+        `The server at ${where(f.ctx)} did not answer like an SMTP server. Check the host and port.`,
+        { ...f.base, permanent: true },
+      ),
+  },
+];
 
+// Nothing recognisable: let a job retry it rather than drop the message.
+function unclassifiedSmtpError(f: SmtpErrorFacts): SmtpError {
   return new SmtpError(
     'SMTP_ERROR',
-    `Sending through ${where(ctx)} failed: ${message || 'unknown error'}.`,
-    { ...base, permanent: false },
+    `Sending through ${where(f.ctx)} failed: ${f.message || 'unknown error'}.`,
+    { ...f.base, permanent: false },
   );
 }
+
+/**
+ * Maps a nodemailer (or Node socket/TLS) error to an SmtpError with a code and a message that
+ * says what to change. Network errors and 4xx replies are transient; 5xx replies are permanent.
+ */
+export function classifySmtpError(err: unknown, ctx: SmtpErrorContext = {}): SmtpError {
+  if (err instanceof SmtpError) return err;
+  const raw: RawError = typeof err === 'object' && err !== null ? err : { message: String(err) };
+  const facts = smtpErrorFacts(raw, ctx);
+  return firstMatch(SMTP_ERROR_ROWS, raw, facts) ?? unclassifiedSmtpError(facts);
+}
+
+/** What the rows of `classifyRecipientRejection` read. */
+interface RejectionFacts {
+  address: string;
+  responseCode?: number;
+  enhancedStatus?: string;
+  /** The server's reply, scrubbed, or `no reply`. */
+  reply: string;
+}
+
+function rejection(
+  f: RejectionFacts,
+  code: RecipientRejectionCode,
+  message: string,
+  { permanent, suppress }: Pick<RecipientRejection, 'permanent' | 'suppress'>,
+): RecipientRejection {
+  return {
+    address: f.address,
+    code,
+    message,
+    permanent,
+    suppress,
+    responseCode: f.responseCode,
+    enhancedStatus: f.enhancedStatus,
+  };
+}
+
+const RECIPIENT_REJECTION_ROWS: readonly ClassifierRow<RejectionFacts, RecipientRejection>[] = [
+  {
+    match: (_, f) => isTransientReply(f.responseCode),
+    build: (_, f) =>
+      rejection(f, 'SMTP_RECIPIENT_TEMPORARY', `Refused for now: ${f.reply}`, {
+        permanent: false,
+        suppress: false,
+      }),
+  },
+  {
+    // Servers without enhanced status codes still say so in words.
+    match: (_, f) =>
+      f.enhancedStatus?.startsWith('5.1.') === true ||
+      (!f.enhancedStatus &&
+        /no such (user|mailbox)|user unknown|unknown (user|recipient)|does not exist/i.test(
+          f.reply,
+        )),
+    build: (_, f) =>
+      rejection(f, 'SMTP_RECIPIENT_UNKNOWN', `The address does not exist: ${f.reply}`, {
+        permanent: true,
+        suppress: true,
+      }),
+  },
+  {
+    match: (_, f) => f.enhancedStatus === '5.2.2',
+    build: (_, f) =>
+      rejection(f, 'SMTP_RECIPIENT_MAILBOX_FULL', `The mailbox is full: ${f.reply}`, {
+        permanent: true,
+        suppress: false,
+      }),
+  },
+  {
+    match: (_, f) => f.enhancedStatus?.startsWith('5.7.') === true,
+    build: (_, f) =>
+      rejection(f, 'SMTP_RECIPIENT_POLICY', `Refused by the server's policy: ${f.reply}`, {
+        permanent: true,
+        suppress: false,
+      }),
+  },
+];
 
 /** Classifies one refused recipient from nodemailer's `rejectedErrors` (or `{ recipient, response }`). */
 export function classifyRecipientRejection(
@@ -668,63 +847,19 @@ export function classifyRecipientRejection(
     recipient?: unknown;
     address?: unknown;
   };
-  const address = str(raw.recipient) ?? str(raw.address) ?? '';
   const response = str(raw.response);
-  const responseCode =
-    typeof raw.responseCode === 'number' ? raw.responseCode : parseResponseCode(response);
-  const enhancedStatus = parseEnhancedStatus(response);
-  const reply = summarizeReply(response, secrets) ?? 'no reply';
-  const status = { responseCode, enhancedStatus };
-  if (responseCode !== undefined && responseCode >= 400 && responseCode < 500) {
-    return {
-      address,
-      code: 'SMTP_RECIPIENT_TEMPORARY',
-      message: `Refused for now: ${reply}`,
-      permanent: false,
-      suppress: false,
-      ...status,
-    };
-  }
-  if (
-    enhancedStatus?.startsWith('5.1.') ||
-    (!enhancedStatus &&
-      /no such (user|mailbox)|user unknown|unknown (user|recipient)|does not exist/i.test(reply))
-  ) {
-    return {
-      address,
-      code: 'SMTP_RECIPIENT_UNKNOWN',
-      message: `The address does not exist: ${reply}`,
-      permanent: true,
-      suppress: true,
-      ...status,
-    };
-  }
-  if (enhancedStatus === '5.2.2') {
-    return {
-      address,
-      code: 'SMTP_RECIPIENT_MAILBOX_FULL',
-      message: `The mailbox is full: ${reply}`,
-      permanent: true,
-      suppress: false,
-      ...status,
-    };
-  }
-  if (enhancedStatus?.startsWith('5.7.')) {
-    return {
-      address,
-      code: 'SMTP_RECIPIENT_POLICY',
-      message: `Refused by the server's policy: ${reply}`,
-      permanent: true,
-      suppress: false,
-      ...status,
-    };
-  }
-  return {
-    address,
-    code: 'SMTP_RECIPIENT_REJECTED',
-    message: `Refused: ${reply}`,
-    permanent: true,
-    suppress: false,
-    ...status,
+  const facts: RejectionFacts = {
+    address: str(raw.recipient) ?? str(raw.address) ?? '',
+    responseCode:
+      typeof raw.responseCode === 'number' ? raw.responseCode : parseResponseCode(response),
+    enhancedStatus: parseEnhancedStatus(response),
+    reply: summarizeReply(response, secrets) ?? 'no reply',
   };
+  return (
+    firstMatch(RECIPIENT_REJECTION_ROWS, raw, facts) ??
+    rejection(facts, 'SMTP_RECIPIENT_REJECTED', `Refused: ${facts.reply}`, {
+      permanent: true,
+      suppress: false,
+    })
+  );
 }
