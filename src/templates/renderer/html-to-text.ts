@@ -1,107 +1,81 @@
 // The plain-text part for templates that have none: enough structure for a text-only reader
-// (paragraphs, line breaks, list items, links as "text (url)"), not a full HTML renderer.
+// (paragraphs, line breaks, lists, links as "text (url)"). The HTML is parsed and laid out by the
+// html-to-text library; the options below keep the output close to what readers got before.
+import { compile, type FormatCallback, type SelectorDefinition } from 'html-to-text';
 
-const NAMED_ENTITIES: Readonly<Record<string, string>> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: '\u00a0',
-  copy: '©',
-  reg: '®',
-  trade: '™',
-  hellip: '…',
-  mdash: '—',
-  ndash: '–',
-  lsquo: '‘',
-  rsquo: '’',
-  ldquo: '“',
-  rdquo: '”',
-  laquo: '«',
-  raquo: '»',
-  euro: '€',
-  pound: '£',
-  middot: '·',
-  bull: '•',
-  zwnj: '',
+// The alt text alone: an image's URL means nothing to a text reader. Word transforms apply, so
+// an image inside a link counts as the link's label.
+const altText: FormatCallback = (elem, _walk, builder) => {
+  const alt = (elem.attribs?.alt ?? '').trim();
+  if (alt) builder.addInline(alt);
 };
 
-export function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (match, ref: string) => {
-    if (ref[0] === '#') {
-      const code =
-        ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : match;
-    }
-    const named = NAMED_ENTITIES[ref.toLowerCase()];
-    return named ?? match;
-  });
-}
+// Layout tables are not data: each cell's text follows the previous one after a space, and each
+// row starts a line (the library's data-table layout would pad cells into columns).
+const tableCell: FormatCallback = (elem, walk, builder) => {
+  walk(elem.children, builder);
+  builder.addInline(' ');
+};
 
-function attribute(attrs: string, name: string): string | null {
-  const m = new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(attrs);
-  return m ? decodeEntities(m[1] ?? m[2] ?? m[3] ?? '') : null;
-}
+const block = (selector: string, lineBreaks: number): SelectorDefinition => ({
+  selector,
+  format: 'block',
+  options: { leadingLineBreaks: lineBreaks, trailingLineBreaks: lineBreaks },
+});
 
-function stripTags(html: string): string {
-  return html.replace(/<[^>]*>/g, '');
-}
+const skip = (selector: string): SelectorDefinition => ({ selector, format: 'skip' });
 
-// A private-use character: never in real content, so it safely delimits placeholders.
-const MARK = '\ue000';
+const HIDDEN = ['[hidden]', '[style*="display:none" i]', '[style*="display: none" i]'];
 
-const BLOCK_END = /<\/(p|h[1-6]|blockquote|table|ul|ol)\s*>/gi;
-const LINE_END = /<\/(div|tr|dd|dt|center)\s*>/gi;
+const LINK_OPTIONS = {
+  linkBrackets: ['(', ')'] as [string, string],
+  hideLinkHrefIfSameAsText: true,
+};
+
+const convert = compile({
+  // Mail clients wrap text themselves; hard breaks would split long URLs.
+  wordwrap: false,
+  // The walk recurses per nesting level: a template nested thousands deep would overflow the
+  // stack. Real emails are a few dozen deep; deeper content becomes "...".
+  limits: { maxDepth: 500 },
+  formatters: { altText, tableCell },
+  selectors: [
+    // Only web and mail links are worth showing; any other href (javascript:, relative, #) is
+    // dropped and its text kept.
+    { selector: 'a', format: 'inline' },
+    { selector: 'a[href^="http:" i]', format: 'anchor', options: LINK_OPTIONS },
+    { selector: 'a[href^="https:" i]', format: 'anchor', options: LINK_OPTIONS },
+    { selector: 'a[href^="mailto:" i]', format: 'anchor', options: LINK_OPTIONS },
+    { selector: 'img', format: 'altText' },
+    ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({
+      selector,
+      format: 'heading',
+      options: { leadingLineBreaks: 2, trailingLineBreaks: 2, uppercase: false },
+    })),
+    { selector: 'hr', format: 'horizontalLine', options: { length: 3 } },
+    { selector: 'ul', format: 'unorderedList', options: { itemPrefix: '- ' } },
+    block('table', 2),
+    block('tr', 1),
+    { selector: 'td', format: 'tableCell' },
+    { selector: 'th', format: 'tableCell' },
+    block('center', 1),
+    block('dl', 1),
+    block('dt', 1),
+    block('dd', 1),
+    // Never shown to a reader of the HTML either. Hidden links are listed again because the link
+    // selectors above are more specific than a bare attribute selector.
+    ...['head', 'title', 'style', 'script', 'noscript', 'template'].map(skip),
+    ...HIDDEN.flatMap((hidden) => [skip(hidden), skip(`a${hidden}`)]),
+  ],
+});
 
 export function htmlToText(html: string): string {
-  // Links are replaced by placeholders so that their URLs survive entity decoding untouched.
-  const links: string[] = [];
-  const keep = (text: string): string => {
-    links.push(text);
-    return `${MARK}${links.length - 1}${MARK}`;
-  };
-
-  let s = html
-    .replace(new RegExp(MARK, 'g'), '')
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/<(head|style|script|title|noscript)\b[\s\S]*?<\/\1\s*>/gi, '')
-    // Source line breaks are spaces in HTML; real breaks come from the tags below.
-    .replace(/\s+/g, ' ');
-
-  s = s.replace(/<a\b([^>]*)>([\s\S]*?)<\/a\s*>/gi, (_m, attrs: string, inner: string) => {
-    const label = decodeEntities(stripTags(inner)).replace(/\s+/g, ' ').trim();
-    const href = attribute(attrs, 'href')?.trim() ?? '';
-    if (!/^(https?:|mailto:)/i.test(href)) return keep(label);
-    const shown = href.replace(/^mailto:/i, '');
-    return keep(!label || label === href || label === shown ? shown : `${label} (${shown})`);
-  });
-
-  s = s
-    .replace(/<img\b([^>]*)>/gi, (_m, attrs: string) => {
-      const alt = attribute(attrs, 'alt')?.trim();
-      return alt ? keep(alt) : '';
-    })
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<hr\b[^>]*>/gi, '\n\n---\n\n')
-    .replace(/<li\b[^>]*>/gi, '\n- ')
-    .replace(BLOCK_END, '\n\n')
-    .replace(LINE_END, '\n')
-    .replace(/<\/t[dh]\s*>/gi, ' ');
-
-  s = decodeEntities(stripTags(s)).replace(
-    new RegExp(`${MARK}(\\d+)${MARK}`, 'g'),
-    (_m, i: string) => links[Number(i)],
+  return (
+    convert(html)
+      // Spacer blocks (`<div>&nbsp;</div>`, runs of <br>) leave blank lines: keep at most one.
+      .replace(/^[ \t\u00a0]+$/gm, '')
+      .replace(/\n{3,}/g, '\n\n')
+      // Newlines only: an ordered list's first item starts with a space, like the others.
+      .replace(/^\n+|\n+$/g, '')
   );
-
-  return s
-    .split('\n')
-    .map((line) =>
-      line
-        .replace(/[ \t\u00a0]+/g, (ws) => (ws.includes('\u00a0') && ws.length === 1 ? ws : ' '))
-        .trim(),
-    )
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
 }
