@@ -11,7 +11,7 @@ export default tseslint.config(
       'eslint.config.mjs',
       '**/jest.config.js',
       'scripts/**',
-      'public/**',
+      'src/console/assets/**',
     ],
   },
   eslint.configs.recommended,

@@ -17,6 +17,6 @@ function newestSource(dir) {
 }
 
 if (!fs.existsSync(entry) || fs.statSync(entry).mtimeMs < newestSource(path.join(root, 'src'))) {
-  execSync('npx nest build', { cwd: root, stdio: 'inherit' });
+  execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
 }
 require(entry);

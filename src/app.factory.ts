@@ -26,20 +26,6 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   http.set('trust proxy', 'loopback');
 
   app.use(requestLog(logger));
-  if (config.APP_ROLE === 'worker') {
-    // Workers answer health and metrics only; the API lives in api (or all) processes.
-    app.use('/v1', (_req: Request, res: Response) => {
-      res
-        .status(404)
-        .json(
-          errorBody(
-            404,
-            'NOT_SERVED_BY_WORKER',
-            'This process runs jobs only; send API calls to an api process.',
-          ),
-        );
-    });
-  }
   // Postgres text cannot hold NUL: an id or a filter with one is a bad request, not a failed query.
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.url.includes('%00')) return next();

@@ -2,21 +2,27 @@ import { simpleParser } from 'mailparser';
 import { DataSource } from 'typeorm';
 import { Message } from '../src/messages/message.entity';
 import { sampleEmailData } from '../src/templates/renderer';
-import { OutboxRequest, OutboxService } from '../src/messages/outbox.service';
+import { NotifyParticipant } from '../src/notifications/notify-participant';
+import { ProgramsService } from '../src/programs/programs.service';
 import { SmtpTestServer } from './support/smtp-test-server';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
 
 describe('Delivery (e2e)', () => {
   let t: TestApp;
-  let outbox: OutboxService;
+  let notify: NotifyParticipant;
+  let programs: ProgramsService;
   let db: DataSource;
   let n = 0;
 
-  const request = (
-    programId: string,
-    to: string,
-    extra: Partial<OutboxRequest> = {},
-  ): OutboxRequest => ({
+  interface TestEmail {
+    programId: string;
+    templateKey: string;
+    recipient: { email: string; name: string };
+    locales: string[];
+    data: Record<string, unknown>;
+    dedupeKey: string;
+  }
+  const request = (programId: string, to: string, extra: Partial<TestEmail> = {}): TestEmail => ({
     programId,
     templateKey: 'generic',
     recipient: { email: to, name: 'Ana Souza' },
@@ -25,6 +31,18 @@ describe('Delivery (e2e)', () => {
     dedupeKey: `test-${++n}`,
     ...extra,
   });
+  // An email to an address, written the one way every email is.
+  const outbox = {
+    send: async (r: TestEmail) =>
+      notify.execute(undefined, {
+        program: (await programs.findById(r.programId))!,
+        to: { address: r.recipient.email, name: r.recipient.name },
+        template: r.templateKey,
+        locales: r.locales,
+        data: r.data,
+        dedupeKey: r.dedupeKey,
+      }),
+  };
 
   const message = (id: string) => db.getRepository(Message).findOneByOrFail({ id });
   const settled = (id: string) =>
@@ -42,7 +60,8 @@ describe('Delivery (e2e)', () => {
         MESSAGE_STALE_MS: '500',
       },
     });
-    outbox = t.app.get(OutboxService);
+    notify = t.app.get(NotifyParticipant);
+    programs = t.app.get(ProgramsService);
     db = t.app.get(DataSource);
   });
   afterAll(() => t.close());

@@ -150,9 +150,10 @@ describe(EntityQueries.name, () => {
   it('runs a hand-written statement with RETURNING inside a transaction, and its rollback undoes it', async () => {
     const outbox = t.app.get(OutboxService);
     const { id } = await db.transaction((manager) =>
-      outbox.enqueue(manager, {
+      outbox.write(manager, {
         programId: program.id,
         templateKey: 'generic',
+        category: 'marketing',
         recipient: { email: 'held@example.com' },
         locales: ['en'],
         data: sampleEmailData('generic', 'en'),

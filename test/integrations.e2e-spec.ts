@@ -2,7 +2,8 @@ import type { DNSResolver } from 'mailauth';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import { promises as dns } from 'node:dns';
 import type { Response } from 'supertest';
-import { IntegrationsService } from '../src/transports/mail-router';
+import { MailAccounts } from '../src/transports/accounts/mail-accounts';
+import { MailTransports } from '../src/transports/mail-transports';
 import { composeMessage } from '../src/transports/compose/dkim-signing';
 import type { MailRoute } from '../src/transports/mail-route';
 import { DnsTestServer } from './support/dns-test-server';
@@ -33,7 +34,12 @@ type Smtp = MailRoute & { kind: 'smtp' };
 
 describe('Integrations (e2e)', () => {
   let t: TestApp;
-  let integrations: IntegrationsService;
+  // Routing as delivery asks for it, and what a failed send records.
+  let integrations: {
+    routeFor: MailTransports['routeFor'];
+    markFailing: MailAccounts['routeFailed'];
+    appendToSent: MailTransports['fileSentCopy'];
+  };
   let dnsServer: DnsTestServer;
   let starttls: SmtpTestServer;
   let implicit: SmtpTestServer;
@@ -96,7 +102,13 @@ describe('Integrations (e2e)', () => {
         BUILTIN_FROM_ADDRESS: 'notifications@platform.test',
       },
     });
-    integrations = t.app.get(IntegrationsService);
+    const transports = t.app.get(MailTransports);
+    const accounts = t.app.get(MailAccounts);
+    integrations = {
+      routeFor: (programId, senderId) => transports.routeFor(programId, senderId),
+      markFailing: (...args) => accounts.routeFailed(...args),
+      appendToSent: (route, raw) => transports.fileSentCopy(route, raw),
+    };
   });
 
   afterAll(async () => {

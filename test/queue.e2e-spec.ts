@@ -15,7 +15,7 @@ const adapters: Array<[string, Factory]> = [
   [
     'in-process',
     () => ({
-      queue: new InProcessJobQueue(policy, 4, true, logger),
+      queue: new InProcessJobQueue(policy, 4, logger),
       cleanup: async () => undefined,
     }),
   ],
@@ -27,7 +27,7 @@ if (process.env.TEST_REDIS_URL) {
       const prefix = `rnq${randomBytes(4).toString('hex')}`;
       const bull = new Bull('jobs', process.env.TEST_REDIS_URL!, { prefix });
       return {
-        queue: new BullJobQueue(bull, policy, 4, true, logger),
+        queue: new BullJobQueue(bull, policy, 4, logger),
         // Runs after the adapter closed: a fresh connection removes what the test left in Redis.
         cleanup: async () => {
           const leftover = new Bull('jobs', process.env.TEST_REDIS_URL!, { prefix });

@@ -42,6 +42,13 @@ export function buildApp(rootDir: string): { entry: string; note: string } {
     : tsc(rootDir, ['-p', 'tsconfig.build.json', '--outDir', out, '--sourceMap', 'false']);
   const entry = appEntry(rootDir);
   if (!existsSync(entry)) throw new Error(`building the service failed:\n${service.output}`);
+  if (!process.env.BENCH_APP_ENTRY) {
+    // What `npm run build` copies beside the compiled code.
+    spawnSync(process.execPath, ['scripts/copy-assets.js', out], {
+      cwd: rootDir,
+      stdio: 'inherit',
+    });
+  }
   mkdirSync(out, { recursive: true });
   const config = join(out, '..', 'tsconfig.baselines.json');
   writeFileSync(

@@ -62,13 +62,6 @@ export class ConsoleHttpMiddleware implements NestMiddleware {
   }
 
   use(req: ConsoleRequest, res: Response, next: NextFunction): void {
-    if (this.config.APP_ROLE === 'worker') {
-      res
-        .status(404)
-        .type('text/plain')
-        .send('This process runs jobs only; the console is served by api processes.');
-      return;
-    }
     res.setHeader('Content-Security-Policy', CONSOLE_CSP);
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('X-Content-Type-Options', 'nosniff');

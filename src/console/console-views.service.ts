@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import Handlebars from 'handlebars';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { PREVIEW_CSP } from './console-http.middleware';
 import { addCookie, ConsoleContext } from './console-request';
 import { LANGUAGE_NAMES, LANGUAGES, translate, type Lang, type MessageKey } from './i18n';
@@ -31,18 +31,9 @@ const ASSETS: Record<string, string> = {
   'console.js': 'text/javascript; charset=utf-8',
 };
 const NAV = ['integrations', 'rules', 'templates', 'messages', 'participants'] as const;
-const MARKER = join('src', 'console', 'views', 'layout.hbs');
-
-/**
- * The project root, found from here in src/ (tests) and in dist/ (builds): `nest build` compiles
- * only TypeScript, so the views and static files are read from the source tree.
- */
-export function findConsoleRoot(from: string = __dirname): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, MARKER))) return dir;
-    if (dirname(dir) === dir) throw new Error(`No ${MARKER} above ${from}`);
-  }
-}
+// Beside this file in src/ (tests) and in a build, where scripts/copy-assets.js puts them.
+const VIEWS_DIR = join(__dirname, 'views');
+const ASSETS_DIR = join(__dirname, 'assets');
 
 interface RenderData {
   lang: Lang;
@@ -56,11 +47,10 @@ export class ConsoleViews {
   private readonly hb = Handlebars.create();
   private readonly pages = new Map<string, HandlebarsTemplateDelegate>();
   private readonly assets = new Map<string, string>();
-  readonly root = findConsoleRoot();
 
   constructor() {
     this.registerHelpers();
-    const dir = join(this.root, 'src', 'console', 'views');
+    const dir = VIEWS_DIR;
     for (const file of readdirSync(join(dir, 'partials')).filter((f) => f.endsWith('.hbs'))) {
       this.hb.registerPartial(
         basename(file, '.hbs'),
@@ -141,7 +131,7 @@ export class ConsoleViews {
     if (!type) return undefined;
     let body = this.assets.get(name);
     if (body === undefined) {
-      body = readFileSync(join(this.root, 'public', 'console', name), 'utf8');
+      body = readFileSync(join(ASSETS_DIR, name), 'utf8');
       this.assets.set(name, body);
     }
     return { type, body };

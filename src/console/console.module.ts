@@ -1,8 +1,16 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IntegrationsModule } from '../integrations/integrations.module';
+import { MessagesModule } from '../messages/messages.module';
+import { ParticipantsModule } from '../participants/participants.module';
+import { ProgramsModule } from '../programs/programs.module';
+import { RulesModule } from '../rules/rules.module';
+import { SenderDomainsModule } from '../sender-domains/sender-domains.module';
+import { TaxModule } from '../tax/tax.module';
+import { TemplateEditorModule } from '../templates/template-editor.module';
+import { TemplatesModule } from '../templates/templates.module';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleHttpMiddleware } from './console-http.middleware';
-import { ConsoleServices } from './console-services';
 import { ConsoleSession } from './console-session.entity';
 import { ConsoleSessionGuard } from './console-session.guard';
 import { ConsoleSessionsService } from './console-sessions.service';
@@ -32,10 +40,20 @@ const CONTROLLERS = [
 
 /** The marketers' web console at /console: server-rendered pages over the same services as the API. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ConsoleSession])],
+  imports: [
+    TypeOrmModule.forFeature([ConsoleSession]),
+    ProgramsModule,
+    ParticipantsModule,
+    IntegrationsModule,
+    SenderDomainsModule,
+    RulesModule,
+    TemplatesModule,
+    TemplateEditorModule,
+    MessagesModule,
+    TaxModule,
+  ],
   controllers: CONTROLLERS,
   providers: [
-    ConsoleServices,
     ConsoleSessionsService,
     ConsoleSessionGuard,
     ConsoleExceptionFilter,

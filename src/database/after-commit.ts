@@ -4,17 +4,19 @@ import type { TransactionCommitEvent } from 'typeorm/subscriber/event/Transactio
 import type { TransactionRollbackEvent } from 'typeorm/subscriber/event/TransactionRollbackEvent';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 
-type Task = () => Promise<unknown>;
+/** Receives, once, every item collected for it in one transaction. */
+export type Flush<T> = (items: T[]) => Promise<unknown>;
 
 /**
  * Work to do once the transaction of an EntityManager has committed, such as queueing the
  * delivery of outbox rows it wrote. Hooks that run inside someone else's transaction cannot
- * see its end; the data source tells us. What a lost process never runs, the outbox sweeper
- * picks up.
+ * see its end; the data source tells us. Items collected for one flush in one transaction are
+ * handed over together, so a transaction that wrote many rows queues them with one call. What a
+ * lost process never runs, the outbox sweeper picks up.
  */
 @Injectable()
 export class AfterCommit implements EntitySubscriberInterface {
-  private readonly pending = new WeakMap<QueryRunner, Task[]>();
+  private readonly pending = new WeakMap<QueryRunner, Map<Flush<unknown>, unknown[]>>();
 
   constructor(
     dataSource: DataSource,
@@ -23,35 +25,35 @@ export class AfterCommit implements EntitySubscriberInterface {
     dataSource.subscribers.push(this);
   }
 
-  /** Runs `task` after the manager's transaction commits, or now when there is none. */
-  run(manager: EntityManager, task: Task): void {
-    const runner = manager.queryRunner;
+  /** Gives `item` to `flush` after the manager's transaction commits, or now when there is none. */
+  collect<T>(manager: EntityManager | undefined, flush: Flush<T>, item: T): void {
+    const runner = manager?.queryRunner;
     if (!runner?.isTransactionActive) {
-      this.start([task]);
+      this.start(flush as Flush<unknown>, [item]);
       return;
     }
-    const tasks = this.pending.get(runner) ?? [];
-    tasks.push(task);
-    this.pending.set(runner, tasks);
+    const lists = this.pending.get(runner) ?? new Map<Flush<unknown>, unknown[]>();
+    const list = lists.get(flush as Flush<unknown>) ?? [];
+    list.push(item);
+    lists.set(flush as Flush<unknown>, list);
+    this.pending.set(runner, lists);
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
     // A released savepoint is not the end; the outermost COMMIT is.
     if (event.queryRunner.isTransactionActive) return;
-    const tasks = this.pending.get(event.queryRunner);
+    const lists = this.pending.get(event.queryRunner);
     this.pending.delete(event.queryRunner);
-    if (tasks) this.start(tasks);
+    for (const [flush, items] of lists ?? []) this.start(flush, items);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
     if (!event.queryRunner.isTransactionActive) this.pending.delete(event.queryRunner);
   }
 
-  private start(tasks: Task[]): void {
-    for (const task of tasks) {
-      task().catch((err: unknown) =>
-        this.logger.warn({ err }, 'after-commit task failed; the sweeper will retry it'),
-      );
-    }
+  private start(flush: Flush<unknown>, items: unknown[]): void {
+    flush(items).catch((err: unknown) =>
+      this.logger.warn({ err }, 'after-commit work failed; the sweeper will retry it'),
+    );
   }
 }

@@ -1,15 +1,22 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { IntegrationsModule } from '../integrations/integrations.module';
-import { TemplatesModule } from '../templates/templates.module';
-import { DeliveryProcessor } from './delivery.processor';
-import { DeliveryService } from './delivery.service';
 import { Message } from '../messages/message.entity';
-import { Suppression } from '../suppressions/suppression.entity';
+import { MessagesModule } from '../messages/messages.module';
+import { SuppressionsModule } from '../suppressions/suppressions.module';
+import { TemplatesModule } from '../templates/templates.module';
+import { TransportsModule } from '../transports/transports.module';
+import { DeliveryService } from './delivery.service';
 
-/** Renders, routes and sends outbox messages; the jobs that do it. */
+/** Renders, routes and sends outbox messages (the job handlers live in the worker module). */
 @Module({
-  imports: [TypeOrmModule.forFeature([Message, Suppression]), TemplatesModule, IntegrationsModule],
-  providers: [DeliveryService, DeliveryProcessor],
+  imports: [
+    TypeOrmModule.forFeature([Message]),
+    MessagesModule,
+    SuppressionsModule,
+    TemplatesModule,
+    TransportsModule,
+  ],
+  providers: [DeliveryService],
+  exports: [DeliveryService],
 })
 export class DeliveryModule {}

@@ -1,23 +1,18 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createTransport, Transporter } from 'nodemailer';
-import type Mail from 'nodemailer/lib/mailer';
 import { Repository } from 'typeorm';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
 import { EntityQueries } from '../database/entity-queries';
-import { IntegrationsService } from '../transports/mail-router';
-import { TemplatesService } from '../templates/templates.service';
-import { composeMessage } from '../transports/compose/dkim-signing';
-import { EmlWriter } from '../transports/drivers/eml-writer';
-import { MailRoute } from '../transports/mail-route';
-import { Message, MessageAttempt, RecipientRejected } from '../messages/message.entity';
+import { Message, MessageAttempt } from '../messages/message.entity';
 import { OutboxService } from '../messages/outbox.service';
+import { backoffDelay } from '../queue/job-options';
+import { SuppressionsService } from '../suppressions/suppressions.service';
+import { TemplatesService } from '../templates/templates.service';
+import type { MailRoute } from '../transports/mail-route';
+import { MailTransports } from '../transports/mail-transports';
 import { SmtpError } from '../transports/smtp/smtp-errors';
-import { sendSmtpMessage } from '../transports/smtp/smtp-sender';
-import { SmtpTransportPool } from '../transports/smtp/transport-pool';
-import { Suppression } from '../suppressions/suppression.entity';
 
 export type DeliveryOutcome =
   | { outcome: 'sent'; messageId: string }
@@ -38,30 +33,25 @@ const errorOf = (err: unknown): { code: string; message: string; permanent: bool
 };
 
 /**
- * Sends one outbox message: claim it, render it, route it, send it, record what happened.
- * Transient failures are retried here with exponential backoff and jitter, counted on the row.
+ * Sends one outbox message: claim it, render it, ask the transports for its route, send it
+ * through the route's driver, record what happened. Transient failures are retried here with
+ * backoff, counted on the row.
  */
 @Injectable()
-export class DeliveryService implements OnApplicationShutdown {
-  private relay?: Transporter;
-  private readonly eml: EmlWriter;
+export class DeliveryService {
   private readonly queries: EntityQueries<Message>;
-  private readonly suppressionQueries: EntityQueries<Suppression>;
   private readonly claimStatement: ReturnType<EntityQueries<Message>['statement']>;
 
   constructor(
-    @InjectRepository(Message) private readonly messages: Repository<Message>,
-    @InjectRepository(Suppression) private readonly suppressions: Repository<Suppression>,
+    @InjectRepository(Message) messages: Repository<Message>,
     private readonly outbox: OutboxService,
+    private readonly suppressions: SuppressionsService,
     private readonly templates: TemplatesService,
-    private readonly integrations: IntegrationsService,
-    private readonly pool: SmtpTransportPool,
+    private readonly transports: MailTransports,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
-    this.eml = new EmlWriter(config.DATA_DIR);
     this.queries = new EntityQueries(messages);
-    this.suppressionQueries = new EntityQueries(suppressions);
     // One conditional update: only one worker can move a message to sending, and a claim left
     // by a dead worker can be taken once it expires (MESSAGE_CLAIM_MS). It returns the claimed row.
     this.claimStatement = this.queries.statement(
@@ -78,11 +68,9 @@ export class DeliveryService implements OnApplicationShutdown {
     const message = await this.claim(messageId);
     if (!message) return { outcome: 'skipped', reason: 'not queued, or claimed by another worker' };
 
+    // Checked again at the last moment: the address may have been suppressed since it was written.
     const suppressed = await this.persist(() =>
-      this.suppressionQueries.findOne({
-        programId: message.programId,
-        emailLower: message.toEmail.toLowerCase(),
-      }),
+      this.suppressions.find(message.programId, message.toEmail),
     );
     if (suppressed) {
       await this.finish(message, 'suppressed', {
@@ -101,42 +89,31 @@ export class DeliveryService implements OnApplicationShutdown {
         locales: message.locales,
         data: message.data,
       });
-      route = await this.integrations.routeFor(message.programId, message.senderId);
-      const from: Mail.Address = { address: route.from.address, name: route.from.name ?? '' };
+      route = await this.transports.routeFor(message.programId, message.senderId);
       const messageIdHeader =
         message.messageId ?? `<${message.id}@${route.from.address.split('@')[1] ?? 'localhost'}>`;
-      const composed = await composeMessage(
-        {
-          from,
-          to: message.toName ? { address: message.toEmail, name: message.toName } : message.toEmail,
-          replyTo: route.replyTo ?? undefined,
-          subject: rendered.subject,
-          html: rendered.html,
-          text: rendered.text,
-          messageId: messageIdHeader,
-          headers: { 'X-Entity-Ref-ID': message.id },
-          disableFileAccess: true,
-          disableUrlAccess: true,
-        },
-        route.kind === 'builtin' ? route.dkim : undefined,
-      );
-      const content = {
+      const composed = await this.transports.compose(route, {
+        to: message.toName ? { address: message.toEmail, name: message.toName } : message.toEmail,
         subject: rendered.subject,
         html: rendered.html,
         text: rendered.text,
-        locale: rendered.locale,
         messageId: messageIdHeader,
-      };
-      const sent = await this.send(
-        route,
-        message,
-        composed.raw,
-        composed.envelope.from || route.from.address,
-      );
+        headers: { 'X-Entity-Ref-ID': message.id },
+      });
+      const sent = await this.transports.send(route, {
+        id: message.id,
+        programId: message.programId,
+        raw: composed.raw,
+        envelope: { from: composed.envelopeFrom, to: [message.toEmail] },
+      });
       await this.record(
         message,
         {
-          ...content,
+          subject: rendered.subject,
+          html: rendered.html,
+          text: rendered.text,
+          locale: rendered.locale,
+          messageId: messageIdHeader,
           status: 'sent',
           transport: route.kind,
           serverResponse: sent.response,
@@ -149,16 +126,11 @@ export class DeliveryService implements OnApplicationShutdown {
         },
         { outcome: 'sent', transport: route.kind, response: sent.response },
       );
-      if (route.kind === 'smtp' && route.saveToSent)
-        await this.copyToSent(route, message, composed.raw);
+      await this.fileSentCopy(route, message, composed.raw);
       return { outcome: 'sent', messageId: messageIdHeader };
     } catch (err) {
       return this.failure(message, route, err);
     }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.relay?.close();
   }
 
   private async claim(id: string): Promise<Message | null> {
@@ -172,53 +144,9 @@ export class DeliveryService implements OnApplicationShutdown {
     return message ?? null;
   }
 
-  private async send(route: MailRoute, message: Message, raw: Buffer, envelopeFrom: string) {
-    const envelope = { from: envelopeFrom, to: [message.toEmail] };
-    if (route.kind === 'smtp') {
-      const transport = await this.pool.get(route.transportKey, route.settings, route.version);
-      const secrets = route.settings.password ? [route.settings.password] : [];
-      return sendSmtpMessage(
-        transport,
-        { from: route.from.address, to: message.toEmail, subject: '', raw, envelope },
-        {
-          host: route.settings.host,
-          port: route.settings.port,
-          security: route.settings.security,
-          secrets,
-          phase: 'send',
-        },
-      );
-    }
-    if (this.config.BUILTIN_SMTP_URL) {
-      this.relay ??= createTransport(this.config.BUILTIN_SMTP_URL, {
-        pool: true,
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      } as never);
-      return sendSmtpMessage(this.relay, {
-        from: route.from.address,
-        to: message.toEmail,
-        subject: '',
-        raw,
-        envelope,
-      });
-    }
-    const path = await this.eml.write(message.programId, message.id, raw);
-    return {
-      messageId: message.messageId ?? '',
-      response: `written to ${path}`,
-      accepted: [message.toEmail],
-      rejected: [] as RecipientRejected[],
-    };
-  }
-
-  private async copyToSent(
-    route: MailRoute & { kind: 'smtp' },
-    message: Message,
-    raw: Buffer,
-  ): Promise<void> {
+  private async fileSentCopy(route: MailRoute, message: Message, raw: Buffer): Promise<void> {
     try {
-      await this.integrations.appendToSent(route, raw);
+      if (!(await this.transports.fileSentCopy(route, raw))) return;
       await this.appendLog(message, {
         at: new Date().toISOString(),
         outcome: 'sent',
@@ -253,19 +181,12 @@ export class DeliveryService implements OnApplicationShutdown {
       (r) => r.address.toLowerCase() === message.toEmail.toLowerCase(),
     );
     if (rejected?.suppress) {
-      await this.suppressions
-        .createQueryBuilder()
-        .insert()
-        .into(Suppression)
-        .values({
-          programId: message.programId,
-          emailLower: message.toEmail.toLowerCase(),
-          reason: rejected.code,
-          detail: rejected.message,
-          createdAt: new Date(),
-        })
-        .orIgnore()
-        .execute();
+      await this.suppressions.add(
+        message.programId,
+        message.toEmail,
+        rejected.code,
+        rejected.message,
+      );
       await this.finish(
         message,
         'suppressed',
@@ -274,13 +195,11 @@ export class DeliveryService implements OnApplicationShutdown {
       );
       return { outcome: 'suppressed', code: rejected.code };
     }
-    if (smtp?.integrationFailing && route?.kind === 'smtp') {
-      await this.integrations.markFailing(
-        message.programId,
-        route.integrationId,
-        route.senderId ?? null,
-        { code: e.code, message: e.message },
-      );
+    if (smtp?.integrationFailing && route) {
+      await this.transports.routeFailed(message.programId, route, {
+        code: e.code,
+        message: e.message,
+      });
     }
     const permanent = rejected ? rejected.permanent : e.permanent;
     if (permanent || message.attempts >= this.config.JOB_ATTEMPTS) {
@@ -291,9 +210,7 @@ export class DeliveryService implements OnApplicationShutdown {
       this.logger.warn({ messageId: message.id, code: e.code, permanent }, 'message failed');
       return { outcome: 'failed', code: e.code };
     }
-    // Exponential backoff with jitter, so a server that is down is not hit by every retry at once.
-    const base = this.config.JOB_BACKOFF_MS * 2 ** (message.attempts - 1);
-    const delayMs = Math.round(base * (0.5 + Math.random()));
+    const delayMs = backoffDelay(this.config.JOB_BACKOFF_MS, message.attempts, Math.random);
     await this.record(
       message,
       {

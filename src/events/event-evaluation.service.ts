@@ -4,6 +4,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { EntityQueries } from '../database/entity-queries';
 import { OutboxService } from '../messages/outbox.service';
+import { NotifyParticipant, type Notified } from '../notifications/notify-participant';
 import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import type { Program } from '../programs/program.entity';
@@ -16,8 +17,8 @@ import {
   JobQueue,
   PermanentJobError,
 } from '../queue/job-queue.port';
-import { backoffDelay, retryPolicy } from '../queue/job-options';
-import { evaluateJobId, inProgram } from './event-writer';
+import { backoffDelay, jobOf, retryPolicy } from '../queue/job-options';
+import { inProgram } from './event-writer';
 import type { Reward } from '../rewards/reward.entity';
 import { RewardsService } from '../rewards/rewards.service';
 import {
@@ -26,12 +27,10 @@ import {
   type PlannedAction,
   type RuleResult,
 } from '../rules/action-plan';
-import { DEFAULT_REWARD_TEMPLATE } from '../rules/engine/rule-definition';
+import { DEFAULT_REWARD_TEMPLATE } from '../rules/engine/rule-types';
 import { RuleEngine, type RuleRun } from '../rules/rule-engine.service';
 import type { Rule } from '../rules/rule.entity';
 import { withEventFields } from '../rules/rule-facts';
-import { resolveLocaleChain } from '../templates/renderer/locale-fallback';
-import { TemplatesService } from '../templates/templates.service';
 import { ProgramEvent } from './event.entity';
 
 /** What one run of the evaluation job did. */
@@ -74,7 +73,7 @@ export class EventEvaluationService {
     private readonly engine: RuleEngine,
     private readonly rewards: RewardsService,
     private readonly outbox: OutboxService,
-    private readonly templates: TemplatesService,
+    private readonly notify: NotifyParticipant,
     private readonly queue: JobQueue,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
@@ -136,13 +135,10 @@ export class EventEvaluationService {
       }
     });
     if (retry.length > 0) {
-      const delayMs = backoffDelay(policy, 1);
+      const delayMs = backoffDelay(policy.backoffMs, 1);
       await this.queue.enqueueMany(
         'evaluate-event',
-        retry.map((eventId) => ({
-          payload: { eventId },
-          options: { jobId: evaluateJobId(eventId), delayMs },
-        })),
+        retry.map((eventId) => jobOf('evaluate-event', { eventId }, delayMs)),
       );
     }
     return { evaluated: eventIds.length - retry.length, retried: retry.length };
@@ -241,7 +237,6 @@ export class EventEvaluationService {
     // Only the status to write (no rule matched, or every action skipped): one statement, no transaction.
     if (runs.some((run) => run.actions.some(writes))) await this.dataSource.transaction(record);
     else await record(this.dataSource.manager);
-    await this.outbox.dispatch(messageIds);
     return {
       outcome: 'processed',
       matched: runs.filter((r) => r.evaluation.matched).length,
@@ -322,29 +317,25 @@ export class EventEvaluationService {
   private email(
     manager: EntityManager,
     { program, event, participant, referrer }: Loaded,
-    templateKey: string,
+    template: string,
     role: 'participant' | 'referrer',
     recipient: Participant,
     dedupeKey: string,
     extra: { senderId?: string | null; reward?: Reward },
-  ): Promise<{ id: string; created: boolean }> {
-    const data = this.templates.buildData(templateKey, {
+  ): Promise<Notified> {
+    return this.notify.execute(manager, {
       program,
-      participant,
-      referrer,
-      recipientRole: role,
-      reward: extra.reward ?? null,
-      event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
-    });
-    const name = [recipient.firstName, recipient.lastName].filter(Boolean).join(' ');
-    return this.outbox.enqueue(manager, {
-      programId: program.id,
-      templateKey,
-      recipient: { email: recipient.email, participantId: recipient.id, name: name || null },
-      locales: resolveLocaleChain(recipient.locale, program.defaultLocale),
-      data,
+      to: { participant: recipient },
+      template,
+      context: {
+        participant,
+        referrer,
+        recipientRole: role,
+        reward: extra.reward ?? null,
+        event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
+      },
       dedupeKey,
-      senderId: extra.senderId ?? null,
+      senderId: extra.senderId,
     });
   }
 

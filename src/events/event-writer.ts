@@ -7,6 +7,7 @@ import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { EntityQueries } from '../database/entity-queries';
 import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService, type ParticipantFields } from '../participants/participants.service';
+import { jobOf } from '../queue/job-options';
 import { JobQueue } from '../queue/job-queue.port';
 import { RuleEngine } from '../rules/rule-engine.service';
 import type { CreateEventDto, EventPersonDto } from './dto/event.dto';
@@ -37,8 +38,6 @@ interface PersonWrite {
   insert?: Participant;
   changes?: Partial<Participant>;
 }
-
-export const evaluateJobId = (eventId: string) => `evaluate:${eventId}`;
 
 // Rows per statement stay far below the databases' parameter limits (15 columns an event).
 const MAX_BATCH = 100;
@@ -97,11 +96,9 @@ export class EventWriter {
     if (eventIds.length === 0) return;
     try {
       if (eventIds.length === 1)
-        await this.queue.enqueue(
-          'evaluate-event',
-          { eventId: eventIds[0] },
-          { jobId: evaluateJobId(eventIds[0]) },
-        );
+        await this.queue.enqueueMany('evaluate-event', [
+          jobOf('evaluate-event', { eventId: eventIds[0] }),
+        ]);
       else {
         const jobs: Array<{ payload: { eventIds: string[] } }> = [];
         for (let i = 0; i < eventIds.length; i += MAX_BATCH)

@@ -1,25 +1,30 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { MessagesModule } from '../messages/messages.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { ParticipantsModule } from '../participants/participants.module';
+import { ProgramsModule } from '../programs/programs.module';
+import { QueueModule } from '../queue/queue.module';
 import { RewardsModule } from '../rewards/rewards.module';
 import { RulesModule } from '../rules/rules.module';
-import { EvaluateEventProcessor } from './evaluate-event.processor';
 import { EventEvaluationService } from './event-evaluation.service';
 import { ProgramEvent } from './event.entity';
-import { EventsController } from './events.controller';
 import { EventWriter } from './event-writer';
 import { EventsService } from './events.service';
 
-/** Event ingestion (idempotent) and the evaluation job that runs the rules. */
+/** Event ingestion (idempotent) and the evaluation that runs the rules. */
 @Module({
   imports: [
     TypeOrmModule.forFeature([ProgramEvent]),
+    QueueModule,
+    ProgramsModule,
     ParticipantsModule,
     RulesModule,
     RewardsModule,
+    MessagesModule,
+    NotificationsModule,
   ],
-  controllers: [EventsController],
-  providers: [EventsService, EventWriter, EventEvaluationService, EvaluateEventProcessor],
-  exports: [EventEvaluationService],
+  providers: [EventsService, EventWriter, EventEvaluationService],
+  exports: [EventsService, EventEvaluationService],
 })
 export class EventsModule {}

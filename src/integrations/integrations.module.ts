@@ -1,30 +1,24 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { IntegrationSecrets } from '../common/crypto/integration-secrets';
-import { IntegrationsService } from '../transports/mail-router';
-import { SenderDomainController } from '../sender-domains/sender-domain.controller';
-import { SenderDomain } from '../sender-domains/sender-domain.entity';
-import { SenderDomainService } from '../sender-domains/sender-domain.service';
-import { SenderIdentitiesController } from './sender-identities.controller';
-import { SenderIdentitiesService } from './sender-identities.service';
+import { SecretsModule } from '../common/crypto/secrets.module';
 import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
-import { SmtpConnector } from './smtp-connector';
-import { SmtpIntegrationController } from './smtp-integration.controller';
 import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
+import { TransportsModule } from '../transports/transports.module';
+import { SenderIdentitiesService } from './sender-identities.service';
+import { SmtpConnector } from './smtp-connector';
 import { SmtpIntegrationService } from './smtp-integration.service';
 
-/** The program's own SMTP server, its sender identities, and the built-in sender's custom From domain. */
+/**
+ * A program's connection settings: its own SMTP server and sender identities, each verified
+ * against the real server before it is saved, and their test emails.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([SmtpIntegration, SenderIdentity, SenderDomain])],
-  controllers: [SmtpIntegrationController, SenderIdentitiesController, SenderDomainController],
-  providers: [
-    IntegrationSecrets,
-    SmtpConnector,
-    SmtpIntegrationService,
-    SenderIdentitiesService,
-    SenderDomainService,
-    IntegrationsService,
+  imports: [
+    TypeOrmModule.forFeature([SmtpIntegration, SenderIdentity]),
+    SecretsModule,
+    TransportsModule,
   ],
-  exports: [IntegrationsService],
+  providers: [SmtpConnector, SmtpIntegrationService, SenderIdentitiesService],
+  exports: [SmtpIntegrationService, SenderIdentitiesService],
 })
 export class IntegrationsModule {}

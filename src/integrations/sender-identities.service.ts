@@ -7,24 +7,19 @@ import { isUniqueViolation } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { composeMessage } from '../transports/compose/dkim-signing';
 import type { MailAddress } from '../transports/mail-route';
-import type { SmtpSettings } from '../transports/smtp/smtp-settings';
 import { SmtpTransportPool } from '../transports/smtp/transport-pool';
 import { PARTICIPANT_ID } from '../participants/dto/participant.dto';
 import { effectiveSettings, type Program } from '../programs/program.entity';
 import type { PutSenderIdentityDto, SenderIdentityResponse } from './dto/sender-identity.dto';
 import type { SentFolderResultResponse, TestEmailResponse } from './dto/smtp-integration.dto';
-import { appendToSentFolder, ImapError, verifyImap } from '../transports/imap/imap-client';
-import { defaultImapSettings, savesToSent, type ImapSettings } from '../transports/imap/sent-folder';
+import { ImapError, verifyImap } from '../transports/imap/imap-client';
+import { savesToSent } from '../transports/imap/sent-folder';
+import { MailAccounts } from '../transports/accounts/mail-accounts';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
 import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
-import {
-  lastErrorView,
-  notConnected,
-  SmtpIntegrationService,
-  type IntegrationError,
-} from './smtp-integration.service';
+import { lastErrorView, notConnected, SmtpIntegrationService } from './smtp-integration.service';
 import { buildTestEmail } from './test-email';
 import { senderTransportKey } from '../transports/accounts/transport-keys';
 
@@ -62,6 +57,7 @@ export class SenderIdentitiesService {
     private readonly secrets: IntegrationSecrets,
     private readonly connector: SmtpConnector,
     private readonly pool: SmtpTransportPool,
+    private readonly accounts: MailAccounts,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
@@ -75,7 +71,7 @@ export class SenderIdentitiesService {
   }
 
   find(programId: string, senderId: string): Promise<SenderIdentity | null> {
-    return this.identities.findOneBy({ programId, senderId });
+    return this.accounts.findSender(programId, senderId);
   }
 
   async list(programId: string): Promise<SenderIdentityResponse[]> {
@@ -90,32 +86,6 @@ export class SenderIdentitiesService {
     const found = integration ? await this.find(programId, senderId) : null;
     if (!integration || !found) throw AppError.notFound('Sender', senderId);
     return toSenderIdentityView(found, integration);
-  }
-
-  /** SMTP settings of the program's server with this sender's login. */
-  settingsOf(
-    identity: SenderIdentity,
-    integration: SmtpIntegration,
-    program: Pick<Program, 'settings'>,
-  ): SmtpSettings {
-    return {
-      host: integration.host,
-      port: integration.port,
-      security: integration.security,
-      username: identity.email,
-      password: this.secrets.open(identity.programId, identity.passwordSealed),
-      allowInsecure: effectiveSettings(program).allowInsecureSmtp,
-    };
-  }
-
-  imapSettingsOf(
-    identity: SenderIdentity,
-    integration: Pick<SmtpIntegration, 'host'>,
-  ): ImapSettings {
-    if (identity.imapHost && identity.imapPort && identity.imapSecurity) {
-      return { host: identity.imapHost, port: identity.imapPort, security: identity.imapSecurity };
-    }
-    return defaultImapSettings(integration.host);
   }
 
   /**
@@ -220,7 +190,7 @@ export class SenderIdentitiesService {
     if (!integration) throw notConnected();
     const identity = await this.find(program.id, senderId);
     if (!identity) throw AppError.notFound('Sender', senderId);
-    const settings = this.settingsOf(identity, integration, program);
+    const settings = this.accounts.senderSettings(identity, integration, program);
     const from: MailAddress = {
       address: identity.email,
       name: identity.fromName ?? integration.fromName ?? program.fromName,
@@ -237,10 +207,10 @@ export class SenderIdentitiesService {
       });
     } catch (err) {
       const error = classifyForPerson(err, settings);
-      if (error.integrationFailing) await this.recordFailure(program.id, senderId, error);
+      if (error.integrationFailing) await this.accounts.senderFailed(program.id, senderId, error);
       throw unprocessable(error);
     }
-    await this.recordSuccess(identity);
+    await this.accounts.senderWorks(identity);
     const result: TestEmailResponse = {
       accepted: sent.accepted,
       rejected: sent.rejected.map(({ address, code, message, permanent }) => ({
@@ -257,67 +227,6 @@ export class SenderIdentitiesService {
     return result;
   }
 
-  /** Files the exact bytes of a sent message in the sender's Sent folder. */
-  async appendToSent(
-    identity: SenderIdentity,
-    integration: SmtpIntegration,
-    program: Pick<Program, 'settings'>,
-    raw: Buffer,
-  ): Promise<{ mailbox: string }> {
-    return appendToSentFolder(
-      this.imapSettingsOf(identity, integration),
-      {
-        user: identity.email,
-        pass: this.secrets.open(identity.programId, identity.passwordSealed),
-      },
-      raw,
-      {
-        allowPrivateHosts: this.connector.allowPrivateHosts,
-        allowInsecure: effectiveSettings(program).allowInsecureSmtp,
-        sentFolder: identity.sentFolder,
-      },
-    );
-  }
-
-  async recordFailure(programId: string, senderId: string, error: IntegrationError): Promise<void> {
-    const now = new Date();
-    const lastError = {
-      lastErrorCode: error.code.slice(0, 64),
-      lastErrorMessage: error.message.slice(0, 2000),
-      lastErrorAt: now,
-    };
-    const changed = await this.identities
-      .createQueryBuilder()
-      .update(SenderIdentity)
-      .set({ ...lastError, status: 'failing', version: () => '"version" + 1', updatedAt: now })
-      .where('"programId" = :programId AND "senderId" = :senderId AND status = :status', {
-        programId,
-        senderId,
-        status: 'connected',
-      })
-      .execute();
-    if (!changed.affected)
-      await this.identities.update({ programId, senderId }, { ...lastError, updatedAt: now });
-    this.logger.warn({ programId, senderId, code: error.code }, 'sender identity failing');
-  }
-
-  private async recordSuccess(identity: SenderIdentity): Promise<void> {
-    if (identity.status !== 'failing') return;
-    await this.identities
-      .createQueryBuilder()
-      .update(SenderIdentity)
-      .set({
-        status: 'connected',
-        lastErrorCode: null,
-        lastErrorMessage: null,
-        lastErrorAt: null,
-        version: () => '"version" + 1',
-        updatedAt: new Date(),
-      })
-      .where('id = :id AND status = :status', { id: identity.id, status: 'failing' })
-      .execute();
-  }
-
   private async tryAppend(
     identity: SenderIdentity,
     integration: SmtpIntegration,
@@ -325,7 +234,12 @@ export class SenderIdentitiesService {
     raw: Buffer,
   ): Promise<SentFolderResultResponse> {
     try {
-      const { mailbox } = await this.appendToSent(identity, integration, program, raw);
+      const { mailbox } = await this.accounts.appendToSent(
+        identity,
+        integration,
+        effectiveSettings(program).allowInsecureSmtp,
+        raw,
+      );
       return { saved: true, mailbox };
     } catch (err) {
       if (!(err instanceof ImapError)) throw err;

@@ -15,18 +15,13 @@ import type {
   SmtpIntegrationResponse,
   TestEmailResponse,
 } from './dto/smtp-integration.dto';
-import { EntityQueries } from '../database/entity-queries';
+import { MailAccounts } from '../transports/accounts/mail-accounts';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
 import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
 import { buildTestEmail } from './test-email';
 import { integrationTransportKey, senderTransportKey } from '../transports/accounts/transport-keys';
-
-export interface IntegrationError {
-  code: string;
-  message: string;
-}
 
 export function lastErrorView(row: {
   lastErrorCode: string | null;
@@ -67,25 +62,18 @@ export const notConnected = () =>
 /** The program's own SMTP server: connect (verified first), read, disconnect, test. */
 @Injectable()
 export class SmtpIntegrationService {
-  private readonly queries: EntityQueries<SmtpIntegration>;
-
   constructor(
     @InjectRepository(SmtpIntegration) private readonly integrations: Repository<SmtpIntegration>,
     @InjectRepository(SenderIdentity) private readonly identities: Repository<SenderIdentity>,
     private readonly secrets: IntegrationSecrets,
     private readonly connector: SmtpConnector,
     private readonly pool: SmtpTransportPool,
+    private readonly accounts: MailAccounts,
     @Inject(LOGGER) private readonly logger: AppLogger,
-  ) {
-    this.queries = new EntityQueries(integrations);
-  }
+  ) {}
 
   find(programId: string): Promise<SmtpIntegration | null> {
-    return this.queries.findOne({ programId });
-  }
-
-  findById(id: string): Promise<SmtpIntegration | null> {
-    return this.integrations.findOneBy({ id });
+    return this.accounts.findIntegration(programId);
   }
 
   async get(programId: string): Promise<SmtpIntegration> {
@@ -98,20 +86,6 @@ export class SmtpIntegrationService {
       );
     }
     return found;
-  }
-
-  /** Connection settings with the stored password opened. */
-  settingsOf(integration: SmtpIntegration, program: Pick<Program, 'settings'>): SmtpSettings {
-    return {
-      host: integration.host,
-      port: integration.port,
-      security: integration.security,
-      username: integration.username ?? undefined,
-      password: integration.passwordSealed
-        ? this.secrets.open(integration.programId, integration.passwordSealed)
-        : undefined,
-      allowInsecure: effectiveSettings(program).allowInsecureSmtp,
-    };
   }
 
   /**
@@ -191,14 +165,14 @@ export class SmtpIntegrationService {
   async sendTest(program: Program, to: string): Promise<TestEmailResponse> {
     const integration = await this.find(program.id);
     if (!integration) throw notConnected();
-    const settings = this.settingsOf(integration, program);
+    const settings = this.accounts.integrationSettings(integration, program);
     const from: MailAddress = {
       address: integration.testFromAddress ?? integration.fromAddress,
       name: integration.fromName ?? program.fromName,
     };
     try {
       const sent = await this.connector.send(settings, buildTestEmail(program, from, to, settings));
-      await this.recordSuccess(integration);
+      await this.accounts.integrationWorks(integration);
       return {
         accepted: sent.accepted,
         rejected: sent.rejected.map(({ address, code, message, permanent }) => ({
@@ -212,57 +186,10 @@ export class SmtpIntegrationService {
       };
     } catch (err) {
       const error = classifyForPerson(err, settings);
-      if (error.integrationFailing) await this.recordFailure(program.id, integration.id, error);
+      if (error.integrationFailing)
+        await this.accounts.integrationFailed(program.id, integration.id, error);
       throw unprocessable(error);
     }
-  }
-
-  /** Marks the integration failing with why; the version changes only when the status does. */
-  async recordFailure(
-    programId: string,
-    integrationId: string,
-    error: IntegrationError,
-  ): Promise<void> {
-    const now = new Date();
-    const lastError = {
-      lastErrorCode: error.code.slice(0, 64),
-      lastErrorMessage: error.message.slice(0, 2000),
-      lastErrorAt: now,
-    };
-    const changed = await this.integrations
-      .createQueryBuilder()
-      .update(SmtpIntegration)
-      .set({ ...lastError, status: 'failing', version: () => '"version" + 1', updatedAt: now })
-      .where('id = :id AND "programId" = :programId AND status = :status', {
-        id: integrationId,
-        programId,
-        status: 'connected',
-      })
-      .execute();
-    if (!changed.affected)
-      await this.integrations.update(
-        { id: integrationId, programId },
-        { ...lastError, updatedAt: now },
-      );
-    this.logger.warn({ programId, integrationId, code: error.code }, 'smtp integration failing');
-  }
-
-  /** A send that worked through a failing integration shows it works again. */
-  async recordSuccess(integration: SmtpIntegration): Promise<void> {
-    if (integration.status !== 'failing') return;
-    await this.integrations
-      .createQueryBuilder()
-      .update(SmtpIntegration)
-      .set({
-        status: 'connected',
-        lastErrorCode: null,
-        lastErrorMessage: null,
-        lastErrorAt: null,
-        version: () => '"version" + 1',
-        updatedAt: new Date(),
-      })
-      .where('id = :id AND status = :status', { id: integration.id, status: 'failing' })
-      .execute();
   }
 
   private async save(

@@ -63,6 +63,10 @@ export class Message {
   @Column('varchar', { length: 200 })
   dedupeKey: string;
 
+  /** What the email is to its recipient (see EMAIL_CATEGORIES), fixed when it was written. */
+  @Column('varchar', { length: 32, default: 'marketing' })
+  category: string;
+
   /** Holds one-time links: the message log shows no content. */
   @Column('boolean', { default: false })
   sensitive: boolean;

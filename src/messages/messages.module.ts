@@ -1,16 +1,15 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { QueueModule } from '../queue/queue.module';
+import { TransportsModule } from '../transports/transports.module';
 import { Message } from './message.entity';
-import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 import { OutboxService } from './outbox.service';
 
-/** The outbox and the message log. Any module may queue email through OutboxService. */
-@Global()
+/** The outbox (every email is a row first) and the message log. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Message])],
-  controllers: [MessagesController],
+  imports: [TypeOrmModule.forFeature([Message]), QueueModule, TransportsModule],
   providers: [OutboxService, MessagesService],
-  exports: [OutboxService],
+  exports: [OutboxService, MessagesService],
 })
-export class OutboxModule {}
+export class MessagesModule {}

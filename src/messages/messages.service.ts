@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository } from 'typeorm';
-import { AppConfig } from '../config/app.config';
 import { AppError } from '../common/errors/app-error';
 import { EmlWriter } from '../transports/drivers/eml-writer';
 import { ListMessagesQuery } from './dto/message.dto';
@@ -68,15 +67,11 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 /** The message log: what was sent, to whom, and why not when it was not. */
 @Injectable()
 export class MessagesService {
-  private readonly eml: EmlWriter;
-
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
     private readonly outbox: OutboxService,
-    config: AppConfig,
-  ) {
-    this.eml = new EmlWriter(config.DATA_DIR);
-  }
+    private readonly eml: EmlWriter,
+  ) {}
 
   async list(programId: string, q: ListMessagesQuery) {
     const limit = q.limit ?? 50;

@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
+import { EntityManager, In, LessThan, Repository } from 'typeorm';
 import { AppConfig } from '../config/app.config';
 import { EntityQueries } from '../database/entity-queries';
+import { jobOf } from '../queue/job-options';
 import { JobQueue } from '../queue/job-queue.port';
 import { Message } from './message.entity';
 
 export interface OutboxRequest {
   programId: string;
   templateKey: string;
+  category: string;
   recipient: { email: string; participantId?: string | null; name?: string | null };
   /** Locales to try, best first (see resolveLocaleChain). */
   locales: string[];
@@ -20,6 +22,8 @@ export interface OutboxRequest {
   senderId?: string | null;
   /** The content holds one-time links: kept out of the message log. */
   sensitive?: boolean;
+  /** Why it will not be sent, decided before it was written (a suppressed address). */
+  withheld?: { code: string; message: string };
 }
 
 /**
@@ -33,15 +37,18 @@ export class OutboxService {
 
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
-    private readonly dataSource: DataSource,
     private readonly queue: JobQueue,
     private readonly config: AppConfig,
   ) {
     this.queries = new EntityQueries(messages);
   }
 
-  async enqueue(
-    manager: EntityManager,
+  /**
+   * Writes the row in the caller's transaction (or on its own with no manager), or finds the
+   * one its dedupe key already wrote. Queueing it is the caller's, after the commit.
+   */
+  async write(
+    manager: EntityManager | undefined,
     req: OutboxRequest,
   ): Promise<{ id: string; created: boolean }> {
     const now = new Date();
@@ -50,6 +57,7 @@ export class OutboxService {
       id,
       programId: req.programId,
       templateKey: req.templateKey,
+      category: req.category,
       locales: req.locales,
       locale: null,
       toEmail: req.recipient.email,
@@ -59,12 +67,19 @@ export class OutboxService {
       data: req.data,
       dedupeKey: req.dedupeKey,
       sensitive: req.sensitive ?? false,
-      status: 'queued',
+      status: req.withheld ? 'suppressed' : 'queued',
       transport: null,
       attempts: 0,
       attemptLog: [],
-      // Until this passes the message belongs to the job about to be queued; then the sweeper may take it.
-      lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS),
+      ...(req.withheld
+        ? {
+            errorCode: req.withheld.code,
+            errorMessage: req.withheld.message,
+            errorPermanent: true,
+            lockedUntil: null,
+          }
+        : // Until this passes the message belongs to the job about to be queued; then the sweeper may take it.
+          { lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS) }),
       createdAt: now,
       updatedAt: now,
     };
@@ -84,18 +99,8 @@ export class OutboxService {
   async dispatch(ids: string[], delayMs?: number): Promise<void> {
     await this.queue.enqueueMany(
       'deliver-message',
-      ids.map((id) => ({
-        payload: { messageId: id },
-        options: { jobId: `deliver:${id}:${randomUUID()}`, delayMs, attempts: 3 },
-      })),
+      ids.map((id) => jobOf('deliver-message', { messageId: id }, delayMs)),
     );
-  }
-
-  /** Writes one message in its own transaction and queues it. */
-  async send(req: OutboxRequest): Promise<{ id: string; created: boolean }> {
-    const result = await this.dataSource.transaction((manager) => this.enqueue(manager, req));
-    if (result.created) await this.dispatch([result.id]);
-    return result;
   }
 
   /** A failed or suppressed message, sent again from the start. */

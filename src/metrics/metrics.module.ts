@@ -1,10 +1,12 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { QueueModule } from '../queue/queue.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
-@Global()
+/** Prometheus metrics at /metrics, served by every process. */
 @Module({
+  imports: [QueueModule],
   controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],

@@ -7,7 +7,7 @@ import { Program } from '../programs/program.entity';
 
 /** Sign-in of participants with the password they set through a reset. */
 @Injectable()
-export class SessionsService {
+export class ParticipantSessionsService {
   // A hash of nothing anyone knows: an unknown address is checked against it, so the answer
   // takes as long as for a known one. Started, not awaited: start-up does not wait on a
   // deliberately slow hash.

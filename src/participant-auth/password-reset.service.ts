@@ -2,11 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { hashPassword } from '../common/crypto/tokens';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
-import { OutboxService } from '../messages/outbox.service';
+import { NotifyParticipant } from '../notifications/notify-participant';
 import { ParticipantsService } from '../participants/participants.service';
 import { Program } from '../programs/program.entity';
-import { resolveLocaleChain } from '../templates/renderer';
-import { TemplatesService } from '../templates/templates.service';
 import { BackgroundTasks } from '../common/async/background-tasks';
 import { micrositeBase, micrositeLink } from '../programs/program-links';
 import { tokenInvalid } from './tokens/token-errors';
@@ -20,8 +18,7 @@ export class PasswordResetService {
     private readonly participants: ParticipantsService,
     private readonly tokens: ParticipantTokensService,
     private readonly mailer: TokenMailer,
-    private readonly outbox: OutboxService,
-    private readonly templates: TemplatesService,
+    private readonly notify: NotifyParticipant,
     private readonly background: BackgroundTasks,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
@@ -71,16 +68,13 @@ export class PasswordResetService {
     const participant = await this.participants.find(program.id, participantId);
     if (participant) {
       const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
-      await this.outbox.send({
-        programId: program.id,
-        templateKey: 'password-changed',
-        recipient: { email: participant.email, participantId, name: participant.firstName },
-        locales: resolveLocaleChain(participant.locale, program.defaultLocale),
-        data: this.templates.buildData('password-changed', {
-          program,
-          participant,
+      await this.notify.execute(undefined, {
+        program,
+        to: { participant },
+        template: 'password-changed',
+        context: {
           extra: { changedAt: new Date(), resetUrl: micrositeLink(base, 'resetPassword') },
-        }),
+        },
         dedupeKey: `password-changed:${used.id}`,
       });
     }

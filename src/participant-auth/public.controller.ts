@@ -12,7 +12,7 @@ import {
   VerificationConfirmedResponse,
 } from './dto/public.dto';
 import { PasswordResetService } from './password-reset.service';
-import { SessionsService } from './participant-sessions.service';
+import { ParticipantSessionsService } from './participant-sessions.service';
 import { PublicRateLimitGuard } from './rate-limit/public-rate-limit';
 import { VerificationService } from './verification.service';
 
@@ -29,7 +29,7 @@ export class PublicController {
   constructor(
     private readonly verification: VerificationService,
     private readonly passwordReset: PasswordResetService,
-    private readonly sessions: SessionsService,
+    private readonly sessions: ParticipantSessionsService,
   ) {}
 
   @Post('verification')

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Participant } from './participant.entity';
-import { ParticipantsController } from './participants.controller';
 import { ParticipantsService } from './participants.service';
 
+/** People in a program: email, locale, verification, tax and payout details on file. */
 @Module({
   imports: [TypeOrmModule.forFeature([Participant])],
-  controllers: [ParticipantsController],
   providers: [ParticipantsService],
   exports: [ParticipantsService],
 })

@@ -1,18 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, LessThanOrEqual } from 'typeorm';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
-import { OutboxService } from '../messages/outbox.service';
+import { NotifyParticipant, type Notification } from '../notifications/notify-participant';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import { effectiveSettings, Program } from '../programs/program.entity';
 import { ProgramsService } from '../programs/programs.service';
 import { Reward } from '../rewards/reward.entity';
-import { resolveLocaleChain } from '../templates/renderer';
-import { TemplatesService } from '../templates/templates.service';
 import { micrositeBase, micrositeLink } from '../programs/program-links';
 import { RewardFacts } from '../rewards/reward-facts';
+import { RewardHooks } from '../rewards/reward-hooks';
 import { PayoutReminder } from './payout-reminder.entity';
 import { reminderDueTimes, supersededReminders } from './reminder-schedule';
 
@@ -33,16 +32,23 @@ const detailsOnFile = (p: Pick<Participant, 'taxFormOnFile' | 'payoutDetailsOnFi
  * rows, checks the participant again and turns them into outbox messages.
  */
 @Injectable()
-export class PayoutRemindersService {
+export class PayoutRemindersService implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly outbox: OutboxService,
-    private readonly templates: TemplatesService,
+    private readonly notify: NotifyParticipant,
     private readonly programs: ProgramsService,
     private readonly participants: ParticipantsService,
+    private readonly hooks: RewardHooks,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
+
+  // In the transaction of every reward write.
+  onModuleInit(): void {
+    this.hooks.onRewardWritten((manager, reward, program, participant) =>
+      this.onRewardWritten(manager, reward, program, participant),
+    );
+  }
 
   /**
    * Schedules the reminders of a new cash reward, in the reward's transaction. While a cycle is
@@ -89,7 +95,6 @@ export class PayoutRemindersService {
     const total: SweepOutcome = { sent: 0, cancelled: 0 };
     for (let i = 0; i < MAX_BATCHES_PER_SWEEP; i++) {
       const batch = await this.dataSource.transaction((manager) => this.sweepBatch(manager));
-      await this.outbox.dispatch(batch.messageIds);
       total.sent += batch.sent;
       total.cancelled += batch.cancelled;
       if (batch.claimed < BATCH_SIZE) break;
@@ -98,9 +103,7 @@ export class PayoutRemindersService {
     return total;
   }
 
-  private async sweepBatch(
-    manager: EntityManager,
-  ): Promise<SweepOutcome & { claimed: number; messageIds: string[] }> {
+  private async sweepBatch(manager: EntityManager): Promise<SweepOutcome & { claimed: number }> {
     const now = new Date();
     const query = manager
       .getRepository(PayoutReminder)
@@ -115,7 +118,7 @@ export class PayoutRemindersService {
       query.setLock('pessimistic_write').setOnLocked('skip_locked');
     const due = await query.getMany();
 
-    const outcome = { claimed: due.length, sent: 0, cancelled: 0, messageIds: [] as string[] };
+    const outcome = { claimed: due.length, sent: 0, cancelled: 0 };
     const superseded = supersededReminders(due);
     const programs = new Map<string, Program | null>();
     for (const reminder of due) {
@@ -140,12 +143,11 @@ export class PayoutRemindersService {
       }
       if (!(await this.claim(manager, reminder, 'sent', now))) continue;
       const reward = open.find((r) => r.id === reminder.rewardId) ?? open[0];
-      const message = await this.outbox.enqueue(
+      const message = await this.notify.execute(
         manager,
         this.reminderMessage(program, participant, reward, reminder),
       );
       await manager.update(PayoutReminder, { id: reminder.id }, { messageId: message.id });
-      if (message.created) outcome.messageIds.push(message.id);
       outcome.sent++;
       // The cycle ends with its last reminder; a cash reward after that opens a new one.
       const left = await manager.countBy(PayoutReminder, {
@@ -220,20 +222,13 @@ export class PayoutRemindersService {
     participant: Participant,
     reward: RewardFacts,
     reminder: PayoutReminder,
-  ) {
+  ): Notification {
     const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
     return {
-      programId: program.id,
-      templateKey: 'payout-reminder',
-      recipient: {
-        email: participant.email,
-        participantId: participant.id,
-        name: participant.firstName,
-      },
-      locales: resolveLocaleChain(participant.locale, program.defaultLocale),
-      data: this.templates.buildData('payout-reminder', {
-        program,
-        participant,
+      program,
+      to: { participant },
+      template: 'payout-reminder',
+      context: {
         reward,
         extra: {
           taxFormMissing: !participant.taxFormOnFile,
@@ -242,7 +237,7 @@ export class PayoutRemindersService {
           payoutUrl: micrositeLink(base, 'payoutDetails'),
           reminderNumber: reminder.intervalIndex + 1,
         },
-      }),
+      },
       dedupeKey: `payout:${reminder.id}`,
     };
   }

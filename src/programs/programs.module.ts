@@ -1,16 +1,12 @@
-import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ApiKeyGuard } from './auth/api-key.guard';
 import { Program } from './program.entity';
-import { ProgramsController } from './programs.controller';
 import { ProgramsService } from './programs.service';
 
-@Global()
+/** Programs (the tenants) and their API keys. */
 @Module({
   imports: [TypeOrmModule.forFeature([Program])],
-  controllers: [ProgramsController],
-  providers: [ProgramsService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
+  providers: [ProgramsService],
   exports: [ProgramsService],
 })
 export class ProgramsModule {}

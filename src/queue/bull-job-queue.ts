@@ -1,4 +1,4 @@
-import type { Job, JobOptions, Queue } from 'bull';
+import type { Job, JobOptions as BullOptions, Queue } from 'bull';
 import { AppLogger } from '../common/logging/logging.module';
 import { RetryPolicy } from './job-options';
 import {
@@ -21,7 +21,6 @@ export class BullJobQueue extends JobQueue {
     private readonly queue: Queue,
     private readonly policy: RetryPolicy,
     private readonly concurrency: number,
-    private readonly processJobs: boolean,
     private readonly logger: AppLogger,
   ) {
     super();
@@ -45,7 +44,6 @@ export class BullJobQueue extends JobQueue {
     if (this.handlers.has(name))
       throw new Error(`A handler for job "${name}" is already registered`);
     this.handlers.set(name, handler as JobHandler<unknown>);
-    if (!this.processJobs) return;
     // The promise of process() settles only when the worker loop stops; a close ends it on purpose.
     const loop = this.queue.process(name, concurrency, async (job: Job) => {
       const maxAttempts = job.opts.attempts ?? 1;
@@ -79,7 +77,7 @@ export class BullJobQueue extends JobQueue {
     payload: JobPayloads[N],
     options: EnqueueOptions = {},
   ): Promise<void> {
-    await this.queue.add(name, payload, this.jobOptions(options));
+    await this.queue.add(name, payload, this.bullOptions(options));
   }
 
   async enqueueMany<N extends JobName>(
@@ -88,11 +86,11 @@ export class BullJobQueue extends JobQueue {
   ): Promise<void> {
     if (jobs.length === 0) return;
     await this.queue.addBulk(
-      jobs.map((job) => ({ name, data: job.payload, opts: this.jobOptions(job.options ?? {}) })),
+      jobs.map((job) => ({ name, data: job.payload, opts: this.bullOptions(job.options) })),
     );
   }
 
-  private jobOptions(options: EnqueueOptions): JobOptions {
+  private bullOptions(options: EnqueueOptions = {}): BullOptions {
     return {
       jobId: options.jobId,
       delay: options.delayMs,

@@ -37,7 +37,6 @@ export class InProcessJobQueue extends JobQueue {
   constructor(
     private readonly policy: RetryPolicy,
     private readonly concurrency: number,
-    private readonly processJobs: boolean,
     private readonly logger: AppLogger,
   ) {
     super();
@@ -85,7 +84,6 @@ export class InProcessJobQueue extends JobQueue {
   }
 
   async schedule(name: JobName, everyMs: number): Promise<void> {
-    if (!this.processJobs) return;
     let running = false;
     const timer = setInterval(() => {
       // One run at a time; a slow sweep is not stacked on itself.
@@ -130,7 +128,8 @@ export class InProcessJobQueue extends JobQueue {
   }
 
   private pump(): void {
-    if (!this.processJobs) return;
+    // Nothing runs before a handler exists: a process that registers none (an API process) only queues.
+    if (this.handlers.size === 0) return;
     while (!this.closed && this.active < this.concurrency && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       this.active++;
@@ -173,7 +172,7 @@ export class InProcessJobQueue extends JobQueue {
         { err, job: job.name, jobId: job.id, attempt: job.attemptsMade, retry },
         'job failed',
       );
-      if (retry) this.later(job, backoffDelay(this.policy, job.attemptsMade));
+      if (retry) this.later(job, backoffDelay(this.policy.backoffMs, job.attemptsMade));
       else {
         this.failed++;
         this.ids.delete(job.id);

@@ -1,3 +1,4 @@
+import type { JobOptions } from './job-options';
 import { JobName, JobPayloads } from './queue.constants';
 
 export interface JobContext {
@@ -9,11 +10,9 @@ export interface JobContext {
 
 export type JobHandler<P> = (payload: P, ctx: JobContext) => Promise<unknown>;
 
-export interface EnqueueOptions {
-  /** Deduplicates while a job with this id is waiting or running. */
-  jobId?: string;
+/** Options of one enqueued job: what jobOf() gives it (see jobOptions). */
+export interface EnqueueOptions extends JobOptions {
   delayMs?: number;
-  attempts?: number;
 }
 
 export interface QueueCounts {

@@ -1,72 +1,31 @@
-import { BullModule, getQueueToken } from '@nestjs/bull';
-import {
-  DynamicModule,
-  Global,
-  Module,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
-import type { Queue } from 'bull';
-import { AppConfig } from '../config/app.config';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import Bull from 'bull';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import { AppConfig } from '../config/app.config';
 import { BullJobQueue } from './bull-job-queue';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { retryPolicy } from './job-options';
 import { JobQueue } from './job-queue.port';
-import { JOB_NAMES, QUEUE_NAME } from './queue.constants';
+import { QUEUE_NAME } from './queue.constants';
 
-const processes = (config: AppConfig) => config.APP_ROLE !== 'api';
+/** Bull on Redis when REDIS_URL is set, else the in-process runner: the one port either way. */
+export function createJobQueue(config: AppConfig, logger: AppLogger): JobQueue {
+  const policy = retryPolicy(config);
+  if (!config.REDIS_URL) return new InProcessJobQueue(policy, config.WORKER_CONCURRENCY, logger);
+  const bull = new Bull(QUEUE_NAME, config.REDIS_URL, { prefix: config.QUEUE_PREFIX });
+  return new BullJobQueue(bull, policy, config.WORKER_CONCURRENCY, logger);
+}
 
-@Global()
-@Module({})
-export class QueueModule implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(
-    private readonly queue: JobQueue,
-    private readonly config: AppConfig,
-  ) {}
-
-  static forRoot(config: AppConfig): DynamicModule {
-    if (!config.REDIS_URL) {
-      return {
-        module: QueueModule,
-        providers: [
-          {
-            provide: JobQueue,
-            inject: [AppConfig, LOGGER],
-            useFactory: (c: AppConfig, logger: AppLogger) =>
-              new InProcessJobQueue(retryPolicy(c), c.WORKER_CONCURRENCY, processes(c), logger),
-          },
-        ],
-        exports: [JobQueue],
-      };
-    }
-    return {
-      module: QueueModule,
-      imports: [
-        BullModule.forRoot({ url: config.REDIS_URL, prefix: config.QUEUE_PREFIX }),
-        BullModule.registerQueue({ name: QUEUE_NAME }),
-      ],
-      providers: [
-        {
-          provide: JobQueue,
-          inject: [getQueueToken(QUEUE_NAME), AppConfig, LOGGER],
-          useFactory: (queue: Queue, c: AppConfig, logger: AppLogger) =>
-            new BullJobQueue(queue, retryPolicy(c), c.WORKER_CONCURRENCY, processes(c), logger),
-        },
-      ],
-      exports: [JobQueue],
-    };
-  }
-
-  // Every job must have exactly one handler in a process that runs jobs; a missing one is a
-  // wiring mistake that would otherwise only show as jobs that never finish.
-  onApplicationBootstrap(): void {
-    if (!processes(this.config)) return;
-    const missing = JOB_NAMES.filter((n) => !this.queue.registeredNames().includes(n));
-    if (missing.length > 0) {
-      throw new Error(`No handler is registered for job(s): ${missing.join(', ')}`);
-    }
-  }
+/**
+ * The job queue. Any process may queue; only a worker process (the worker module) registers
+ * handlers, so an API process never runs a job.
+ */
+@Module({
+  providers: [{ provide: JobQueue, inject: [AppConfig, LOGGER], useFactory: createJobQueue }],
+  exports: [JobQueue],
+})
+export class QueueModule implements OnApplicationShutdown {
+  constructor(@Inject(JobQueue) private readonly queue: JobQueue) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { decimalTransformer, TIMESTAMP } from '../database/column-types';
-import type { RewardKind } from '../rules/engine/rule-definition';
+import type { RewardKind } from './reward-kinds';
 
 export type RewardStatus = 'available' | 'paid' | 'cancelled';
 

@@ -2,12 +2,11 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RewardHooks } from './reward-hooks';
 import { Reward } from './reward.entity';
-import { RewardsController } from './rewards.controller';
 import { RewardsService } from './rewards.service';
 
+/** Rewards and their lifecycle; the finance modules hook into it through RewardHooks. */
 @Module({
   imports: [TypeOrmModule.forFeature([Reward])],
-  controllers: [RewardsController],
   providers: [RewardsService, RewardHooks],
   exports: [RewardsService, RewardHooks],
 })

@@ -1,4 +1,4 @@
-import { taxableUsdOf } from './rewards.service';
+import { taxableUsdOf } from './reward-kinds';
 
 describe('taxableUsdOf', () => {
   it.each([

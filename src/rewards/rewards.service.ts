@@ -5,7 +5,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
-import type { RewardKind } from '../rules/engine/rule-definition';
+import { taxableUsdOf, type RewardKind } from './reward-kinds';
 import { ListRewardsQuery } from './dto/reward.dto';
 import { RewardHooks } from './reward-hooks';
 import { Reward, RewardStatus } from './reward.entity';
@@ -59,16 +59,6 @@ export interface NewReward {
   eventId?: string | null;
   /** When set, a second write with the same key writes nothing and returns the first reward. */
   effectKey?: string | null;
-}
-
-// USD cash and gift cards are taxable as paid out; other kinds count what the rule says.
-const TAXABLE_AS_AMOUNT: readonly RewardKind[] = ['cash', 'gift_card'];
-
-export function taxableUsdOf(
-  r: Pick<NewReward, 'kind' | 'amount' | 'currency' | 'taxableUsd'>,
-): number {
-  if (r.currency === 'USD' && TAXABLE_AS_AMOUNT.includes(r.kind)) return r.amount;
-  return r.taxableUsd ?? 0;
 }
 
 const DEFAULT_LIST_LIMIT = 100;

@@ -1,7 +1,7 @@
 import { Participant } from '../participants/participant.entity';
 import { describeAction, planActions } from './action-plan';
 import { effectKey } from './engine/effect-keys';
-import type { RuleAction } from './engine/rule-definition';
+import type { RuleAction } from './engine/rule-types';
 
 const person = (id: string) => Object.assign(new Participant(), { id, email: `${id}@example.com` });
 const cash: RuleAction = {

@@ -1,6 +1,6 @@
 import type { Participant } from '../participants/participant.entity';
 import { effectKey } from './engine/effect-keys';
-import { DEFAULT_REWARD_TEMPLATE, type RuleAction } from './engine/rule-definition';
+import { DEFAULT_REWARD_TEMPLATE, type RuleAction } from './engine/rule-types';
 import type { FailedCondition } from './engine/rule-evaluator';
 
 /** What became of one action of a matching rule; `would-write` only in a simulation. */

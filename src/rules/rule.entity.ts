@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TIMESTAMP } from '../database/column-types';
-import type { RuleAction, RuleConditions } from './engine/rule-definition';
+import type { RuleAction, RuleConditions } from './engine/rule-types';
 
 /** A program's rule: when an event of `event` type matches `conditions`, run `actions`. */
 @Entity('rules')

@@ -1,6 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import addressparser from 'nodemailer/lib/addressparser';
+import type Mail from 'nodemailer/lib/mailer';
 import { promisify } from 'node:util';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -103,4 +105,26 @@ export function normalizeSenderDomain(input: string): string {
   }
   if (/^\d+$/.test(labels[labels.length - 1])) fail('the top-level domain cannot be numeric');
   return ascii;
+}
+
+/** A program's custom From domain with its key, as the built-in sender needs it. */
+export interface SenderDomainKey {
+  domain: string;
+  selector: string;
+  privateKeyPem: string;
+  status: 'pending' | 'verified' | 'failed';
+}
+
+/** The domain of a From value (`a@b.com`, `"Name" <a@b.com>` or an address object), normalised. */
+export function fromAddressDomain(from: Mail.Options['from']): string | undefined {
+  const address =
+    typeof from === 'string' ? addressparser(from, { flatten: true })[0]?.address : from?.address;
+  const at = address?.lastIndexOf('@') ?? -1;
+  if (!address || at === -1) return undefined;
+  try {
+    return normalizeSenderDomain(address.slice(at + 1));
+  } catch (err) {
+    if (err instanceof InvalidSenderDomainError) return undefined;
+    throw err;
+  }
 }

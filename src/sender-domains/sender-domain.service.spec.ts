@@ -1,7 +1,4 @@
-import type {
-  SenderDnsRecordCheck,
-  SenderDomainVerification,
-} from './dns-verifier';
+import type { SenderDnsRecordCheck, SenderDomainVerification } from './dns-verifier';
 import { nextDomainStatus } from './sender-domain.service';
 
 const record = (

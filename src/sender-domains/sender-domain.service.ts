@@ -6,7 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
-import { fromAddressDomain, type SenderDomainKey } from '../transports/compose/dkim-signing';
+import { fromAddressDomain, type SenderDomainKey } from './dkim-keys';
 import {
   createDkimSelector,
   dkimPublicKeyFromPrivate,

@@ -1,16 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, IsNull, Repository } from 'typeorm';
 import { AppConfig } from '../config/app.config';
-import { OutboxService } from '../messages/outbox.service';
+import { NotifyParticipant } from '../notifications/notify-participant';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import { Program } from '../programs/program.entity';
-import { resolveLocaleChain } from '../templates/renderer';
-import { TemplatesService } from '../templates/templates.service';
-import { AfterCommit } from '../database/after-commit';
 import { micrositeBase, micrositeLink } from '../programs/program-links';
 import { RewardFacts } from '../rewards/reward-facts';
+import { RewardHooks } from '../rewards/reward-hooks';
 import { ParticipantTaxYear } from './participant-tax-year.entity';
 import { roundUsd, w9NoticeDue, w9ThresholdFor, yearInTimeZone } from './tax-year';
 
@@ -31,15 +29,24 @@ export interface TaxSummary {
  * participant and year once it is above the threshold with no tax form on file.
  */
 @Injectable()
-export class W9Service {
+export class W9Service implements OnModuleInit {
   constructor(
     @InjectRepository(ParticipantTaxYear) private readonly years: Repository<ParticipantTaxYear>,
     private readonly participants: ParticipantsService,
-    private readonly outbox: OutboxService,
-    private readonly templates: TemplatesService,
-    private readonly afterCommit: AfterCommit,
+    private readonly notify: NotifyParticipant,
+    private readonly hooks: RewardHooks,
     private readonly config: AppConfig,
   ) {}
+
+  // In the transaction of every reward write and status change.
+  onModuleInit(): void {
+    this.hooks.onRewardWritten((manager, reward, program, participant) =>
+      this.onRewardWritten(manager, reward, program, participant),
+    );
+    this.hooks.onRewardStatusChanged((manager, reward, previous, program) =>
+      this.onRewardStatusChanged(manager, reward, previous, program),
+    );
+  }
 
   /** Adds a new reward's taxable amount to its year and sends the notice if this crossed the line. */
   async onRewardWritten(
@@ -163,28 +170,20 @@ export class W9Service {
     );
     if (claimed.affected !== 1) return;
     const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
-    const message = await this.outbox.enqueue(manager, {
-      programId: program.id,
-      templateKey: 'w9-required',
-      recipient: {
-        email: participant.email,
-        participantId: participant.id,
-        name: participant.firstName,
-      },
-      locales: resolveLocaleChain(participant.locale, program.defaultLocale),
-      data: this.templates.buildData('w9-required', {
-        program,
-        participant,
+    const message = await this.notify.execute(manager, {
+      program,
+      to: { participant },
+      template: 'w9-required',
+      context: {
         extra: {
           year: key.year,
           totalUsd: roundUsd(row.totalUsd),
           thresholdUsd,
           taxFormUrl: micrositeLink(base, 'taxForm'),
         },
-      }),
+      },
       dedupeKey: `w9:${participant.id}:${key.year}`,
     });
     await manager.update(ParticipantTaxYear, key, { w9NoticeMessageId: message.id });
-    if (message.created) this.afterCommit.run(manager, () => this.outbox.dispatch([message.id]));
   }
 }

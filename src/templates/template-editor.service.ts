@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../common/errors/app-error';
-import { OutboxService } from '../messages/outbox.service';
+import { NotifyParticipant } from '../notifications/notify-participant';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import { Program } from '../programs/program.entity';
@@ -102,7 +102,7 @@ export class TemplateEditorService {
     private readonly templates: TemplatesService,
     private readonly overrides: TemplateOverrideStore,
     private readonly participants: ParticipantsService,
-    private readonly outbox: OutboxService,
+    private readonly notify: NotifyParticipant,
   ) {}
 
   async list(program: Program): Promise<TemplateListItem[]> {
@@ -216,10 +216,10 @@ export class TemplateEditorService {
     dto: PreviewTemplateDto & { to: string },
   ): Promise<SendTestResponse> {
     const { locales, data, result } = await this.render(program, key, dto);
-    const { id } = await this.outbox.send({
-      programId: program.id,
-      templateKey: key,
-      recipient: { email: dto.to },
+    const { id, status } = await this.notify.execute(undefined, {
+      program,
+      to: { address: dto.to },
+      template: key,
       locales,
       data,
       // Every test is a new message, even with the same input.
@@ -227,7 +227,7 @@ export class TemplateEditorService {
     });
     return {
       messageId: id,
-      status: 'queued',
+      status,
       subject: result.subject,
       locale: result.locale,
       source: result.source,

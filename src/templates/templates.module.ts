@@ -1,18 +1,13 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ParticipantsModule } from '../participants/participants.module';
-import { TemplateEditorService } from './template-editor.service';
 import { TemplateOverrideEntity } from './template-override.entity';
 import { TemplateOverrideStore } from './template-override.store';
-import { TemplatesController } from './templates.controller';
 import { TemplatesService } from './templates.service';
 
-/** Templates: rendering for every sender (TemplatesService) and the editing API. */
-@Global()
+/** Rendering for every sender: a program's override or the default, in the best locale. */
 @Module({
-  imports: [TypeOrmModule.forFeature([TemplateOverrideEntity]), ParticipantsModule],
-  controllers: [TemplatesController],
-  providers: [TemplateOverrideStore, TemplatesService, TemplateEditorService],
-  exports: [TemplatesService],
+  imports: [TypeOrmModule.forFeature([TemplateOverrideEntity])],
+  providers: [TemplateOverrideStore, TemplatesService],
+  exports: [TemplatesService, TemplateOverrideStore],
 })
 export class TemplatesModule {}

@@ -2,27 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { SingleFlight } from '../common/async/single-flight';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app.config';
-import type { MailRoute } from './mail-route';
 import { ProgramsService } from '../programs/programs.service';
-import { savesToSent } from './imap/sent-folder';
 import { SenderDomainService } from '../sender-domains/sender-domain.service';
-import { SenderIdentitiesService } from '../integrations/sender-identities.service';
-import { SmtpIntegrationService, type IntegrationError } from '../integrations/smtp-integration.service';
+import { MailAccounts } from './accounts/mail-accounts';
 import { integrationTransportKey, senderTransportKey } from './accounts/transport-keys';
+import { savesToSent } from './imap/sent-folder';
+import type { MailRoute } from './mail-route';
 
-/**
- * What delivery asks of the integrations: where a program's message goes, that a route stopped
- * working, and a copy of a sent message filed in the sender's Sent folder.
- */
+/** Decides where a program's message goes. */
 @Injectable()
-export class IntegrationsService {
+export class MailRouter {
   // Concurrent deliveries of one program share the reads (and the decryption) of its route.
   private readonly routes = new SingleFlight<MailRoute>();
 
   constructor(
     private readonly programs: ProgramsService,
-    private readonly smtp: SmtpIntegrationService,
-    private readonly senders: SenderIdentitiesService,
+    private readonly accounts: MailAccounts,
     private readonly domains: SenderDomainService,
     private readonly config: AppConfig,
   ) {}
@@ -45,15 +40,15 @@ export class IntegrationsService {
     if (!program) throw AppError.notFound('Program', programId);
     const replyTo = program.replyTo;
 
-    const integration = await this.smtp.find(programId);
+    const integration = await this.accounts.findIntegration(programId);
     if (integration) {
-      const identity = senderId ? await this.senders.find(programId, senderId) : null;
+      const identity = senderId ? await this.accounts.findSender(programId, senderId) : null;
       if (identity) {
         return {
           kind: 'smtp',
           transportKey: senderTransportKey(integration.id, identity.senderId),
           version: `${integration.version}.${identity.version}`,
-          settings: this.senders.settingsOf(identity, integration, program),
+          settings: this.accounts.senderSettings(identity, integration, program),
           from: {
             address: identity.email,
             name: identity.fromName ?? integration.fromName ?? program.fromName,
@@ -68,7 +63,7 @@ export class IntegrationsService {
         kind: 'smtp',
         transportKey: integrationTransportKey(integration.id),
         version: String(integration.version),
-        settings: this.smtp.settingsOf(integration, program),
+        settings: this.accounts.integrationSettings(integration, program),
         from: { address: integration.fromAddress, name: integration.fromName ?? program.fromName },
         replyTo,
         integrationId: integration.id,
@@ -92,42 +87,5 @@ export class IntegrationsService {
       from: { address: this.config.BUILTIN_FROM_ADDRESS, name: program.fromName },
       replyTo,
     };
-  }
-
-  /**
-   * Records that a route stopped working (an authentication failure, a refused From): on the
-   * sender identity when its login was used, else on the integration. A route of an integration
-   * that has since been replaced changes nothing.
-   */
-  async markFailing(
-    programId: string,
-    integrationId: string,
-    senderId: string | null | undefined,
-    error: IntegrationError,
-  ): Promise<void> {
-    const integration = await this.smtp.find(programId);
-    if (!integration || integration.id !== integrationId) return;
-    if (senderId) {
-      // The sender's own login failed; if the sender is gone since, there is nothing left to mark.
-      if (await this.senders.find(programId, senderId))
-        await this.senders.recordFailure(programId, senderId, error);
-      return;
-    }
-    await this.smtp.recordFailure(programId, integrationId, error);
-  }
-
-  /**
-   * Files the exact bytes of a message sent on `route` in the sender's Sent folder over IMAP.
-   * Does nothing for routes that keep no copy; throws an ImapError (code IMAP_*) when filing fails.
-   */
-  async appendToSent(route: MailRoute, raw: Buffer): Promise<void> {
-    if (route.kind !== 'smtp' || !route.saveToSent || !route.senderId) return;
-    const integration = await this.smtp.findById(route.integrationId);
-    if (!integration) return;
-    const identity = await this.senders.find(integration.programId, route.senderId);
-    if (!identity) return;
-    const program = await this.programs.findById(integration.programId);
-    if (!program) return;
-    await this.senders.appendToSent(identity, integration, program, raw);
   }
 }

@@ -53,6 +53,11 @@ export interface StartOptions {
   fresh?: boolean;
   dataDir?: string;
   queuePrefix?: string;
+  /**
+   * The process role. Without Redis the configuration refuses `api` and `worker` (their processes
+   * must share a queue); a test of what each role mounts sets it after validation.
+   */
+  role?: AppConfig['APP_ROLE'];
 }
 
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
@@ -72,6 +77,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const config = resolveConfig(env);
+  if (options.role) config.APP_ROLE = options.role;
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -1,3 +1,6 @@
+import { SmtpIntegrationService } from '../../integrations/smtp-integration.service';
+import { SenderIdentitiesService } from '../../integrations/sender-identities.service';
+import { SenderDomainService } from '../../sender-domains/sender-domain.service';
 import { Injectable } from '@nestjs/common';
 import { PutSenderDomainDto } from '../../sender-domains/dto/sender-domain.dto';
 import { PutSenderIdentityDto } from '../../integrations/dto/sender-identity.dto';
@@ -9,7 +12,6 @@ import {
 import { toSenderDomainView } from '../../sender-domains/sender-domain.service';
 import { toSmtpIntegrationView } from '../../integrations/smtp-integration.service';
 import type { SignedInContext } from '../console-request';
-import { ConsoleServices } from '../console-services';
 import {
   attempt,
   emptyForm,
@@ -97,14 +99,18 @@ function testOutcome(lang: Lang, sent: TestEmailResponse): Notice {
 /** The Integrations page: the program's SMTP server, its sender identities, and the built-in sender's From domain. */
 @Injectable()
 export class IntegrationsPageService {
-  constructor(private readonly services: ConsoleServices) {}
+  constructor(
+    private readonly smtp: SmtpIntegrationService,
+    private readonly senders: SenderIdentitiesService,
+    private readonly domains: SenderDomainService,
+  ) {}
 
   async show(ctx: SignedInContext, state: IntegrationsState = {}): Promise<Page> {
     const programId = ctx.program.id;
     const [smtpRow, senders, domainRow] = await Promise.all([
-      this.services.smtp.find(programId),
-      this.services.senders.list(programId),
-      this.services.domains.find(programId),
+      this.smtp.find(programId),
+      this.senders.list(programId),
+      this.domains.find(programId),
     ]);
     const smtp = smtpRow ? toSmtpIntegrationView(smtpRow) : null;
     const smtpForm =
@@ -168,7 +174,7 @@ export class IntegrationsPageService {
     };
     const shown = { ...values, password: '' };
     const outcome = await attempt(async () =>
-      this.services.smtp.connect(ctx.program, await validateBody(ConnectSmtpDto, input)),
+      this.smtp.connect(ctx.program, await validateBody(ConnectSmtpDto, input)),
     );
     if (!outcome.ok) {
       return this.show(ctx, {
@@ -194,7 +200,7 @@ export class IntegrationsPageService {
   async sendSmtpTest(ctx: SignedInContext, body: unknown): Promise<Page> {
     const values = pickFields(body, ['to']);
     const outcome = await attempt(async () =>
-      this.services.smtp.sendTest(
+      this.smtp.sendTest(
         ctx.program,
         (await validateBody(SendTestEmailDto, { to: values.to.trim() })).to,
       ),
@@ -217,7 +223,7 @@ export class IntegrationsPageService {
   }
 
   async disconnect(ctx: SignedInContext): Promise<PageResult> {
-    await this.services.smtp.disconnect(ctx.program.id);
+    await this.smtp.disconnect(ctx.program.id);
     return { redirect: '/console/integrations?notice=smtp-disconnected' };
   }
 
@@ -242,11 +248,7 @@ export class IntegrationsPageService {
     const shown = { ...values, password: '' };
     const senderId = values.senderId.trim();
     const outcome = await attempt(async () =>
-      this.services.senders.put(
-        ctx.program,
-        senderId,
-        await validateBody(PutSenderIdentityDto, input),
-      ),
+      this.senders.put(ctx.program, senderId, await validateBody(PutSenderIdentityDto, input)),
     );
     if (!outcome.ok) {
       const form = refusedForm(
@@ -273,7 +275,7 @@ export class IntegrationsPageService {
   async sendSenderTest(ctx: SignedInContext, senderId: string, body: unknown): Promise<Page> {
     const values = pickFields(body, ['to']);
     const outcome = await attempt(async () =>
-      this.services.senders.sendTest(
+      this.senders.sendTest(
         ctx.program,
         senderId,
         (await validateBody(SendTestEmailDto, { to: values.to.trim() })).to,
@@ -289,7 +291,7 @@ export class IntegrationsPageService {
   }
 
   async removeSender(ctx: SignedInContext, senderId: string): Promise<PageResult> {
-    await this.services.senders.remove(ctx.program.id, senderId);
+    await this.senders.remove(ctx.program.id, senderId);
     return { redirect: '/console/integrations?notice=sender-removed#senders' };
   }
 
@@ -301,7 +303,7 @@ export class IntegrationsPageService {
       fromName: optional(values.fromName),
     };
     const outcome = await attempt(async () =>
-      this.services.domains.put(ctx.program.id, await validateBody(PutSenderDomainDto, input)),
+      this.domains.put(ctx.program.id, await validateBody(PutSenderDomainDto, input)),
     );
     if (!outcome.ok) {
       return this.show(ctx, {
@@ -323,7 +325,7 @@ export class IntegrationsPageService {
   }
 
   async verifyDomain(ctx: SignedInContext): Promise<Page> {
-    const outcome = await attempt(() => this.services.domains.verify(ctx.program.id));
+    const outcome = await attempt(() => this.domains.verify(ctx.program.id));
     if (!outcome.ok)
       return this.show(ctx, {
         domainNotice: refusedForm(
@@ -351,7 +353,7 @@ export class IntegrationsPageService {
   }
 
   async removeDomain(ctx: SignedInContext): Promise<PageResult> {
-    await this.services.domains.remove(ctx.program.id);
+    await this.domains.remove(ctx.program.id);
     return { redirect: '/console/integrations?notice=domain-removed#domain' };
   }
 }

@@ -1,7 +1,7 @@
+import { MessagesService } from '../../messages/messages.service';
 import { Injectable } from '@nestjs/common';
 import { ListMessagesQuery, MESSAGE_STATUSES } from '../../messages/dto/message.dto';
 import type { SignedInContext } from '../console-request';
-import { ConsoleServices } from '../console-services';
 import {
   attempt,
   errorNotice,
@@ -20,7 +20,7 @@ const FILTERS = ['status', 'to', 'template', 'cursor'] as const;
 /** The Messages pages: the log with filters and paging, one message with its attempts, retry. */
 @Injectable()
 export class MessagesPageService {
-  constructor(private readonly services: ConsoleServices) {}
+  constructor(private readonly messages: MessagesService) {}
 
   async list(ctx: SignedInContext, query: Record<string, unknown>): Promise<Page> {
     const values = pickFields(query, FILTERS);
@@ -30,7 +30,7 @@ export class MessagesPageService {
         .map(([k, v]) => [k, v.trim()]),
     );
     const outcome = await attempt(async () =>
-      this.services.messages.list(
+      this.messages.list(
         ctx.program.id,
         await validateQuery(ListMessagesQuery, { ...filters, limit: PAGE_SIZE }),
       ),
@@ -74,7 +74,7 @@ export class MessagesPageService {
     notice?: Notice,
     status?: number,
   ): Promise<Page> {
-    const message = await this.services.messages.get(ctx.program.id, id);
+    const message = await this.messages.get(ctx.program.id, id);
     return {
       view: 'message',
       title: 'messages.detailTitle',
@@ -90,7 +90,7 @@ export class MessagesPageService {
   }
 
   async retry(ctx: SignedInContext, id: string): Promise<PageResult> {
-    const outcome = await attempt(() => this.services.messages.retry(ctx.program.id, id));
+    const outcome = await attempt(() => this.messages.retry(ctx.program.id, id));
     if (!outcome.ok)
       return this.detail(
         ctx,
@@ -104,7 +104,7 @@ export class MessagesPageService {
 
   /** The message's HTML for its sandboxed frame; withheld content stays withheld. */
   async html(ctx: SignedInContext, id: string): Promise<PreviewDocument> {
-    const message = await this.services.messages.get(ctx.program.id, id);
+    const message = await this.messages.get(ctx.program.id, id);
     return { html: message.content?.html ?? '' };
   }
 }

@@ -1,15 +1,19 @@
+import { ParticipantsService } from '../../participants/participants.service';
+import { W9Service } from '../../tax/w9.service';
 import { Injectable } from '@nestjs/common';
 import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE } from '../../participants/dto/participant.dto';
 import { toParticipantView } from '../../participants/participants.service';
 import type { SignedInContext } from '../console-request';
-import { ConsoleServices } from '../console-services';
 import { attempt, errorNotice, pickFields, type FormState } from '../console-forms';
 import type { Page } from '../console-views.service';
 
 /** The Participants page: one participant by id, with the W-9 status of a year and the payout flags. */
 @Injectable()
 export class ParticipantsPageService {
-  constructor(private readonly services: ConsoleServices) {}
+  constructor(
+    private readonly participants: ParticipantsService,
+    private readonly w9: W9Service,
+  ) {}
 
   async lookup(ctx: SignedInContext, query: Record<string, unknown>): Promise<Page> {
     const values = pickFields(query, ['id', 'year']);
@@ -33,10 +37,10 @@ export class ParticipantsPageService {
       return page({}, 400);
     }
     const outcome = await attempt(async () => {
-      const participant = await this.services.participants.get(ctx.program.id, id);
+      const participant = await this.participants.get(ctx.program.id, id);
       return {
         participant: toParticipantView(participant),
-        tax: await this.services.w9.summary(ctx.program, id, year),
+        tax: await this.w9.summary(ctx.program, id, year),
       };
     });
     if (!outcome.ok) {

@@ -1,9 +1,10 @@
+import { RulesService } from '../../rules/rules.service';
+import { RuleSimulator } from '../../rules/rule-simulator.service';
 import { Injectable } from '@nestjs/common';
 import type { RuleResult } from '../../rules/action-plan';
 import { CreateRuleDto, SimulateRulesDto, UpdateRuleDto } from '../../rules/dto/rule.dto';
 import type { RuleView } from '../../rules/rules.service';
 import { formField, type SignedInContext } from '../console-request';
-import { ConsoleServices } from '../console-services';
 import {
   attempt,
   emptyForm,
@@ -84,10 +85,13 @@ function simulateField(path: string): string | undefined {
 /** The Rules pages: the list, the editor, enable and disable, and the simulator. */
 @Injectable()
 export class RulesPageService {
-  constructor(private readonly services: ConsoleServices) {}
+  constructor(
+    private readonly rules: RulesService,
+    private readonly simulator: RuleSimulator,
+  ) {}
 
   async list(ctx: SignedInContext, noticeKey?: unknown): Promise<Page> {
-    const { items } = await this.services.rules.list(ctx.program.id);
+    const { items } = await this.rules.list(ctx.program.id);
     return {
       view: 'rules',
       title: 'rules.title',
@@ -128,7 +132,7 @@ export class RulesPageService {
   }
 
   async edit(ctx: SignedInContext, id: string): Promise<Page> {
-    const rule = await this.services.rules.get(ctx.program.id, id);
+    const rule = await this.rules.get(ctx.program.id, id);
     return this.editor(ctx, rule, emptyForm(ruleValues(rule)));
   }
 
@@ -149,7 +153,7 @@ export class RulesPageService {
       actions: parsed.actions ?? [],
     };
     const outcome = await attempt(async () =>
-      this.services.rules.create(ctx.program.id, await validateBody(CreateRuleDto, input)),
+      this.rules.create(ctx.program.id, await validateBody(CreateRuleDto, input)),
     );
     if (!outcome.ok)
       return this.editor(
@@ -162,7 +166,7 @@ export class RulesPageService {
   }
 
   async update(ctx: SignedInContext, id: string, body: unknown): Promise<PageResult> {
-    const current = await this.services.rules.get(ctx.program.id, id);
+    const current = await this.rules.get(ctx.program.id, id);
     const values: Record<string, string> = {
       ...pickFields(body, RULE_FIELDS),
       enabled: formField(body, 'enabled') ? 'on' : '',
@@ -187,7 +191,7 @@ export class RulesPageService {
       actions: parsed.actions ?? [],
     };
     const outcome = await attempt(async () =>
-      this.services.rules.update(ctx.program.id, id, await validateBody(UpdateRuleDto, input)),
+      this.rules.update(ctx.program.id, id, await validateBody(UpdateRuleDto, input)),
     );
     if (!outcome.ok)
       return this.editor(
@@ -201,12 +205,12 @@ export class RulesPageService {
 
   async setEnabled(ctx: SignedInContext, id: string, body: unknown): Promise<PageResult> {
     const enabled = formField(body, 'enabled') === 'true';
-    await this.services.rules.update(ctx.program.id, id, { enabled });
+    await this.rules.update(ctx.program.id, id, { enabled });
     return { redirect: `/console/rules?notice=${enabled ? 'rule-enabled' : 'rule-disabled'}` };
   }
 
   async remove(ctx: SignedInContext, id: string): Promise<PageResult> {
-    await this.services.rules.remove(ctx.program.id, id);
+    await this.rules.remove(ctx.program.id, id);
     return { redirect: '/console/rules?notice=rule-deleted' };
   }
 
@@ -227,10 +231,7 @@ export class RulesPageService {
       ...(parsed.data !== undefined ? { data: parsed.data } : {}),
     };
     const outcome = await attempt(async () =>
-      this.services.simulator.simulate(
-        ctx.program,
-        await validateBody(SimulateRulesDto, { event }),
-      ),
+      this.simulator.simulate(ctx.program, await validateBody(SimulateRulesDto, { event })),
     );
     if (!outcome.ok)
       return this.simulation(

@@ -1,3 +1,4 @@
+import { TemplatesService } from '../../templates/templates.service';
 import { Injectable } from '@nestjs/common';
 import type { Program } from '../../programs/program.entity';
 import {
@@ -10,7 +11,6 @@ import {
   type RenderedEmail,
   type TemplateParts,
 } from '../../templates/renderer';
-import { ConsoleServices } from '../console-services';
 
 export interface DraftProblem {
   part: string;
@@ -31,13 +31,13 @@ export type DraftRendering =
 export class TemplateDrafts {
   private renderer?: TemplateRenderer;
 
-  constructor(private readonly services: ConsoleServices) {}
+  constructor(private readonly templates: TemplatesService) {}
 
   render(program: Program, key: string, locale: string, parts: TemplateParts): DraftRendering {
     const problems = validateTemplate(key, parts);
     if (problems.length) return { ok: false, problems };
     // Built on first use: the default templates are only there once the templates module started.
-    this.renderer ??= new TemplateRenderer({ defaults: this.services.templates.defaults });
+    this.renderer ??= new TemplateRenderer({ defaults: this.templates.defaults });
     const chain = resolveLocaleChain(locale, program.defaultLocale);
     try {
       const email = this.renderer.renderParts(parts, {
@@ -62,11 +62,11 @@ export class TemplateDrafts {
     chain: readonly string[],
   ): Record<string, unknown> {
     const shipped = new Set(
-      this.services.templates.defaults.locales(emailTypeOf(key)).map((l) => l.split('-')[0]),
+      this.templates.defaults.locales(emailTypeOf(key)).map((l) => l.split('-')[0]),
     );
     const sampleLocale = chain.find((l) => shipped.has(l.split('-')[0])) ?? chain[0];
     const data = { ...(sampleEmailData(key, sampleLocale) as Record<string, unknown>) };
-    const real = this.services.templates.buildData(key, { program });
+    const real = this.templates.buildData(key, { program });
     if ('program' in real) data.program = real.program;
     // The same JSON round trip as a stored message, so the preview renders the values a send would.
     return JSON.parse(JSON.stringify(data)) as Record<string, unknown>;

@@ -1,3 +1,5 @@
+import { TemplatesService } from '../../templates/templates.service';
+import { TemplateEditorService } from '../../templates/template-editor.service';
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
 import {
@@ -7,7 +9,6 @@ import {
 } from '../../templates/dto/template.dto';
 import { TemplateKeyPipe, TemplateLocalePipe } from '../../templates/template-params';
 import type { SignedInContext } from '../console-request';
-import { ConsoleServices } from '../console-services';
 import {
   attempt,
   emptyForm,
@@ -54,12 +55,13 @@ function where(problem: DraftProblem): string {
 @Injectable()
 export class TemplatesPageService {
   constructor(
-    private readonly services: ConsoleServices,
+    private readonly templates: TemplatesService,
+    private readonly templateEditor: TemplateEditorService,
     private readonly drafts: TemplateDrafts,
   ) {}
 
   async list(ctx: SignedInContext, openForm?: FormState, status?: number): Promise<Page> {
-    const items = await this.services.editor.list(ctx.program);
+    const items = await this.templateEditor.list(ctx.program);
     return {
       view: 'templates',
       title: 'templates.title',
@@ -130,7 +132,7 @@ export class TemplatesPageService {
     const { key, locale } = this.address(rawKey, rawLocale);
     const values = pickFields(body, PART_FIELDS);
     const outcome = await attempt(async () =>
-      this.services.editor.put(
+      this.templateEditor.put(
         ctx.program,
         key,
         locale,
@@ -157,7 +159,7 @@ export class TemplatesPageService {
 
   async reset(ctx: SignedInContext, rawKey: string, rawLocale: string): Promise<PageResult> {
     const { key, locale } = this.address(rawKey, rawLocale);
-    const outcome = await attempt(() => this.services.editor.remove(ctx.program, key, locale));
+    const outcome = await attempt(() => this.templateEditor.remove(ctx.program, key, locale));
     if (!outcome.ok) {
       const template = await this.current(ctx, key, locale);
       return this.editor(
@@ -169,7 +171,7 @@ export class TemplatesPageService {
       );
     }
     // A program key without templates left is gone: back to the list.
-    const stillThere = await this.services.templates.templateExists(ctx.program.id, key);
+    const stillThere = await this.templates.templateExists(ctx.program.id, key);
     return {
       redirect: stillThere
         ? `/console/templates/${key}/${locale}?notice=template-reset`
@@ -188,7 +190,7 @@ export class TemplatesPageService {
     const values = pickFields(body, ['to']);
     const template = await this.current(ctx, key, locale);
     const outcome = await attempt(async () =>
-      this.services.editor.sendTest(
+      this.templateEditor.sendTest(
         ctx.program,
         key,
         await validateBody(SendTestTemplateDto, { to: values.to.trim(), locale }),
@@ -266,7 +268,7 @@ export class TemplatesPageService {
       if (rendering.ok) return { html: rendering.email.html };
       return this.problemsDocument(rendering.problems);
     }
-    const outcome = await attempt(() => this.services.editor.preview(ctx.program, key, { locale }));
+    const outcome = await attempt(() => this.templateEditor.preview(ctx.program, key, { locale }));
     if (outcome.ok) return { html: outcome.value.html };
     return this.problemsDocument([{ part: '', message: outcome.error.message }]);
   }
@@ -318,10 +320,10 @@ export class TemplatesPageService {
     locale: string,
   ): Promise<TemplateResponse & { isNew?: boolean }> {
     try {
-      return await this.services.editor.get(ctx.program, key, locale);
+      return await this.templateEditor.get(ctx.program, key, locale);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'TEMPLATE_NOT_FOUND') throw err;
-      const generic = await this.services.editor.get(ctx.program, 'generic', locale);
+      const generic = await this.templateEditor.get(ctx.program, 'generic', locale);
       return { ...generic, key, isNew: true };
     }
   }

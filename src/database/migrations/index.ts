@@ -5,6 +5,7 @@ import { TemplateOverrides1764000000300 } from './1764000000300-template-overrid
 import { RulesEventsRewards1764000000400 } from './1764000000400-rules-events-rewards';
 import { Triggers1764000000500 } from './1764000000500-triggers';
 import { ConsoleSessions1764000000700 } from './1764000000700-console-sessions';
+import { MessageCategories1764000000800 } from './1764000000800-message-categories';
 
 // Every migration, in order. Listed rather than globbed so builds and tests load the same set.
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   RulesEventsRewards1764000000400,
   Triggers1764000000500,
   ConsoleSessions1764000000700,
+  MessageCategories1764000000800,
 ];

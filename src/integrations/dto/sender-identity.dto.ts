@@ -14,7 +14,10 @@ import {
 } from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
 import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../transports/smtp/smtp-settings';
-import { SAVE_TO_SENT_MODES, type SaveToSentMode } from '../../transports/accounts/sender-identity.entity';
+import {
+  SAVE_TO_SENT_MODES,
+  type SaveToSentMode,
+} from '../../transports/accounts/sender-identity.entity';
 import { IntegrationErrorResponse } from './smtp-integration.dto';
 
 export class ImapSettingsDto {

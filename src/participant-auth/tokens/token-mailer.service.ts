@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app.config';
-import { OutboxService } from '../../messages/outbox.service';
+import { NotifyParticipant } from '../../notifications/notify-participant';
 import { Participant } from '../../participants/participant.entity';
 import { Program } from '../../programs/program.entity';
-import { resolveLocaleChain } from '../../templates/renderer';
-import { TemplatesService } from '../../templates/templates.service';
 import { KeyedMutex } from '../../common/async/keyed-mutex';
 import { micrositeBase, micrositeLink, MICROSITE_PATHS } from '../../programs/program-links';
 import { TokenPurpose } from './participant-token.entity';
@@ -29,8 +27,7 @@ export class TokenMailer {
 
   constructor(
     private readonly tokens: ParticipantTokensService,
-    private readonly outbox: OutboxService,
-    private readonly templates: TemplatesService,
+    private readonly notify: NotifyParticipant,
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
   ) {}
@@ -64,31 +61,22 @@ export class TokenMailer {
         );
         if (recent >= this.config.TOKEN_EMAILS_PER_ADDRESS_PER_HOUR) return null;
         const issued = await this.tokens.issue(manager, owner, kind.ttlSeconds * 1000);
-        return this.outbox.enqueue(manager, {
-          programId: program.id,
-          templateKey: kind.template,
-          recipient: {
-            email: participant.email,
-            participantId: participant.id,
-            name: participant.firstName,
-          },
-          locales: resolveLocaleChain(participant.locale, program.defaultLocale),
-          data: this.templates.buildData(kind.template, {
-            program,
-            participant,
+        return this.notify.execute(manager, {
+          program,
+          to: { participant },
+          template: kind.template,
+          context: {
             extra: {
               [kind.linkVariable]: micrositeLink(base, kind.page, issued.token),
               expiresInHours: Math.round((kind.ttlSeconds / 3600) * 100) / 100,
             },
-          }),
+          },
           dedupeKey: `${kind.purpose}:${issued.id}`,
           // The link is a credential: the message log keeps the content out of sight.
           sensitive: true,
         });
       }),
     );
-    if (!message) return 'capped';
-    await this.outbox.dispatch([message.id]);
-    return 'sent';
+    return message ? 'sent' : 'capped';
   }
 }

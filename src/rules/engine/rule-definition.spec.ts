@@ -1,13 +1,12 @@
+import { EMAIL_TYPE_KEYS, RULE_EMAIL_KEYS, sentOnlyBy } from '../../templates/renderer/email-types';
+import { normalizeFactPath } from './fact-paths';
+import { parseConditions, parseRuleDefinition, validateRuleDefinition } from './rule-definition';
 import {
   BUILT_IN_OPERATORS,
-  normalizeFactPath,
-  parseConditions,
-  parseRuleDefinition,
   RULE_LIMITS,
   RULE_OPERATORS,
-  validateRuleDefinition,
   type RuleValidationContext,
-} from './rule-definition';
+} from './rule-types';
 
 const programTemplates = ['welcome-referrer', 'friend-joined'];
 const ctx: RuleValidationContext = {
@@ -387,6 +386,37 @@ describe('validateRuleDefinition', () => {
       expect(problems).toEqual([
         expect.objectContaining({ path: 'actions[0].template', code: 'UNKNOWN_TEMPLATE' }),
       ]);
+    });
+
+    // Every registry key, so a newly registered system email cannot be left out again.
+    describe.each([
+      ['an email action', (template: string) => ({ ...emailAction, template })],
+      ['a reward action', (template: string) => ({ ...rewardAction, email: true, template })],
+    ])('in %s', (_label, actionWith) => {
+      it.each(EMAIL_TYPE_KEYS)('accepts registry key %p only when a rule may send it', (key) => {
+        const problems = problemsOf(rule({ actions: [actionWith(key)] }));
+        const sentBy = sentOnlyBy(key);
+        if ((RULE_EMAIL_KEYS as readonly string[]).includes(key)) {
+          expect(sentBy).toBeUndefined();
+          expect(problems).toEqual([]);
+          return;
+        }
+        expect(sentBy).toBeDefined();
+        expect(problems).toEqual([
+          expect.objectContaining({ path: 'actions[0].template', code: 'RESERVED_TEMPLATE' }),
+        ]);
+        expect(problems[0].message).toContain(sentBy);
+        expect(problems[0].message).not.toContain('PUT /v1/templates');
+      });
+
+      it('reports an unknown program key, suggesting to create it', () => {
+        const problems = problemsOf(rule({ actions: [actionWith('spring-promo')] }));
+        expect(problems).toEqual([
+          expect.objectContaining({ path: 'actions[0].template', code: 'UNKNOWN_TEMPLATE' }),
+        ]);
+        expect(problems[0].message).toContain('PUT /v1/templates/spring-promo/');
+        for (const key of RULE_EMAIL_KEYS) expect(problems[0].message).toContain(`"${key}"`);
+      });
     });
   });
 

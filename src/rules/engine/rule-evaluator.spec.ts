@@ -1,4 +1,4 @@
-import type { LeafCondition, RuleAction, RuleConditions } from './rule-definition';
+import type { LeafCondition, RuleAction, RuleConditions } from './rule-types';
 import { RuleEvaluator, type EvaluableRule, type RuleFacts } from './rule-evaluator';
 
 const reward: RuleAction = {

@@ -1,13 +1,7 @@
 import { Engine, Operator, type EngineResult, type RuleResult } from 'json-rules-engine';
-import {
-  parseConditions,
-  parseFactPath,
-  RULE_FACTS,
-  type PathSegment,
-  type RuleAction,
-  type RuleConditions,
-  type RuleFact,
-} from './rule-definition';
+import { parseFactPath, type PathSegment } from './fact-paths';
+import { parseConditions } from './rule-definition';
+import { RULE_FACTS, type RuleAction, type RuleConditions, type RuleFact } from './rule-types';
 
 /** A stored rule as the evaluator needs it. `version` must change whenever `conditions` do. */
 export interface EvaluableRule {

@@ -188,7 +188,11 @@ export class PreviewResponse {
 export class SendTestResponse {
   @ApiProperty({ description: 'Outbox message id; follow it at GET /v1/messages/{id}.' })
   messageId: string;
-  @ApiProperty({ enum: ['queued'] }) status: string;
+  @ApiProperty({
+    enum: ['queued', 'suppressed'],
+    description: "suppressed: the address is on the program's suppression list; nothing is sent.",
+  })
+  status: string;
   @ApiProperty() subject: string;
   @ApiProperty() locale: string;
   @ApiProperty({ enum: ['default', 'program'] }) source: 'default' | 'program';

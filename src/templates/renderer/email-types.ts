@@ -1,3 +1,4 @@
+import { REWARD_KINDS } from '../../rewards/reward-kinds';
 // The variables contract of every email type: what a template may name, and what the code that
 // sends must provide. The validator reads the runtime description; the TypeScript types are
 // inferred from the same objects, so the two cannot drift apart.
@@ -38,8 +39,22 @@ export interface OpenField {
 
 export type Field = ScalarField | ObjectField | ListField | OpenField;
 
+/**
+ * What an email is to the person who gets it. Transactional emails answer something the person
+ * did or must do (a link they asked for, a tax form the law needs) and can never be unsubscribed
+ * from; the others are sent to people who may leave them.
+ */
+export const EMAIL_CATEGORIES = ['transactional', 'rewards', 'marketing'] as const;
+export type EmailCategory = (typeof EMAIL_CATEGORIES)[number];
+
 export interface EmailContract {
   readonly description: string;
+  readonly category: EmailCategory;
+  /**
+   * What sends this email when it is not a rule: a rule may not name it, and this says why.
+   * Absent for the emails rules send.
+   */
+  readonly sentBy?: string;
   readonly variables: Readonly<Record<string, Field>>;
 }
 
@@ -58,8 +73,6 @@ const obj = <const F extends Record<string, Field>>(fields: F, description: stri
 const list = <const F extends Field>(of: F, description: string) =>
   ({ kind: 'list', description, of }) as const;
 const nullable = <const F extends Field>(field: F) => ({ ...field, nullable: true }) as const;
-
-export const REWARD_KINDS = ['cash', 'credit', 'discount', 'gift_card', 'points'] as const;
 
 const person = (description: string) =>
   obj(
@@ -130,6 +143,8 @@ const EXPIRES_IN_HOURS = num('How long the link stays valid, in hours.');
 export const EMAIL_TYPES = {
   verification: {
     description: 'Asks a participant to confirm their email address.',
+    category: 'transactional',
+    sentBy: 'POST /v1/public/verification, with a one-time link only that flow creates',
     variables: {
       participant: PARTICIPANT,
       program: PROGRAM,
@@ -139,6 +154,8 @@ export const EMAIL_TYPES = {
   },
   'password-reset': {
     description: 'Lets a participant choose a new password.',
+    category: 'transactional',
+    sentBy: 'POST /v1/public/password-reset, with a one-time link only that flow creates',
     variables: {
       participant: PARTICIPANT,
       program: PROGRAM,
@@ -148,6 +165,8 @@ export const EMAIL_TYPES = {
   },
   'password-changed': {
     description: 'Tells a participant their password was changed, after a reset.',
+    category: 'transactional',
+    sentBy: 'POST /v1/public/password-reset/confirm, right after the password changes',
     variables: {
       participant: PARTICIPANT,
       program: PROGRAM,
@@ -157,6 +176,8 @@ export const EMAIL_TYPES = {
   },
   'w9-required': {
     description: 'Asks for a W-9 once rewards in a calendar year exceed the threshold.',
+    category: 'transactional',
+    sentBy: 'the W-9 check on every reward, once per participant and year',
     variables: {
       participant: PARTICIPANT,
       program: PROGRAM,
@@ -168,6 +189,8 @@ export const EMAIL_TYPES = {
   },
   'payout-reminder': {
     description: 'Reminds a participant that a cash reward waits for tax or banking details.',
+    category: 'transactional',
+    sentBy: 'the payout reminder schedule of each cash reward',
     variables: {
       participant: PARTICIPANT,
       program: PROGRAM,
@@ -181,6 +204,7 @@ export const EMAIL_TYPES = {
   },
   'reward-earned': {
     description: 'Tells the recipient about a reward they earned.',
+    category: 'rewards',
     variables: {
       recipient: RECIPIENT,
       recipientRole: RECIPIENT_ROLE,
@@ -193,6 +217,7 @@ export const EMAIL_TYPES = {
   },
   generic: {
     description: "A program's own email; also the fallback body for its keys without a template.",
+    category: 'marketing',
     variables: {
       recipient: RECIPIENT,
       recipientRole: RECIPIENT_ROLE,
@@ -224,6 +249,19 @@ export function emailTypeOf(key: string): EmailTypeKey {
 export function contractFor(key: string): EmailContract {
   return EMAIL_TYPES[emailTypeOf(key)];
 }
+
+/** The category of a key: its email type's, so a program's own keys are marketing. */
+export function emailCategoryOf(key: string): EmailCategory {
+  return contractFor(key).category;
+}
+
+/** Why a rule may not send `key` (what sends it instead), or undefined when a rule may. */
+export function sentOnlyBy(key: string): string | undefined {
+  return isEmailTypeKey(key) ? (EMAIL_TYPES[key] as EmailContract).sentBy : undefined;
+}
+
+/** The system keys a rule may name. */
+export const RULE_EMAIL_KEYS = EMAIL_TYPE_KEYS.filter((k) => !sentOnlyBy(k));
 
 type InferBase<F> = F extends { kind: 'string'; values: readonly (infer V)[] }
   ? V

@@ -5,16 +5,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DnsTestServer } from '../../../test/support/dns-test-server';
-import { generateDkimKeyPair } from '../../sender-domains/dkim-keys';
+import {
+  fromAddressDomain,
+  generateDkimKeyPair,
+  type SenderDomainKey,
+} from '../../sender-domains/dkim-keys';
 import { buildSenderDnsRecords } from '../../sender-domains/dns-records';
 import { DnsVerifier } from '../../sender-domains/dns-verifier';
-import {
-  composeMessage,
-  dkimOptionsFor,
-  fromAddressDomain,
-  SenderDomainKey,
-  SenderDomainSigningError,
-} from './dkim-signing';
+import { composeMessage, dkimOptionsFor, SenderDomainSigningError } from './dkim-signing';
 import { EmlWriter } from '../drivers/eml-writer';
 
 const domain = 'acme-referrals.example';

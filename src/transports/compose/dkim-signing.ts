@@ -1,17 +1,8 @@
 import { createTransport } from 'nodemailer';
-import addressparser from 'nodemailer/lib/addressparser';
 import type DKIM from 'nodemailer/lib/dkim';
 import type Mail from 'nodemailer/lib/mailer';
 import type StreamTransport from 'nodemailer/lib/stream-transport';
-import { InvalidSenderDomainError, normalizeSenderDomain } from '../../sender-domains/dkim-keys';
-
-/** A program's custom From domain with its key, as the built-in sender needs it. */
-export interface SenderDomainKey {
-  domain: string;
-  selector: string;
-  privateKeyPem: string;
-  status: 'pending' | 'verified' | 'failed';
-}
+import { fromAddressDomain, type SenderDomainKey } from '../../sender-domains/dkim-keys';
 
 export type SenderDomainErrorCode = 'SENDER_DOMAIN_NOT_VERIFIED' | 'FROM_DOMAIN_MISMATCH';
 
@@ -38,20 +29,6 @@ export function dkimOptionsFor(sender: SenderDomainKey): DKIM.SingleKeyOptions {
     keySelector: sender.selector,
     privateKey: sender.privateKeyPem,
   };
-}
-
-/** The domain of a From value (`a@b.com`, `"Name" <a@b.com>` or an address object), normalised. */
-export function fromAddressDomain(from: Mail.Options['from']): string | undefined {
-  const address =
-    typeof from === 'string' ? addressparser(from, { flatten: true })[0]?.address : from?.address;
-  const at = address?.lastIndexOf('@') ?? -1;
-  if (!address || at === -1) return undefined;
-  try {
-    return normalizeSenderDomain(address.slice(at + 1));
-  } catch (err) {
-    if (err instanceof InvalidSenderDomainError) return undefined;
-    throw err;
-  }
 }
 
 /** Refuses a From whose domain is not exactly the sender domain, so an unverified domain is never used. */

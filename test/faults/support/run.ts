@@ -144,6 +144,11 @@ function buildService(): string {
   // Type errors elsewhere in the tree still emit; only a missing entry point stops the run.
   if (!existsSync(entry))
     throw new Error(`building the service failed:\n${res.stdout}${res.stderr}`);
+  const assets = spawnSync(process.execPath, ['scripts/copy-assets.js', BUILD_DIR], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (assets.status !== 0) throw new Error(`copying the build's assets failed:\n${assets.stderr}`);
   return entry;
 }
 

@@ -1,0 +1,67 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ConsoleModule } from './console/console.module';
+import { EventsController } from './events/events.controller';
+import { EventsModule } from './events/events.module';
+import { IntegrationsModule } from './integrations/integrations.module';
+import { SenderIdentitiesController } from './integrations/sender-identities.controller';
+import { SmtpIntegrationController } from './integrations/smtp-integration.controller';
+import { MessagesController } from './messages/messages.controller';
+import { MessagesModule } from './messages/messages.module';
+import { ParticipantAuthModule } from './participant-auth/participant-auth.module';
+import { PublicController } from './participant-auth/public.controller';
+import { PublicRateLimitModule } from './participant-auth/rate-limit/public-rate-limit.module';
+import { ParticipantsController } from './participants/participants.controller';
+import { ParticipantsModule } from './participants/participants.module';
+import { ApiKeyGuard } from './programs/auth/api-key.guard';
+import { ProgramsController } from './programs/programs.controller';
+import { ProgramsModule } from './programs/programs.module';
+import { RewardsController } from './rewards/rewards.controller';
+import { RewardsModule } from './rewards/rewards.module';
+import { RulesController } from './rules/rules.controller';
+import { RulesModule } from './rules/rules.module';
+import { SenderDomainController } from './sender-domains/sender-domain.controller';
+import { SenderDomainsModule } from './sender-domains/sender-domains.module';
+import { TaxSummaryController } from './tax/tax-summary.controller';
+import { TaxModule } from './tax/tax.module';
+import { TemplateEditorModule } from './templates/template-editor.module';
+import { TemplatesController } from './templates/templates.controller';
+
+/**
+ * What an API process serves: the HTTP API under /v1 (every route checked by the key guard),
+ * the public routes for microsites, and the console. It queues jobs and runs none.
+ */
+@Module({
+  imports: [
+    ProgramsModule,
+    ParticipantsModule,
+    EventsModule,
+    RulesModule,
+    RewardsModule,
+    TaxModule,
+    MessagesModule,
+    IntegrationsModule,
+    SenderDomainsModule,
+    TemplateEditorModule,
+    ParticipantAuthModule,
+    PublicRateLimitModule,
+    ConsoleModule,
+  ],
+  // Express tries routes in this order: the ingest route, the busiest by far, comes first.
+  controllers: [
+    EventsController,
+    ProgramsController,
+    ParticipantsController,
+    RulesController,
+    RewardsController,
+    TaxSummaryController,
+    MessagesController,
+    SmtpIntegrationController,
+    SenderIdentitiesController,
+    SenderDomainController,
+    TemplatesController,
+    PublicController,
+  ],
+  providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
+})
+export class ApiModule {}

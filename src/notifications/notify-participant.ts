@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AfterCommit } from '../database/after-commit';
+import { OutboxService } from '../messages/outbox.service';
+import type { Participant } from '../participants/participant.entity';
+import type { Program } from '../programs/program.entity';
+import { SuppressionsService } from '../suppressions/suppressions.service';
+import { emailCategoryOf, resolveLocaleChain } from '../templates/renderer';
+import { TemplatesService, type TemplateDataInput } from '../templates/templates.service';
+
+/** One email to write. */
+export interface Notification {
+  program: Program;
+  /** The participant it is for; a bare address only for a test send. */
+  to: { participant: Participant } | { address: string; name?: string | null };
+  template: string;
+  /**
+   * What the template's variables are built from beside the program. `participant` is the
+   * recipient unless given (an email to a referrer is about the event's participant).
+   */
+  context?: Omit<TemplateDataInput, 'program'>;
+  /** Variables already built (a preview's), instead of `context`. */
+  data?: Record<string, unknown>;
+  /** Locales to try, best first; by default the recipient's, then the program's. */
+  locales?: string[];
+  /** Unique per program: the same key again writes nothing and returns the first message. */
+  dedupeKey: string;
+  senderId?: string | null;
+  /** Holds one-time links: the message log keeps the content out of sight. */
+  sensitive?: boolean;
+}
+
+export interface Notified {
+  id: string;
+  /** False when the dedupe key had already written it. */
+  created: boolean;
+  status: 'queued' | 'suppressed';
+}
+
+/** How an email addresses a participant: the whole name, or none. */
+export function displayName(p: Pick<Participant, 'firstName' | 'lastName'>): string | null {
+  return [p.firstName, p.lastName].filter(Boolean).join(' ') || null;
+}
+
+/**
+ * The one way an email of the system is written: rule emails, reward emails, verification and
+ * reset links, W-9 notices, payout reminders and template test sends all come here. It decides
+ * the locales, the recipient's name, the category and whether the address may be sent to at
+ * all, writes the outbox row in the caller's transaction, and queues delivery once that
+ * transaction commits (every row of one transaction in one call to the queue).
+ */
+@Injectable()
+export class NotifyParticipant {
+  private readonly dispatch = (ids: string[]) => this.outbox.dispatch(ids);
+
+  constructor(
+    private readonly outbox: OutboxService,
+    private readonly suppressions: SuppressionsService,
+    private readonly templates: TemplatesService,
+    private readonly afterCommit: AfterCommit,
+  ) {}
+
+  /** Writes the email inside `manager`'s transaction, or on its own without one. */
+  async execute(manager: EntityManager | undefined, n: Notification): Promise<Notified> {
+    const participant = 'participant' in n.to ? n.to.participant : null;
+    const address = 'address' in n.to ? n.to : null;
+    const email = participant?.email ?? address!.address;
+    const suppressed = await this.suppressions.find(n.program.id, email, manager);
+    const message = await this.outbox.write(manager, {
+      programId: n.program.id,
+      templateKey: n.template,
+      category: emailCategoryOf(n.template),
+      recipient: {
+        email,
+        participantId: participant?.id ?? null,
+        name: participant ? displayName(participant) : (address?.name ?? null),
+      },
+      locales: n.locales ?? resolveLocaleChain(participant?.locale, n.program.defaultLocale),
+      data:
+        n.data ??
+        this.templates.buildData(n.template, { participant, ...n.context, program: n.program }),
+      dedupeKey: n.dedupeKey,
+      senderId: n.senderId ?? null,
+      sensitive: n.sensitive ?? false,
+      withheld: suppressed
+        ? { code: 'RECIPIENT_SUPPRESSED', message: `Not sent: ${suppressed.detail}` }
+        : undefined,
+    });
+    if (message.created && !suppressed)
+      this.afterCommit.collect(manager, this.dispatch, message.id);
+    return { ...message, status: suppressed ? 'suppressed' : 'queued' };
+  }
+}

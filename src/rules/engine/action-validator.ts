@@ -1,0 +1,314 @@
+// Validating a rule's actions: what each sends or gives, to whom, and with which template.
+
+import { REWARD_KINDS, taxableAsAmount, type RewardKind } from '../../rewards/reward-kinds';
+import { isEmailTypeKey, RULE_EMAIL_KEYS, sentOnlyBy } from '../../templates/renderer/email-types';
+import { describe, isPlainObject, truncate } from './json-values';
+import {
+  ACTION_TYPES,
+  DEFAULT_REWARD_TEMPLATE,
+  RECIPIENTS,
+  RULE_LIMITS,
+  type EmailAction,
+  type RewardAction,
+  type RuleAction,
+  type RuleProblem,
+  type RuleProblemCode,
+  type RuleValidationContext,
+} from './rule-types';
+
+type Push = (path: string, code: RuleProblemCode, message: string) => void;
+type RawAction = Record<string, unknown>;
+
+const EMAIL_ACTION_KEYS = ['type', 'template', 'to', 'sender'];
+const REWARD_ACTION_KEYS = [
+  'type',
+  'to',
+  'kind',
+  'amount',
+  'currency',
+  'email',
+  'template',
+  'taxableUsd',
+];
+// Longer lists of the program's templates are cut, to keep the message readable.
+const MAX_LISTED_TEMPLATES = 20;
+
+let currencies: Set<string> | undefined;
+function isCurrency(code: string): boolean {
+  currencies ??= new Set(Intl.supportedValuesOf('currency'));
+  return currencies.has(code);
+}
+
+/** Adds every problem in `raw` to `problems`; returns the actions, defaults filled in, if none. */
+export function checkActions(
+  raw: unknown,
+  ctx: RuleValidationContext,
+  problems: RuleProblem[],
+): RuleAction[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push({
+      path: 'actions',
+      code: 'INVALID_ACTION',
+      message:
+        'actions must be a list with at least one action: {"type": "email", ...} or {"type": "reward", ...}.',
+    });
+    return undefined;
+  }
+  if (raw.length > RULE_LIMITS.maxActions) {
+    problems.push({
+      path: 'actions',
+      code: 'LIMIT_EXCEEDED',
+      message: `A rule may have at most ${RULE_LIMITS.maxActions} actions, not ${raw.length}.`,
+    });
+    return undefined;
+  }
+  const before = problems.length;
+  const actions = raw.map((a, i) => checkAction(a, `actions[${i}]`, ctx, problems));
+  return problems.length > before ? undefined : (actions as RuleAction[]);
+}
+
+function checkAction(
+  raw: unknown,
+  at: string,
+  ctx: RuleValidationContext,
+  problems: RuleProblem[],
+): RuleAction | undefined {
+  const push: Push = (path, code, message) => {
+    problems.push({ path, code, message });
+  };
+  if (!isPlainObject(raw)) {
+    push(
+      at,
+      'INVALID_ACTION',
+      `${at} must be an object with "type": "email" or "reward", not ${describe(raw)}.`,
+    );
+    return undefined;
+  }
+  if (raw.type !== 'email' && raw.type !== 'reward') {
+    push(
+      `${at}.type`,
+      'INVALID_ACTION',
+      `Unknown action type ${JSON.stringify(raw.type ?? null)} at ${at}.type; use one of: ${ACTION_TYPES.join(', ')}.`,
+    );
+    return undefined;
+  }
+  checkProperties(raw, raw.type, at, push);
+  checkRecipient(raw.to, `${at}.to`, push);
+  return raw.type === 'email'
+    ? checkEmailAction(raw, at, ctx, push)
+    : checkRewardAction(raw, at, ctx, push);
+}
+
+function checkProperties(raw: RawAction, type: 'email' | 'reward', at: string, push: Push): void {
+  const allowed = type === 'email' ? EMAIL_ACTION_KEYS : REWARD_ACTION_KEYS;
+  for (const key of Object.keys(raw)) {
+    if (!allowed.includes(key)) {
+      push(
+        `${at}.${key}`,
+        'INVALID_ACTION',
+        `${at} has an unknown property "${key}"; a ${type} action has only ${allowed.join(', ')}.`,
+      );
+    }
+  }
+}
+
+function checkRecipient(to: unknown, at: string, push: Push): void {
+  if (typeof to !== 'string' || !(RECIPIENTS as readonly string[]).includes(to)) {
+    push(at, 'INVALID_ACTION', `${at} is ${describe(to)}; use one of: ${RECIPIENTS.join(', ')}.`);
+  }
+}
+
+function checkEmailAction(
+  raw: RawAction,
+  at: string,
+  ctx: RuleValidationContext,
+  push: Push,
+): EmailAction {
+  checkTemplate(raw.template, `${at}.template`, ctx, push);
+  if (raw.sender !== undefined) checkSender(raw.sender, `${at}.sender`, ctx, push);
+  return { ...raw } as unknown as EmailAction;
+}
+
+function checkSender(sender: unknown, at: string, ctx: RuleValidationContext, push: Push): void {
+  if (
+    typeof sender !== 'string' ||
+    sender.length === 0 ||
+    sender.length > RULE_LIMITS.maxSenderIdLength
+  ) {
+    push(
+      at,
+      'INVALID_ACTION',
+      `${at} must be a sender identity id (1 to ${RULE_LIMITS.maxSenderIdLength} characters), not ${describe(sender)}.`,
+    );
+  } else if (ctx.senderExists && !ctx.senderExists(sender)) {
+    push(
+      at,
+      'UNKNOWN_SENDER',
+      `Unknown sender ${JSON.stringify(sender)} at ${at}; add it with PUT /v1/integrations/smtp/senders/${encodeURIComponent(sender)}, or leave sender out to send as the program.`,
+    );
+  }
+}
+
+function checkRewardAction(
+  raw: RawAction,
+  at: string,
+  ctx: RuleValidationContext,
+  push: Push,
+): RewardAction {
+  checkKind(raw.kind, `${at}.kind`, push);
+  const amountProblem = checkAmount(raw.amount, raw.kind === 'points');
+  if (amountProblem) push(`${at}.amount`, 'INVALID_AMOUNT', `${at}.amount ${amountProblem}.`);
+  checkCurrency(raw.currency, `${at}.currency`, push);
+  const email = checkRewardEmail(raw, at, ctx, push);
+  if (raw.taxableUsd !== undefined) checkTaxable(raw, `${at}.taxableUsd`, push);
+  const action = { ...raw } as unknown as RewardAction;
+  if (email && action.template === undefined) action.template = DEFAULT_REWARD_TEMPLATE;
+  return action;
+}
+
+function checkKind(kind: unknown, at: string, push: Push): void {
+  if (typeof kind !== 'string' || !(REWARD_KINDS as readonly string[]).includes(kind)) {
+    push(
+      at,
+      'INVALID_ACTION',
+      `${at} is ${describe(kind)}; use one of: ${REWARD_KINDS.join(', ')}.`,
+    );
+  }
+}
+
+function checkCurrency(currency: unknown, at: string, push: Push): void {
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
+    push(
+      at,
+      'INVALID_CURRENCY',
+      `${at} must be an ISO-4217 code of three capital letters such as "USD", "EUR" or "BRL", not ${describe(currency)}.`,
+    );
+  } else if (!isCurrency(currency)) {
+    push(
+      at,
+      'INVALID_CURRENCY',
+      `${at} "${currency}" is not an ISO-4217 currency; use a code such as "USD", "EUR" or "BRL".`,
+    );
+  }
+}
+
+/** Checks `email` and `template`; returns whether the recipient is emailed about the reward. */
+function checkRewardEmail(
+  raw: RawAction,
+  at: string,
+  ctx: RuleValidationContext,
+  push: Push,
+): boolean {
+  if (raw.email !== undefined && typeof raw.email !== 'boolean') {
+    push(
+      `${at}.email`,
+      'INVALID_ACTION',
+      `${at}.email must be true or false, not ${describe(raw.email)}.`,
+    );
+  }
+  // The recipient is told about a reward unless the rule says "email": false.
+  const email = raw.email !== false;
+  if (raw.template !== undefined) {
+    // A template with email: false would silently send nothing.
+    if (!email)
+      push(
+        `${at}.template`,
+        'INVALID_ACTION',
+        `${at}.template is not used with "email": false; remove one of the two.`,
+      );
+    else checkTemplate(raw.template, `${at}.template`, ctx, push);
+  }
+  return email;
+}
+
+function checkTaxable(raw: RawAction, at: string, push: Push): void {
+  const t = raw.taxableUsd;
+  if (
+    typeof t !== 'number' ||
+    !Number.isFinite(t) ||
+    t < 0 ||
+    t > RULE_LIMITS.maxAmount ||
+    decimals(t) > 2
+  ) {
+    push(
+      at,
+      'INVALID_AMOUNT',
+      `${at} must be a USD amount of 0 or more with at most 2 decimals, not ${describe(t)}.`,
+    );
+  } else if (taxableAsAmount(raw.kind as RewardKind, raw.currency as string) && t !== raw.amount) {
+    push(
+      at,
+      'INVALID_AMOUNT',
+      `${at} is always the amount for USD ${String(raw.kind)} rewards; remove taxableUsd.`,
+    );
+  }
+}
+
+// Which keys a rule may name comes from the email registry, so a new system email is refused
+// here as soon as it is registered with the flow that sends it.
+function checkTemplate(raw: unknown, at: string, ctx: RuleValidationContext, push: Push): void {
+  if (
+    typeof raw !== 'string' ||
+    raw.length === 0 ||
+    raw.length > RULE_LIMITS.maxTemplateKeyLength
+  ) {
+    push(
+      at,
+      'UNKNOWN_TEMPLATE',
+      `${at} must be a template key such as "${DEFAULT_REWARD_TEMPLATE}", not ${describe(raw)}.`,
+    );
+    return;
+  }
+  const sentBy = sentOnlyBy(raw);
+  if (sentBy) {
+    // Not "create it": a program's copy of a system key changes its text, not who sends it.
+    push(
+      at,
+      'RESERVED_TEMPLATE',
+      `Template "${raw}" at ${at} cannot be sent by a rule: it is sent only by ${sentBy}. Use "${DEFAULT_REWARD_TEMPLATE}" or one of the program's own templates.`,
+    );
+    return;
+  }
+  if ((RULE_EMAIL_KEYS as readonly string[]).includes(raw) || ctx.templateExists(raw)) return;
+  push(
+    at,
+    'UNKNOWN_TEMPLATE',
+    `Unknown template ${JSON.stringify(truncate(raw))} at ${at}; use one of: ${templateChoices(ctx)}, or create it first with PUT /v1/templates/${encodeURIComponent(truncate(raw))}/<locale>.`,
+  );
+}
+
+// The default reward email leads, then the program's own keys, then the other registry keys a
+// rule may send: the generic fallback is the least likely to be meant.
+function templateChoices(ctx: RuleValidationContext): string {
+  const own = (ctx.listTemplates?.() ?? []).filter((k) => !isEmailTypeKey(k));
+  const others = RULE_EMAIL_KEYS.filter((k) => k !== DEFAULT_REWARD_TEMPLATE);
+  return [
+    DEFAULT_REWARD_TEMPLATE,
+    ...own.slice(0, MAX_LISTED_TEMPLATES),
+    ...(own.length > MAX_LISTED_TEMPLATES ? ['...'] : []),
+    ...others,
+  ]
+    .map((k) => (k === '...' ? k : `"${k}"`))
+    .join(', ');
+}
+
+function checkAmount(raw: unknown, wholeOnly: boolean): string | undefined {
+  if (typeof raw !== 'number' || !Number.isFinite(raw))
+    return `must be a number such as 25 or 12.5, not ${describe(raw)}`;
+  if (raw <= 0) return `must be more than 0, not ${raw}`;
+  if (raw > RULE_LIMITS.maxAmount) return `must be at most ${RULE_LIMITS.maxAmount}, not ${raw}`;
+  if (wholeOnly && !Number.isInteger(raw)) return `for points must be a whole number, not ${raw}`;
+  if (decimals(raw) > RULE_LIMITS.maxAmountDecimals) {
+    return `has more than ${RULE_LIMITS.maxAmountDecimals} decimals (${raw})`;
+  }
+  return undefined;
+}
+
+// The shortest round-trip form of a double is what was written in the JSON, so counting its
+// digits after the point is exact for any amount in range.
+function decimals(n: number): number {
+  const s = String(n);
+  const exp = /e-(\d+)$/.exec(s);
+  if (exp) return Number(exp[1]) + (s.split('e')[0].split('.')[1]?.length ?? 0);
+  return s.split('.')[1]?.length ?? 0;
+}

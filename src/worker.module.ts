@@ -1,0 +1,32 @@
+import { Module, OnApplicationBootstrap } from '@nestjs/common';
+import { DeliveryModule } from './delivery/delivery.module';
+import { DeliveryProcessor } from './delivery/delivery.processor';
+import { EvaluateEventProcessor } from './events/evaluate-event.processor';
+import { EventsModule } from './events/events.module';
+import { MessagesModule } from './messages/messages.module';
+import { PayoutRemindersProcessor } from './payouts/payout-reminders.processor';
+import { PayoutsModule } from './payouts/payouts.module';
+import { JobQueue } from './queue/job-queue.port';
+import { JOB_NAMES } from './queue/queue.constants';
+import { QueueModule } from './queue/queue.module';
+
+/**
+ * What a worker process runs: the job handlers and the periodic sweeps, and no HTTP route but
+ * health and metrics.
+ */
+@Module({
+  imports: [QueueModule, EventsModule, MessagesModule, DeliveryModule, PayoutsModule],
+  providers: [EvaluateEventProcessor, DeliveryProcessor, PayoutRemindersProcessor],
+})
+export class WorkerModule implements OnApplicationBootstrap {
+  constructor(private readonly queue: JobQueue) {}
+
+  // Every job must have exactly one handler here; a missing one is a wiring mistake that would
+  // otherwise only show as jobs that never finish.
+  onApplicationBootstrap(): void {
+    const missing = JOB_NAMES.filter((n) => !this.queue.registeredNames().includes(n));
+    if (missing.length > 0) {
+      throw new Error(`No handler is registered for job(s): ${missing.join(', ')}`);
+    }
+  }
+}
