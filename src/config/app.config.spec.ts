@@ -1,4 +1,4 @@
-import { SEND_TIMEOUTS } from '../transports/smtp/smtp-settings';
+import { SEND_TIMEOUTS } from './smtp-timeouts';
 import { ConfigError, loadConfig, MIN_MESSAGE_CLAIM_MS } from './app.config';
 
 describe('loadConfig: MESSAGE_CLAIM_MS', () => {

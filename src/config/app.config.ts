@@ -13,7 +13,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
-import { SEND_TIMEOUTS } from '../transports/smtp/smtp-settings';
+import { SEND_TIMEOUTS } from './smtp-timeouts';
 
 const toBool = ({ value }: { value: unknown }) =>
   value === undefined || value === ''

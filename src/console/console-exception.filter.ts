@@ -1,15 +1,7 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Inject,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Inject } from '@nestjs/common';
 import type { Response } from 'express';
-import { AppError } from '../common/errors/app-error';
-import { isDatabaseUnavailable } from '../common/errors/database-errors';
-import { codeForStatus, errorBody } from '../common/errors/error-body';
+import { classifyError } from '../common/errors/classify-error';
+import { errorBody } from '../common/errors/error-body';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { ConsoleContext, ConsoleRequest } from './console-request';
 import { SignInRequired } from './console-session.guard';
@@ -38,25 +30,16 @@ export class ConsoleExceptionFilter implements ExceptionFilter {
       return;
     }
 
-    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
-    let code = 'INTERNAL_ERROR';
-    let message = translate(lang, 'error.internal');
-    if (exception instanceof AppError) {
-      status = exception.getStatus();
-      code = exception.code;
-      message = exception.message;
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      code = codeForStatus(status);
-      message = exception.message;
-    } else if (isDatabaseUnavailable(exception)) {
-      status = HttpStatus.SERVICE_UNAVAILABLE;
-      code = 'SERVICE_UNAVAILABLE';
-      message = translate(lang, 'error.unavailable');
-      res.setHeader('Retry-After', '5');
-    } else {
+    const error = classifyError(exception);
+    const { status, body } = error;
+    const code = body.code;
+    let message = body.message;
+    if (error.kind === 'unexpected') {
       this.logger.error({ err: exception, path: req.path }, 'console error');
+      message = translate(lang, 'error.internal');
     }
+    if (error.kind === 'unavailable') message = translate(lang, 'error.unavailable');
+    for (const [k, v] of Object.entries(error.headers ?? {})) res.setHeader(k, v);
     // Codes the console words itself read in the reader's language.
     if (hasMessage(`error.code.${code}`)) message = translate(lang, `error.code.${code}`);
 

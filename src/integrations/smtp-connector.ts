@@ -8,7 +8,8 @@ import {
   type OutgoingMessage,
   type SmtpSendResult,
 } from '../transports/smtp/smtp-sender';
-import { VERIFY_TIMEOUTS, type SmtpSettings } from '../transports/smtp/smtp-settings';
+import { type SmtpSettings } from '../transports/smtp/smtp-settings';
+import { VERIFY_TIMEOUTS } from '../config/smtp-timeouts';
 import { verifySmtp, type SmtpVerifyResult } from '../transports/smtp/smtp-verifier';
 import { createSmtpTransport } from '../transports/smtp/transport-factory';
 import { ImapError } from '../transports/imap/imap-client';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app.config';
-import type { EnqueueOptions } from './job-queue.port';
+import type { EnqueueOptions, JobOptions } from './job-queue.port';
 import type { JobName, JobPayloads } from './queue.constants';
 
 export interface RetryPolicy {
@@ -23,14 +23,6 @@ export function retryPolicy(
 export function backoffDelay(baseMs: number, attemptsMade: number, random?: () => number): number {
   const delay = baseMs * 2 ** Math.max(0, attemptsMade - 1);
   return random ? Math.round(delay * (0.5 + random())) : delay;
-}
-
-/** What the queue is told about one job beside its payload. */
-export interface JobOptions {
-  /** Deduplicates while a job with this id is waiting or running. */
-  jobId?: string;
-  /** Runs of the handler before the job is given up; the retry policy's when unset. */
-  attempts?: number;
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { JobOptions } from './job-options';
 import { JobName, JobPayloads } from './queue.constants';
 
 export interface JobContext {
@@ -9,6 +8,14 @@ export interface JobContext {
 }
 
 export type JobHandler<P> = (payload: P, ctx: JobContext) => Promise<unknown>;
+
+/** What the queue is told about one job beside its payload. */
+export interface JobOptions {
+  /** Deduplicates while a job with this id is waiting or running. */
+  jobId?: string;
+  /** Runs of the handler before the job is given up; the retry policy's when unset. */
+  attempts?: number;
+}
 
 /** Options of one enqueued job: what jobOf() gives it (see jobOptions). */
 export interface EnqueueOptions extends JobOptions {

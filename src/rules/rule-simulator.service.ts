@@ -70,33 +70,15 @@ export class RuleSimulator {
 
   /** The participant as the upsert of a real event would leave it, without writing it. */
   private async preview(programId: string, person: EventPersonDto): Promise<Participant> {
-    const existing = await this.participants.find(programId, person.id);
-    if (!existing && !person.email) {
-      throw AppError.badRequest(
-        'PARTICIPANT_EMAIL_REQUIRED',
-        `Participant "${person.id}" does not exist yet; send its email to create it.`,
-      );
-    }
-    const now = new Date();
-    const base: Participant =
-      existing ??
-      Object.assign(new Participant(), {
-        programId,
-        id: person.id,
-        email: person.email!,
-        emailLower: person.email!.toLowerCase(),
-        firstName: null,
-        lastName: null,
-        locale: null,
-        country: null,
-        taxFormOnFile: false,
-        payoutDetailsOnFile: false,
-        customFields: null,
-        emailVerifiedAt: null,
-        passwordHash: null,
-        createdAt: now,
-        updatedAt: now,
-      });
-    return withEventFields(base, person);
+    const { id, ...fields } = person;
+    const existing = await this.participants.find(programId, id);
+    const { participant } = this.participants.planUpsert(
+      programId,
+      id,
+      fields,
+      existing,
+      new Date(),
+    );
+    return withEventFields(participant, person);
   }
 }

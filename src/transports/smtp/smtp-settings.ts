@@ -30,31 +30,3 @@ export function defaultSmtpPort(security: SmtpSecurity): number {
 
 /** Ports a program may point an SMTP or IMAP connection at when private hosts are not allowed. */
 export const MAIL_PORTS: ReadonlySet<number> = new Set([25, 465, 587, 2525, 143, 993]);
-
-/** Timeouts in milliseconds for one SMTP connection. */
-export interface SmtpTimeouts {
-  /** TCP connect, and for `ssl` the TLS handshake too. */
-  connectionTimeoutMs: number;
-  /** From connected to the server's 220 greeting. */
-  greetingTimeoutMs: number;
-  /** Longest silence once the session runs. */
-  socketTimeoutMs: number;
-  /** Resolving the host name. */
-  dnsTimeoutMs: number;
-}
-
-// Connect: a person is waiting for the answer, so it must come quickly.
-export const VERIFY_TIMEOUTS: Readonly<SmtpTimeouts> = {
-  connectionTimeoutMs: 10_000,
-  greetingTimeoutMs: 10_000,
-  socketTimeoutMs: 10_000,
-  dnsTimeoutMs: 10_000,
-};
-
-// Delivery: large messages and busy servers need longer silences than a verify.
-export const SEND_TIMEOUTS: Readonly<SmtpTimeouts> = {
-  connectionTimeoutMs: 10_000,
-  greetingTimeoutMs: 10_000,
-  socketTimeoutMs: 60_000,
-  dnsTimeoutMs: 10_000,
-};

@@ -8,12 +8,8 @@ import {
   summarizeReply,
   type SmtpErrorContext,
 } from './smtp-errors';
-import {
-  VERIFY_TIMEOUTS,
-  type SmtpSecurity,
-  type SmtpSettings,
-  type SmtpTimeouts,
-} from './smtp-settings';
+import { type SmtpSecurity, type SmtpSettings } from './smtp-settings';
+import { VERIFY_TIMEOUTS, type SmtpTimeouts } from '../../config/smtp-timeouts';
 import { createSmtpTransport, validateSmtpSettings } from './transport-factory';
 
 export interface VerifySmtpOptions {

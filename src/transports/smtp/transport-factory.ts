@@ -4,12 +4,8 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { AllowedHost } from './host-guard';
 import { SmtpError } from './smtp-errors';
-import {
-  SEND_TIMEOUTS,
-  SMTP_SECURITY_VALUES,
-  type SmtpSettings,
-  type SmtpTimeouts,
-} from './smtp-settings';
+import { SMTP_SECURITY_VALUES, type SmtpSettings } from './smtp-settings';
+import { SEND_TIMEOUTS, type SmtpTimeouts } from '../../config/smtp-timeouts';
 
 /** Both the pooled and the single-connection SMTP transports answer with this shape. */
 export type SmtpTransporter = Transporter<SMTPPool.SentMessageInfo>;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolveAllowedHost, type AllowedHost, type HostResolver } from './host-guard';
-import type { SmtpSettings, SmtpTimeouts } from './smtp-settings';
+import type { SmtpSettings } from './smtp-settings';
+import type { SmtpTimeouts } from '../../config/smtp-timeouts';
 import {
   createSmtpTransport,
   validateSmtpSettings,
