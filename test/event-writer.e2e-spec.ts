@@ -262,6 +262,8 @@ describe(EventWriter.name, () => {
     const p = await newProgram();
     const known = { id: 'regular', email: 'regular@example.com', firstName: 'Reg' };
     const first = await events.ingest(p, dto({ participant: known }), 'seen-before');
+    // Its evaluation runs a transaction of its own; it must be over before the writer's are counted.
+    await allProcessed(p.id, 1);
     const transactions = jest.spyOn(db, 'transaction');
     const settled = await Promise.all([
       events.ingest(p, dto({ participant: known, data: { n: 1 } }), 'fresh-1'),
