@@ -9,7 +9,7 @@ import { errorBody } from './common/errors/error-body';
 import { AppLogger, LOGGER } from './common/logging/logging.module';
 import { PinoNestLogger } from './common/logging/logger';
 import { requestLog } from './common/logging/request-log';
-import { AppConfig } from './config/app.config';
+import { AppConfig, trustProxySetting } from './config/app.config';
 
 /** Builds the configured application; main.ts, the tests and the benchmarks all start it here. */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
@@ -23,7 +23,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.enableShutdownHooks();
   const http = app.getHttpAdapter().getInstance();
   http.disable('x-powered-by');
-  http.set('trust proxy', 'loopback');
+  http.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
 
   app.use(requestLog(logger));
   // Postgres text cannot hold NUL: an id or a filter with one is a bad request, not a failed query.

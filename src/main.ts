@@ -15,11 +15,11 @@ async function bootstrap(): Promise<void> {
     throw err;
   }
   const app = await createApp(config);
-  await app.listen(config.PORT);
+  await app.listen(config.PORT, config.HOST);
   const db = config.DATABASE_URL ? 'Postgres' : `SQLite in ${config.DATA_DIR}`;
   const queue = config.REDIS_URL ? 'Bull on Redis' : 'in-process queue';
   process.stdout.write(
-    `Listening on http://localhost:${config.PORT} (role ${config.APP_ROLE}; ${db}; ${queue}). API docs at /docs\n`,
+    `Listening on http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT} (role ${config.APP_ROLE}; ${db}; ${queue}). API docs at /docs\n`,
   );
 }
 

@@ -1,5 +1,13 @@
 import { SEND_TIMEOUTS } from './smtp-timeouts';
-import { ConfigError, loadConfig, MIN_MESSAGE_CLAIM_MS } from './app.config';
+import { hostname } from 'node:os';
+import {
+  ConfigError,
+  ehloName,
+  loadConfig,
+  MIN_MESSAGE_CLAIM_MS,
+  trustProxySetting,
+  withoutCredentials,
+} from './app.config';
 
 describe('loadConfig: MESSAGE_CLAIM_MS', () => {
   it('defaults to two minutes', () => {
@@ -34,4 +42,78 @@ describe('loadConfig: MESSAGE_CLAIM_MS', () => {
       expect(attempt).toThrow(new RegExp(`at least ${MIN_MESSAGE_CLAIM_MS}`));
     },
   );
+});
+
+describe('loadConfig: where the service listens and whom it trusts', () => {
+  it('listens on loopback unless HOST says otherwise, and refuses what is not an address', () => {
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(() => loadConfig({ HOST: 'everywhere' })).toThrow(
+      /HOST="everywhere": HOST must be an IP/,
+    );
+  });
+
+  it.each([
+    ['false', false],
+    ['', false],
+    ['1', 1],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, 192.168.1.7', ['10.0.0.0/8', '192.168.1.7']],
+  ])('reads TRUST_PROXY=%p as %p', (value, setting) => {
+    expect(trustProxySetting(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY)).toEqual(setting);
+  });
+
+  it('trusts no proxy by default, so a client cannot choose its address with X-Forwarded-For', () => {
+    expect(trustProxySetting(loadConfig({}).TRUST_PROXY)).toBe(false);
+  });
+
+  it.each(['10.0.0.0/99', 'proxy.example', 'yes'])('refuses TRUST_PROXY=%p', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY must be false, a number/);
+  });
+});
+
+describe('loadConfig: secrets in errors', () => {
+  it.each([
+    ['DATABASE_URL', 'mysql://app:s3cret-pw@db:3306/x'],
+    ['REDIS_URL', 'http://:s3cret-pw@cache:6379'],
+    ['BUILTIN_SMTP_URL', 'ftp://relay:s3cret-pw@mail.example'],
+  ])('names a bad %s without its password', (name, value) => {
+    const attempt = () => loadConfig({ [name]: value });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(new RegExp(`${name}=`));
+    expect(attempt).not.toThrow(/s3cret-pw/);
+    expect(attempt).toThrow(/\*\*\*@/);
+  });
+
+  it('masks only the credentials of a URL', () => {
+    expect(withoutCredentials('postgres://u:p@h:5432/d')).toBe('postgres://***@h:5432/d');
+    expect(withoutCredentials('redis://cache:6379')).toBe('redis://cache:6379');
+    expect(withoutCredentials(42)).toBe(42);
+  });
+});
+
+describe('loadConfig: production', () => {
+  it('refuses to start with localhost links or a local From address, saying what to set', () => {
+    const attempt = () => loadConfig({ NODE_ENV: 'production' });
+    expect(attempt).toThrow(
+      /PUBLIC_BASE_URL="http:\/\/localhost:3000": links in emails would point at localhost/,
+    );
+    expect(attempt).toThrow(
+      /BUILTIN_FROM_ADDRESS="notifications@localhost": the built-in sender would send From a local address/,
+    );
+  });
+
+  it('starts with public settings', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: 'https://notify.acme.example',
+      BUILTIN_FROM_ADDRESS: 'notifications@acme.example',
+    });
+    expect(ehloName(config)).toBe('notify.acme.example');
+  });
+
+  it('names itself in EHLO by SMTP_EHLO_NAME, else the public host, else the machine', () => {
+    expect(ehloName(loadConfig({ SMTP_EHLO_NAME: 'mx1.acme.example' }))).toBe('mx1.acme.example');
+    expect(ehloName(loadConfig({}))).toBe(hostname());
+  });
 });

@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsIP,
   IsOptional,
   IsString,
   IsUrl,
@@ -10,10 +11,35 @@ import {
   Max,
   Min,
   MinLength,
+  Validate,
   validateSync,
   ValidationError,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import proxyAddr from 'proxy-addr';
 import { SEND_TIMEOUTS } from './smtp-timeouts';
+
+@ValidatorConstraint({ name: 'trustProxy' })
+class TrustProxyConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    const setting = trustProxySetting(value);
+    if (!Array.isArray(setting)) return true;
+    try {
+      proxyAddr.compile(setting);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(): string {
+    return 'TRUST_PROXY must be false, a number of proxy hops, or a comma-separated list of addresses and CIDR ranges (or loopback, linklocal, uniquelocal)';
+  }
+}
 
 const toBool = ({ value }: { value: unknown }) =>
   value === undefined || value === ''
@@ -47,6 +73,35 @@ export class AppConfig {
   @Min(0)
   @Max(65535)
   PORT = 3000;
+
+  /** The address to listen on: loopback by default; 0.0.0.0 (or ::) to take connections from elsewhere. */
+  @IsIP(undefined, {
+    message: 'HOST must be an IP address to listen on, such as 127.0.0.1 or 0.0.0.0',
+  })
+  HOST = '127.0.0.1';
+
+  /**
+   * Which proxies in front of the service are trusted to say the client's address
+   * (X-Forwarded-For): `false` (none, the default), a number of hops, or a comma-separated list
+   * of addresses and CIDR ranges (also loopback, linklocal, uniquelocal). Rate limits and logs
+   * use the address this yields.
+   */
+  @Validate(TrustProxyConstraint)
+  TRUST_PROXY = 'false';
+
+  /** The name the service gives itself in SMTP EHLO; by default the host of PUBLIC_BASE_URL, or the machine's name when that is localhost. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
+    message: 'SMTP_EHLO_NAME must be a host name',
+  })
+  SMTP_EHLO_NAME?: string;
+
+  /** `production` refuses to start with settings only a laptop should have (localhost links or From). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  NODE_ENV?: string;
 
   @IsString()
   @MinLength(1)
@@ -221,6 +276,65 @@ export class AppConfig {
 
 export class ConfigError extends Error {}
 
+/** A URL's user and password masked, so an error about it never prints the password. */
+export function withoutCredentials(value: unknown): unknown {
+  if (typeof value !== 'string' || !value.includes('@')) return value;
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
+}
+
+const LOCAL_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)$/i;
+
+// In production, mail must not go out with links to localhost or From an address at localhost.
+function productionErrors(config: AppConfig): ValidationError[] {
+  if (config.NODE_ENV !== 'production') return [];
+  const errors: ValidationError[] = [];
+  const refuse = (property: string, value: unknown, why: string) =>
+    errors.push(
+      Object.assign(new ValidationError(), { property, value, constraints: { production: why } }),
+    );
+  const host = (() => {
+    try {
+      return new URL(config.PUBLIC_BASE_URL).hostname;
+    } catch {
+      return '';
+    }
+  })();
+  if (LOCAL_HOSTS.test(host)) {
+    refuse(
+      'PUBLIC_BASE_URL',
+      config.PUBLIC_BASE_URL,
+      'links in emails would point at localhost; set the public address of this service',
+    );
+  }
+  const fromDomain = config.BUILTIN_FROM_ADDRESS.split('@').pop() ?? '';
+  if (LOCAL_HOSTS.test(fromDomain) || !fromDomain.includes('.')) {
+    refuse(
+      'BUILTIN_FROM_ADDRESS',
+      config.BUILTIN_FROM_ADDRESS,
+      'the built-in sender would send From a local address; set an address at a domain you send from',
+    );
+  }
+  return errors;
+}
+
+/** The EHLO name of every SMTP connection the service opens. */
+export function ehloName(config: Pick<AppConfig, 'SMTP_EHLO_NAME' | 'PUBLIC_BASE_URL'>): string {
+  if (config.SMTP_EHLO_NAME) return config.SMTP_EHLO_NAME;
+  const host = new URL(config.PUBLIC_BASE_URL).hostname;
+  return LOCAL_HOSTS.test(host) || isIP(host) ? hostname() : host;
+}
+
+/** The `trust proxy` setting of express for TRUST_PROXY. */
+export function trustProxySetting(value: string): boolean | number | string[] {
+  const v = value.trim();
+  if (v === '' || v === 'false') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** Validates the environment; throws one error that names every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.keys(new AppConfig());
@@ -233,6 +347,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'ADMIN_TOKEN',
     'BUILTIN_SMTP_URL',
     'DNS_SERVERS',
+    'SMTP_EHLO_NAME',
+    'NODE_ENV',
   ]) {
     if (env[key] !== undefined) raw[key] = env[key];
   }
@@ -250,11 +366,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       }),
     );
   }
+  errors.push(...productionErrors(config));
   if (errors.length > 0) {
     const lines = errors.map((e) => {
       const shown = ['APP_SECRET', 'ADMIN_TOKEN'].includes(e.property)
         ? '(hidden)'
-        : JSON.stringify(e.value);
+        : JSON.stringify(withoutCredentials(e.value));
       return `  ${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

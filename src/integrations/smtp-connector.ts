@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
-import { AppConfig } from '../config/app.config';
+import { AppConfig, ehloName } from '../config/app.config';
 import { resolveAllowedHost } from '../transports/smtp/host-guard';
 import { classifySmtpError, SmtpError } from '../transports/smtp/smtp-errors';
 import {
@@ -44,7 +44,7 @@ export class SmtpConnector {
 
   constructor(config: AppConfig) {
     this.allowPrivateHosts = config.SMTP_ALLOW_PRIVATE_HOSTS;
-    this.clientName = new URL(config.PUBLIC_BASE_URL).hostname;
+    this.clientName = ehloName(config);
   }
 
   /** Connects and logs in; throws a 422 AppError that says what to change. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type Mail from 'nodemailer/lib/mailer';
-import { AppConfig } from '../config/app.config';
+import { AppConfig, ehloName } from '../config/app.config';
 import { MailAccounts, type AccountError } from './accounts/mail-accounts';
 import { composeMessage } from './compose/dkim-signing';
 import { EmlDriver } from './drivers/eml.driver';
@@ -47,7 +47,7 @@ export class MailTransports implements OnApplicationShutdown {
   ) {
     this.smtp = new SmtpDriver(pool);
     this.builtin = config.BUILTIN_SMTP_URL
-      ? new RelayDriver(config.BUILTIN_SMTP_URL)
+      ? new RelayDriver(config.BUILTIN_SMTP_URL, ehloName(config))
       : new EmlDriver(eml);
   }
 

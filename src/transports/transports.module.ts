@@ -1,7 +1,7 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SecretsModule } from '../common/crypto/secrets.module';
-import { AppConfig } from '../config/app.config';
+import { AppConfig, ehloName } from '../config/app.config';
 import { ProgramsModule } from '../programs/programs.module';
 import { SenderDomainsModule } from '../sender-domains/sender-domains.module';
 import { MailAccounts } from './accounts/mail-accounts';
@@ -30,7 +30,7 @@ import { SmtpTransportPool } from './smtp/transport-pool';
       useFactory: (config: AppConfig) =>
         new SmtpTransportPool({
           allowPrivateHosts: config.SMTP_ALLOW_PRIVATE_HOSTS,
-          clientName: new URL(config.PUBLIC_BASE_URL).hostname,
+          clientName: ehloName(config),
         }),
     },
     {

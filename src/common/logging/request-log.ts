@@ -28,7 +28,8 @@ export function requestLog(logger: AppLogger): RequestHandler {
           id,
           method,
           url,
-          remoteAddress: req.socket.remoteAddress,
+          // The client's address as TRUST_PROXY lets the proxies in front say it.
+          remoteAddress: req.ip,
           userAgent: req.headers['user-agent'],
         },
         res: { statusCode: res.statusCode },

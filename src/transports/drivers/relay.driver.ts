@@ -7,11 +7,15 @@ import { sendSmtpMessage } from '../smtp/smtp-sender';
 export class RelayDriver implements MailDriver<BuiltinRoute> {
   private transport?: Transporter;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly ehloName: string,
+  ) {}
 
   send(route: BuiltinRoute, mail: OutgoingMail): Promise<DriverResult> {
     this.transport ??= createTransport(this.url, {
       pool: true,
+      name: this.ehloName,
       disableFileAccess: true,
       disableUrlAccess: true,
     } as never);
