@@ -26,6 +26,11 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   http.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
 
   app.use(requestLog(logger));
+  // Answers carry keys and personal data: no cache may keep them.
+  app.use('/v1', (_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   // Postgres text cannot hold NUL: an id or a filter with one is a bad request, not a failed query.
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!req.url.includes('%00')) return next();

@@ -43,6 +43,12 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     dns = await DnsTestServer.start();
     t = await startTestApp({ env: { SMTP_ALLOW_PRIVATE_HOSTS: 'true', DNS_SERVERS: dns.address } });
     program = await t.createProgram({ name: 'Acme Referrals', timezone: 'America/New_York' });
+    // Template tests go only to the program's own addresses.
+    await t.http
+      .put('/v1/participants/marketing')
+      .set(bearer(program.secretKey))
+      .send({ email: 'marketing@acme.test' })
+      .expect(201);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [

@@ -27,6 +27,12 @@ describe('Templates: preview and sent message (e2e)', () => {
       .set(bearer(a.secretKey))
       .send({ email: 'ana@example.com', firstName: 'Ana María', locale: 'es' })
       .expect(201);
+    // Template tests go only to the program's own addresses: its participants.
+    await t.http
+      .put('/v1/participants/qa')
+      .set(bearer(a.secretKey))
+      .send({ email: 'qa@example.com' })
+      .expect(201);
     await t.http
       .put('/v1/templates/verification/es')
       .set(bearer(a.secretKey))

@@ -425,6 +425,11 @@ describe('Templates (e2e)', () => {
   });
 
   describe('test send', () => {
+    // Template tests go only to the program's own addresses: its participants.
+    beforeAll(async () => {
+      await participant(a, 'qa', { email: 'qa@example.com' });
+    });
+
     it('queues the preview rendering for one address', async () => {
       const res = await t.http
         .post('/v1/templates/verification/test')

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, In } from 'typeorm';
+import { toCents } from '../src/common/money/cents';
 import { Message } from '../src/messages/message.entity';
 import { ParticipantsService } from '../src/participants/participants.service';
 import { ProgramsService } from '../src/programs/programs.service';
@@ -238,7 +239,7 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
           kind: 'gift_card',
           amount,
           currency: 'USD',
-          taxableUsd: amount,
+          taxableCents: toCents(amount),
           status: 'available',
           paidAt: null,
           cancelledAt: null,

@@ -34,7 +34,7 @@ function rewardValues(
     kind: 'cash',
     amount: 1,
     currency: 'USD',
-    taxableUsd: 1,
+    taxableCents: 100,
     status: 'available',
     effectKey: `bench-seed:${participantId}:${i}`,
     createdAt,
@@ -98,13 +98,13 @@ async function seed({
           programId,
           participantId,
           year,
-          totalUsd: count,
+          totalCents: count * 100,
           w9NoticeSentAt: null,
           w9NoticeMessageId: null,
           createdAt: now,
           updatedAt: now,
         })
-        .orUpdate(['totalUsd', 'updatedAt'], ['programId', 'participantId', 'year'])
+        .orUpdate(['totalCents', 'updatedAt'], ['programId', 'participantId', 'year'])
         .execute();
     });
     const seconds = (nowMs() - started) / 1000;

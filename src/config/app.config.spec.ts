@@ -5,6 +5,7 @@ import {
   ehloName,
   loadConfig,
   MIN_MESSAGE_CLAIM_MS,
+  previousSecrets,
   trustProxySetting,
   withoutCredentials,
 } from './app.config';
@@ -116,4 +117,31 @@ describe('loadConfig: production', () => {
     expect(ehloName(loadConfig({ SMTP_EHLO_NAME: 'mx1.acme.example' }))).toBe('mx1.acme.example');
     expect(ehloName(loadConfig({}))).toBe(hostname());
   });
+});
+
+describe('loadConfig: APP_SECRET_PREVIOUS', () => {
+  const A = 'a-secret-of-the-first-year-0123456789';
+  const B = 'b-secret-of-the-second-year-0123456789';
+
+  it('is optional, and reads as a comma-separated list of earlier secrets', () => {
+    expect(previousSecrets(loadConfig({}))).toEqual([]);
+    expect(previousSecrets(loadConfig({ APP_SECRET_PREVIOUS: '' }))).toEqual([]);
+    expect(previousSecrets(loadConfig({ APP_SECRET_PREVIOUS: A }))).toEqual([A]);
+    expect(previousSecrets(loadConfig({ APP_SECRET_PREVIOUS: ` ${A}, ${B} ,` }))).toEqual([A, B]);
+  });
+
+  it.each([['short'], [`${A},short`], [',']])(
+    'refuses %j like APP_SECRET, without showing any of it',
+    (value) => {
+      const attempt = () => loadConfig({ APP_SECRET_PREVIOUS: value });
+      expect(attempt).toThrow(ConfigError);
+      expect(attempt).toThrow(/APP_SECRET_PREVIOUS=\(hidden\): .*each at least 32 characters/);
+      try {
+        attempt();
+      } catch (err) {
+        expect((err as Error).message).not.toContain(A);
+        expect((err as Error).message).not.toContain('short');
+      }
+    },
+  );
 });

@@ -41,6 +41,29 @@ class TrustProxyConstraint implements ValidatorConstraintInterface {
   }
 }
 
+const MIN_SECRET_LENGTH = 32;
+
+/** The earlier APP_SECRET values in APP_SECRET_PREVIOUS, in order, without blanks. */
+export function previousSecrets(config: Pick<AppConfig, 'APP_SECRET_PREVIOUS'>): string[] {
+  return (config.APP_SECRET_PREVIOUS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+@ValidatorConstraint({ name: 'secretList' })
+class SecretListConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    const secrets = previousSecrets({ APP_SECRET_PREVIOUS: value });
+    return secrets.length > 0 && secrets.every((s) => s.length >= MIN_SECRET_LENGTH);
+  }
+
+  defaultMessage(): string {
+    return `APP_SECRET_PREVIOUS must be a comma-separated list of earlier APP_SECRET values, each at least ${MIN_SECRET_LENGTH} characters`;
+  }
+}
+
 const toBool = ({ value }: { value: unknown }) =>
   value === undefined || value === ''
     ? undefined
@@ -125,8 +148,18 @@ export class AppConfig {
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
-  @MinLength(32, { message: 'APP_SECRET must be at least 32 characters' })
+  @MinLength(MIN_SECRET_LENGTH, { message: 'APP_SECRET must be at least 32 characters' })
   APP_SECRET?: string;
+
+  /**
+   * Earlier APP_SECRET values, comma-separated, while APP_SECRET is rotated: what was sealed under
+   * them still opens, and `npm run secrets:reseal` seals it again under APP_SECRET. New values are
+   * always sealed under APP_SECRET.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(SecretListConstraint)
+  APP_SECRET_PREVIOUS?: string;
 
   /** Operator token for POST /v1/programs; generated into DATA_DIR when unset. */
   @Transform(emptyToUndefined)
@@ -232,6 +265,15 @@ export class AppConfig {
   })
   SENDER_BOUNCE_HOST = 'bounces.localhost';
 
+  /**
+   * How long a custom From domain that was verified keeps signing mail after it starts failing its
+   * DNS check (records changed or missing), in hours; after that its mail stops until it is fixed.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SENDER_DOMAIN_GRACE_HOURS = 72;
+
   /** Lets programs use SMTP/IMAP hosts on private or loopback addresses (on-premises, tests). */
   @Transform(toBool)
   @IsBoolean()
@@ -272,9 +314,49 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   PUBLIC_RATE_LIMIT_PROGRAM_PER_MINUTE = 600;
+
+  /** Emails one event may send one recipient over all its rules; the actions past it are skipped. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_EMAILS_PER_EVENT_RECIPIENT = 5;
+
+  /** Rules one program may have (the benchmarks run programs of 1,000). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_RULES_PER_PROGRAM = 1000;
+
+  /** Template test sends one program may make per hour, counted in the database. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  TEST_SENDS_PER_HOUR = 30;
+
+  /** Worker threads that render and check programs' own templates, off the main event loop. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  TEMPLATE_WORKERS = 2;
+
+  /** Longest one program template may take to render or be checked; its worker is stopped then. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  TEMPLATE_RENDER_TIMEOUT_MS = 2000;
+
+  /** Heap (old generation) of each template worker, in MB; a render that needs more fails. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(16)
+  TEMPLATE_WORKER_MEMORY_MB = 128;
 }
 
 export class ConfigError extends Error {}
+
+// Settings whose values an error never shows.
+const HIDDEN_SETTINGS = ['APP_SECRET', 'APP_SECRET_PREVIOUS', 'ADMIN_TOKEN'];
 
 /** A URL's user and password masked, so an error about it never prints the password. */
 export function withoutCredentials(value: unknown): unknown {
@@ -344,6 +426,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'DATABASE_URL',
     'REDIS_URL',
     'APP_SECRET',
+    'APP_SECRET_PREVIOUS',
     'ADMIN_TOKEN',
     'BUILTIN_SMTP_URL',
     'DNS_SERVERS',
@@ -369,7 +452,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   errors.push(...productionErrors(config));
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const shown = ['APP_SECRET', 'ADMIN_TOKEN'].includes(e.property)
+      const shown = HIDDEN_SETTINGS.includes(e.property)
         ? '(hidden)'
         : JSON.stringify(withoutCredentials(e.value));
       return `  ${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;

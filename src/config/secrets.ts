@@ -11,7 +11,7 @@ export function ensureSecretFile(
   name: string,
   prefix = '',
 ): { value: string; path: string; created: boolean } {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, name);
   if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), path, created: false };
   const value = prefix + randomBytes(32).toString('base64url');

@@ -5,7 +5,10 @@
 export interface SmtpTimeouts {
   /** TCP connect, and for `ssl` the TLS handshake too. */
   connectionTimeoutMs: number;
-  /** From connected to the server's 220 greeting. */
+  /**
+   * From connected to the server's 220 greeting. nodemailer 10 also ends the wait when
+   * connectionTimeoutMs, counted from the start of the connect, runs out first.
+   */
   greetingTimeoutMs: number;
   /** Longest silence once the session runs. */
   socketTimeoutMs: number;

@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { AppError, type ErrorDetail } from '../common/errors/app-error';
 import { createValidationPipe } from '../common/http/validation';
 import { formField } from './console-request';
+import { JsonRefused, parseStrictJson } from '../common/http/json-text';
 import { hasMessage, translate, type Lang, type MessageKey } from './i18n';
 
 /** A message above a form: what happened, or what went wrong and what to change. */
@@ -138,8 +139,10 @@ export function parseJsonField(
   text: string,
 ): { ok: true; value: unknown } | { ok: false; message: string } {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    // Read as the API reads a body: the console must not take in what the API refuses.
+    return { ok: true, value: parseStrictJson(text) };
   } catch (err) {
+    if (err instanceof JsonRefused) return { ok: false, message: err.message };
     const message = err instanceof Error ? err.message : String(err);
     const position = /position (\d+)/.exec(message);
     if (!position) return { ok: false, message: `Not valid JSON: ${message}` };

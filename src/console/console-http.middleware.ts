@@ -81,7 +81,9 @@ export class ConsoleHttpMiddleware implements NestMiddleware {
       );
       const url = new URL(req.originalUrl, 'http://console.invalid');
       url.searchParams.delete('lang');
-      res.redirect(303, url.pathname + url.search);
+      // Only ever back into the console: a path that normalises to `//host` would leave it.
+      const path = url.pathname.replace(/^\/+/, '/');
+      res.redirect(303, path.startsWith('/console') ? path + url.search : '/console');
       return;
     }
     const saved = parseCookies(req.headers.cookie).get(LANG_COOKIE);

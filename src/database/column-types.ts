@@ -11,3 +11,10 @@ export const decimalTransformer = {
   from: (value: string | number | null) =>
     value === null || value === undefined ? value : Number(value),
 };
+
+/** Bigint columns (money in cents) come back from pg as strings; cents stay below 2^53. */
+export const bigintTransformer = {
+  to: (value: number | null | undefined) => value,
+  from: (value: string | number | null) =>
+    value === null || value === undefined ? value : Number(value),
+};

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
@@ -8,6 +8,18 @@ import { serializeSqliteConnections } from './sqlite-serializer';
 export interface DatabaseSettings {
   DATA_DIR: string;
   DATABASE_URL?: string;
+}
+
+/**
+ * The data folder holds personal data, sent mail and keys: only its owner reads it. The database
+ * file is created owner-only before SQLite opens it (its -wal and -shm files take its mode).
+ */
+export function ownerOnly(dataDir: string, database?: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  if (!database) return;
+  closeSync(openSync(database, 'a', 0o600));
+  chmodSync(database, 0o600);
 }
 
 /** One place that turns configuration into TypeORM options, shared by the app and the CLI. */
@@ -20,6 +32,7 @@ export function dataSourceOptions(config: DatabaseSettings): DataSourceOptions {
     logging: false,
   } as const;
   if (config.DATABASE_URL) {
+    ownerOnly(config.DATA_DIR);
     return {
       ...common,
       type: 'postgres',
@@ -28,12 +41,13 @@ export function dataSourceOptions(config: DatabaseSettings): DataSourceOptions {
       extra: { max: 10, connectionTimeoutMillis: 5000 },
     };
   }
-  mkdirSync(config.DATA_DIR, { recursive: true });
+  const database = join(config.DATA_DIR, 'app.sqlite');
+  ownerOnly(config.DATA_DIR, database);
   serializeSqliteConnections();
   return {
     ...common,
     type: 'better-sqlite3',
-    database: join(config.DATA_DIR, 'app.sqlite'),
+    database,
     enableWAL: true,
     timeout: 10000,
     prepareDatabase: (db: { pragma: (s: string) => unknown }) => {

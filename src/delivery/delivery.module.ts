@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SecretsModule } from '../common/crypto/secrets.module';
 import { Message } from '../messages/message.entity';
 import { MessagesModule } from '../messages/messages.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
@@ -15,6 +16,7 @@ import { DeliveryService } from './delivery.service';
     SuppressionsModule,
     TemplatesModule,
     TransportsModule,
+    SecretsModule,
   ],
   providers: [DeliveryService],
   exports: [DeliveryService],

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
@@ -23,12 +24,13 @@ export type DeliveryOutcome =
 const errorOf = (err: unknown): { code: string; message: string; permanent: boolean } => {
   if (err instanceof SmtpError)
     return { code: err.code, message: err.message, permanent: err.permanent };
-  const e = err as { code?: unknown; message?: unknown };
+  const e = err as { code?: unknown; message?: unknown; permanent?: unknown };
   const code = typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'DELIVERY_ERROR';
   return {
     code,
     message: typeof e?.message === 'string' ? e.message : 'Delivery failed.',
-    permanent: code.startsWith('TEMPLATE_'),
+    // Retrying cannot fix a template, nor a route that needs a person (a password, a DNS record).
+    permanent: code.startsWith('TEMPLATE_') || e?.permanent === true,
   };
 };
 
@@ -48,6 +50,7 @@ export class DeliveryService {
     private readonly suppressions: SuppressionsService,
     private readonly templates: TemplatesService,
     private readonly transports: MailTransports,
+    private readonly secrets: IntegrationSecrets,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
@@ -87,9 +90,9 @@ export class DeliveryService {
         programId: message.programId,
         key: message.templateKey,
         locales: message.locales,
-        data: message.data,
+        data: this.dataOf(message),
       });
-      route = await this.transports.routeFor(message.programId, message.senderId);
+      route = await this.transports.routeFor(message.programId, message.senderId, message.via);
       const messageIdHeader =
         message.messageId ?? `<${message.id}@${route.from.address.split('@')[1] ?? 'localhost'}>`;
       const composed = await this.transports.compose(route, {
@@ -110,8 +113,10 @@ export class DeliveryService {
         message,
         {
           subject: rendered.subject,
-          html: rendered.html,
-          text: rendered.text,
+          // A message with a credential in it keeps no body once sent, and no sealed link either.
+          html: message.sensitive ? null : rendered.html,
+          text: message.sensitive ? null : rendered.text,
+          sealedData: null,
           locale: rendered.locale,
           messageId: messageIdHeader,
           status: 'sent',
@@ -131,6 +136,16 @@ export class DeliveryService {
     } catch (err) {
       return this.failure(message, route, err);
     }
+  }
+
+  /** The variables to render with: the stored ones, and the sealed credentials opened. */
+  private dataOf(message: Message): Record<string, unknown> {
+    if (!message.sealedData) return message.data;
+    const secret = JSON.parse(this.secrets.open(message.programId, message.sealedData)) as Record<
+      string,
+      unknown
+    >;
+    return { ...message.data, ...secret };
   }
 
   private async claim(id: string): Promise<Message | null> {

@@ -302,6 +302,7 @@ export class EventEvaluationService {
       ...(created ? {} : { duplicate: true }),
     };
     if (action.email === false) return outcome;
+    if (planned.emailSkip) return { ...outcome, ...planned.emailSkip };
     const message = await this.email(
       manager,
       loaded,

@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
-import { isUniqueViolation } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { composeMessage } from '../transports/compose/dkim-signing';
 import type { MailAddress } from '../transports/mail-route';
@@ -13,13 +11,20 @@ import { effectiveSettings, type Program } from '../programs/program.entity';
 import type { PutSenderIdentityDto, SenderIdentityResponse } from './dto/sender-identity.dto';
 import type { SentFolderResultResponse, TestEmailResponse } from './dto/smtp-integration.dto';
 import { ImapError, verifyImap } from '../transports/imap/imap-client';
-import { savesToSent } from '../transports/imap/sent-folder';
-import { MailAccounts } from '../transports/accounts/mail-accounts';
+import { defaultImapSettings, savesToSent } from '../transports/imap/sent-folder';
+import { endpointKey, SecretEndpointError } from '../transports/accounts/endpoints';
+import { MailAccounts, ownImapSettings } from '../transports/accounts/mail-accounts';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
 import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
-import { lastErrorView, notConnected, SmtpIntegrationService } from './smtp-integration.service';
+import {
+  lastErrorView,
+  notConnected,
+  saveAccount,
+  SmtpIntegrationService,
+  toTestEmailResponse,
+} from './smtp-integration.service';
 import { buildTestEmail } from './test-email';
 import { senderTransportKey } from '../transports/accounts/transport-keys';
 
@@ -29,6 +34,7 @@ export function toSenderIdentityView(
   s: SenderIdentity,
   integration: Pick<SmtpIntegration, 'host'>,
 ): SenderIdentityResponse {
+  const imap = ownImapSettings(s);
   return {
     senderId: s.senderId,
     email: s.email,
@@ -36,10 +42,7 @@ export function toSenderIdentityView(
     status: s.status,
     saveToSent: s.saveToSent,
     savesToSent: savesToSent(s.saveToSent, integration.host),
-    imap:
-      s.imapHost && s.imapPort && s.imapSecurity
-        ? { host: s.imapHost, port: s.imapPort, security: s.imapSecurity, sentFolder: s.sentFolder }
-        : null,
+    imap: imap ? { ...imap, sentFolder: s.sentFolder } : null,
     hasPassword: Boolean(s.passwordSealed),
     lastError: lastErrorView(s),
     verifiedAt: s.verifiedAt.toISOString(),
@@ -101,26 +104,6 @@ export class SenderIdentitiesService {
     const integration = await this.smtp.find(program.id);
     if (!integration) throw notConnected();
     const existing = await this.find(program.id, senderId);
-    let password = dto.password;
-    if (password === undefined) {
-      if (!existing || existing.email.toLowerCase() !== dto.email.toLowerCase()) {
-        throw AppError.badRequest(
-          'SENDER_PASSWORD_REQUIRED',
-          `Enter the password of ${dto.email} on ${integration.host}.`,
-        );
-      }
-      password = this.secrets.open(program.id, existing.passwordSealed);
-    }
-    const allowInsecure = effectiveSettings(program).allowInsecureSmtp;
-    await this.connector.verify({
-      host: integration.host,
-      port: integration.port,
-      security: integration.security,
-      username: dto.email,
-      password,
-      allowInsecure,
-    });
-
     const saveToSent = dto.saveToSent ?? existing?.saveToSent ?? 'auto';
     const imap =
       dto.imap === null
@@ -138,6 +121,41 @@ export class SenderIdentitiesService {
               imapSecurity: existing?.imapSecurity ?? null,
               sentFolder: existing?.sentFolder ?? null,
             };
+    // Where the password will be used: the program's server, and the IMAP server for Sent copies.
+    const smtpEndpoint = endpointKey(integration);
+    const imapEndpoint = endpointKey(
+      ownImapSettings(imap) ?? defaultImapSettings(integration.host),
+    );
+    let password = dto.password;
+    if (password === undefined) {
+      // A stored password goes only to the exact servers it was entered for.
+      const why = !existing
+        ? 'this sender has none stored'
+        : existing.email.toLowerCase() !== dto.email.toLowerCase()
+          ? 'the address changed'
+          : existing.smtpEndpoint !== smtpEndpoint
+            ? `the program's SMTP server changed since it was entered`
+            : existing.imapEndpoint !== imapEndpoint
+              ? 'the IMAP server changed'
+              : null;
+      if (why || !existing) {
+        throw AppError.badRequest(
+          'SENDER_PASSWORD_REQUIRED',
+          `Enter the password of ${dto.email} on ${integration.host}: ${why}, and a stored password is only sent to the servers it was entered for.`,
+        );
+      }
+      password = this.secrets.open(program.id, existing.passwordSealed);
+    }
+    const allowInsecure = effectiveSettings(program).allowInsecureSmtp;
+    await this.connector.verify({
+      host: integration.host,
+      port: integration.port,
+      security: integration.security,
+      username: dto.email,
+      password,
+      allowInsecure,
+    });
+
     if (dto.imap && savesToSent(saveToSent, integration.host)) {
       try {
         await verifyImap(
@@ -161,6 +179,8 @@ export class SenderIdentitiesService {
       passwordSealed: this.secrets.seal(program.id, password),
       saveToSent,
       ...imap,
+      smtpEndpoint,
+      imapEndpoint,
       status: 'connected' as const,
       lastErrorCode: null,
       lastErrorMessage: null,
@@ -168,7 +188,14 @@ export class SenderIdentitiesService {
       verifiedAt: now,
       updatedAt: now,
     };
-    const { row, created } = await this.save(program.id, senderId, existing, fields, now);
+    const { row, created } = await saveAccount(
+      this.identities,
+      { programId: program.id, senderId },
+      existing,
+      fields,
+      now,
+      () => this.find(program.id, senderId),
+    );
     this.logger.info({ programId: program.id, senderId, created }, 'sender identity verified');
     return { view: toSenderIdentityView(row, integration), created };
   }
@@ -190,7 +217,13 @@ export class SenderIdentitiesService {
     if (!integration) throw notConnected();
     const identity = await this.find(program.id, senderId);
     if (!identity) throw AppError.notFound('Sender', senderId);
-    const settings = this.accounts.senderSettings(identity, integration, program);
+    let settings;
+    try {
+      settings = this.accounts.senderSettings(identity, integration, program);
+    } catch (err) {
+      if (err instanceof SecretEndpointError) throw AppError.conflict(err.code, err.message);
+      throw err;
+    }
     const from: MailAddress = {
       address: identity.email,
       name: identity.fromName ?? integration.fromName ?? program.fromName,
@@ -211,17 +244,7 @@ export class SenderIdentitiesService {
       throw unprocessable(error);
     }
     await this.accounts.senderWorks(identity);
-    const result: TestEmailResponse = {
-      accepted: sent.accepted,
-      rejected: sent.rejected.map(({ address, code, message, permanent }) => ({
-        address,
-        code,
-        message,
-        permanent,
-      })),
-      response: sent.response,
-      messageId: composed.messageId,
-    };
+    const result = toTestEmailResponse(sent, composed.messageId);
     if (savesToSent(identity.saveToSent, integration.host))
       result.sentFolder = await this.tryAppend(identity, integration, program, composed.raw);
     return result;
@@ -242,41 +265,8 @@ export class SenderIdentitiesService {
       );
       return { saved: true, mailbox };
     } catch (err) {
-      if (!(err instanceof ImapError)) throw err;
+      if (!(err instanceof ImapError) && !(err instanceof SecretEndpointError)) throw err;
       return { saved: false, code: err.code, message: err.message };
-    }
-  }
-
-  private async save(
-    programId: string,
-    senderId: string,
-    existing: SenderIdentity | null,
-    fields: Omit<SenderIdentity, 'id' | 'programId' | 'senderId' | 'version' | 'createdAt'>,
-    now: Date,
-  ): Promise<{ row: SenderIdentity; created: boolean }> {
-    if (existing) {
-      await this.identities.update(
-        { id: existing.id },
-        { ...fields, version: () => '"version" + 1' },
-      );
-      return { row: Object.assign(existing, fields), created: false };
-    }
-    const row = this.identities.create({
-      id: randomUUID(),
-      programId,
-      senderId,
-      ...fields,
-      version: 1,
-      createdAt: now,
-    });
-    try {
-      await this.identities.insert(row);
-      return { row, created: true };
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const winner = await this.find(programId, senderId);
-      if (!winner) throw err;
-      return this.save(programId, senderId, winner, fields, now);
     }
   }
 }

@@ -47,13 +47,17 @@ export class SmtpConnector {
     this.clientName = ehloName(config);
   }
 
-  /** Connects and logs in; throws a 422 AppError that says what to change. */
-  async verify(settings: SmtpSettings): Promise<SmtpVerifyResult> {
+  /**
+   * Connects and logs in, and with `mailFrom` also checks that the server takes that From address
+   * and relays for this login (no message is sent); throws a 422 AppError that says what to change.
+   */
+  async verify(settings: SmtpSettings, mailFrom?: string): Promise<SmtpVerifyResult> {
     try {
       return await verifySmtp(settings, {
         allowPrivateHosts: this.allowPrivateHosts,
         timeouts: VERIFY_TIMEOUTS,
         clientName: this.clientName,
+        mailFrom,
       });
     } catch (err) {
       throw unprocessable(classifyForPerson(err, settings));

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { DeepPartial, FindOptionsWhere, Repository, type QueryDeepPartialEntity } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import type { MailAddress } from '../transports/mail-route';
 import { normalizeHost } from '../transports/smtp/host-guard';
+import type { SmtpSendResult } from '../transports/smtp/smtp-sender';
 import type { SmtpSettings } from '../transports/smtp/smtp-settings';
 import { SmtpTransportPool } from '../transports/smtp/transport-pool';
 import { effectiveSettings, type Program } from '../programs/program.entity';
@@ -15,6 +16,7 @@ import type {
   SmtpIntegrationResponse,
   TestEmailResponse,
 } from './dto/smtp-integration.dto';
+import { endpointKey, sameEndpoint } from '../transports/accounts/endpoints';
 import { MailAccounts } from '../transports/accounts/mail-accounts';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
@@ -53,6 +55,61 @@ export function toSmtpIntegrationView(i: SmtpIntegration): SmtpIntegrationRespon
   };
 }
 
+/** What a test send answers: the server's verdict on each recipient, and the message's id. */
+export function toTestEmailResponse(sent: SmtpSendResult, messageId: string): TestEmailResponse {
+  return {
+    accepted: sent.accepted,
+    rejected: sent.rejected.map(({ address, code, message, permanent }) => ({
+      address,
+      code,
+      message,
+      permanent,
+    })),
+    response: sent.response,
+    messageId,
+  };
+}
+
+type AccountRow = { id: string; programId: string; version: number; createdAt: Date };
+
+/**
+ * Saves an integration or a sender: `existing` updated to `fields` with a new version, or a new
+ * row with `key`. Two saves of a new account at once both insert; the one that loses updates the
+ * winner's row, found by `findWinner`.
+ */
+export async function saveAccount<T extends AccountRow, K extends keyof T>(
+  repo: Repository<T>,
+  key: Pick<T, K>,
+  existing: T | null,
+  fields: Omit<T, keyof AccountRow | K>,
+  now: Date,
+  findWinner: () => Promise<T | null>,
+): Promise<{ row: T; created: boolean }> {
+  if (existing) {
+    await repo.update(
+      { id: existing.id } as FindOptionsWhere<T>,
+      { ...fields, version: () => '"version" + 1' } as QueryDeepPartialEntity<T>,
+    );
+    return { row: Object.assign(existing, fields), created: false };
+  }
+  const row = repo.create({
+    id: randomUUID(),
+    ...key,
+    ...fields,
+    version: 1,
+    createdAt: now,
+  } as DeepPartial<T>);
+  try {
+    await repo.insert(row as QueryDeepPartialEntity<T>);
+    return { row, created: true };
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const winner = await findWinner();
+    if (!winner) throw err;
+    return saveAccount(repo, key, winner, fields, now, findWinner);
+  }
+}
+
 export const notConnected = () =>
   AppError.conflict(
     'SMTP_NOT_CONNECTED',
@@ -89,7 +146,8 @@ export class SmtpIntegrationService {
   }
 
   /**
-   * Verifies the connection and login, then saves. A failed verify is a 422 and changes nothing.
+   * Verifies the connection, the login and that the server would take mail From the test (else
+   * the default) address, then saves. A failed verify is a 422 and changes nothing.
    * An omitted password keeps the stored one, but only for the same host and username: a stored
    * password is never sent to a server it was not entered for.
    */
@@ -97,13 +155,18 @@ export class SmtpIntegrationService {
     const existing = await this.find(program.id);
     const username = dto.username ?? null;
     let password = dto.password;
+    const endpoint = {
+      host: normalizeHost(dto.host) ?? dto.host,
+      port: dto.port,
+      security: dto.security,
+    };
     if (password === undefined && username && existing?.passwordSealed) {
-      const sameServer =
-        existing.host === normalizeHost(dto.host) && existing.username === username;
+      // A stored password goes only to the exact server it was entered for.
+      const sameServer = sameEndpoint(existing, endpoint) && existing.username === username;
       if (!sameServer) {
         throw AppError.badRequest(
           'SMTP_PASSWORD_REQUIRED',
-          'The host or username changed: enter the password for this server and account.',
+          'The host, port, security or username changed: enter the password for this server and account; a stored password is only sent to the server it was entered for.',
         );
       }
       password = this.secrets.open(program.id, existing.passwordSealed);
@@ -116,7 +179,8 @@ export class SmtpIntegrationService {
       password,
       allowInsecure: effectiveSettings(program).allowInsecureSmtp,
     };
-    const verified = await this.connector.verify(settings);
+    // The address test emails go out from is the one tried, as sendTest uses it.
+    const verified = await this.connector.verify(settings, dto.testFromAddress ?? dto.fromAddress);
     const now = new Date();
     const fields = {
       host: verified.host,
@@ -134,7 +198,32 @@ export class SmtpIntegrationService {
       connectedAt: now,
       updatedAt: now,
     };
-    const saved = await this.save(program.id, existing, fields, now);
+    const { row, created } = await saveAccount(
+      this.integrations,
+      { programId: program.id },
+      existing,
+      fields,
+      now,
+      () => this.find(program.id),
+    );
+    // Read back after an update, for the row's new version.
+    const saved = created ? row : ((await this.integrations.findOneBy({ id: row.id })) ?? row);
+    // The senders' passwords were entered for the old server: they are not sent to the new one.
+    const moved = await this.identities
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'needs_password', version: () => '"version" + 1', updatedAt: now })
+      .where('"programId" = :programId AND "smtpEndpoint" <> :endpoint', {
+        programId: program.id,
+        endpoint: endpointKey(saved),
+      })
+      .execute();
+    if (moved.affected) {
+      this.logger.info(
+        { programId: program.id, senders: moved.affected },
+        'sender identities need their passwords again: the smtp server moved',
+      );
+    }
     this.logger.info(
       { programId: program.id, host: saved.host, port: saved.port, security: saved.security },
       'smtp integration connected',
@@ -173,56 +262,12 @@ export class SmtpIntegrationService {
     try {
       const sent = await this.connector.send(settings, buildTestEmail(program, from, to, settings));
       await this.accounts.integrationWorks(integration);
-      return {
-        accepted: sent.accepted,
-        rejected: sent.rejected.map(({ address, code, message, permanent }) => ({
-          address,
-          code,
-          message,
-          permanent,
-        })),
-        response: sent.response,
-        messageId: sent.messageId,
-      };
+      return toTestEmailResponse(sent, sent.messageId);
     } catch (err) {
       const error = classifyForPerson(err, settings);
       if (error.integrationFailing)
         await this.accounts.integrationFailed(program.id, integration.id, error);
       throw unprocessable(error);
-    }
-  }
-
-  private async save(
-    programId: string,
-    existing: SmtpIntegration | null,
-    fields: Omit<SmtpIntegration, 'id' | 'programId' | 'version' | 'createdAt'>,
-    now: Date,
-  ): Promise<SmtpIntegration> {
-    if (existing) {
-      await this.integrations.update(
-        { id: existing.id },
-        { ...fields, version: () => '"version" + 1' },
-      );
-      return (
-        (await this.integrations.findOneBy({ id: existing.id })) ?? Object.assign(existing, fields)
-      );
-    }
-    const row = this.integrations.create({
-      id: randomUUID(),
-      programId,
-      ...fields,
-      version: 1,
-      createdAt: now,
-    });
-    try {
-      await this.integrations.insert(row);
-      return row;
-    } catch (err) {
-      // Two connects at once: the other one inserted first, so this one updates it.
-      if (!isUniqueViolation(err)) throw err;
-      const winner = await this.find(programId);
-      if (!winner) throw err;
-      return this.save(programId, winner, fields, now);
     }
   }
 }

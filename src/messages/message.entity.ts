@@ -67,6 +67,17 @@ export class Message {
   @Column('varchar', { length: 32, default: 'marketing' })
   category: string;
 
+  /** `platform`: sent by the platform's own sender whatever the program set up (alerts to the program). */
+  @Column('varchar', { length: 16, default: 'program' })
+  via: 'program' | 'platform';
+
+  /**
+   * Variables that are credentials (one-time links), sealed with APP_SECRET and bound to the
+   * program; merged into `data` only to render, and dropped once the message is sent.
+   */
+  @Column('text', { nullable: true })
+  sealedData: string | null;
+
   /** Holds one-time links: the message log shows no content. */
   @Column('boolean', { default: false })
   sensitive: boolean;

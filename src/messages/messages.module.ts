@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QueueModule } from '../queue/queue.module';
-import { TransportsModule } from '../transports/transports.module';
 import { Message } from './message.entity';
 import { MessagesService } from './messages.service';
 import { OutboxService } from './outbox.service';
 
 /** The outbox (every email is a row first) and the message log. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Message]), QueueModule, TransportsModule],
+  imports: [TypeOrmModule.forFeature([Message]), QueueModule],
   providers: [OutboxService, MessagesService],
   exports: [OutboxService, MessagesService],
 })

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app.config';
 import { EmlWriter } from '../transports/drivers/eml-writer';
 import { ListMessagesQuery } from './dto/message.dto';
 import { Message } from './message.entity';
@@ -67,11 +68,16 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 /** The message log: what was sent, to whom, and why not when it was not. */
 @Injectable()
 export class MessagesService {
+  // The .eml files the built-in sender wrote, read where it wrote them.
+  private readonly eml: EmlWriter;
+
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
     private readonly outbox: OutboxService,
-    private readonly eml: EmlWriter,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.eml = new EmlWriter(config.DATA_DIR);
+  }
 
   async list(programId: string, q: ListMessagesQuery) {
     const limit = q.limit ?? 50;

@@ -22,6 +22,10 @@ export interface OutboxRequest {
   senderId?: string | null;
   /** The content holds one-time links: kept out of the message log. */
   sensitive?: boolean;
+  /** Credentials among the variables (one-time links), already sealed. */
+  sealedData?: string | null;
+  /** `platform`: the platform's own sender carries it (an alert to the program). */
+  via?: 'program' | 'platform';
   /** Why it will not be sent, decided before it was written (a suppressed address). */
   withheld?: { code: string; message: string };
 }
@@ -67,6 +71,8 @@ export class OutboxService {
       data: req.data,
       dedupeKey: req.dedupeKey,
       sensitive: req.sensitive ?? false,
+      sealedData: req.sealedData ?? null,
+      via: req.via ?? 'program',
       status: req.withheld ? 'suppressed' : 'queued',
       transport: null,
       attempts: 0,

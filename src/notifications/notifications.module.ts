@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
+import { SecretsModule } from '../common/crypto/secrets.module';
 import { DatabaseModule } from '../database/database.module';
 import { MessagesModule } from '../messages/messages.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { NotifyParticipant } from './notify-participant';
+import { ProgramAlerts } from './program-alerts';
 
-/** The one way an email to a participant is written. */
+/** The one way an email is written, and alerts to a program's own people. */
 @Module({
-  imports: [DatabaseModule, MessagesModule, SuppressionsModule, TemplatesModule],
-  providers: [NotifyParticipant],
-  exports: [NotifyParticipant],
+  imports: [DatabaseModule, MessagesModule, SuppressionsModule, TemplatesModule, SecretsModule],
+  providers: [NotifyParticipant, ProgramAlerts],
+  exports: [NotifyParticipant, ProgramAlerts],
 })
 export class NotificationsModule {}

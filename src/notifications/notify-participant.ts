@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { AfterCommit } from '../database/after-commit';
 import { OutboxService } from '../messages/outbox.service';
 import type { Participant } from '../participants/participant.entity';
@@ -26,8 +27,13 @@ export interface Notification {
   /** Unique per program: the same key again writes nothing and returns the first message. */
   dedupeKey: string;
   senderId?: string | null;
-  /** Holds one-time links: the message log keeps the content out of sight. */
-  sensitive?: boolean;
+  /**
+   * Variables that are credentials (a one-time link): stored sealed, never in clear, and gone once
+   * the message is sent. The message log shows none of its content.
+   */
+  secretVariables?: Record<string, unknown>;
+  /** `platform` for what the service tells the program itself: sent from the platform's address. */
+  via?: 'program' | 'platform';
 }
 
 export interface Notified {
@@ -58,6 +64,7 @@ export class NotifyParticipant {
     private readonly suppressions: SuppressionsService,
     private readonly templates: TemplatesService,
     private readonly afterCommit: AfterCommit,
+    private readonly secrets: IntegrationSecrets,
   ) {}
 
   /** Writes the email inside `manager`'s transaction, or on its own without one. */
@@ -81,7 +88,11 @@ export class NotifyParticipant {
         this.templates.buildData(n.template, { participant, ...n.context, program: n.program }),
       dedupeKey: n.dedupeKey,
       senderId: n.senderId ?? null,
-      sensitive: n.sensitive ?? false,
+      sensitive: n.secretVariables !== undefined,
+      sealedData: n.secretVariables
+        ? this.secrets.seal(n.program.id, JSON.stringify(n.secretVariables))
+        : null,
+      via: n.via,
       withheld: suppressed
         ? { code: 'RECIPIENT_SUPPRESSED', message: `Not sent: ${suppressed.detail}` }
         : undefined,

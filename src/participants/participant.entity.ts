@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TIMESTAMP } from '../database/column-types';
 
 @Entity('participants')
-@Index('IDX_participants_program_email', ['programId', 'emailLower'])
+@Index('UQ_participants_program_email', ['programId', 'emailLower'], { unique: true })
 export class Participant {
   @PrimaryColumn('varchar', { length: 36 })
   programId: string;
@@ -14,7 +14,7 @@ export class Participant {
   @Column('varchar', { length: 320 })
   email: string;
 
-  /** Lower-cased email for look-ups by address (verification, reset, sign-in). */
+  /** Lower-cased email: unique in the program, for look-ups by address (verification, reset, sign-in). */
   @Column('varchar', { length: 320 })
   emailLower: string;
 

@@ -5,6 +5,7 @@ import { validateSync } from 'class-validator';
 import { parse } from 'csv-parse/sync';
 import { EntityManager, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
+import { refuseNulls } from '../common/validation/validators';
 import { EntityQueries } from '../database/entity-queries';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import {
@@ -47,6 +48,18 @@ export function toParticipantView(p: Participant): ParticipantView {
 }
 
 export type ParticipantFields = Partial<UpsertParticipantDto>;
+
+/** The fields a client writes on a participant, by the API or with an event. */
+export const PARTICIPANT_FIELDS = [
+  'email',
+  'firstName',
+  'lastName',
+  'locale',
+  'country',
+  'taxFormOnFile',
+  'payoutDetailsOnFile',
+  'customFields',
+] as const;
 
 /** One upsert worked out: the participant afterwards, and what must be written for it. */
 export type UpsertPlan =
@@ -113,14 +126,40 @@ export class ParticipantsService {
   ): Promise<{ participant: Participant; created: boolean }> {
     const existing = await this.queries.findOne({ programId, id }, manager);
     const plan = this.planUpsert(programId, id, fields, existing, new Date());
-    if (plan.write === 'update') await this.applyChanges(programId, id, plan.changes, manager);
-    if (plan.write !== 'insert') return { participant: plan.participant, created: false };
+    if (plan.write === 'none') return { participant: plan.participant, created: false };
+    const takesAddress =
+      plan.write === 'insert' || (plan.write === 'update' && plan.changes.emailLower !== undefined);
+    if (takesAddress)
+      await this.assertAddressFree(programId, id, plan.participant.emailLower, manager);
     try {
+      if (plan.write === 'update') {
+        await this.applyChanges(programId, id, plan.changes, manager);
+        return { participant: plan.participant, created: false };
+      }
       await this.queries.insert(plan.participant, { manager });
       return { participant: plan.participant, created: true };
     } catch (err) {
+      // In a caller's transaction (which Postgres has aborted by now) the caller decides.
       if (!isUniqueViolation(err) || manager) throw err;
+      // Another participant took the address meanwhile, or this one was created meanwhile.
+      if (takesAddress) await this.assertAddressFree(programId, id, plan.participant.emailLower);
       return this.upsert(programId, id, fields);
+    }
+  }
+
+  /** Each address belongs to one participant of a program: reset and sign-in must know whom it means. */
+  private async assertAddressFree(
+    programId: string,
+    id: string,
+    emailLower: string,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const holder = await this.queries.findOne({ programId, emailLower }, manager);
+    if (holder && holder.id !== id) {
+      throw AppError.conflict(
+        'PARTICIPANT_EMAIL_TAKEN',
+        `${emailLower} already belongs to participant "${holder.id}" of this program; each address belongs to one participant. Use that participant, or give this one another address.`,
+      );
     }
   }
 
@@ -155,7 +194,9 @@ export class ParticipantsService {
       // Events repeat the same person again and again: an update that changes nothing is skipped.
       const changes = changesOf(existing, patch);
       if (!changes) return { participant: existing, write: 'none' };
-      const update = { ...changes, updatedAt: now };
+      // A new address is not verified: the old one was.
+      const reverify = changes.emailLower !== undefined && existing.emailVerifiedAt !== null;
+      const update = { ...changes, ...(reverify ? { emailVerifiedAt: null } : {}), updatedAt: now };
       return {
         participant: Object.assign(new Participant(), existing, update),
         write: 'update',
@@ -278,36 +319,12 @@ export class ParticipantsService {
 
   private patchOf(fields: ParticipantFields): Partial<Participant> {
     // null clears the optional fields; the email and the on-file flags always have a value.
-    const nulls = (['email', 'taxFormOnFile', 'payoutDetailsOnFile'] as const).filter(
-      (key) => fields[key] === null,
-    );
-    if (nulls.length) {
-      throw AppError.badRequest(
-        'VALIDATION_FAILED',
-        `The request has invalid fields: ${nulls.join(', ')}.`,
-        nulls.map((field) => ({
-          field,
-          code: 'isDefined',
-          message: `${field} cannot be null; leave it out to keep the current value.`,
-        })),
-      );
-    }
+    refuseNulls(fields, ['email', 'taxFormOnFile', 'payoutDetailsOnFile']);
     const patch: Partial<Participant> = {};
-    for (const key of [
-      'firstName',
-      'lastName',
-      'locale',
-      'country',
-      'taxFormOnFile',
-      'payoutDetailsOnFile',
-      'customFields',
-    ] as const) {
+    for (const key of PARTICIPANT_FIELDS) {
       if (fields[key] !== undefined) (patch as Record<string, unknown>)[key] = fields[key];
     }
-    if (fields.email !== undefined) {
-      patch.email = fields.email;
-      patch.emailLower = fields.email.toLowerCase();
-    }
+    if (fields.email !== undefined) patch.emailLower = fields.email.toLowerCase();
     return patch;
   }
 }

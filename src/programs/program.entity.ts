@@ -14,6 +14,8 @@ export interface ProgramSettings {
   micrositeUrl?: string;
   /** Allow SMTP login over a connection without TLS (security "none"). */
   allowInsecureSmtp?: boolean;
+  /** Where the service tells the program's own people that something needs them. */
+  alertEmail?: string;
 }
 
 export const DEFAULT_SETTINGS = {

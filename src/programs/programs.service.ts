@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { SingleFlight } from '../common/async/single-flight';
-import { AppError } from '../common/errors/app-error';
+import { refuseNulls } from '../common/validation/validators';
 import { EntityQueries } from '../database/entity-queries';
 import { generateApiKey, hashApiKey, KeyKind } from './api-keys';
 import { CreateProgramDto, UpdateProgramDto } from './dto/program.dto';
@@ -84,20 +84,7 @@ export class ProgramsService {
   async update(program: Program, dto: UpdateProgramDto): Promise<ProgramView> {
     const { settings, ...rest } = dto;
     // null clears fromName or replyTo; the other fields always have a value (the columns say so).
-    const nulls = (['name', 'timezone', 'defaultLocale'] as const).filter(
-      (field) => rest[field] === null,
-    );
-    if (nulls.length) {
-      throw AppError.badRequest(
-        'VALIDATION_FAILED',
-        `The request has invalid fields: ${nulls.join(', ')}.`,
-        nulls.map((field) => ({
-          field,
-          code: 'isDefined',
-          message: `${field} cannot be null; leave it out to keep the current value.`,
-        })),
-      );
-    }
+    refuseNulls(rest, ['name', 'timezone', 'defaultLocale']);
     const next: Partial<Program> = { ...rest, updatedAt: new Date() };
     // Settings merge key by key, so a PATCH of one setting keeps the others.
     if (settings) next.settings = { ...program.settings, ...settings };

@@ -72,7 +72,8 @@ export class BullJobQueue extends JobQueue {
     return [...this.handlers.keys()];
   }
 
-  async enqueue<N extends JobName>(
+  // One job goes through add(), which rejects when Redis refuses it; addBulk() ignores that.
+  override async enqueue<N extends JobName>(
     name: N,
     payload: JobPayloads[N],
     options: EnqueueOptions = {},

@@ -52,14 +52,6 @@ export class InProcessJobQueue extends JobQueue {
     return [...this.handlers.keys()];
   }
 
-  async enqueue<N extends JobName>(
-    name: N,
-    payload: JobPayloads[N],
-    options: EnqueueOptions = {},
-  ): Promise<void> {
-    await this.enqueueMany(name, [{ payload, options }]);
-  }
-
   async enqueueMany<N extends JobName>(
     name: N,
     jobs: Array<{ payload: JobPayloads[N]; options?: EnqueueOptions }>,

@@ -49,11 +49,13 @@ export abstract class JobQueue {
     handler: JobHandler<JobPayloads[N]>,
     concurrency?: number,
   ): void;
-  abstract enqueue<N extends JobName>(
+  enqueue<N extends JobName>(
     name: N,
     payload: JobPayloads[N],
-    options?: EnqueueOptions,
-  ): Promise<void>;
+    options: EnqueueOptions = {},
+  ): Promise<void> {
+    return this.enqueueMany(name, [{ payload, options }]);
+  }
   /** Several jobs of one name at once: one round trip to Redis instead of one per job. */
   abstract enqueueMany<N extends JobName>(
     name: N,

@@ -5,4 +5,6 @@ export interface RewardFacts extends RewardInput {
   programId: string;
   participantId: string;
   status: 'available' | 'paid' | 'cancelled';
+  /** The part that counts toward the W-9 total, in whole USD cents. */
+  taxableCents: number;
 }

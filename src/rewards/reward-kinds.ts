@@ -1,3 +1,5 @@
+import { toCents } from '../common/money/cents';
+
 export const REWARD_KINDS = ['cash', 'credit', 'discount', 'gift_card', 'points'] as const;
 export type RewardKind = (typeof REWARD_KINDS)[number];
 
@@ -9,12 +11,15 @@ export function taxableAsAmount(kind: RewardKind, currency: string | null | unde
   return currency === 'USD' && TAXABLE_AS_AMOUNT.includes(kind);
 }
 
-/** The taxable USD amount of a reward: the amount when taxable as such, else what the rule set. */
-export function taxableUsdOf(r: {
+/**
+ * The taxable part of a reward in whole USD cents: the amount when taxable as such, else what
+ * the rule set. Throws SubCentAmountError for a fraction of a cent: money is never rounded here.
+ */
+export function taxableCentsOf(r: {
   kind: RewardKind;
   amount: number;
   currency: string;
   taxableUsd?: number;
 }): number {
-  return taxableAsAmount(r.kind, r.currency) ? r.amount : (r.taxableUsd ?? 0);
+  return toCents(taxableAsAmount(r.kind, r.currency) ? r.amount : (r.taxableUsd ?? 0));
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { decimalTransformer, TIMESTAMP } from '../database/column-types';
+import { centsToUsd } from '../common/money/cents';
+import { bigintTransformer, decimalTransformer, TIMESTAMP } from '../database/column-types';
 import type { RewardKind } from './reward-kinds';
 
 export type RewardStatus = 'available' | 'paid' | 'cancelled';
@@ -40,9 +41,9 @@ export class Reward {
   @Column('varchar', { length: 3 })
   currency: string;
 
-  /** What counts toward the W-9 total, in USD. */
-  @Column('decimal', { precision: 18, scale: 2, transformer: decimalTransformer })
-  taxableUsd: number;
+  /** What counts toward the W-9 total, in whole USD cents: sums of them are exact. */
+  @Column('bigint', { transformer: bigintTransformer })
+  taxableCents: number;
 
   @Column('varchar', { length: 16 })
   status: RewardStatus;
@@ -58,4 +59,9 @@ export class Reward {
 
   @Column(TIMESTAMP)
   updatedAt: Date;
+
+  /** The taxable part in dollars, as templates (`reward.taxableUsd`) and the API show it. */
+  get taxableUsd(): number {
+    return centsToUsd(this.taxableCents);
+  }
 }

@@ -5,7 +5,8 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
-import { taxableUsdOf, type RewardKind } from './reward-kinds';
+import { centsToUsd } from '../common/money/cents';
+import { taxableCentsOf, type RewardKind } from './reward-kinds';
 import { ListRewardsQuery } from './dto/reward.dto';
 import { RewardHooks } from './reward-hooks';
 import { Reward, RewardStatus } from './reward.entity';
@@ -38,7 +39,7 @@ export function toRewardView(r: Reward): RewardView {
     amount: Number(r.amount),
     currency: r.currency,
     status: r.status,
-    taxableUsd: Number(r.taxableUsd),
+    taxableUsd: centsToUsd(r.taxableCents),
     paidAt: r.paidAt?.toISOString() ?? null,
     cancelledAt: r.cancelledAt?.toISOString() ?? null,
     createdAt: r.createdAt.toISOString(),
@@ -52,7 +53,10 @@ export interface NewReward {
   kind: RewardKind;
   amount: number;
   currency: string;
-  /** For kinds other than USD cash and gift cards; those always count their amount. */
+  /**
+   * For kinds other than USD cash and gift cards; those always count their amount. Whole cents:
+   * a fraction of a cent (here or in a taxable amount) is refused with SubCentAmountError.
+   */
   taxableUsd?: number;
   ruleId?: string | null;
   ruleVersion?: number | null;
@@ -92,7 +96,7 @@ export class RewardsService {
       kind: input.kind,
       amount: input.amount,
       currency: input.currency,
-      taxableUsd: taxableUsdOf(input),
+      taxableCents: taxableCentsOf(input),
       status: 'available',
       paidAt: null,
       cancelledAt: null,

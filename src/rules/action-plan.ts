@@ -1,4 +1,6 @@
+import { SubCentAmountError } from '../common/money/cents';
 import type { Participant } from '../participants/participant.entity';
+import { taxableCentsOf } from '../rewards/reward-kinds';
 import { effectKey } from './engine/effect-keys';
 import { DEFAULT_REWARD_TEMPLATE, type RuleAction } from './engine/rule-types';
 import type { FailedCondition } from './engine/rule-evaluator';
@@ -14,7 +16,10 @@ export interface ActionOutcome {
   amount?: number;
   currency?: string;
   outcome: 'written' | 'skipped' | 'would-write';
-  /** Why a skipped action did nothing, e.g. RECIPIENT_MISSING. */
+  /**
+   * Why a skipped action did nothing, e.g. RECIPIENT_MISSING; on a written reward, why its email
+   * was not (EMAIL_CAP_REACHED).
+   */
   reason?: string;
   message?: string;
   rewardId?: string;
@@ -41,7 +46,9 @@ export interface PlannedAction {
   recipient: Participant | null;
   /** Absent in a simulation, where there is no event yet. */
   effectKey?: string;
-  skip?: { reason: 'RECIPIENT_MISSING'; message: string };
+  skip?: { reason: 'RECIPIENT_MISSING' | 'INVALID_AMOUNT' | 'EMAIL_CAP_REACHED'; message: string };
+  /** A reward that is written without its email: the recipient had all the emails one event may send. */
+  emailSkip?: { reason: 'EMAIL_CAP_REACHED'; message: string };
 }
 
 /** Each action with its recipient and effect key, or the reason it cannot run. */
@@ -64,6 +71,9 @@ export function planActions(
         },
       };
     }
+    const invalid = subCentProblem(action);
+    if (invalid)
+      return { index, action, recipient, skip: { reason: 'INVALID_AMOUNT', message: invalid } };
     return {
       index,
       action,
@@ -71,6 +81,54 @@ export function planActions(
       ...(eventId ? { effectKey: effectKey(eventId, ruleId, index, recipient.id) } : {}),
     };
   });
+}
+
+// A rule saved before USD amounts had to be whole cents may still hold a fraction of one; its
+// reward is not written rather than rounded (money is never guessed), and the result says why.
+function subCentProblem(action: RuleAction): string | undefined {
+  if (action.type !== 'reward') return undefined;
+  try {
+    taxableCentsOf(action);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof SubCentAmountError)) throw err;
+    return `The reward's taxable amount ${err.amount} USD has a fraction of a cent; edit the rule to whole cents (at most 2 decimals).`;
+  }
+}
+
+/** Whether the action sends its recipient an email when it runs. */
+function sendsEmail(planned: PlannedAction): boolean {
+  if (planned.skip || !planned.recipient) return false;
+  return planned.action.type === 'email' || planned.action.email !== false;
+}
+
+/**
+ * At most `max` emails to one recipient from one event, over all its matching rules in the order
+ * they run: an email action past it is skipped, a reward past it is written without its email
+ * (the reward is owed whatever the emails). Deterministic, so a retried evaluation caps the same.
+ */
+export function capEmails(runs: ReadonlyArray<{ actions: PlannedAction[] }>, max: number): void {
+  const sent = new Map<string, number>();
+  for (const run of runs) {
+    for (const planned of run.actions) {
+      if (!sendsEmail(planned)) continue;
+      const id = planned.recipient!.id;
+      const count = sent.get(id) ?? 0;
+      if (count < max) {
+        sent.set(id, count + 1);
+        continue;
+      }
+      const why = `The ${planned.action.to} already gets ${max} emails from this event, the most one event sends one person (MAX_EMAILS_PER_EVENT_RECIPIENT).`;
+      if (planned.action.type === 'email') {
+        planned.skip = { reason: 'EMAIL_CAP_REACHED', message: why };
+      } else {
+        planned.emailSkip = {
+          reason: 'EMAIL_CAP_REACHED',
+          message: `The reward was written; its email was not. ${why}`,
+        };
+      }
+    }
+  }
 }
 
 /** The outcome of a planned action without what running it produced. */

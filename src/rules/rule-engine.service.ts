@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app.config';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
-import { planActions, type PlannedAction } from './action-plan';
+import { capEmails, planActions, type PlannedAction } from './action-plan';
 import { RuleEvaluator, type RuleEvaluation } from './engine/rule-evaluator';
 import { buildRuleFacts } from './rule-facts';
 import type { Rule } from './rule.entity';
@@ -33,7 +34,10 @@ export class RuleEngine {
   // Compiled engines are kept per set of rule versions; nothing in them depends on the event.
   private readonly evaluator = new RuleEvaluator();
 
-  constructor(private readonly cache: RulesCache) {}
+  constructor(
+    private readonly cache: RulesCache,
+    private readonly config: AppConfig,
+  ) {}
 
   /** The enabled rules of the type, from the cache; none means an event of it does nothing. */
   enabledRules(programId: string, eventType: string): Promise<Rule[]> {
@@ -52,7 +56,7 @@ export class RuleEngine {
       program: input.program,
     });
     const evaluations = await this.evaluator.evaluate(rules, facts);
-    return evaluations.map((evaluation) => {
+    const runs = evaluations.map((evaluation) => {
       const rule = byId.get(evaluation.ruleId)!;
       const actions = evaluation.matched
         ? planActions(
@@ -64,5 +68,8 @@ export class RuleEngine {
         : [];
       return { rule, evaluation, actions };
     });
+    // Many rules with many actions must not flood one inbox from a single event.
+    capEmails(runs, this.config.MAX_EMAILS_PER_EVENT_RECIPIENT);
+    return runs;
   }
 }

@@ -1,5 +1,5 @@
 import { Participant } from '../participants/participant.entity';
-import { toParticipantView } from '../participants/participants.service';
+import { PARTICIPANT_FIELDS, toParticipantView } from '../participants/participants.service';
 import { effectiveSettings, type Program } from '../programs/program.entity';
 import type { RuleFacts } from './engine/rule-evaluator';
 
@@ -31,18 +31,6 @@ export function buildRuleFacts(sources: FactSources): RuleFacts {
   };
 }
 
-/** The fields of a person that an event may carry and upsert. */
-export const EVENT_PERSON_FIELDS = [
-  'email',
-  'firstName',
-  'lastName',
-  'locale',
-  'country',
-  'taxFormOnFile',
-  'payoutDetailsOnFile',
-  'customFields',
-] as const;
-
 /**
  * The person with the fields an event sent on top. Evaluation reads people through this, so an
  * event is judged by what it said even when a later event changed the stored participant first,
@@ -50,10 +38,10 @@ export const EVENT_PERSON_FIELDS = [
  */
 export function withEventFields(
   person: Participant,
-  fields: Partial<Record<(typeof EVENT_PERSON_FIELDS)[number], unknown>> | undefined,
+  fields: Partial<Record<(typeof PARTICIPANT_FIELDS)[number], unknown>> | undefined,
 ): Participant {
   const patch: Record<string, unknown> = {};
-  for (const key of EVENT_PERSON_FIELDS) if (fields?.[key] !== undefined) patch[key] = fields[key];
+  for (const key of PARTICIPANT_FIELDS) if (fields?.[key] !== undefined) patch[key] = fields[key];
   if (typeof patch.email === 'string') patch.emailLower = patch.email.toLowerCase();
   return Object.assign(new Participant(), person, patch);
 }

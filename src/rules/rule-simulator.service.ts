@@ -56,7 +56,7 @@ export class RuleSimulator {
               reason: a.skip.reason,
               message: a.skip.message,
             }
-          : { ...describeAction(a), outcome: 'would-write' as const },
+          : { ...describeAction(a), outcome: 'would-write' as const, ...a.emailSkip },
       ),
       ...(evaluation.error ? { error: evaluation.error } : {}),
     }));

@@ -27,6 +27,10 @@ export class RulesController {
     summary: 'Create a rule. Problems in it are a 400 RULE_INVALID with one detail per problem.',
   })
   @ApiResponse({ status: 201, type: RuleResponse })
+  @ApiResponse({
+    status: 409,
+    description: 'RULE_LIMIT_REACHED: the program already has MAX_RULES_PER_PROGRAM rules.',
+  })
   create(@CurrentProgram() program: Program, @Body() dto: CreateRuleDto) {
     return this.rules.create(program.id, dto);
   }

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
+import { AppConfig } from '../config/app.config';
 import { TemplatesService } from '../templates/templates.service';
 import { parseRuleDefinition } from './engine/rule-definition';
 import type { RuleDefinition } from './engine/rule-types';
@@ -47,6 +48,7 @@ export class RulesService {
     private readonly dataSource: DataSource,
     private readonly cache: RulesCache,
     private readonly templates: TemplatesService,
+    private readonly config: AppConfig,
   ) {}
 
   async create(programId: string, dto: CreateRuleDto): Promise<RuleView> {
@@ -61,8 +63,18 @@ export class RulesService {
       updatedAt: now,
     });
     await this.dataSource.transaction(async (manager) => {
-      await manager.insert(Rule, rule);
+      // The bump first: its row lock makes creators of one program count one after the other,
+      // so two at once cannot both take the last place.
       await this.cache.bump(manager, programId);
+      const count = await manager.countBy(Rule, { programId });
+      const max = this.config.MAX_RULES_PER_PROGRAM;
+      if (count >= max) {
+        throw AppError.conflict(
+          'RULE_LIMIT_REACHED',
+          `The program has ${count} rules, the most a program may have (MAX_RULES_PER_PROGRAM is ${max}); delete rules it no longer uses (DELETE /v1/rules/:id), or change one (PATCH /v1/rules/:id), before creating another.`,
+        );
+      }
+      await manager.insert(Rule, rule);
     });
     this.cache.invalidate(programId);
     return toRuleView(rule);

@@ -117,6 +117,8 @@ export interface SenderDomainKey {
 
 /** The domain of a From value (`a@b.com`, `"Name" <a@b.com>` or an address object), normalised. */
 export function fromAddressDomain(from: Mail.Options['from']): string | undefined {
+  // nodemailer 10 also takes a list; only a list of exactly one From names one domain.
+  if (Array.isArray(from)) return from.length === 1 ? fromAddressDomain(from[0]) : undefined;
   const address =
     typeof from === 'string' ? addressparser(from, { flatten: true })[0]?.address : from?.address;
   const at = address?.lastIndexOf('@') ?? -1;

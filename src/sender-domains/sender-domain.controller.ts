@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
 import { PutSenderDomainDto, SenderDomainResponse } from './dto/sender-domain.dto';
-import { SenderDomainService, toSenderDomainView } from './sender-domain.service';
+import { SenderDomainService } from './sender-domain.service';
 
 @ApiTags('integrations')
 @ApiBearerAuth()
@@ -18,7 +18,7 @@ export class SenderDomainController {
   })
   @ApiResponse({ status: 200, type: SenderDomainResponse })
   async put(@CurrentProgram() program: Program, @Body() dto: PutSenderDomainDto) {
-    return toSenderDomainView(await this.domains.put(program.id, dto));
+    return this.domains.view(await this.domains.put(program.id, dto));
   }
 
   @Post('verify')
@@ -28,14 +28,14 @@ export class SenderDomainController {
   })
   @ApiResponse({ status: 200, type: SenderDomainResponse })
   async verify(@CurrentProgram() program: Program) {
-    return toSenderDomainView(await this.domains.verify(program.id));
+    return this.domains.view(await this.domains.verify(program));
   }
 
   @Get()
   @ApiResponse({ status: 200, type: SenderDomainResponse })
   @ApiResponse({ status: 404, description: 'SENDER_DOMAIN_NOT_SET' })
   async get(@CurrentProgram() program: Program) {
-    return toSenderDomainView(await this.domains.get(program.id));
+    return this.domains.view(await this.domains.get(program.id));
   }
 
   @Delete()

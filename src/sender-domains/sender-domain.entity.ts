@@ -42,6 +42,10 @@ export class SenderDomain {
   @Column(TIMESTAMP, { nullable: true })
   verifiedAt: Date | null;
 
+  /** Since when a domain that was verified fails its check; it still signs for a grace period. */
+  @Column(TIMESTAMP, { nullable: true })
+  failingSince: Date | null;
+
   @Column(TIMESTAMP)
   createdAt: Date;
 

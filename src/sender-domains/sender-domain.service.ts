@@ -25,8 +25,10 @@ import type { PutSenderDomainDto, SenderDomainResponse } from './dto/sender-doma
 import { EntityQueries } from '../database/entity-queries';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { SenderDomain } from './sender-domain.entity';
+import { ProgramAlerts } from '../notifications/program-alerts';
+import type { Program } from '../programs/program.entity';
 
-export function toSenderDomainView(d: SenderDomain): SenderDomainResponse {
+export function toSenderDomainView(d: SenderDomain, signsUntil: Date | null): SenderDomainResponse {
   return {
     domain: d.domain,
     status: d.status,
@@ -46,6 +48,8 @@ export function toSenderDomainView(d: SenderDomain): SenderDomainResponse {
     })),
     checkedAt: d.checkedAt?.toISOString() ?? null,
     verifiedAt: d.verifiedAt?.toISOString() ?? null,
+    failingSince: d.failingSince?.toISOString() ?? null,
+    signsUntil: signsUntil?.toISOString() ?? null,
   };
 }
 
@@ -69,13 +73,16 @@ export class SenderDomainService {
   private readonly platform: SenderDnsPlatform;
   private readonly verifier: DnsVerifier;
   private readonly queries: EntityQueries<SenderDomain>;
+  private readonly graceHours: number;
 
   constructor(
     @InjectRepository(SenderDomain) private readonly domains: Repository<SenderDomain>,
     private readonly secrets: IntegrationSecrets,
+    private readonly alerts: ProgramAlerts,
     config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
+    this.graceHours = config.SENDER_DOMAIN_GRACE_HOURS;
     this.platform = {
       spfInclude: config.SENDER_SPF_INCLUDE,
       bounceHost: config.SENDER_BOUNCE_HOST,
@@ -99,9 +106,13 @@ export class SenderDomainService {
     return found;
   }
 
-  /** The DKIM key for the built-in sender, only while the domain is verified. */
-  signingKeyOf(domain: SenderDomain): SenderDomainKey | undefined {
-    if (domain.status !== 'verified') return undefined;
+  /**
+   * The DKIM key for the built-in sender: while the domain is verified, and for a grace period
+   * after a domain that was verified starts failing its check (its records may be back soon).
+   */
+  signingKeyOf(domain: SenderDomain, now = new Date()): SenderDomainKey | undefined {
+    const graceUntil = this.graceUntil(domain);
+    if (domain.status !== 'verified' && !(graceUntil && now < graceUntil)) return undefined;
     return {
       domain: domain.domain,
       selector: domain.selector,
@@ -136,7 +147,13 @@ export class SenderDomainService {
       return Object.assign(existing, from);
     }
     const keys = await generateDkimKeyPair();
-    const selector = createDkimSelector(now, existing ? [existing.selector] : []);
+    // Unique per domain across programs: a second program on the domain must not be told to
+    // replace the record the first one signs with.
+    const others = await this.domains.find({ where: { domain }, select: { selector: true } });
+    const selector = createDkimSelector(now, [
+      ...others.map((d) => d.selector),
+      ...(existing ? [existing.selector] : []),
+    ]);
     const records: SenderDnsRecordCheck[] = buildSenderDnsRecords(
       { domain, selector, publicKey: keys.publicKey },
       this.platform,
@@ -172,8 +189,24 @@ export class SenderDomainService {
     return row;
   }
 
-  /** Looks the records up in DNS and records what was found. */
-  async verify(programId: string): Promise<SenderDomain> {
+  /** What the API and the console show of a domain. */
+  view(domain: SenderDomain): SenderDomainResponse {
+    return toSenderDomainView(domain, this.graceUntil(domain));
+  }
+
+  /** Until when a failing domain still signs; null when it is not failing. */
+  graceUntil(domain: Pick<SenderDomain, 'failingSince'>): Date | null {
+    return domain.failingSince
+      ? new Date(domain.failingSince.getTime() + this.graceHours * 3600_000)
+      : null;
+  }
+
+  /**
+   * Looks the records up in DNS and records what was found. A domain that was verified and now
+   * fails starts its grace period, and the program's alert address is told once.
+   */
+  async verify(program: Program): Promise<SenderDomain> {
+    const programId = program.id;
     const existing = await this.get(programId);
     // Records are rebuilt from the stored key, so a changed platform setting shows up at the next check.
     const publicKey = dkimPublicKeyFromPrivate(
@@ -185,11 +218,16 @@ export class SenderDomainService {
     );
     const result = await this.verifier.verify(records);
     const status = nextDomainStatus(existing.status, result);
+    // Mail went out from this domain: a failure now starts (or continues) its grace period.
+    const inUse = existing.status === 'verified' || existing.failingSince !== null;
+    const failingSince =
+      status === 'verified' || !inUse ? null : (existing.failingSince ?? result.checkedAt);
     const fields = {
       status,
       records: result.records,
       checkedAt: result.checkedAt,
       verifiedAt: status === 'verified' ? (existing.verifiedAt ?? result.checkedAt) : null,
+      failingSince,
       updatedAt: new Date(),
     };
     // Only if the domain is still the one checked: a PUT in between wins.
@@ -202,6 +240,21 @@ export class SenderDomainService {
         { programId, domain: existing.domain, status },
         'sender domain status changed',
       );
+    if (failingSince && !existing.failingSince) {
+      const broken = result.records.find((r) => r.required && r.status !== 'verified');
+      await this.alerts.send(
+        undefined,
+        program,
+        {
+          kind: 'sender-domain-failing',
+          domain: existing.domain,
+          until: this.graceUntil({ failingSince }),
+          detail: broken?.reason ?? null,
+          consolePath: '/console/integrations',
+        },
+        `sender-domain-failing:${existing.id}:${failingSince.toISOString()}`,
+      );
+    }
     return Object.assign(existing, fields);
   }
 

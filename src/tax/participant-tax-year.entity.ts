@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { decimalTransformer, TIMESTAMP } from '../database/column-types';
+import { bigintTransformer, TIMESTAMP } from '../database/column-types';
 
 /**
  * A participant's running taxable total for one calendar year (program time zone). Kept up to
@@ -16,8 +16,9 @@ export class ParticipantTaxYear {
   @PrimaryColumn('integer')
   year: number;
 
-  @Column('decimal', { precision: 14, scale: 2, transformer: decimalTransformer })
-  totalUsd: number;
+  /** Taxable rewards that year in whole USD cents, so the threshold compares with the exact sum. */
+  @Column('bigint', { transformer: bigintTransformer })
+  totalCents: number;
 
   @Column(TIMESTAMP, { nullable: true })
   w9NoticeSentAt: Date | null;

@@ -1,4 +1,5 @@
-import { roundUsd, w9NoticeDue, w9ThresholdFor, yearInTimeZone } from './tax-year';
+import { toCents } from '../common/money/cents';
+import { aboveThreshold, w9NoticeDue, w9ThresholdFor, yearInTimeZone } from './tax-year';
 
 describe('yearInTimeZone', () => {
   it.each([
@@ -27,17 +28,27 @@ describe('w9ThresholdFor', () => {
 });
 
 describe('w9NoticeDue', () => {
+  // Totals are whole cents now; the cases are the same amounts as before.
   it.each([
-    [599, 599, false, false],
-    [599.01, 599, false, true],
-    [600, 599, true, false],
-    // 0.1 + 0.2 style sums must not cross the line by a rounding error.
-    [599.0000000001, 599, false, false],
-  ])('total %d against %d with form %s: %s', (total, threshold, form, due) => {
+    [59900, 599, false, false],
+    [59901, 599, false, true],
+    [60000, 599, true, false],
+    // 0.1 + 0.2 style sums cannot cross the line by a rounding error: cents add exactly.
+    [toCents(598.7) + toCents(0.1) + toCents(0.2), 599, false, false],
+    [toCents(300.01) + toCents(299), 599, false, true],
+    // A threshold stored before sub-cents were refused still compares exactly.
+    [59900, 599.005, false, false],
+    [59901, 599.005, false, true],
+  ])('total %d cents against %d with form %s: %s', (total, threshold, form, due) => {
     expect(w9NoticeDue(total, threshold, form)).toBe(due);
   });
 
-  it('rounds to cents', () => {
-    expect(roundUsd(0.1 + 0.2)).toBe(0.3);
+  it('adds in cents, so 0.1 + 0.2 is 30 cents', () => {
+    expect(toCents(0.1) + toCents(0.2)).toBe(30);
+  });
+
+  it('is above a threshold of 0 from the first cent', () => {
+    expect(aboveThreshold(0, 0)).toBe(false);
+    expect(aboveThreshold(1, 0)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { centsBelowOrAt } from '../common/money/cents';
 import { DEFAULT_SETTINGS, ProgramSettings } from '../programs/program.entity';
 
 const yearFormats = new Map<string, Intl.DateTimeFormat>();
@@ -19,16 +20,16 @@ export function w9ThresholdFor(settings: ProgramSettings | null | undefined, yea
   return settings?.w9ThresholdUsd ?? DEFAULT_SETTINGS.w9ThresholdUsd;
 }
 
-/** Cents, so a total read back from SQLite's floating point compares exactly. */
-export function roundUsd(value: number): number {
-  return Math.round(value * 100) / 100;
+/** Whether a total in whole cents is more than a threshold in dollars, compared exactly. */
+export function aboveThreshold(totalCents: number, thresholdUsd: number): boolean {
+  return totalCents > centsBelowOrAt(thresholdUsd);
 }
 
 /** A notice is owed once the year's total is above the threshold and no tax form is on file. */
 export function w9NoticeDue(
-  totalUsd: number,
+  totalCents: number,
   thresholdUsd: number,
   taxFormOnFile: boolean,
 ): boolean {
-  return !taxFormOnFile && roundUsd(totalUsd) > thresholdUsd;
+  return !taxFormOnFile && aboveThreshold(totalCents, thresholdUsd);
 }

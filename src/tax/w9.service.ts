@@ -10,7 +10,8 @@ import { micrositeBase, micrositeLink } from '../programs/program-links';
 import { RewardFacts } from '../rewards/reward-facts';
 import { RewardHooks } from '../rewards/reward-hooks';
 import { ParticipantTaxYear } from './participant-tax-year.entity';
-import { roundUsd, w9NoticeDue, w9ThresholdFor, yearInTimeZone } from './tax-year';
+import { centsToUsd } from '../common/money/cents';
+import { aboveThreshold, w9NoticeDue, w9ThresholdFor, yearInTimeZone } from './tax-year';
 
 export interface TaxSummary {
   year: number;
@@ -84,14 +85,14 @@ export class W9Service implements OnModuleInit {
     const participant = await this.participants.get(program.id, participantId);
     const taxYear = year ?? yearInTimeZone(new Date(), program.timezone);
     const row = await this.years.findOneBy({ programId: program.id, participantId, year: taxYear });
-    const totalUsd = roundUsd(row?.totalUsd ?? 0);
+    const totalCents = row?.totalCents ?? 0;
     const thresholdUsd = w9ThresholdFor(program.settings, taxYear);
     return {
       year: taxYear,
-      totalUsd,
+      totalUsd: centsToUsd(totalCents),
       thresholdUsd,
-      w9Required: w9NoticeDue(totalUsd, thresholdUsd, participant.taxFormOnFile),
-      aboveThreshold: totalUsd > thresholdUsd,
+      w9Required: w9NoticeDue(totalCents, thresholdUsd, participant.taxFormOnFile),
+      aboveThreshold: aboveThreshold(totalCents, thresholdUsd),
       taxFormOnFile: participant.taxFormOnFile,
       w9NoticeSentAt: row?.w9NoticeSentAt ? new Date(row.w9NoticeSentAt).toISOString() : null,
     };
@@ -104,26 +105,27 @@ export class W9Service implements OnModuleInit {
     participant: Participant | null,
     sign: 1 | -1,
   ): Promise<void> {
-    const amount = roundUsd(Number(reward.taxableUsd ?? 0));
-    if (!(amount > 0)) return;
+    const cents = reward.taxableCents;
+    if (!(cents > 0)) return;
     const key = {
       programId: program.id,
       participantId: reward.participantId,
       year: yearInTimeZone(new Date(reward.createdAt), program.timezone),
     };
-    const total = await this.increment(manager, key, sign * amount);
+    const total = await this.increment(manager, key, sign * cents);
     if (sign < 0 || !participant) return;
     await this.noticeIfDue(manager, key, total, program, participant);
   }
 
   /**
-   * One UPDATE ... SET totalUsd = totalUsd + x: concurrent writers queue on the row lock and
-   * none loses the other's amount. The new total is read back in the same transaction.
+   * One UPDATE ... SET totalCents = totalCents + x: concurrent writers queue on the row lock and
+   * none loses the other's amount. Integer cents, so the sum is exact on both databases. The new
+   * total is read back in the same transaction.
    */
   private async increment(
     manager: EntityManager,
     key: Pick<ParticipantTaxYear, 'programId' | 'participantId' | 'year'>,
-    amount: number,
+    cents: number,
   ): Promise<ParticipantTaxYear> {
     const now = new Date();
     await manager
@@ -132,7 +134,7 @@ export class W9Service implements OnModuleInit {
       .into(ParticipantTaxYear)
       .values({
         ...key,
-        totalUsd: 0,
+        totalCents: 0,
         w9NoticeSentAt: null,
         w9NoticeMessageId: null,
         createdAt: now,
@@ -140,13 +142,13 @@ export class W9Service implements OnModuleInit {
       })
       .orIgnore()
       .execute();
-    const column = manager.connection.driver.escape('totalUsd');
+    const column = manager.connection.driver.escape('totalCents');
     await manager
       .createQueryBuilder()
       .update(ParticipantTaxYear)
-      .set({ totalUsd: () => `${column} + :amount`, updatedAt: now })
+      .set({ totalCents: () => `${column} + :cents`, updatedAt: now })
       .where(key)
-      .setParameter('amount', amount)
+      .setParameter('cents', cents)
       .execute();
     return manager.findOneByOrFail(ParticipantTaxYear, key);
   }
@@ -159,7 +161,7 @@ export class W9Service implements OnModuleInit {
     participant: Participant,
   ): Promise<void> {
     const thresholdUsd = w9ThresholdFor(program.settings, key.year);
-    if (row.w9NoticeSentAt || !w9NoticeDue(row.totalUsd, thresholdUsd, participant.taxFormOnFile))
+    if (row.w9NoticeSentAt || !w9NoticeDue(row.totalCents, thresholdUsd, participant.taxFormOnFile))
       return;
     // The claim: of two transactions that cross the line together, one sets it and sends.
     const now = new Date();
@@ -177,7 +179,7 @@ export class W9Service implements OnModuleInit {
       context: {
         extra: {
           year: key.year,
-          totalUsd: roundUsd(row.totalUsd),
+          totalUsd: centsToUsd(row.totalCents),
           thresholdUsd,
           taxFormUrl: micrositeLink(base, 'taxForm'),
         },

@@ -23,13 +23,14 @@ import {
   sampleEmailData,
   TemplateNotFoundError,
   TemplateRenderError,
-  validateTemplate,
+  TemplateRenderLimitError,
   type RenderResult,
   type TemplateParts,
   type TemplateValidationError,
 } from './renderer';
 import { TemplateOverrideEntity } from './template-override.entity';
 import { TemplateOverrideStore } from './template-override.store';
+import { TemplateWorkerUnavailableError } from './template-worker-pool';
 import { TemplatesService } from './templates.service';
 
 interface Effective {
@@ -66,19 +67,36 @@ function templateInvalid(problems: TemplateValidationError[]): AppError {
       line: p.line,
       column: p.column,
       message: p.message,
+      // A limit crossed names it, with what the part has and the most allowed.
+      ...(p.limit ? { limit: p.limit, count: p.count, max: p.max } : {}),
     })),
   );
 }
 
+/** The check of a draft itself ran over its worker's time or memory: the draft is refused. */
+function checkTooCostly(err: TemplateRenderLimitError): AppError {
+  return AppError.badRequest(
+    'TEMPLATE_INVALID',
+    `The template could not be checked within the ${err.limit === 'memory' ? 'memory' : 'time'} a check may take; make it smaller or simpler.`,
+    [{ field: err.part, part: err.part, limit: err.limit, message: err.reason }],
+  );
+}
+
+// TEMPLATE_RENDER_FAILED when the data does not fit the template, TEMPLATE_RENDER_LIMIT when the
+// render asked for more output, time or memory than one render may have.
 function renderFailed(err: TemplateRenderError): AppError {
   const where =
     err.line !== undefined
       ? { line: err.line, ...(err.column !== undefined ? { column: err.column } : {}) }
       : {};
-  return AppError.unprocessable('TEMPLATE_RENDER_FAILED', `${err.message}.`, [
-    { field: err.part, part: err.part, ...where, message: err.reason },
+  const limit = err instanceof TemplateRenderLimitError ? { limit: err.limit } : {};
+  return AppError.unprocessable(err.code, `${err.message}.`, [
+    { field: err.part, part: err.part, ...where, ...limit, message: err.reason },
   ]);
 }
+
+const workersUnavailable = (err: TemplateWorkerUnavailableError) =>
+  new AppError(HttpStatus.SERVICE_UNAVAILABLE, err.code, `${err.message} Try again shortly.`);
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
@@ -178,7 +196,15 @@ export class TemplateEditorService {
       html: dto.html,
       text: dto.text ? dto.text : null,
     };
-    const problems = validateTemplate(key, draft);
+    let problems: TemplateValidationError[];
+    try {
+      // In a worker thread: a draft costly to check cannot hold up the service.
+      problems = await this.templates.validate(key, locale, draft);
+    } catch (err) {
+      if (err instanceof TemplateRenderLimitError) throw checkTooCostly(err);
+      if (err instanceof TemplateWorkerUnavailableError) throw workersUnavailable(err);
+      throw err;
+    }
     if (problems.length > 0) throw templateInvalid(problems);
     const { created } = await this.overrides.save(program.id, key, locale, draft);
     this.templates.changed(program.id, key, locale);
@@ -209,13 +235,19 @@ export class TemplateEditorService {
     };
   }
 
-  /** Renders like a preview, then queues that exact input: delivery renders it the same way. */
+  /**
+   * Renders like a preview, then queues that exact input: delivery renders it the same way.
+   * `allow` is the test-send policy (TemplateTestSends.assertAllowed); it throws to refuse.
+   */
   async sendTest(
     program: Program,
     key: string,
     dto: PreviewTemplateDto & { to: string },
+    allow: (to: string) => Promise<void>,
   ): Promise<SendTestResponse> {
     const { locales, data, result } = await this.render(program, key, dto);
+    // After the render: an unknown template or participant is a 404 whatever the address.
+    await allow(dto.to);
     const { id, status } = await this.notify.execute(undefined, {
       program,
       to: { address: dto.to },
@@ -260,6 +292,7 @@ export class TemplateEditorService {
     } catch (err) {
       if (err instanceof TemplateRenderError) throw renderFailed(err);
       if (err instanceof TemplateNotFoundError) throw notFound(key);
+      if (err instanceof TemplateWorkerUnavailableError) throw workersUnavailable(err);
       throw err;
     }
   }

@@ -14,6 +14,7 @@ import {
 } from './dto/template.dto';
 import { TemplateEditorService } from './template-editor.service';
 import { TemplateKeyPipe, TemplateLocalePipe } from './template-params';
+import { TemplateTestSends } from './template-test-sends';
 
 const KEY_PARAM = ApiParam({
   name: 'key',
@@ -32,7 +33,10 @@ const LOCALE_PARAM = ApiParam({
 @ApiBearerAuth()
 @Controller('v1/templates')
 export class TemplatesController {
-  constructor(private readonly editor: TemplateEditorService) {}
+  constructor(
+    private readonly editor: TemplateEditorService,
+    private readonly testSends: TemplateTestSends,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -67,7 +71,7 @@ export class TemplatesController {
     summary:
       "Create or replace the program's template for one key and locale. A new key is the program's own, with the generic variables.",
     description:
-      'A template that does not compile or names a variable the key does not have is a 400 TEMPLATE_INVALID with details [{ part, line, column, message }].',
+      'A template that does not compile, names a variable the key does not have, puts a value in a URL, style, script or on* attribute, or goes over a limit (size, expressions, {{else if}} chain, nesting of blocks or sub-expressions) is a 400 TEMPLATE_INVALID with details [{ part, line, column, message }] (and limit, count, max for a limit).',
   })
   @ApiResponse({ status: 200, type: TemplateResponse, description: 'Replaced' })
   @ApiResponse({ status: 201, type: TemplateResponse, description: 'Created' })
@@ -106,6 +110,8 @@ export class TemplatesController {
   @ApiOperation({
     summary:
       'Render with a participant of the program, or with sample data and the given data, by the code that sends.',
+    description:
+      "422 TEMPLATE_RENDER_FAILED when the data does not fit the template; 422 TEMPLATE_RENDER_LIMIT when the program's template asks for more output, time or memory than one render may have (details[].limit).",
   })
   @ApiResponse({ status: 200, type: PreviewResponse })
   preview(
@@ -122,6 +128,8 @@ export class TemplatesController {
   @ApiOperation({
     summary:
       'Send the preview rendering to one address now, through the outbox; follow it in the message log.',
+    description:
+      "Only to the program's own addresses: a participant's, or the program's alertEmail or replyTo (else 422 TEST_RECIPIENT_NOT_ALLOWED); at most TEST_SENDS_PER_HOUR a program (else 429 RATE_LIMITED with Retry-After).",
   })
   @ApiResponse({ status: 202, type: SendTestResponse })
   sendTest(
@@ -129,6 +137,8 @@ export class TemplatesController {
     @Param('key', TemplateKeyPipe) key: string,
     @Body() dto: SendTestTemplateDto,
   ) {
-    return this.editor.sendTest(program, key, dto);
+    return this.editor.sendTest(program, key, dto, (to) =>
+      this.testSends.assertAllowed(program, to),
+    );
   }
 }

@@ -1,12 +1,14 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import {
   contractFor,
+  draftLimitProblems,
   isEmailTypeKey,
   TemplateRenderer,
   toEventVars,
   toPersonVars,
   toProgramVars,
   toRewardVars,
+  validateTemplate,
   type DefaultTemplateStore,
   type EventInput,
   type PersonInput,
@@ -14,8 +16,11 @@ import {
   type RenderInput,
   type RenderResult,
   type RewardInput,
+  type TemplateDraft,
+  type TemplateValidationError,
 } from './renderer';
 import { TemplateOverrideStore } from './template-override.store';
+import { TemplateWorkerPool } from './template-worker-pool';
 
 /** What the variables of an email are built from; each sender passes what it has. */
 export interface TemplateDataInput {
@@ -38,7 +43,11 @@ export interface TemplateDataInput {
 export class TemplatesService implements OnModuleInit {
   private readonly renderer: TemplateRenderer;
 
-  constructor(private readonly overrides: TemplateOverrideStore) {
+  constructor(
+    private readonly overrides: TemplateOverrideStore,
+    // Without workers (a unit test's service) programs' templates render in-process.
+    @Optional() private readonly workers?: TemplateWorkerPool,
+  ) {
     this.renderer = new TemplateRenderer({ source: overrides });
   }
 
@@ -56,9 +65,29 @@ export class TemplatesService implements OnModuleInit {
    * Renders one email: the program's override or the default, in the first locale of
    * `locales` (then `en`) that has one. Throws TemplateRenderError when the data does not fit
    * the template, TemplateNotFoundError when no locale has it. Previews and sends both come here.
+   * A program's own template renders in a worker thread, within a time and a memory cap
+   * (TemplateRenderLimitError when it goes over); the defaults are ours and render here.
    */
-  render(input: RenderInput): Promise<RenderResult> {
-    return this.renderer.render(input);
+  async render(input: RenderInput): Promise<RenderResult> {
+    const resolved = await this.renderer.resolve(input);
+    if (resolved.source !== 'program' || !this.workers)
+      return this.renderer.renderResolved(resolved, input);
+    const { subject, html, text } = await this.workers.render(resolved, input);
+    const { key, locale, source, version } = resolved;
+    return { subject, html, text, key, locale, source, version };
+  }
+
+  /** The problems of a program's template before it is saved, found in a worker thread. */
+  async validate(
+    key: string,
+    locale: string,
+    draft: TemplateDraft,
+  ): Promise<TemplateValidationError[]> {
+    // Sizes and a linear scan first, here: a draft over the limits is refused at once, without
+    // waiting for a worker that may be busy with another program's template.
+    const limits = draftLimitProblems(draft);
+    if (limits.length > 0) return limits;
+    return this.workers ? this.workers.validate(key, locale, draft) : validateTemplate(key, draft);
   }
 
   /** System keys and `generic` always; a program's own key once it has a template in some locale. */

@@ -9,6 +9,18 @@ import { integrationTransportKey, senderTransportKey } from './accounts/transpor
 import { savesToSent } from './imap/sent-folder';
 import type { MailRoute } from './mail-route';
 
+/** A verified custom domain that failed its checks past the grace period: mail for it waits for a fix. */
+export class SenderDomainUnverifiedError extends Error {
+  readonly code = 'SENDER_DOMAIN_UNVERIFIED';
+  readonly permanent = true;
+}
+
+function senderDomainUnverified(domain: string): SenderDomainUnverifiedError {
+  return new SenderDomainUnverifiedError(
+    `${domain} no longer passes its DNS check and its grace period is over, so nothing is sent from it (and nothing from another address instead). Fix its records, check it again with POST /v1/integrations/sender-domain/verify, then retry this message.`,
+  );
+}
+
 /** Decides where a program's message goes. */
 @Injectable()
 export class MailRouter {
@@ -29,15 +41,27 @@ export class MailRouter {
    * integration still routes to its server: the failure shows on each message rather than
    * mail silently leaving from another address.
    */
-  routeFor(programId: string, senderId?: string | null): Promise<MailRoute> {
-    return this.routes.run(`${programId}\n${senderId ?? ''}`, () =>
-      this.readRoute(programId, senderId),
+  routeFor(
+    programId: string,
+    senderId?: string | null,
+    via: 'program' | 'platform' = 'program',
+  ): Promise<MailRoute> {
+    return this.routes.run(`${programId}\n${senderId ?? ''}\n${via}`, () =>
+      this.readRoute(programId, senderId, via),
     );
   }
 
-  private async readRoute(programId: string, senderId?: string | null): Promise<MailRoute> {
+  private async readRoute(
+    programId: string,
+    senderId: string | null | undefined,
+    via: 'program' | 'platform',
+  ): Promise<MailRoute> {
     const program = await this.programs.findById(programId);
     if (!program) throw AppError.notFound('Program', programId);
+    // What the service tells the program itself comes from the platform, whatever the program set up.
+    if (via === 'platform') {
+      return { kind: 'builtin', from: { address: this.config.BUILTIN_FROM_ADDRESS, name: null } };
+    }
     const replyTo = program.replyTo;
 
     const integration = await this.accounts.findIntegration(programId);
@@ -74,6 +98,8 @@ export class MailRouter {
 
     const domain = await this.domains.find(programId);
     const dkim = domain ? this.domains.signingKeyOf(domain) : undefined;
+    // A domain the program sent from, past its grace period: nothing goes out from another address.
+    if (domain && !dkim && domain.failingSince) throw senderDomainUnverified(domain.domain);
     if (domain && dkim) {
       return {
         kind: 'builtin',

@@ -51,8 +51,12 @@ export class MailTransports implements OnApplicationShutdown {
       : new EmlDriver(eml);
   }
 
-  routeFor(programId: string, senderId?: string | null): Promise<MailRoute> {
-    return this.router.routeFor(programId, senderId);
+  routeFor(
+    programId: string,
+    senderId?: string | null,
+    via?: 'program' | 'platform',
+  ): Promise<MailRoute> {
+    return this.router.routeFor(programId, senderId, via);
   }
 
   /** The message as bytes From the route's address, DKIM-signed on a verified custom domain. */

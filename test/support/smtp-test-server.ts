@@ -67,8 +67,11 @@ export interface ReceivedEnvelope {
   secure: boolean;
 }
 
-/** A message as the server received it: parsed by mailparser, plus the SMTP envelope. */
-export type ReceivedMail = ParsedMail & { envelope: ReceivedEnvelope };
+/**
+ * A message as the server received it: parsed by mailparser, plus the SMTP envelope and the name
+ * the client gave in EHLO (or HELO).
+ */
+export type ReceivedMail = ParsedMail & { envelope: ReceivedEnvelope; ehlo: string };
 
 export interface TestCertificates {
   dir: string;
@@ -296,7 +299,7 @@ export class SmtpTestServer {
           user: sessionUser(session),
           secure: session.secure,
         };
-        this.received.push(Object.assign(parsed, { envelope }));
+        this.received.push(Object.assign(parsed, { envelope, ehlo: session.hostNameAppearsAs }));
         this.notify();
         callback(null, 'Message queued as test');
       },

@@ -81,6 +81,60 @@ describe(SecretBox.name, () => {
     expect(rotated.needsReseal(rotated.seal('secret', 'prog_1'))).toBe(false);
   });
 
+  describe('with previous secrets (APP_SECRET rotation)', () => {
+    const A = 'a-secret-of-the-first-year-0123456789';
+    const B = 'b-secret-of-the-second-year-0123456789';
+    const C = 'c-secret-of-the-third-year-01234567890';
+    const keyId = (sealed: string) => sealed.split('.')[1];
+
+    it('always seals under the current secret, never a previous one', () => {
+      const rotated = new SecretBox(C, [A, B]);
+      const sealed = rotated.seal('secret', 'prog_1');
+      expect(keyId(sealed)).toBe(keyId(new SecretBox(C).seal('x', 'y')));
+      expect(new SecretBox(C).open(sealed, 'prog_1')).toBe('secret');
+      expect(rotated.needsReseal(sealed)).toBe(false);
+    });
+
+    it('opens what each previous secret sealed, whatever their order', () => {
+      const fromA = new SecretBox(A).seal('sealed under A', 'prog_1');
+      const fromB = new SecretBox(B).seal('sealed under B', 'prog_1');
+      for (const previous of [
+        [A, B],
+        [B, A],
+      ]) {
+        const rotated = new SecretBox(C, previous);
+        expect(rotated.open(fromA, 'prog_1')).toBe('sealed under A');
+        expect(rotated.open(fromB, 'prog_1')).toBe('sealed under B');
+        expect(rotated.needsReseal(fromA)).toBe(true);
+        expect(rotated.needsReseal(fromB)).toBe(true);
+      }
+    });
+
+    it('still binds a value to its program under a previous secret', () => {
+      const fromA = new SecretBox(A).seal('secret', 'prog_1');
+      expect(openError(new SecretBox(B, [A]), fromA, 'prog_2').code).toBe('SECRET_AUTH_FAILED');
+    });
+
+    it('names a value sealed under a secret that is neither current nor previous', () => {
+      const fromA = new SecretBox(A).seal('secret', 'prog_1');
+      const err = openError(new SecretBox(C, [B]), fromA, 'prog_1');
+      expect(err.code).toBe('SECRET_KEY_UNKNOWN');
+      expect(err.message).toMatch(/APP_SECRET_PREVIOUS/);
+    });
+
+    it('re-sealed under the new secret, a value opens once the old one is gone', () => {
+      const fromA = new SecretBox(A).seal('secret', 'prog_1');
+      const rotated = new SecretBox(B, [A]);
+      const resealed = rotated.seal(rotated.open(fromA, 'prog_1'), 'prog_1');
+      expect(new SecretBox(B).open(resealed, 'prog_1')).toBe('secret');
+      expect(openError(new SecretBox(B), fromA, 'prog_1').code).toBe('SECRET_KEY_UNKNOWN');
+    });
+
+    it('refuses a short previous secret', () => {
+      expect(() => new SecretBox(B, ['too-short'])).toThrow(/at least 32/);
+    });
+  });
+
   it.each([
     ['garbage', 'SECRET_MALFORMED'],
     ['v1.a.b.c', 'SECRET_MALFORMED'],

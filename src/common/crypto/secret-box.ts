@@ -96,7 +96,7 @@ export class SecretBox {
     if (!key) {
       throw new SecretBoxError(
         'SECRET_KEY_UNKNOWN',
-        'Stored secret was encrypted with a different APP_SECRET; set the original APP_SECRET or enter the credential again.',
+        'Stored secret was encrypted with a different APP_SECRET; add that APP_SECRET to APP_SECRET_PREVIOUS (or set it back as APP_SECRET), or enter the credential again.',
       );
     }
     const decipher = createDecipheriv(ALGORITHM, key.key, iv, { authTagLength: TAG_BYTES });

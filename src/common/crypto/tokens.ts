@@ -43,7 +43,50 @@ const MAX_P = 16;
 // scrypt cost does not grow with the input, but a bound keeps request bodies honest.
 const MAX_PASSWORD_LENGTH = 1024;
 
+// Each derivation holds a libuv thread and ~32 MiB for a third of a second: a burst of sign-ins
+// must not take every thread (DNS, file writes) nor the memory. Beyond the queue, say busy.
+export const MAX_CONCURRENT_HASHES = 2;
+export const MAX_WAITING_HASHES = 64;
+
+/** More password checks were asked for at once than this process takes; try again shortly. */
+export class PasswordHashBusy extends Error {
+  readonly code = 'SERVICE_BUSY';
+  constructor() {
+    super('Too many password checks are running; try again in a second.');
+    this.name = 'PasswordHashBusy';
+  }
+}
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) {
+    if (waiting.length >= MAX_WAITING_HASHES) throw new PasswordHashBusy();
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    running++;
+  }
+  try {
+    return await work();
+  } finally {
+    // The slot passes straight to the next waiter, or is given back.
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 function deriveScrypt(
+  password: string,
+  salt: Buffer,
+  params: ScryptParams,
+  keyLength: number,
+): Promise<Buffer> {
+  return withHashSlot(() => deriveScryptNow(password, salt, params, keyLength));
+}
+
+function deriveScryptNow(
   password: string,
   salt: Buffer,
   params: ScryptParams,

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { PasswordHashBusy } from '../crypto/tokens';
 import { AppError } from './app-error';
 import { isDatabaseUnavailable } from './database-errors';
 import { codeForStatus, errorBody, INTERNAL_ERROR_BODY, type ErrorBody } from './error-body';
@@ -30,6 +31,14 @@ export function classifyError(exception: unknown): ClassifiedError {
         ? [response.message].flat().join('; ')
         : exception.message;
     return { status, body: errorBody(status, codeForStatus(status), message), kind: 'expected' };
+  }
+  if (exception instanceof PasswordHashBusy) {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: errorBody(503, exception.code, exception.message),
+      headers: { 'Retry-After': '1' },
+      kind: 'expected',
+    };
   }
   if (isDatabaseUnavailable(exception)) {
     return {

@@ -1,22 +1,21 @@
 import express, { NextFunction, Request, Response } from 'express';
 import { errorBody } from '../errors/error-body';
+import { JsonRefused, MAX_JSON_DEPTH, strictReviver } from './json-text';
 
-// Keys that would reach object prototypes when a body is merged or copied somewhere.
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+// body-parser keeps only the message of an error thrown while parsing, so the code travels in it.
+const REFUSED_MARK = /^refused:([A-Z_]+):(.*)$/s;
 
-// body-parser keeps only the message of an error thrown while parsing, so the key travels in it.
-const FORBIDDEN_MARK = /^forbidden-key:(\S+)$/;
-
-// A lone UTF-16 surrogate (JSON "\ud800") is valid JSON but not text: no UTF-8 can hold it, and
-// validators that encode strings (isEmail) throw on it.
-const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const UNPAIRED_MARK = 'unpaired-surrogate';
-
-function reviver(key: string, value: unknown): unknown {
-  if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`forbidden-key:${key}`);
-  if (UNPAIRED_SURROGATE.test(key) || (typeof value === 'string' && UNPAIRED_SURROGATE.test(value)))
-    throw new SyntaxError(UNPAIRED_MARK);
-  return value;
+// One reviver for every body: the depths it keeps are per object, and a parse never interleaves.
+function reviver(): (key: string, value: unknown) => unknown {
+  const strict = strictReviver();
+  return (key, value) => {
+    try {
+      return strict(key, value);
+    } catch (err) {
+      if (err instanceof JsonRefused) throw new SyntaxError(`refused:${err.code}:${err.message}`);
+      throw err;
+    }
+  };
 }
 
 export function bodyParsers(limitBytes: number) {
@@ -24,7 +23,7 @@ export function bodyParsers(limitBytes: number) {
     express.json({
       limit: limitBytes,
       strict: true,
-      reviver,
+      reviver: reviver(),
       type: ['application/json', 'application/*+json'],
     }),
     express.text({ limit: limitBytes, type: ['text/csv', 'text/plain'] }),
@@ -40,52 +39,33 @@ export function bodyParserErrorHandler(
 ): void {
   const e = err as { type?: string; status?: number; message?: string; limit?: number };
   if (!e || typeof e !== 'object' || !e.type) return next(err);
-  const forbidden = FORBIDDEN_MARK.exec(e.message ?? '');
-  if (forbidden) {
-    res
-      .status(400)
-      .json(
-        errorBody(
-          400,
-          'FORBIDDEN_KEY',
-          `The key "${forbidden[1]}" is not allowed anywhere in a request body; rename it.`,
-        ),
-      );
-  } else if (e.message === UNPAIRED_MARK) {
-    res
-      .status(400)
-      .json(
-        errorBody(
-          400,
-          'MALFORMED_JSON',
-          'The request body has a string that is not valid Unicode (an unpaired surrogate such as \\ud800); send UTF-8 text.',
-        ),
-      );
+  const reply = (status: number, code: string, message: string) =>
+    void res.status(status).json(errorBody(status, code, message));
+  const refused = REFUSED_MARK.exec(e.message ?? '');
+  if (refused) {
+    reply(400, refused[1], refused[2]);
+  } else if (e.type === 'entity.parse.failed' && /call stack/i.test(e.message ?? '')) {
+    // JSON.parse walks a reviver per level: nesting past the stack is past MAX_JSON_DEPTH too.
+    reply(
+      400,
+      'JSON_TOO_DEEP',
+      `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} deep; flatten it.`,
+    );
   } else if (e.type === 'entity.parse.failed') {
-    res
-      .status(400)
-      .json(
-        errorBody(
-          400,
-          'MALFORMED_JSON',
-          'The request body is not valid JSON. Check quotes, commas and brackets.',
-        ),
-      );
+    reply(
+      400,
+      'MALFORMED_JSON',
+      'The request body is not valid JSON. Check quotes, commas and brackets.',
+    );
   } else if (e.type === 'entity.too.large') {
-    res
-      .status(413)
-      .json(
-        errorBody(
-          413,
-          'PAYLOAD_TOO_LARGE',
-          `The request body is larger than the limit of ${e.limit} bytes; send less data.`,
-        ),
-      );
+    reply(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `The request body is larger than the limit of ${e.limit} bytes; send less data.`,
+    );
   } else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    res.status(415).json(errorBody(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON.'));
+    reply(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON.');
   } else {
-    res
-      .status(e.status ?? 400)
-      .json(errorBody(e.status ?? 400, 'BAD_REQUEST', 'The request body could not be read.'));
+    reply(e.status ?? 400, 'BAD_REQUEST', 'The request body could not be read.');
   }
 }

@@ -170,6 +170,9 @@ export const en = {
   'integrations.domain.heading': "Built-in sender's From domain",
   'integrations.domain.lead':
     'Send From your own domain through the built-in sender: publish these DNS records at your DNS provider, then verify. Messages are DKIM-signed once the domain is verified.',
+  'integrations.domain.failingTitle': 'This domain no longer passes its DNS check.',
+  'integrations.domain.failingGrace':
+    'Mail keeps going out from it, signed, until {until}; after that it stops until the records are fixed and the domain is checked again. It is never sent from another address.',
   'integrations.domain.smtpWins':
     'While your SMTP server is connected, email goes out through it, not the built-in sender.',
   'integrations.domain.from': 'From',

@@ -175,6 +175,9 @@ export const es: Record<MessageKey, string> = {
   'integrations.domain.heading': 'Dominio del remitente integrado',
   'integrations.domain.lead':
     'Envía desde tu propio dominio con el remitente integrado: publica estos registros DNS en tu proveedor de DNS y luego verifica. Los mensajes se firman con DKIM cuando el dominio está verificado.',
+  'integrations.domain.failingTitle': 'Este dominio ya no supera la comprobación de DNS.',
+  'integrations.domain.failingGrace':
+    'El correo sigue saliendo desde él, firmado, hasta el {until}; después se detiene hasta que se corrijan los registros y se vuelva a comprobar el dominio. Nunca se envía desde otra dirección.',
   'integrations.domain.smtpWins':
     'Mientras tu servidor SMTP esté conectado, el correo sale por él y no por el remitente integrado.',
   'integrations.domain.from': 'Remitente',

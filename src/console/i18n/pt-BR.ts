@@ -173,6 +173,9 @@ export const ptBR: Record<MessageKey, string> = {
   'integrations.domain.heading': 'Domínio do remetente integrado',
   'integrations.domain.lead':
     'Envie do seu próprio domínio pelo remetente integrado: publique estes registros DNS no seu provedor de DNS e depois verifique. As mensagens são assinadas com DKIM quando o domínio está verificado.',
+  'integrations.domain.failingTitle': 'Este domínio não passa mais na verificação de DNS.',
+  'integrations.domain.failingGrace':
+    'Os e-mails continuam saindo dele, assinados, até {until}; depois disso param até que os registros sejam corrigidos e o domínio seja verificado de novo. Nunca são enviados de outro endereço.',
   'integrations.domain.smtpWins':
     'Enquanto seu servidor SMTP estiver conectado, os e-mails saem por ele, não pelo remetente integrado.',
   'integrations.domain.from': 'Remetente',

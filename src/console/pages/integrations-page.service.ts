@@ -9,7 +9,6 @@ import {
   SendTestEmailDto,
   type TestEmailResponse,
 } from '../../integrations/dto/smtp-integration.dto';
-import { toSenderDomainView } from '../../sender-domains/sender-domain.service';
 import { toSmtpIntegrationView } from '../../integrations/smtp-integration.service';
 import type { SignedInContext } from '../console-request';
 import {
@@ -125,7 +124,7 @@ export class IntegrationsPageService {
         fromAddress: smtp?.fromAddress ?? '',
         fromName: smtp?.fromName ?? '',
       });
-    const domain = domainRow ? toSenderDomainView(domainRow) : null;
+    const domain = domainRow ? this.domains.view(domainRow) : null;
     return {
       view: 'integrations',
       title: 'integrations.title',
@@ -325,7 +324,7 @@ export class IntegrationsPageService {
   }
 
   async verifyDomain(ctx: SignedInContext): Promise<Page> {
-    const outcome = await attempt(() => this.domains.verify(ctx.program.id));
+    const outcome = await attempt(() => this.domains.verify(ctx.program));
     if (!outcome.ok)
       return this.show(ctx, {
         domainNotice: refusedForm(

@@ -1,5 +1,6 @@
 import { TemplatesService } from '../../templates/templates.service';
 import { TemplateEditorService } from '../../templates/template-editor.service';
+import { TemplateTestSends } from '../../templates/template-test-sends';
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
 import {
@@ -43,6 +44,15 @@ export interface PreviewDocument {
   html: string;
 }
 
+/** The parts as a save takes them: an empty text part is derived from the HTML. */
+function draftParts(values: Record<(typeof PART_FIELDS)[number], string>) {
+  return {
+    subject: values.subject,
+    html: values.html,
+    text: values.text === '' ? null : values.text,
+  };
+}
+
 /** "Line 3, column 7" for a problem that has a place. */
 function where(problem: DraftProblem): string {
   if (problem.line === undefined) return '';
@@ -58,6 +68,7 @@ export class TemplatesPageService {
     private readonly templates: TemplatesService,
     private readonly templateEditor: TemplateEditorService,
     private readonly drafts: TemplateDrafts,
+    private readonly testSends: TemplateTestSends,
   ) {}
 
   async list(ctx: SignedInContext, openForm?: FormState, status?: number): Promise<Page> {
@@ -136,11 +147,7 @@ export class TemplatesPageService {
         ctx.program,
         key,
         locale,
-        await validateBody(PutTemplateDto, {
-          subject: values.subject,
-          html: values.html,
-          text: values.text === '' ? null : values.text,
-        }),
+        await validateBody(PutTemplateDto, draftParts(values)),
       ),
     );
     if (!outcome.ok) {
@@ -194,6 +201,7 @@ export class TemplatesPageService {
         ctx.program,
         key,
         await validateBody(SendTestTemplateDto, { to: values.to.trim(), locale }),
+        (to) => this.testSends.assertAllowed(ctx.program, to),
       ),
     );
     const test: FormState = outcome.ok
@@ -280,12 +288,7 @@ export class TemplatesPageService {
     locale: string,
     body: unknown,
   ): Promise<DraftRendering> {
-    const values = pickFields(body, PART_FIELDS);
-    const parts = {
-      subject: values.subject,
-      html: values.html,
-      text: values.text === '' ? null : values.text,
-    };
+    const parts = draftParts(pickFields(body, PART_FIELDS));
     const checked = await attempt(() => validateBody(PutTemplateDto, parts));
     if (!checked.ok) {
       const problems = (checked.error.details ?? []).map((d) => ({

@@ -6,6 +6,11 @@ import { RulesEventsRewards1764000000400 } from './1764000000400-rules-events-re
 import { Triggers1764000000500 } from './1764000000500-triggers';
 import { ConsoleSessions1764000000700 } from './1764000000700-console-sessions';
 import { MessageCategories1764000000800 } from './1764000000800-message-categories';
+import { AlertsAndDomainGrace1764000000900 } from './1764000000900-alerts-and-domain-grace';
+import { SenderEndpoints1764000001000 } from './1764000001000-sender-endpoints';
+import { MoneyInCents1764000001100 } from './1764000001100-money-in-cents';
+import { ParticipantAddresses1764000002000 } from './1764000002000-participant-addresses';
+import { SealedLinks1764000002100 } from './1764000002100-sealed-links';
 
 // Every migration, in order. Listed rather than globbed so builds and tests load the same set.
 export const MIGRATIONS = [
@@ -17,4 +22,9 @@ export const MIGRATIONS = [
   Triggers1764000000500,
   ConsoleSessions1764000000700,
   MessageCategories1764000000800,
+  AlertsAndDomainGrace1764000000900,
+  SenderEndpoints1764000001000,
+  MoneyInCents1764000001100,
+  ParticipantAddresses1764000002000,
+  SealedLinks1764000002100,
 ];

@@ -1,18 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsEmail,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
-import { NoControlChars } from '../../common/validation/validators';
+import { IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { IsEmailAddress, IsPort, IsSingleLine } from '../../common/validation/validators';
 import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../transports/smtp/smtp-settings';
 import {
   SAVE_TO_SENT_MODES,
@@ -22,15 +11,11 @@ import { IntegrationErrorResponse } from './smtp-integration.dto';
 
 export class ImapSettingsDto {
   @ApiProperty({ example: 'imap.example.com' })
-  @IsString()
-  @Length(1, 253)
-  @NoControlChars()
+  @IsSingleLine(253)
   host: string;
 
   @ApiProperty({ example: 993, minimum: 1, maximum: 65535 })
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IsPort()
   port: number;
 
   @ApiProperty({
@@ -45,17 +30,13 @@ export class ImapSettingsDto {
       'Mailbox for the copies when the server flags no \\Sent folder and none has a usual name.',
   })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  @NoControlChars()
+  @IsSingleLine(200)
   sentFolder?: string;
 }
 
 export class PutSenderIdentityDto {
   @ApiProperty({ description: 'Login on the program’s SMTP server and the From address.' })
-  @IsEmail({}, { message: 'email must be an email address' })
-  @MaxLength(320)
-  @NoControlChars()
+  @IsEmailAddress()
   email: string;
 
   @ApiPropertyOptional({
@@ -72,9 +53,7 @@ export class PutSenderIdentityDto {
     description: "Display name in From; the integration's or program's when unset.",
   })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  @NoControlChars()
+  @IsSingleLine(200)
   fromName?: string;
 
   @ApiPropertyOptional({
@@ -110,7 +89,12 @@ export class SenderIdentityResponse {
   @ApiProperty() senderId: string;
   @ApiProperty() email: string;
   @ApiPropertyOptional({ nullable: true }) fromName: string | null;
-  @ApiProperty({ enum: ['connected', 'failing'] }) status: 'connected' | 'failing';
+  @ApiProperty({
+    enum: ['connected', 'failing', 'needs_password'],
+    description:
+      "needs_password: the program's SMTP server moved since the password was entered; nothing is sent with it until it is entered again.",
+  })
+  status: 'connected' | 'failing' | 'needs_password';
   @ApiProperty({ enum: SAVE_TO_SENT_MODES }) saveToSent: SaveToSentMode;
   @ApiProperty({
     description: 'Whether copies are saved to the Sent folder with the current settings.',

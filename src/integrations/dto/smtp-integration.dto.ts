@@ -1,16 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsEmail,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
-import { NoControlChars } from '../../common/validation/validators';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsEmailAddress, IsPort, IsSingleLine } from '../../common/validation/validators';
 import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../transports/smtp/smtp-settings';
 
 const SECURITY_DESCRIPTION =
@@ -18,15 +8,11 @@ const SECURITY_DESCRIPTION =
 
 export class ConnectSmtpDto {
   @ApiProperty({ example: 'smtp.example.com' })
-  @IsString()
-  @Length(1, 253)
-  @NoControlChars()
+  @IsSingleLine(253)
   host: string;
 
   @ApiProperty({ example: 587, minimum: 1, maximum: 65535 })
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @IsPort()
   port: number;
 
   @ApiProperty({ enum: SMTP_SECURITY_VALUES, description: SECURITY_DESCRIPTION })
@@ -37,9 +23,7 @@ export class ConnectSmtpDto {
     description: 'Leave out, with the password, for a server that needs no login.',
   })
   @IsOptional()
-  @IsString()
-  @Length(1, 320)
-  @NoControlChars()
+  @IsSingleLine(320)
   username?: string;
 
   @ApiPropertyOptional({
@@ -54,30 +38,22 @@ export class ConnectSmtpDto {
 
   @ApiPropertyOptional({ description: 'From address of test emails; fromAddress when unset.' })
   @IsOptional()
-  @IsEmail({}, { message: 'testFromAddress must be an email address' })
-  @MaxLength(320)
-  @NoControlChars()
+  @IsEmailAddress()
   testFromAddress?: string;
 
   @ApiProperty({ example: 'rewards@example.com' })
-  @IsEmail({}, { message: 'fromAddress must be an email address' })
-  @MaxLength(320)
-  @NoControlChars()
+  @IsEmailAddress()
   fromAddress: string;
 
   @ApiPropertyOptional({ description: "The program's fromName when unset." })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  @NoControlChars()
+  @IsSingleLine(200)
   fromName?: string;
 }
 
 export class SendTestEmailDto {
   @ApiProperty({ example: 'me@example.com' })
-  @IsEmail({}, { message: 'to must be an email address' })
-  @MaxLength(320)
-  @NoControlChars()
+  @IsEmailAddress()
   to: string;
 }
 

@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsString, Length, MaxLength } from 'class-validator';
+import { IsEmailAddress } from '../../common/validation/validators';
 
 export class EmailRequestDto {
   @ApiProperty({ example: 'ana@example.com', description: "The participant's email address." })
-  @IsEmail()
-  @MaxLength(320)
+  @IsEmailAddress()
   email: string;
 }
 
@@ -24,8 +24,7 @@ export class PasswordResetConfirmDto extends TokenConfirmDto {
 
 export class SessionDto {
   @ApiProperty({ example: 'ana@example.com' })
-  @IsEmail()
-  @MaxLength(320)
+  @IsEmailAddress()
   email: string;
 
   @ApiProperty()

@@ -42,8 +42,11 @@ export function publicRateLimitOptions(
         name: 'address',
         ttl: HOUR_MS,
         limit: config.PUBLIC_RATE_LIMIT_ADDRESS_PER_HOUR,
+        // Per address AND client: someone else naming your address from elsewhere spends their
+        // own allowance, not yours, so a stranger cannot lock a person out. The emails one
+        // address gets are bounded apart (TOKEN_EMAILS_PER_ADDRESS_PER_HOUR).
         getTracker: (req) =>
-          `${(req as AuthenticatedRequest).program?.id ?? 'none'}:${addressOf(req)}`,
+          `${(req as AuthenticatedRequest).program?.id ?? 'none'}:${addressOf(req)}:${(req as { ip?: string }).ip ?? ''}`,
         skipIf: (ctx) => addressOf(ctx.switchToHttp().getRequest()) === undefined,
       },
     ],

@@ -23,6 +23,10 @@ export class ParticipantToken {
   @Column('varchar', { length: 64 })
   tokenHash: string;
 
+  /** The address the link was sent to: it works only while the participant still has it. */
+  @Column('varchar', { length: 320, default: '' })
+  emailLower: string;
+
   @Column(TIMESTAMP)
   expiresAt: Date;
 

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, IsNull, MoreThan, MoreThanOrEqual, Repository } from 'typeorm';
 import { generateToken, sha256Hex } from '../../common/crypto/tokens';
+import { ParticipantsService } from '../../participants/participants.service';
 import { ParticipantToken, TokenPurpose } from './participant-token.entity';
 
 export interface TokenOwner {
@@ -16,6 +17,7 @@ export interface TokenOwner {
 export class ParticipantTokensService {
   constructor(
     @InjectRepository(ParticipantToken) private readonly tokens: Repository<ParticipantToken>,
+    private readonly participants: ParticipantsService,
   ) {}
 
   /**
@@ -25,6 +27,7 @@ export class ParticipantTokensService {
   async issue(
     manager: EntityManager,
     owner: TokenOwner,
+    sentTo: string,
     ttlMs: number,
   ): Promise<{ id: string; token: string; expiresAt: Date }> {
     await this.voidOpen(manager, owner);
@@ -34,6 +37,7 @@ export class ParticipantTokensService {
       id: randomUUID(),
       ...owner,
       tokenHash: sha256Hex(token),
+      emailLower: sentTo.trim().toLowerCase(),
       expiresAt: new Date(now.getTime() + ttlMs),
       usedAt: null,
       createdAt: now,
@@ -49,7 +53,8 @@ export class ParticipantTokensService {
 
   /**
    * Uses the token up if it is valid: one conditional UPDATE, so of two concurrent confirms
-   * exactly one wins. Null for a wrong, expired or used token.
+   * exactly one wins. Null for a wrong, expired or used token, and for one sent to an address
+   * the participant no longer has: a link proves the address it went to, not the person.
    */
   async consume(
     programId: string,
@@ -63,7 +68,10 @@ export class ParticipantTokensService {
       { usedAt: now },
     );
     if (result.affected !== 1) return null;
-    return this.tokens.findOneBy({ tokenHash });
+    const used = await this.tokens.findOneBy({ tokenHash });
+    if (!used) return null;
+    const participant = await this.participants.find(programId, used.participantId);
+    return participant && participant.emailLower === used.emailLower ? used : null;
   }
 
   /** Voids every unused token of the owner. */

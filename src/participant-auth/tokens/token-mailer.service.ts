@@ -60,20 +60,22 @@ export class TokenMailer {
           new Date(Date.now() - HOUR_MS),
         );
         if (recent >= this.config.TOKEN_EMAILS_PER_ADDRESS_PER_HOUR) return null;
-        const issued = await this.tokens.issue(manager, owner, kind.ttlSeconds * 1000);
+        const issued = await this.tokens.issue(
+          manager,
+          owner,
+          participant.email,
+          kind.ttlSeconds * 1000,
+        );
         return this.notify.execute(manager, {
           program,
           to: { participant },
           template: kind.template,
           context: {
-            extra: {
-              [kind.linkVariable]: micrositeLink(base, kind.page, issued.token),
-              expiresInHours: Math.round((kind.ttlSeconds / 3600) * 100) / 100,
-            },
+            extra: { expiresInHours: Math.round((kind.ttlSeconds / 3600) * 100) / 100 },
           },
+          // The link is a credential: sealed until it is rendered, then gone.
+          secretVariables: { [kind.linkVariable]: micrositeLink(base, kind.page, issued.token) },
           dedupeKey: `${kind.purpose}:${issued.id}`,
-          // The link is a credential: the message log keeps the content out of sight.
-          sensitive: true,
         });
       }),
     );

@@ -1,23 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsOptional, IsString, Length, Matches } from 'class-validator';
 import {
-  IsBoolean,
-  IsEmail,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  MaxLength,
-} from 'class-validator';
-import { IsJsonObject, IsLocaleTag, NoControlChars } from '../../common/validation/validators';
+  IsEmailAddress,
+  IsJsonObject,
+  IsLocaleTag,
+  NoControlChars,
+} from '../../common/validation/validators';
 
 export const PARTICIPANT_ID = /^[A-Za-z0-9._:@+-]{1,200}$/;
 export const PARTICIPANT_ID_MESSAGE = 'participant ids are 1 to 200 letters, digits or . _ : @ + -';
 
 export class UpsertParticipantDto {
   @ApiProperty()
-  @IsEmail({}, { message: 'email must be an email address' })
-  @MaxLength(320)
-  @NoControlChars()
+  @IsEmailAddress()
   email: string;
 
   @ApiPropertyOptional()

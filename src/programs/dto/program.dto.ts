@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
-  IsEmail,
   IsIn,
   IsNumber,
   IsOptional,
@@ -14,6 +13,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  IsEmailAddress,
   IsIsoDurationList,
   IsLocaleTag,
   IsTimeZoneName,
@@ -27,7 +27,14 @@ export class ProgramSettingsDto {
     default: 599,
   })
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
+  // Totals are whole cents: a threshold with a fraction of one could not be met exactly.
+  @IsNumber(
+    { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 },
+    {
+      message:
+        'w9ThresholdUsd must be a USD amount in whole cents (at most 2 decimals), such as 599 or 2000',
+    },
+  )
   @Min(0)
   w9ThresholdUsd?: number;
 
@@ -62,6 +69,14 @@ export class ProgramSettingsDto {
   @IsOptional()
   @IsBoolean()
   allowInsecureSmtp?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      "Where the service tells the program's own people that something needs them (a sending domain that fails its checks, ...), from the platform's address.",
+  })
+  @IsOptional()
+  @IsEmailAddress()
+  alertEmail?: string;
 }
 
 export class CreateProgramDto {
@@ -90,9 +105,7 @@ export class CreateProgramDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsEmail()
-  @MaxLength(320)
-  @NoControlChars()
+  @IsEmailAddress()
   replyTo?: string;
 
   @ApiPropertyOptional({ type: ProgramSettingsDto })

@@ -1,5 +1,6 @@
 // Validating a rule's actions: what each sends or gives, to whom, and with which template.
 
+import { centsBelowOrAt, isWholeCents } from '../../common/money/cents';
 import { REWARD_KINDS, taxableAsAmount, type RewardKind } from '../../rewards/reward-kinds';
 import { isEmailTypeKey, RULE_EMAIL_KEYS, sentOnlyBy } from '../../templates/renderer/email-types';
 import { describe, isPlainObject, truncate } from './json-values';
@@ -129,12 +130,12 @@ function checkEmailAction(
   return { ...raw } as unknown as EmailAction;
 }
 
+/** A string of 1 to `max` characters, as sender ids and template keys are. */
+const isNameOfLength = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= max;
+
 function checkSender(sender: unknown, at: string, ctx: RuleValidationContext, push: Push): void {
-  if (
-    typeof sender !== 'string' ||
-    sender.length === 0 ||
-    sender.length > RULE_LIMITS.maxSenderIdLength
-  ) {
+  if (!isNameOfLength(sender, RULE_LIMITS.maxSenderIdLength)) {
     push(
       at,
       'INVALID_ACTION',
@@ -156,7 +157,7 @@ function checkRewardAction(
   push: Push,
 ): RewardAction {
   checkKind(raw.kind, `${at}.kind`, push);
-  const amountProblem = checkAmount(raw.amount, raw.kind === 'points');
+  const amountProblem = checkAmount(raw.amount, raw.kind === 'points', raw.currency === 'USD');
   if (amountProblem) push(`${at}.amount`, 'INVALID_AMOUNT', `${at}.amount ${amountProblem}.`);
   checkCurrency(raw.currency, `${at}.currency`, push);
   const email = checkRewardEmail(raw, at, ctx, push);
@@ -247,11 +248,7 @@ function checkTaxable(raw: RawAction, at: string, push: Push): void {
 // Which keys a rule may name comes from the email registry, so a new system email is refused
 // here as soon as it is registered with the flow that sends it.
 function checkTemplate(raw: unknown, at: string, ctx: RuleValidationContext, push: Push): void {
-  if (
-    typeof raw !== 'string' ||
-    raw.length === 0 ||
-    raw.length > RULE_LIMITS.maxTemplateKeyLength
-  ) {
+  if (!isNameOfLength(raw, RULE_LIMITS.maxTemplateKeyLength)) {
     push(
       at,
       'UNKNOWN_TEMPLATE',
@@ -292,12 +289,17 @@ function templateChoices(ctx: RuleValidationContext): string {
     .join(', ');
 }
 
-function checkAmount(raw: unknown, wholeOnly: boolean): string | undefined {
+function checkAmount(raw: unknown, wholeOnly: boolean, usd: boolean): string | undefined {
   if (typeof raw !== 'number' || !Number.isFinite(raw))
     return `must be a number such as 25 or 12.5, not ${describe(raw)}`;
   if (raw <= 0) return `must be more than 0, not ${raw}`;
   if (raw > RULE_LIMITS.maxAmount) return `must be at most ${RULE_LIMITS.maxAmount}, not ${raw}`;
   if (wholeOnly && !Number.isInteger(raw)) return `for points must be a whole number, not ${raw}`;
+  // USD is counted in whole cents (the W-9 totals): a fraction of one would have to be rounded.
+  if (usd && !isWholeCents(raw)) {
+    const below = centsBelowOrAt(raw);
+    return `is in USD and has a fraction of a cent (${raw}); USD amounts have at most 2 decimals: use ${(below / 100).toFixed(2)} or ${((below + 1) / 100).toFixed(2)}`;
+  }
   if (decimals(raw) > RULE_LIMITS.maxAmountDecimals) {
     return `has more than ${RULE_LIMITS.maxAmountDecimals} decimals (${raw})`;
   }

@@ -484,6 +484,24 @@ describe('validateRuleDefinition', () => {
       ],
       ['a tiny amount', [{ ...rewardAction, amount: 1e-7 }], 'actions[0].amount', 'INVALID_AMOUNT'],
       [
+        'a USD amount with a fraction of a cent',
+        [{ ...rewardAction, amount: 1.005 }],
+        'actions[0].amount',
+        'INVALID_AMOUNT',
+      ],
+      [
+        'a USD gift card of 4 decimals',
+        [{ ...rewardAction, kind: 'gift_card', amount: 300.0049 }],
+        'actions[0].amount',
+        'INVALID_AMOUNT',
+      ],
+      [
+        'a taxableUsd with a fraction of a cent',
+        [{ ...rewardAction, kind: 'credit', currency: 'EUR', taxableUsd: 0.005 }],
+        'actions[0].taxableUsd',
+        'INVALID_AMOUNT',
+      ],
+      [
         'an amount above the limit',
         [{ ...rewardAction, amount: RULE_LIMITS.maxAmount + 1 }],
         'actions[0].amount',
@@ -550,7 +568,9 @@ describe('validateRuleDefinition', () => {
     });
 
     it.each([
-      ['an amount with 4 decimals', { ...rewardAction, amount: 12.3456 }],
+      // USD amounts are whole cents; other currencies keep up to 4 decimals.
+      ['an amount with 4 decimals', { ...rewardAction, currency: 'EUR', amount: 12.3456 }],
+      ['a USD amount in whole cents', { ...rewardAction, amount: 300.01 }],
       ['points', { ...rewardAction, kind: 'points', amount: 100 }],
       ['a euro gift card', { ...rewardAction, kind: 'gift_card', currency: 'EUR' }],
       ['a discount with taxableUsd', { ...rewardAction, kind: 'discount', taxableUsd: 12.5 }],
@@ -562,6 +582,13 @@ describe('validateRuleDefinition', () => {
       ],
     ])('accepts %s', (_label, action) => {
       expect(problemsOf(rule({ actions: [action] }))).toEqual([]);
+    });
+
+    it('says which whole-cent amounts to use instead of a fraction of a cent', () => {
+      const [amount] = problemsOf(rule({ actions: [{ ...rewardAction, amount: 1.005 }] }));
+      expect(amount.message).toBe(
+        'actions[0].amount is in USD and has a fraction of a cent (1.005); USD amounts have at most 2 decimals: use 1.00 or 1.01.',
+      );
     });
 
     it('names the valid choices in action messages', () => {

@@ -1,28 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { NoControlChars } from '../../common/validation/validators';
+import { IsOptional } from 'class-validator';
+import { IsEmailAddress, IsSingleLine } from '../../common/validation/validators';
 
 export class PutSenderDomainDto {
   @ApiProperty({ example: 'mail.example.com' })
-  @IsString()
-  @Length(1, 253)
-  @NoControlChars()
+  @IsSingleLine(253)
   domain: string;
 
   @ApiProperty({
     example: 'rewards@mail.example.com',
     description: 'Must be an address at `domain`.',
   })
-  @IsEmail({}, { message: 'fromAddress must be an email address' })
-  @MaxLength(320)
-  @NoControlChars()
+  @IsEmailAddress()
   fromAddress: string;
 
   @ApiPropertyOptional({ description: "The program's fromName when unset." })
   @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  @NoControlChars()
+  @IsSingleLine(200)
   fromName?: string;
 }
 
@@ -60,4 +54,15 @@ export class SenderDomainResponse {
   @ApiProperty({ type: [SenderDnsRecordResponse] }) records: SenderDnsRecordResponse[];
   @ApiPropertyOptional({ nullable: true }) checkedAt: string | null;
   @ApiPropertyOptional({ nullable: true }) verifiedAt: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'Since when a domain that was verified fails its DNS check.',
+  })
+  failingSince: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description:
+      'Until when a failing domain still signs mail (SENDER_DOMAIN_GRACE_HOURS after it started failing); after that its mail stops until it is fixed and checked again.',
+  })
+  signsUntil: string | null;
 }

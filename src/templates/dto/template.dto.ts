@@ -1,41 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import {
-  IsEmail,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  registerDecorator,
-  ValidationOptions,
-} from 'class-validator';
-import { IsLocaleTag, NoControlChars } from '../../common/validation/validators';
+  defineValidator,
+  IsEmailAddress,
+  IsLocaleTag,
+  NoControlChars,
+} from '../../common/validation/validators';
 import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE } from '../../participants/dto/participant.dto';
 
 export const MAX_SUBJECT_CHARS = 300;
 export const MAX_BODY_BYTES = 200 * 1024;
 export const MAX_PREVIEW_DATA_BYTES = 64 * 1024;
 
-function custom(
-  name: string,
-  test: (value: unknown) => boolean,
-  message: string,
-  options?: ValidationOptions,
-) {
-  return (object: object, propertyName: string) =>
-    registerDecorator({
-      name,
-      target: object.constructor,
-      propertyName,
-      options: { message, ...options },
-      validator: { validate: test },
-    });
-}
-
 const utf8Bytes = (value: string) => Buffer.byteLength(value, 'utf8');
 
 /** A template body: at most 200 KB of UTF-8, and no NUL (Postgres text cannot hold it). */
 const IsTemplateBody = () =>
-  custom(
+  defineValidator(
     'isTemplateBody',
     (v) => typeof v !== 'string' || (utf8Bytes(v) <= MAX_BODY_BYTES && !v.includes('\0')),
     `$property must be at most ${MAX_BODY_BYTES / 1024} KB of UTF-8 text without NUL characters`,
@@ -43,7 +24,7 @@ const IsTemplateBody = () =>
 
 /** Free-form variables for a preview: a JSON object of bounded size. */
 const IsPreviewData = () =>
-  custom(
+  defineValidator(
     'isPreviewData',
     (v) =>
       !!v &&
@@ -112,9 +93,7 @@ export class PreviewTemplateDto {
 
 export class SendTestTemplateDto extends PreviewTemplateDto {
   @ApiProperty({ example: 'marketing@example.com' })
-  @IsEmail({}, { message: 'to must be an email address' })
-  @MaxLength(320)
-  @NoControlChars()
+  @IsEmailAddress()
   to: string;
 }
 

@@ -158,6 +158,16 @@ function sample(key: EmailTypeKey, locale: string): AnyEmailData {
       reward: REWARD,
       event: EVENT,
     },
+    'program-alert': {
+      program,
+      alert: {
+        kind: 'sender-domain-failing',
+        domain: 'mail.brightside.example',
+        until: '2026-03-17T15:30:00.000Z',
+        detail: 'The SPF record no longer includes spf.notify.example.',
+      },
+      consoleUrl: `${BASE_URL}/console/integrations`,
+    },
     generic: {
       recipient: participant,
       recipientRole: 'participant',

@@ -33,6 +33,7 @@ describe('email types', () => {
       'w9-required',
       'payout-reminder',
       'reward-earned',
+      'program-alert',
     ]);
     expect(EMAIL_TYPE_KEYS).toContain('generic');
   });

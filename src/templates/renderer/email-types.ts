@@ -138,6 +138,15 @@ const EVENT = obj(
   'The event that triggered the email.',
 );
 
+// What every email a rule sends has: the person it goes to, both people of the event, the program.
+const RULE_EMAIL_VARIABLES = {
+  recipient: RECIPIENT,
+  recipientRole: RECIPIENT_ROLE,
+  participant: PARTICIPANT,
+  referrer: REFERRER,
+  program: PROGRAM,
+} as const;
+
 const EXPIRES_IN_HOURS = num('How long the link stays valid, in hours.');
 
 export const EMAIL_TYPES = {
@@ -205,28 +214,30 @@ export const EMAIL_TYPES = {
   'reward-earned': {
     description: 'Tells the recipient about a reward they earned.',
     category: 'rewards',
+    variables: { ...RULE_EMAIL_VARIABLES, reward: REWARD, event: nullable(EVENT) },
+  },
+  'program-alert': {
+    description: "Tells the program's own people (settings.alertEmail) that something needs them.",
+    category: 'transactional',
+    sentBy: "the service itself, to the program's settings.alertEmail",
     variables: {
-      recipient: RECIPIENT,
-      recipientRole: RECIPIENT_ROLE,
-      participant: PARTICIPANT,
-      referrer: REFERRER,
       program: PROGRAM,
-      reward: REWARD,
-      event: nullable(EVENT),
+      alert: obj(
+        {
+          kind: oneOf(['sender-domain-failing'], 'What happened.'),
+          domain: nullable(str('The domain it is about, when there is one.')),
+          until: nullable(date('When it takes effect, when it has a deadline.')),
+          detail: nullable(str('What the service found, in its own words.')),
+        },
+        'What needs attention.',
+      ),
+      consoleUrl: url('The console page where it can be fixed.'),
     },
   },
   generic: {
     description: "A program's own email; also the fallback body for its keys without a template.",
     category: 'marketing',
-    variables: {
-      recipient: RECIPIENT,
-      recipientRole: RECIPIENT_ROLE,
-      participant: PARTICIPANT,
-      referrer: REFERRER,
-      program: PROGRAM,
-      event: EVENT,
-      reward: nullable(REWARD),
-    },
+    variables: { ...RULE_EMAIL_VARIABLES, event: EVENT, reward: nullable(REWARD) },
   },
 } as const satisfies Record<string, EmailContract>;
 

@@ -44,15 +44,26 @@ export {
   resolveLocaleChain,
 } from './locale-fallback';
 export { DATE_FORMAT_NAMES, TEMPLATE_HELPERS, TEMPLATE_PARTIALS } from './template-helpers';
+export { MAX_RENDERED_CHARS, type RenderLimit } from './render-budget';
+export {
+  draftLimitProblems,
+  TEMPLATE_LIMITS,
+  type TemplateLimit,
+  type TemplateLimitProblem,
+} from './template-limits';
 export {
   singleLine,
   TemplateNotFoundError,
   TemplateRenderError,
   TemplateRenderer,
+  TemplateRenderLimitError,
   type RenderedEmail,
+  type RenderHooks,
   type RenderInput,
   type RenderResult,
+  type ResolvedTemplate,
   type TemplatePart,
+  type TemplateRenderErrorCode,
   type TemplateRendererOptions,
 } from './template-renderer';
 export type { TemplateOverride, TemplateSource } from './template-source';

@@ -1,4 +1,7 @@
 import type Handlebars from 'handlebars';
+import { eachExhausted, RenderLimitError, type RenderBudget } from './render-budget';
+
+export { MAX_RENDERED_CHARS } from './render-budget';
 
 /** Private render data every helper reads from `options.data`. */
 export interface RenderFrame {
@@ -10,12 +13,9 @@ export interface RenderFrame {
   timeZone: string;
   /** What is being rendered: HTML escapes, text and subject do not. */
   output: 'html' | 'text';
-  /** What {{#each}} may still produce in this render (see MAX_RENDERED_CHARS). */
-  budget?: { left: number };
+  /** What this render may still produce (see RenderBudget); none: nothing is counted. */
+  budget?: RenderBudget;
 }
-
-/** The longest a rendered part may be, and what all {{#each}} items of one render may produce together. */
-export const MAX_RENDERED_CHARS = 2_000_000;
 
 // Building an Intl formatter costs far more than using one, and a render calls them per value:
 // keep them per locale and options (a handful of combinations in practice, bounded anyway).
@@ -107,6 +107,9 @@ export const TEMPLATE_PARTIALS: Readonly<Record<string, readonly string[]>> = {
   button: ['href', 'label'],
   'fallback-link': ['href'],
 };
+
+/** The option the renderer gives a `{{link}}` written inside an attribute value (the validator refuses it in a template). */
+export const LINK_IN_ATTRIBUTE = 'inAttribute';
 
 export const KNOWN_HELPERS: Readonly<Record<string, boolean>> = {
   ...Object.fromEntries(Object.keys(TEMPLATE_HELPERS).map((name) => [name, true])),
@@ -232,7 +235,15 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch]);
 }
 
-export function registerTemplateHelpers(hb: typeof Handlebars): void {
+/**
+ * Our helpers in `hb`. `counted`: the environment of programs' templates, whose compiled code
+ * charges every piece of output to the render's budget; there each block call and list item
+ * costs one unit more, and a budget that runs out inside a list is reported as that list's.
+ */
+export function registerTemplateHelpers(
+  hb: typeof Handlebars,
+  { counted = false }: { counted?: boolean } = {},
+): void {
   // Nothing a template author writes should reach the console.
   hb.unregisterHelper('log');
 
@@ -248,18 +259,36 @@ export function registerTemplateHelpers(hb: typeof Handlebars): void {
     const budget = options.data?.budget;
     if (!budget) return each.call(this, context, options);
     const fn = options.fn;
-    const counted = (item: unknown, runtime?: Handlebars.RuntimeOptions) => {
-      const out = fn(item, runtime);
-      budget.left -= 1 + out.length;
-      if (budget.left < 0) {
-        throw new TemplateHelperError(
-          `each: the lists produce more than ${MAX_RENDERED_CHARS.toLocaleString('en')} items and characters; show fewer items`,
-        );
-      }
-      return out;
-    };
+    const counted = budget.counted
+      ? // The output is charged as it is written: each item costs one unit on top.
+        (item: unknown, runtime?: Handlebars.RuntimeOptions) => {
+          try {
+            budget.spend(1);
+            return fn(item, runtime);
+          } catch (err) {
+            if (err instanceof RenderLimitError && !err.attributed) throw eachExhausted(budget.max);
+            throw err;
+          }
+        }
+      : (item: unknown, runtime?: Handlebars.RuntimeOptions) => {
+          const out = fn(item, runtime);
+          budget.left -= 1 + out.length;
+          if (budget.left < 0) throw eachExhausted(budget.max);
+          return out;
+        };
     return each.call(this, context, { ...options, fn: counted as Handlebars.TemplateDelegate });
   });
+
+  if (counted) {
+    // A block costs one unit per call, so that no arrangement of blocks runs for free.
+    for (const name of ['if', 'unless', 'with']) {
+      const helper = hb.helpers[name] as (this: unknown, ...args: unknown[]) => unknown;
+      hb.registerHelper(name, function (this: unknown, ...args: unknown[]) {
+        (args[args.length - 1] as HelperOptions | undefined)?.data?.budget?.spend(1);
+        return helper.apply(this, args);
+      });
+    }
+  }
 
   hb.registerHelper('eq', (...args: unknown[]) => {
     const { params } = frameOf(args);
@@ -286,6 +315,9 @@ export function registerTemplateHelpers(hb: typeof Handlebars): void {
   hb.registerHelper('link', (...args: unknown[]) => {
     const { params, options } = frameOf(args);
     const href = safeUrl(params[0]);
+    // Written inside an attribute value (href="{{link url}}"): the checked URL alone.
+    if (options.hash[LINK_IN_ATTRIBUTE] === true && options.data.output === 'html')
+      return new hb.SafeString(escapeHtml(href));
     const label =
       typeof params[1] === 'string' || typeof params[1] === 'number'
         ? String(params[1]) || href

@@ -5,14 +5,18 @@ import {
   type TemplateParts,
 } from './default-template-store';
 import { isEmailTypeKey } from './email-types';
+import { markAttributeLinks } from './html-context';
 import { htmlToText } from './html-to-text';
 import { formattingLocale, resolveLocaleChain } from './locale-fallback';
 import {
-  KNOWN_HELPERS,
   MAX_RENDERED_CHARS,
-  registerTemplateHelpers,
-  type RenderFrame,
-} from './template-helpers';
+  RenderBudget,
+  RenderLimitError,
+  useCountingCompiler,
+  type RenderLimit,
+} from './render-budget';
+import { KNOWN_HELPERS, registerTemplateHelpers, type RenderFrame } from './template-helpers';
+import { scanTemplate, type TemplateLimit } from './template-limits';
 import type { TemplateOverride, TemplateSource } from './template-source';
 
 export type TemplatePart = 'subject' | 'html' | 'text';
@@ -47,6 +51,11 @@ export interface TemplateRendererOptions {
   defaults?: DefaultTemplateStore;
   /** Compiled templates kept, least recently used dropped first. */
   cacheSize?: number;
+  /**
+   * Characters of template source whose compilations are kept, whatever their number (a worker
+   * thread's heap is capped: programs' 200 KB templates must not fill it). Default: no bound.
+   */
+  cacheChars?: number;
 }
 
 export class TemplateNotFoundError extends Error {
@@ -61,9 +70,11 @@ export class TemplateNotFoundError extends Error {
   }
 }
 
+export type TemplateRenderErrorCode = 'TEMPLATE_RENDER_FAILED' | 'TEMPLATE_RENDER_LIMIT';
+
 export class TemplateRenderError extends Error {
-  override readonly name = 'TemplateRenderError';
-  readonly code = 'TEMPLATE_RENDER_FAILED';
+  override readonly name: string = 'TemplateRenderError';
+  readonly code: TemplateRenderErrorCode = 'TEMPLATE_RENDER_FAILED';
 
   constructor(
     readonly key: string,
@@ -78,15 +89,30 @@ export class TemplateRenderError extends Error {
   }
 }
 
-interface CompiledTemplate {
-  subject: HandlebarsTemplateDelegate;
-  html: HandlebarsTemplateDelegate;
-  text: HandlebarsTemplateDelegate | null;
-  /** The HTML is a whole document (<html> or a doctype): no layout around it. */
-  fullDocument: boolean;
+/**
+ * A render stopped because it asked for more than one render may have: output (the budget),
+ * time or memory (the worker's caps), or a stored template over the limits of a save.
+ */
+export class TemplateRenderLimitError extends TemplateRenderError {
+  override readonly name: string = 'TemplateRenderLimitError';
+  override readonly code: TemplateRenderErrorCode = 'TEMPLATE_RENDER_LIMIT';
+
+  constructor(
+    key: string,
+    locale: string,
+    source: 'program' | 'default' | 'draft',
+    part: TemplatePart | 'layout',
+    reason: string,
+    readonly limit: RenderLimit | TemplateLimit,
+    line?: number,
+    column?: number,
+  ) {
+    super(key, locale, source, part, reason, line, column);
+  }
 }
 
-interface Resolved {
+/** What a render needs to know of the template it renders (see TemplateRenderer.resolve). */
+export interface ResolvedTemplate {
   key: string;
   locale: string;
   source: 'program' | 'default';
@@ -95,6 +121,25 @@ interface Resolved {
   /** Where its compilation is cached: owner, key, locale and version. */
   cacheKey: string;
 }
+
+export interface RenderHooks {
+  /** Told before each part is rendered (a worker reports it, so a timeout names the part). */
+  onPart?: (part: TemplatePart | 'layout') => void;
+}
+
+interface CompiledTemplate {
+  subject: HandlebarsTemplateDelegate;
+  html: HandlebarsTemplateDelegate;
+  text: HandlebarsTemplateDelegate | null;
+  /** The HTML is a whole document (<html> or a doctype): no layout around it. */
+  fullDocument: boolean;
+  /** Compiled to charge every piece of output to the budget (a program's template). */
+  counted: boolean;
+  /** Characters of source it was compiled from, for cacheChars. */
+  chars: number;
+}
+
+type Resolved = ResolvedTemplate;
 
 const DEFAULT_VERSION = 'default';
 const FULL_DOCUMENT = /^\s*(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\b|html\b)/i;
@@ -136,6 +181,8 @@ interface LocaleParts {
   formatLocale: string;
   /** Partials a template body may include. */
   body: Partials;
+  /** The same, compiled to charge the budget, for programs' templates. */
+  countedBody: Partials;
   /** Partials of the HTML and text layouts. */
   layoutHtml: Partials;
   layoutText: Partials;
@@ -176,10 +223,15 @@ const LAYOUT_KEYS: Readonly<Record<OutputFormat, string>> = {
  * refuse a missing value themselves, and the validator checks every name against the contract.
  */
 export class TemplateRenderer {
+  /** The defaults, layouts and partials we ship: trusted, and rendered at full speed. */
   private readonly hb = Handlebars.create();
+  /** Programs' templates (and drafts): every piece of output charged as it is written. */
+  private readonly counted = Handlebars.create();
   private readonly source?: TemplateSource;
   private readonly defaults: DefaultTemplateStore;
   private readonly cacheSize: number;
+  private readonly cacheChars: number;
+  private cachedChars = 0;
   private readonly compiled = new Map<string, CompiledTemplate>();
   private readonly shared = new Map<string, HandlebarsTemplateDelegate>();
   /** The key last moved to the end of `compiled`. */
@@ -194,7 +246,10 @@ export class TemplateRenderer {
     this.source = options.source;
     this.defaults = options.defaults ?? new DefaultTemplateStore();
     this.cacheSize = options.cacheSize ?? 1000;
+    this.cacheChars = options.cacheChars ?? Infinity;
     registerTemplateHelpers(this.hb);
+    registerTemplateHelpers(this.counted, { counted: true });
+    useCountingCompiler(this.counted);
   }
 
   /** The store of default templates, for listings (`GET /v1/templates`). */
@@ -209,29 +264,55 @@ export class TemplateRenderer {
 
   async render(input: RenderInput): Promise<RenderResult> {
     const plan = this.plan(input.locales);
+    return this.renderWith(plan, await this.resolveWith(plan, input), input.data);
+  }
+
+  /**
+   * The template a render of `input` uses, without rendering it: a program's override or the
+   * default, in the first locale of the chain that has one (see render).
+   */
+  resolve(input: Pick<RenderInput, 'programId' | 'key' | 'locales'>): Promise<ResolvedTemplate> {
+    return this.resolveWith(this.plan(input.locales), input);
+  }
+
+  /** Renders a template resolve() found, for the same locales: what render() does after it. */
+  renderResolved(
+    resolved: ResolvedTemplate,
+    input: Pick<RenderInput, 'locales' | 'data'>,
+    hooks: RenderHooks = {},
+  ): RenderResult {
+    return this.renderWith(this.plan(input.locales), resolved, input.data, hooks);
+  }
+
+  private async resolveWith(
+    plan: LocalePlan,
+    input: Pick<RenderInput, 'programId' | 'key'>,
+  ): Promise<Resolved> {
     // Overrides are asked for on every render: the source's own cache decides how fresh they are.
-    const resolved =
-      input.programId !== null && this.source
-        ? await this.resolve(this.source, input.programId, input.key, plan.chain)
-        : this.resolveDefault(isEmailTypeKey(input.key) ? input.key : 'generic', plan.chain);
-    const compiled = this.cached(resolved);
-    const rendered = this.renderCompiled(
-      compiled,
-      input.data,
-      resolved.locale,
-      plan,
-      (part, reason, line, column) => {
-        return new TemplateRenderError(
-          resolved.key,
-          resolved.locale,
-          resolved.source,
-          part,
-          reason,
-          line,
-          column,
-        );
-      },
-    );
+    return input.programId !== null && this.source
+      ? this.resolveOverride(this.source, input.programId, input.key, plan.chain)
+      : this.resolveDefault(isEmailTypeKey(input.key) ? input.key : 'generic', plan.chain);
+  }
+
+  private renderWith(
+    plan: LocalePlan,
+    resolved: Resolved,
+    data: Readonly<Record<string, unknown>>,
+    hooks: RenderHooks = {},
+  ): RenderResult {
+    const fail: Fail = (part, reason, line, column, limit) =>
+      renderError(
+        resolved.key,
+        resolved.locale,
+        resolved.source,
+        part,
+        reason,
+        line,
+        column,
+        limit,
+      );
+    const compiled = this.cached(resolved, fail);
+    const rendered = this.renderCompiled(compiled, data, resolved.locale, plan, fail, hooks);
     const { key, locale, source, version } = resolved;
     return {
       subject: rendered.subject,
@@ -251,15 +332,9 @@ export class TemplateRenderer {
   ): RenderedEmail {
     const plan = this.plan(options.locales);
     const locale = plan.chain[0];
-    return this.renderCompiled(
-      this.compile(parts),
-      options.data,
-      locale,
-      plan,
-      (part, reason, line, column) => {
-        return new TemplateRenderError(options.key, locale, 'draft', part, reason, line, column);
-      },
-    );
+    const fail: Fail = (part, reason, line, column, limit) =>
+      renderError(options.key, locale, 'draft', part, reason, line, column, limit);
+    return this.renderCompiled(this.compile(parts, true, fail), options.data, locale, plan, fail);
   }
 
   /** Drops a program's compiled templates: all of them, one key, or one key in one locale. */
@@ -272,7 +347,7 @@ export class TemplateRenderer {
         (key === undefined || k === key) &&
         (locale === undefined || l === locale)
       ) {
-        this.compiled.delete(cacheKey);
+        this.drop(cacheKey);
         dropped++;
       }
     }
@@ -282,6 +357,7 @@ export class TemplateRenderer {
   /** Drops every compiled template, defaults included (the files are not read again). */
   clear(): void {
     this.compiled.clear();
+    this.cachedChars = 0;
     this.shared.clear();
     this.defaultsResolved.clear();
     // Plans hold compiled partials.
@@ -321,16 +397,17 @@ export class TemplateRenderer {
       const partialChain = [locale, ...plan.chain.filter((l) => l !== locale)];
       parts = {
         formatLocale: formattingLocale(locale, plan.chain),
-        body: this.partials('html', partialChain, false),
-        layoutHtml: this.partials('html', partialChain, true),
-        layoutText: this.partials('text', partialChain, true),
+        body: this.partials('html', partialChain, false, false),
+        countedBody: this.partials('html', partialChain, false, true),
+        layoutHtml: this.partials('html', partialChain, true, false),
+        layoutText: this.partials('text', partialChain, true, false),
       };
       plan.byLocale.set(locale, parts);
     }
     return parts;
   }
 
-  private async resolve(
+  private async resolveOverride(
     source: TemplateSource,
     programId: string,
     key: string,
@@ -342,7 +419,7 @@ export class TemplateRenderer {
         const found = await source.getOverride(programId, key, locale);
         if (found) return fromOverride(programId, key, locale, found);
       }
-      return this.resolve(source, programId, 'generic', chain);
+      return this.resolveOverride(source, programId, 'generic', chain);
     }
     // A system key: the reader's language first, the program's wording second.
     for (const locale of chain) {
@@ -385,7 +462,7 @@ export class TemplateRenderer {
     return resolved;
   }
 
-  private cached(resolved: Resolved): CompiledTemplate {
+  private cached(resolved: Resolved, fail: Fail): CompiledTemplate {
     const { cacheKey } = resolved;
     const hit = this.compiled.get(cacheKey);
     if (hit) {
@@ -397,32 +474,92 @@ export class TemplateRenderer {
       }
       return hit;
     }
-    const compiled = this.compile(resolved.parts);
+    const compiled = this.compile(resolved.parts, resolved.source !== 'default', fail);
     this.compiled.set(cacheKey, compiled);
+    this.cachedChars += compiled.chars;
     this.newest = cacheKey;
-    if (this.compiled.size > this.cacheSize)
-      this.compiled.delete(this.compiled.keys().next().value as string);
+    while (
+      this.compiled.size > 1 &&
+      (this.compiled.size > this.cacheSize || this.cachedChars > this.cacheChars)
+    )
+      this.drop(this.compiled.keys().next().value as string);
     return compiled;
   }
 
-  private compile(parts: TemplateParts): CompiledTemplate {
+  private drop(cacheKey: string): void {
+    const entry = this.compiled.get(cacheKey);
+    if (!entry) return;
+    this.compiled.delete(cacheKey);
+    this.cachedChars -= entry.chars;
+  }
+
+  /**
+   * Compiles the parts of a template; `counted` for a program's (or a draft), whose size and
+   * shape are checked against the limits of a save first (a template stored before those limits
+   * existed, or written to the database by hand, never reaches the parser), and whose code
+   * charges every piece of output to the render's budget.
+   */
+  private compile(parts: TemplateParts, counted: boolean, fail: Fail): CompiledTemplate {
+    const sources = [
+      ['subject', parts.subject],
+      ['html', parts.html],
+      ['text', parts.text],
+    ] as const;
+    if (counted) {
+      for (const [part, source] of sources) {
+        if (typeof source !== 'string') continue;
+        const [first] = scanTemplate(part, source).problems;
+        if (first) throw fail(part, first.message, first.line, first.column, first.limit);
+      }
+    }
+    const hb = counted ? this.counted : this.hb;
     return {
-      subject: this.hb.compile(parts.subject, TEXT_OPTIONS),
-      html: this.hb.compile(parts.html, HTML_OPTIONS),
-      text: parts.text ? this.hb.compile(parts.text, TEXT_OPTIONS) : null,
+      subject: hb.compile(parts.subject, TEXT_OPTIONS),
+      html: this.compileHtml(hb, 'html', parts.html, fail),
+      text: parts.text ? hb.compile(parts.text, TEXT_OPTIONS) : null,
       fullDocument: FULL_DOCUMENT.test(parts.html),
+      counted,
+      chars: parts.subject.length + parts.html.length + (parts.text?.length ?? 0),
     };
+  }
+
+  /** HTML is compiled from its parsed form, with each {{link}} inside an attribute marked. */
+  private compileHtml(
+    hb: typeof Handlebars,
+    part: TemplatePart | 'layout',
+    source: string,
+    fail: Fail,
+  ): HandlebarsTemplateDelegate {
+    let ast: hbs.AST.Program;
+    try {
+      // Without whitespace control: compile() applies it, once.
+      ast = hb.parseWithoutProcessing(source);
+    } catch (err) {
+      const { reason, line, column } = explain(err);
+      throw fail(part, reason, line, column);
+    }
+    markAttributeLinks(source, ast, scanTemplate('html', source).tags);
+    return hb.compile(ast, HTML_OPTIONS);
   }
 
   private sharedTemplate(
     cacheKey: string,
     source: string,
     format: OutputFormat,
+    counted = false,
   ): HandlebarsTemplateDelegate {
-    let template = this.shared.get(cacheKey);
+    const key = counted ? `counted|${cacheKey}` : cacheKey;
+    let template = this.shared.get(key);
     if (!template) {
-      template = this.hb.compile(source, format === 'html' ? HTML_OPTIONS : TEXT_OPTIONS);
-      this.shared.set(cacheKey, template);
+      const hb = counted ? this.counted : this.hb;
+      template =
+        format === 'html'
+          ? this.compileHtml(hb, 'layout', source, (part, reason) => {
+              // Ours: a broken layout or partial is a bug of this repository, not of a program.
+              throw new Error(`${cacheKey} does not compile: ${reason}`);
+            })
+          : hb.compile(source, TEXT_OPTIONS);
+      this.shared.set(key, template);
     }
     return template;
   }
@@ -434,7 +571,12 @@ export class TemplateRenderer {
     );
   }
 
-  private partials(format: OutputFormat, chain: readonly string[], forLayout: boolean): Partials {
+  private partials(
+    format: OutputFormat,
+    chain: readonly string[],
+    forLayout: boolean,
+    counted: boolean,
+  ): Partials {
     const out: Record<string, HandlebarsTemplateDelegate> = {};
     for (const name of this.defaults.partialNames(format)) {
       if (LAYOUT_PARTIALS.has(name) !== forLayout) continue;
@@ -444,6 +586,7 @@ export class TemplateRenderer {
           `partial|${name}|${format}|${found.locale}`,
           found.source,
           format,
+          counted,
         );
     }
     // Shared by every render of the plan: nothing may add to it.
@@ -456,6 +599,7 @@ export class TemplateRenderer {
     locale: string,
     plan: LocalePlan,
     fail: Fail,
+    hooks: RenderHooks = {},
   ): RenderedEmail {
     const parts = this.localeParts(plan, locale);
     const program = (data.program ?? {}) as { timezone?: unknown };
@@ -463,13 +607,18 @@ export class TemplateRenderer {
       locale,
       formatLocale: parts.formatLocale,
       timeZone: typeof program.timezone === 'string' && program.timezone ? program.timezone : 'UTC',
-      budget: { left: MAX_RENDERED_CHARS },
+      budget: new RenderBudget(compiled.counted),
+      onPart: hooks.onPart,
     };
+    // The layout is ours, and what it wraps was counted as it was written: it gets a budget of
+    // its own, by list item only, as the defaults have.
+    const layoutAt: FrameBase = compiled.counted ? { ...at, budget: new RenderBudget(false) } : at;
 
     const subject = singleLine(
       run('subject', compiled.subject, data, at, 'text', NO_PARTIALS, fail),
     );
-    const body = run('html', compiled.html, data, at, 'html', parts.body, fail);
+    const bodyPartials = compiled.counted ? parts.countedBody : parts.body;
+    const body = run('html', compiled.html, data, at, 'html', bodyPartials, fail);
     const layoutContext = (content: string | Handlebars.SafeString) => ({
       content,
       subject,
@@ -481,7 +630,7 @@ export class TemplateRenderer {
           'layout',
           this.layout('html'),
           layoutContext(new this.hb.SafeString(body.trim())),
-          at,
+          layoutAt,
           'html',
           parts.layoutHtml,
           fail,
@@ -489,6 +638,7 @@ export class TemplateRenderer {
 
     let text: string;
     if (!compiled.text) {
+      at.onPart?.('text');
       text = htmlToText(html);
     } else {
       const textBody = run('text', compiled.text, data, at, 'text', NO_PARTIALS, fail).trim();
@@ -498,7 +648,7 @@ export class TemplateRenderer {
             'layout',
             this.layout('text'),
             layoutContext(textBody),
-            at,
+            layoutAt,
             'text',
             parts.layoutText,
             fail,
@@ -513,10 +663,29 @@ type Fail = (
   reason: string,
   line?: number,
   column?: number,
+  limit?: RenderLimit | TemplateLimit,
 ) => TemplateRenderError;
 
+function renderError(
+  key: string,
+  locale: string,
+  source: 'program' | 'default' | 'draft',
+  part: TemplatePart | 'layout',
+  reason: string,
+  line?: number,
+  column?: number,
+  limit?: RenderLimit | TemplateLimit,
+): TemplateRenderError {
+  return limit
+    ? new TemplateRenderLimitError(key, locale, source, part, reason, limit, line, column)
+    : new TemplateRenderError(key, locale, source, part, reason, line, column);
+}
+
 /** The frame of one render without its output: every part of the render shares its budget. */
-type FrameBase = Omit<RenderFrame, 'output'> & { budget: { left: number } };
+type FrameBase = Omit<RenderFrame, 'output'> & {
+  budget: RenderBudget;
+  onPart?: RenderHooks['onPart'];
+};
 
 function fromOverride(
   programId: string,
@@ -549,6 +718,7 @@ function run(
   partials: Partials,
   fail: Fail,
 ): string {
+  at.onPart?.(part);
   try {
     const frame: RenderFrame = {
       locale: at.locale,
@@ -560,13 +730,13 @@ function run(
     const out = template(context, { data: frame, partials });
     // A long value used many times can still make a huge part; stop before it is used.
     if (out.length > MAX_RENDERED_CHARS)
-      throw new Error(
+      throw new RenderLimitError(
         `the result is longer than ${MAX_RENDERED_CHARS.toLocaleString('en')} characters; use long values fewer times`,
       );
     return out;
   } catch (err) {
     const { reason, line, column } = explain(err);
-    throw fail(part, reason, line, column);
+    throw fail(part, reason, line, column, err instanceof RenderLimitError ? err.limit : undefined);
   }
 }
 

@@ -1,12 +1,14 @@
 import Handlebars from 'handlebars';
 import type { TemplateParts } from './default-template-store';
 import { contractFor, type Field } from './email-types';
+import { checkHtmlContexts } from './html-context';
 import {
   DATE_FORMAT_NAMES,
   KNOWN_HELPERS,
   TEMPLATE_HELPERS,
   TEMPLATE_PARTIALS,
 } from './template-helpers';
+import { astLimitProblems, scanTemplate, type TemplateLimit } from './template-limits';
 import type { TemplatePart } from './template-renderer';
 
 export interface TemplateValidationError {
@@ -16,6 +18,10 @@ export interface TemplateValidationError {
   /** 1-based. */
   column: number;
   message: string;
+  /** A limit crossed (see TEMPLATE_LIMITS): its name, what the part has, and the most allowed. */
+  limit?: TemplateLimit;
+  count?: number;
+  max?: number;
 }
 
 /** What a program submits: a missing text part is derived from the HTML when sending. */
@@ -78,39 +84,28 @@ export function validateTemplate(key: string, draft: TemplateDraft): TemplateVal
   return errors;
 }
 
-// The parser and the compiler recurse once per nested block: thousands of levels keep the
-// process busy for seconds, so they are refused before parsing.
-const MAX_BLOCK_DEPTH = 50;
-
-function tooDeep(part: TemplatePart, source: string): TemplateValidationError | undefined {
-  let depth = 0;
-  for (const m of source.matchAll(/\{\{~?\s*([#^/])(~?\}\})?/g)) {
-    if (m[1] === '^' && m[2]) continue; // {{^}} is an else
-    depth += m[1] === '/' ? -1 : 1;
-    if (depth <= MAX_BLOCK_DEPTH) continue;
-    const before = source.slice(0, m.index);
-    return {
-      part,
-      line: before.split('\n').length,
-      column: m.index - before.lastIndexOf('\n'),
-      message: `Blocks are nested more than ${MAX_BLOCK_DEPTH} deep; flatten the template.`,
-    };
-  }
-  return undefined;
-}
-
 function validatePart(part: TemplatePart, source: string, root: Field): TemplateValidationError[] {
-  const deep = tooDeep(part, source);
-  if (deep) return [deep];
+  // Size and shape first, in one linear pass: the parser, the compiler and the checks below
+  // recurse once per nested block or sub-expression, and an {{else if}} chain thousands long or
+  // thousands of expressions keep them busy for seconds. Nothing over the limits is parsed.
+  const scan = scanTemplate(part, source);
+  if (scan.problems.length > 0) return scan.problems;
   let ast: hbs.AST.Program;
   try {
     ast = hb.parse(source);
   } catch (err) {
     return [syntaxError(part, source, err)];
   }
+  // The same limits as the parser built the tree (the scan is a cheaper reading of the source).
+  const limits = astLimitProblems(part, source, ast);
+  if (limits.length > 0) return limits;
   const checker = new Checker(part);
   checker.program(ast, [{ type: root, blockParams: new Map(), inEach: false, guards: new Set() }]);
-  if (checker.errors.length > 0) return checker.errors;
+  const errors =
+    part === 'html'
+      ? [...checker.errors, ...checkHtmlContexts(source, ast, scan.tags, part).problems]
+      : checker.errors;
+  if (errors.length > 0) return errors;
   try {
     // What the walk does not model, the compiler still refuses.
     hb.precompile(ast, part === 'html' ? COMPILE_OPTIONS : { ...COMPILE_OPTIONS, noEscape: true });
@@ -480,6 +475,12 @@ class Checker {
     for (const pair of node.hash?.pairs ?? []) {
       if (!spec.hash?.includes(pair.key))
         this.error(pair, `"${name}" has no option "${pair.key}".`);
+      else if (name === 'link' && pair.key === 'style' && pair.value.type !== 'StringLiteral')
+        // The style lands in the style attribute of the link: values cannot be used there.
+        this.error(
+          pair.value,
+          `The style of {{link}} must be written in the template (style="color:#1d4ed8"); a value cannot be used in a style.`,
+        );
     }
     this.checkArguments(name, node.params, types);
     if (name === 'eq') return { params: types, result: BOOLEAN };

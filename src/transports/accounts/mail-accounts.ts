@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { FindOptionsWhere, Repository, type QueryDeepPartialEntity } from 'typeorm';
 import { IntegrationSecrets } from '../../common/crypto/integration-secrets';
 import { AppLogger, LOGGER } from '../../common/logging/logging.module';
 import { AppConfig } from '../../config/app.config';
@@ -9,13 +9,33 @@ import { effectiveSettings, type Program } from '../../programs/program.entity';
 import { appendToSentFolder } from '../imap/imap-client';
 import { defaultImapSettings, type ImapSettings } from '../imap/sent-folder';
 import type { SmtpSettings } from '../smtp/smtp-settings';
+import { endpointKey, SecretEndpointError } from './endpoints';
 import { SenderIdentity } from './sender-identity.entity';
 import { SmtpIntegration } from './smtp-integration.entity';
+
+/** The columns both kinds of account have for whether they work. */
+type AccountState = Pick<
+  SmtpIntegration,
+  'id' | 'lastErrorCode' | 'lastErrorMessage' | 'lastErrorAt' | 'version' | 'updatedAt'
+> & { status: SenderIdentity['status'] };
+
+// TypeORM cannot work out a partial of a generic entity: the values are checked against the
+// columns every account has, then handed over as the entity's own.
+const accountChanges = <T>(values: QueryDeepPartialEntity<AccountState>) =>
+  values as QueryDeepPartialEntity<T>;
 
 /** Why an account stopped working, as shown on it. */
 export interface AccountError {
   code: string;
   message: string;
+}
+
+/** The IMAP server set on the identity; null when it is to be guessed from the SMTP host. */
+export function ownImapSettings(
+  identity: Pick<SenderIdentity, 'imapHost' | 'imapPort' | 'imapSecurity'>,
+): ImapSettings | null {
+  if (!identity.imapHost || !identity.imapPort || !identity.imapSecurity) return null;
+  return { host: identity.imapHost, port: identity.imapPort, security: identity.imapSecurity };
 }
 
 /**
@@ -56,40 +76,38 @@ export class MailAccounts {
     integration: SmtpIntegration,
     program: Pick<Program, 'settings'>,
   ): SmtpSettings {
-    return {
-      host: integration.host,
-      port: integration.port,
-      security: integration.security,
+    return serverSettings(integration, program, {
       username: integration.username ?? undefined,
       password: integration.passwordSealed
         ? this.secrets.open(integration.programId, integration.passwordSealed)
         : undefined,
-      allowInsecure: effectiveSettings(program).allowInsecureSmtp,
-    };
+    });
   }
 
-  /** The program's server with a sender identity's own login. */
+  /**
+   * The program's server with a sender identity's own login. Throws SecretEndpointError when the
+   * server is no longer the one the identity's password was entered for: it is not sent there.
+   */
   senderSettings(
     identity: SenderIdentity,
     integration: SmtpIntegration,
     program: Pick<Program, 'settings'>,
   ): SmtpSettings {
-    return {
-      host: integration.host,
-      port: integration.port,
-      security: integration.security,
+    if (identity.smtpEndpoint !== endpointKey(integration)) {
+      throw new SecretEndpointError(
+        'SENDER_PASSWORD_REQUIRED',
+        `The program's SMTP server changed since the password of ${identity.email} was entered, so it is not sent to the new one; enter it again with PUT /v1/integrations/smtp/senders/${identity.senderId}.`,
+      );
+    }
+    return serverSettings(integration, program, {
       username: identity.email,
       password: this.secrets.open(identity.programId, identity.passwordSealed),
-      allowInsecure: effectiveSettings(program).allowInsecureSmtp,
-    };
+    });
   }
 
   /** The identity's IMAP server, or one guessed from the SMTP host. */
   imapSettings(identity: SenderIdentity, integration: Pick<SmtpIntegration, 'host'>): ImapSettings {
-    if (identity.imapHost && identity.imapPort && identity.imapSecurity) {
-      return { host: identity.imapHost, port: identity.imapPort, security: identity.imapSecurity };
-    }
-    return defaultImapSettings(integration.host);
+    return ownImapSettings(identity) ?? defaultImapSettings(integration.host);
   }
 
   /** Files the exact bytes of a sent message in the identity's Sent folder; throws an ImapError. */
@@ -99,8 +117,15 @@ export class MailAccounts {
     allowInsecure: boolean,
     raw: Buffer,
   ): Promise<{ mailbox: string }> {
+    const imap = this.imapSettings(identity, integration);
+    if (identity.imapEndpoint !== endpointKey(imap)) {
+      throw new SecretEndpointError(
+        'SENDER_PASSWORD_REQUIRED',
+        `The IMAP server for Sent copies changed since the password of ${identity.email} was entered, so it is not sent there; enter it again with PUT /v1/integrations/smtp/senders/${identity.senderId}.`,
+      );
+    }
     return appendToSentFolder(
-      this.imapSettings(identity, integration),
+      imap,
       {
         user: identity.email,
         pass: this.secrets.open(identity.programId, identity.passwordSealed),
@@ -114,81 +139,28 @@ export class MailAccounts {
     );
   }
 
-  /** Marks the integration failing with why; the version changes only when the status does. */
+  /** Marks the integration failing with why. */
   async integrationFailed(
     programId: string,
     integrationId: string,
     error: AccountError,
   ): Promise<void> {
-    const now = new Date();
-    const lastError = lastErrorOf(error, now);
-    const changed = await this.integrations
-      .createQueryBuilder()
-      .update(SmtpIntegration)
-      .set({ ...lastError, status: 'failing', version: () => '"version" + 1', updatedAt: now })
-      .where('id = :id AND "programId" = :programId AND status = :status', {
-        id: integrationId,
-        programId,
-        status: 'connected',
-      })
-      .execute();
-    if (!changed.affected) {
-      await this.integrations.update(
-        { id: integrationId, programId },
-        { ...lastError, updatedAt: now },
-      );
-    }
+    await this.markFailing(this.integrations, { id: integrationId, programId }, error);
     this.logger.warn({ programId, integrationId, code: error.code }, 'smtp integration failing');
   }
 
   /** A send that worked through a failing integration shows it works again. */
-  async integrationWorks(integration: SmtpIntegration): Promise<void> {
-    if (integration.status !== 'failing') return;
-    await this.integrations
-      .createQueryBuilder()
-      .update(SmtpIntegration)
-      .set({
-        ...CLEARED,
-        status: 'connected',
-        version: () => '"version" + 1',
-        updatedAt: new Date(),
-      })
-      .where('id = :id AND status = :status', { id: integration.id, status: 'failing' })
-      .execute();
+  integrationWorks(integration: SmtpIntegration): Promise<void> {
+    return this.markWorking(this.integrations, integration);
   }
 
   async senderFailed(programId: string, senderId: string, error: AccountError): Promise<void> {
-    const now = new Date();
-    const lastError = lastErrorOf(error, now);
-    const changed = await this.identities
-      .createQueryBuilder()
-      .update(SenderIdentity)
-      .set({ ...lastError, status: 'failing', version: () => '"version" + 1', updatedAt: now })
-      .where('"programId" = :programId AND "senderId" = :senderId AND status = :status', {
-        programId,
-        senderId,
-        status: 'connected',
-      })
-      .execute();
-    if (!changed.affected) {
-      await this.identities.update({ programId, senderId }, { ...lastError, updatedAt: now });
-    }
+    await this.markFailing(this.identities, { programId, senderId }, error);
     this.logger.warn({ programId, senderId, code: error.code }, 'sender identity failing');
   }
 
-  async senderWorks(identity: SenderIdentity): Promise<void> {
-    if (identity.status !== 'failing') return;
-    await this.identities
-      .createQueryBuilder()
-      .update(SenderIdentity)
-      .set({
-        ...CLEARED,
-        status: 'connected',
-        version: () => '"version" + 1',
-        updatedAt: new Date(),
-      })
-      .where('id = :id AND status = :status', { id: identity.id, status: 'failing' })
-      .execute();
+  senderWorks(identity: SenderIdentity): Promise<void> {
+    return this.markWorking(this.identities, identity);
   }
 
   /**
@@ -211,6 +183,64 @@ export class MailAccounts {
     }
     await this.integrationFailed(programId, integrationId, error);
   }
+
+  /** The row, found by `key`, fails with why; its version changes only when its status does. */
+  private async markFailing<T extends AccountState>(
+    repo: Repository<T>,
+    key: FindOptionsWhere<T>,
+    error: AccountError,
+  ): Promise<void> {
+    const now = new Date();
+    const lastError = lastErrorOf(error, now);
+    const changed = await repo
+      .createQueryBuilder()
+      .update()
+      .set(
+        accountChanges<T>({
+          ...lastError,
+          status: 'failing',
+          version: () => '"version" + 1',
+          updatedAt: now,
+        }),
+      )
+      .where({ ...key, status: 'connected' })
+      .execute();
+    if (!changed.affected) {
+      await repo.update(key, accountChanges<T>({ ...lastError, updatedAt: now }));
+    }
+  }
+
+  private async markWorking<T extends AccountState>(repo: Repository<T>, row: T): Promise<void> {
+    if (row.status !== 'failing') return;
+    await repo
+      .createQueryBuilder()
+      .update()
+      .set(
+        accountChanges<T>({
+          ...CLEARED,
+          status: 'connected',
+          version: () => '"version" + 1',
+          updatedAt: new Date(),
+        }),
+      )
+      .where({ id: row.id, status: 'failing' })
+      .execute();
+  }
+}
+
+/** The program's server, logged in as `login`. */
+function serverSettings(
+  integration: SmtpIntegration,
+  program: Pick<Program, 'settings'>,
+  login: Pick<SmtpSettings, 'username' | 'password'>,
+): SmtpSettings {
+  return {
+    host: integration.host,
+    port: integration.port,
+    security: integration.security,
+    ...login,
+    allowInsecure: effectiveSettings(program).allowInsecureSmtp,
+  };
 }
 
 const CLEARED = { lastErrorCode: null, lastErrorMessage: null, lastErrorAt: null };

@@ -3,6 +3,9 @@ import { TIMESTAMP } from '../../database/column-types';
 import type { SmtpSecurity } from '../smtp/smtp-settings';
 import type { IntegrationStatus } from './smtp-integration.entity';
 
+/** `needs_password`: the program's server moved since the password was entered; nothing is sent with it. */
+export type SenderStatus = IntegrationStatus | 'needs_password';
+
 export type SaveToSentMode = 'auto' | 'on' | 'off';
 export const SAVE_TO_SENT_MODES: readonly SaveToSentMode[] = ['auto', 'on', 'off'];
 
@@ -48,8 +51,16 @@ export class SenderIdentity {
   @Column('varchar', { length: 200, nullable: true })
   sentFolder: string | null;
 
+  /** The SMTP server (host:port:security) the password was entered and verified for. */
+  @Column('varchar', { length: 300, default: '' })
+  smtpEndpoint: string;
+
+  /** The IMAP server the password may be used at for Sent copies (as set, or guessed then). */
+  @Column('varchar', { length: 300, nullable: true })
+  imapEndpoint: string | null;
+
   @Column('varchar', { length: 16 })
-  status: IntegrationStatus;
+  status: SenderStatus;
 
   @Column('varchar', { length: 64, nullable: true })
   lastErrorCode: string | null;

@@ -49,8 +49,8 @@ export interface ComposedMessage {
   envelope: { from: string | false; to: string[] };
 }
 
-// Builds messages without sending anything.
-const composer = createTransport({ streamTransport: true, buffer: true });
+// Builds messages without sending anything (and logs nothing of them).
+const composer = createTransport({ streamTransport: true, buffer: true, logger: false });
 
 /**
  * Renders a message to raw bytes. With a sender domain it must be verified and match the
@@ -60,9 +60,9 @@ export async function composeMessage(
   mail: Mail.Options,
   sender?: SenderDomainKey,
 ): Promise<ComposedMessage> {
-  // `newline` is a message option nodemailer's types lack: CRLF throughout, as RFC 5322 and the
-  // wire have it; it applies after signing, and DKIM's canonical body treats LF and CRLF alike.
-  const options = { ...mail, newline: 'windows' } as Mail.Options;
+  // CRLF throughout, as RFC 5322 and the wire have it; it applies after signing, and DKIM's
+  // canonical body treats LF and CRLF alike.
+  const options: Mail.Options = { ...mail, newline: 'windows' };
   if (sender) {
     const dkim = dkimOptionsFor(sender);
     assertFromMatchesDomain(mail.from, sender.domain);

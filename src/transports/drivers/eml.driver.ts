@@ -7,7 +7,12 @@ export class EmlDriver implements MailDriver<BuiltinRoute> {
   constructor(readonly writer: EmlWriter) {}
 
   async send(_route: BuiltinRoute, mail: OutgoingMail): Promise<DriverResult> {
-    const path = await this.writer.write(mail.programId, mail.id, mail.raw);
-    return { response: `written to ${path}`, accepted: mail.envelope.to, rejected: [] };
+    await this.writer.write(mail.programId, mail.id, mail.raw);
+    // Where the server keeps it is the operator's business; the message log links to /raw.
+    return {
+      response: 'kept as an .eml file by the built-in sender (GET /v1/messages/:id/raw)',
+      accepted: mail.envelope.to,
+      rejected: [],
+    };
   }
 }

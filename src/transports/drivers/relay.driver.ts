@@ -1,11 +1,12 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import { createTransport } from 'nodemailer';
+import type { SmtpTransporter } from '../smtp/transport-factory';
 import type { DriverResult, MailDriver, OutgoingMail } from '../mail-driver';
 import type { BuiltinRoute } from '../mail-route';
 import { sendSmtpMessage } from '../smtp/smtp-sender';
 
 /** The platform's relay (BUILTIN_SMTP_URL) for the built-in sender: one pooled connection set. */
 export class RelayDriver implements MailDriver<BuiltinRoute> {
-  private transport?: Transporter;
+  private transport?: SmtpTransporter;
 
   constructor(
     private readonly url: string,
@@ -13,12 +14,16 @@ export class RelayDriver implements MailDriver<BuiltinRoute> {
   ) {}
 
   send(route: BuiltinRoute, mail: OutgoingMail): Promise<DriverResult> {
-    this.transport ??= createTransport(this.url, {
+    // The options go beside the URL: a second argument would be message defaults, where
+    // `pool` and `name` do nothing (nodemailer 10 applies the keys next to `url`).
+    this.transport ??= createTransport({
+      url: this.url,
       pool: true,
       name: this.ehloName,
       disableFileAccess: true,
       disableUrlAccess: true,
-    } as never);
+      logger: false,
+    });
     return sendSmtpMessage(this.transport, {
       from: route.from.address,
       to: mail.envelope.to,

@@ -209,6 +209,108 @@ describe('resolveAllowedHost', () => {
   });
 });
 
+// Every IPv6 form that carries an IPv4 address, in several spellings, built from the IPv4 address.
+function ipv6Forms(v4: string): Array<[string, string]> {
+  const [a, b, c, d] = v4.split('.').map(Number);
+  const word = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
+  const padded = (hi: number, lo: number) => word(hi, lo).padStart(4, '0');
+  const [h1, h2] = [word(a, b), word(c, d)];
+  const [x1, x2] = [word(a ^ 0xff, b ^ 0xff), word(c ^ 0xff, d ^ 0xff)];
+  return [
+    ['IPv4-mapped, dotted', `::ffff:${v4}`],
+    ['IPv4-mapped, hex words', `::ffff:${h1}:${h2}`],
+    [
+      'IPv4-mapped, expanded upper case',
+      `0000:0000:0000:0000:0000:FFFF:${padded(a, b)}:${padded(c, d)}`.toUpperCase(),
+    ],
+    ['IPv4-mapped with a zone id', `::ffff:${v4}%eth0`],
+    ['IPv4-translated, dotted', `::ffff:0:${v4}`],
+    ['IPv4-translated, hex words', `::ffff:0:${h1}:${h2}`],
+    ['IPv4-translated, expanded', `0:0:0:0:ffff:0:${h1}:${h2}`],
+    ['IPv4-compatible, dotted', `::${v4}`],
+    ['IPv4-compatible, hex words', `::${h1}:${h2}`],
+    ['IPv4-compatible, expanded', `0:0:0:0:0:0:${v4}`],
+    ['NAT64 well-known, dotted', `64:ff9b::${v4}`],
+    ['NAT64 well-known, hex words upper case', `64:FF9B::${h1}:${h2}`.toUpperCase()],
+    ['NAT64 well-known, expanded', `0064:ff9b:0000:0000:0000:0000:${padded(a, b)}:${padded(c, d)}`],
+    ['NAT64 local-use /96, dotted', `64:ff9b:1::${v4}`],
+    ['NAT64 local-use /96, hex words', `64:ff9b:1::${h1}:${h2}`],
+    ['NAT64 local-use /48 layout', `64:ff9b:1:${word(a, b)}:${word(0, c)}:${word(d, 0)}::`],
+    ['NAT64 local-use /56 layout', `64:ff9b:1:${word(0, a)}:${word(0, b)}:${word(c, d)}::`],
+    ['NAT64 local-use /64 layout', `64:ff9b:1:0:${word(0, a)}:${word(b, c)}:${word(d, 0)}:0`],
+    ['6to4', `2002:${h1}:${h2}::1`],
+    ['6to4, expanded upper case', `2002:${h1}:${h2}:0:0:0:0:1`.toUpperCase()],
+    ['Teredo', `2001:0:4136:e378:8000:63bf:${x1}:${x2}`],
+    ['Teredo, compressed upper case', `2001::${x1}:${x2}`.toUpperCase()],
+    ['ISATAP', `2600:1f18::5efe:${v4}`],
+    ['ISATAP, universal bit', `2600:1f18::200:5efe:${h1}:${h2}`],
+  ];
+}
+
+describe('IPv6 forms of IPv4 addresses', () => {
+  const refused: Array<[string, string]> = [
+    ['10.0.0.1', 'a private network address'],
+    ['127.0.0.1', 'a loopback address'],
+    ['169.254.169.254', 'a link-local address'],
+    ['192.168.1.1', 'a private network address'],
+  ];
+  const refusedCases = refused.flatMap(([v4, label]) =>
+    ipv6Forms(v4).map(([form, address]) => [v4, form, address, label] as const),
+  );
+  const allowedCases = ['8.8.8.8', '93.184.216.34'].flatMap((v4) =>
+    ipv6Forms(v4).map(([form, address]) => [v4, form, address] as const),
+  );
+
+  it.each(refusedCases)('refuses %s as %s (%s)', async (_v4, _form, address, label) => {
+    expect(blockedAddressReason(address)).toBe(`${label} (in IPv6 form)`);
+    // As a literal host, in brackets, and as the AAAA answer for a name.
+    const resolver = fakeResolver({ 'mail.example.com': [address] });
+    for (const host of [address, `[${address}]`, 'mail.example.com']) {
+      const err = await guardError(
+        resolveAllowedHost(host, 587, { allowPrivateHosts: false, resolver }),
+      );
+      expect(err.code).toBe('SMTP_HOST_NOT_ALLOWED');
+      expect(err.message).toContain(`${label} (in IPv6 form)`);
+    }
+    // The address is not echoed for a name: that would map internal DNS.
+    const named = await guardError(
+      resolveAllowedHost('mail.example.com', 587, { allowPrivateHosts: false, resolver }),
+    );
+    expect(named.message).not.toContain(address);
+  });
+
+  it.each(allowedCases)('allows %s as %s (%s)', async (_v4, _form, address) => {
+    expect(blockedAddressReason(address)).toBeUndefined();
+    const resolver = fakeResolver({ 'mail.example.com': [address] });
+    await expect(
+      resolveAllowedHost('mail.example.com', 587, { allowPrivateHosts: false, resolver }),
+    ).resolves.toMatchObject({ address, family: 6, servername: 'mail.example.com' });
+    await expect(
+      resolveAllowedHost(`[${address}]`, 587, { allowPrivateHosts: false, resolver }),
+    ).resolves.toMatchObject({ host: address.toLowerCase(), family: 6 });
+  });
+
+  it('lets every form through when private hosts are allowed', async () => {
+    for (const [, address] of ipv6Forms('10.0.0.1')) {
+      await expect(
+        resolveAllowedHost(address, 2525, { allowPrivateHosts: true }),
+      ).resolves.toMatchObject({ family: 6 });
+    }
+  });
+
+  it.each([
+    ['the bare local-use NAT64 prefix', '64:ff9b:1::', 'an unspecified address (in IPv6 form)'],
+    ['an address outside global unicast', '4000::1', 'a reserved address'],
+    [
+      'a NAT64 prefix that is neither /96 nor local use',
+      '64:ff9b:2::808:808',
+      'a reserved address',
+    ],
+  ])('refuses %s (%s)', (_what, address, reason) => {
+    expect(blockedAddressReason(address)).toBe(reason);
+  });
+});
+
 describe('ipv6Bytes', () => {
   it.each([
     ['::1', '00000000000000000000000000000001'],
@@ -216,6 +318,8 @@ describe('ipv6Bytes', () => {
     ['::ffff:127.0.0.1', '00000000000000000000ffff7f000001'],
     ['2001:db8:0:0:1:0:0:1', '20010db8000000000001000000000001'],
     ['fe80::1%eth0', 'fe800000000000000000000000000001'],
+    ['::10.0.0.1', '0000000000000000000000000a000001'],
+    ['::FFFF:0:10.0.0.1', '0000000000000000ffff00000a000001'],
   ])('parses %s', (address, hex) => {
     expect(Buffer.from(ipv6Bytes(address) as Uint8Array).toString('hex')).toBe(hex);
   });

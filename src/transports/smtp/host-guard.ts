@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, isIPv4 } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { IPv4, IPv6 } from 'ipaddr.js';
 import { SmtpError } from './smtp-errors';
 import { MAIL_PORTS } from './smtp-settings';
 
@@ -36,9 +37,9 @@ export const systemResolver: HostResolver = async (hostname) => {
   return results.map((r) => ({ address: r.address, family: r.family === 6 ? 6 : 4 }));
 };
 
-interface Range {
-  bytes: Uint8Array;
-  prefix: number;
+interface Range<T> {
+  range: T;
+  bits: number;
   label: string;
 }
 
@@ -59,97 +60,119 @@ const V4_RANGES: Array<[string, number, string]> = [
   ['224.0.0.0', 4, 'a multicast address'],
   ['240.0.0.0', 4, 'a reserved address'],
 ];
+// Only ranges that carry no IPv4 address: the forms that embed one are judged by that address.
 const V6_RANGES: Array<[string, number, string]> = [
   ['::', 128, 'an unspecified address'],
   ['::1', 128, 'a loopback address'],
   ['100::', 64, 'a reserved address'],
   ['2001:db8::', 32, 'a documentation address'],
-  ['64:ff9b:1::', 48, 'a local-use NAT64 address'],
   ['fc00::', 7, PRIVATE],
   ['fe80::', 10, 'a link-local address'],
   ['fec0::', 10, 'a site-local address'],
   ['ff00::', 8, 'a multicast address'],
 ];
+const V4: Range<IPv4>[] = V4_RANGES.map(([address, bits, label]) => ({
+  range: IPv4.parse(address),
+  bits,
+  label,
+}));
+const V6: Range<IPv6>[] = V6_RANGES.map(([address, bits, label]) => ({
+  range: IPv6.parse(address),
+  bits,
+  label,
+}));
+// Every public IPv6 address is global unicast; anything else outside the embedding forms is refused.
+const GLOBAL_UNICAST: [IPv6, number] = [IPv6.parse('2000::'), 3];
 
-function ipv4Bytes(address: string): Uint8Array {
-  return Uint8Array.from(address.split('.').map(Number));
+/** Parses an IPv6 address in any spelling Node accepts (hex words, dotted tail, zone id); undefined otherwise. */
+function parseIPv6(input: string): IPv6 | undefined {
+  // Node's parser decides what is an address: it is the one the connection will use.
+  if (isIP(input) !== 6) return undefined;
+  // ipaddr.js reads `::a.b.c.d` as IPv4-mapped; `0::a.b.c.d` gives the bytes as written.
+  const text = input.startsWith('::') && isIPv4(input.slice(2).split('%')[0]) ? `0${input}` : input;
+  return IPv6.parse(text);
 }
 
 /** 16 bytes of an IPv6 address, or undefined when it is not one. */
 export function ipv6Bytes(input: string): Uint8Array | undefined {
-  let text = input.split('%')[0];
-  if (isIP(text) !== 6) return undefined;
-  // A dotted IPv4 tail (::ffff:127.0.0.1) becomes its two hex words first.
-  const lastColon = text.lastIndexOf(':');
-  const tail = text.slice(lastColon + 1);
-  if (isIPv4(tail)) {
-    const b = ipv4Bytes(tail);
-    text = `${text.slice(0, lastColon + 1)}${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
-  }
-  const halves = text.split('::');
-  const words = (part: string | undefined) =>
-    part ? part.split(':').map((h) => parseInt(h, 16)) : [];
-  const head = words(halves[0]);
-  const rest = words(halves[1]);
-  const all =
-    halves.length === 1
-      ? head
-      : [...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest];
-  if (all.length !== 8) return undefined;
-  const bytes = new Uint8Array(16);
-  all.forEach((word, i) => {
-    bytes[i * 2] = word >> 8;
-    bytes[i * 2 + 1] = word & 0xff;
-  });
-  return bytes;
+  const parsed = parseIPv6(input);
+  return parsed ? Uint8Array.from(parsed.toByteArray()) : undefined;
 }
 
-const toRange = ([address, prefix, label]: [string, number, string]): Range => ({
-  bytes: isIPv4(address) ? ipv4Bytes(address) : (ipv6Bytes(address) as Uint8Array),
-  prefix,
-  label,
-});
-const V4 = V4_RANGES.map(toRange);
-const V6 = V6_RANGES.map(toRange);
+const startsWith = (bytes: readonly number[], prefix: readonly number[]) =>
+  prefix.every((b, i) => bytes[i] === b);
+const zeros = (n: number) => new Array<number>(n).fill(0);
+const v4At = (bytes: readonly number[], ...indexes: number[]) =>
+  new IPv4(indexes.map((i) => bytes[i]));
+const isZeroNet = (v4: IPv4) => v4.octets[0] === 0;
 
-function inRange(bytes: Uint8Array, range: Range): boolean {
-  if (bytes.length !== range.bytes.length) return false;
-  for (let bit = 0; bit < range.prefix; bit += 8) {
-    const bits = Math.min(8, range.prefix - bit);
-    const mask = (0xff << (8 - bits)) & 0xff;
-    if ((bytes[bit / 8] & mask) !== (range.bytes[bit / 8] & mask)) return false;
+/**
+ * The IPv4 addresses an IPv6 address leads to when it embeds one, or undefined when it embeds
+ * none. Decided on the 16 bytes, so every spelling of the same address gives the same answer.
+ */
+function embeddedIPv4(address: IPv6): IPv4[] | undefined {
+  const b = address.toByteArray();
+  const last = () => [v4At(b, 12, 13, 14, 15)];
+  // IPv4-mapped ::ffff:0:0/96 (RFC 4291).
+  if (startsWith(b, [...zeros(10), 0xff, 0xff])) return last();
+  // IPv4-translated ::ffff:0:0:0/96 (RFC 2765, SIIT).
+  if (startsWith(b, [...zeros(8), 0xff, 0xff, 0, 0])) return last();
+  // IPv4-compatible ::/96 (RFC 4291, deprecated; :: and ::1 are caught by their own ranges first).
+  if (startsWith(b, zeros(12))) return last();
+  // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052).
+  if (startsWith(b, [0x00, 0x64, 0xff, 0x9b, ...zeros(8)])) return last();
+  // NAT64 local-use 64:ff9b:1::/48 (RFC 8215): the operator picks the prefix length, so the
+  // IPv4 address is read at every place RFC 6052 allows inside a /48 (byte 8 is always skipped).
+  // A position that reads 0.0.0.0/8 is the zero padding of another layout, and no translator
+  // sends to 0.0.0.0/8; when every position does, the address itself is that.
+  if (startsWith(b, [0x00, 0x64, 0xff, 0x9b, 0x00, 0x01])) {
+    const layouts = [
+      v4At(b, 6, 7, 9, 10), // /48
+      v4At(b, 7, 9, 10, 11), // /56
+      v4At(b, 9, 10, 11, 12), // /64
+      v4At(b, 12, 13, 14, 15), // /96
+    ];
+    const meaningful = layouts.filter((v4) => !isZeroNet(v4));
+    return meaningful.length ? meaningful : [layouts[3]];
   }
-  return true;
-}
-
-const startsWith = (bytes: Uint8Array, prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
-
-/** The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), if any. */
-function embeddedIPv4(bytes: Uint8Array): Uint8Array | undefined {
-  const zeros = (n: number) => new Array<number>(n).fill(0);
-  if (startsWith(bytes, [...zeros(10), 0xff, 0xff])) return bytes.slice(12);
-  if (startsWith(bytes, zeros(12))) return bytes.slice(12);
-  if (startsWith(bytes, [0x00, 0x64, 0xff, 0x9b, ...zeros(8)])) return bytes.slice(12);
-  if (startsWith(bytes, [0x20, 0x02])) return bytes.slice(2, 6);
+  // 6to4 2002::/16 (RFC 3056): the IPv4 address follows the prefix.
+  if (startsWith(b, [0x20, 0x02])) return [v4At(b, 2, 3, 4, 5)];
+  // Teredo 2001:0::/32 (RFC 4380): the client's IPv4 address is the last 32 bits inverted.
+  if (startsWith(b, [0x20, 0x01, 0x00, 0x00])) {
+    return [new IPv4(b.slice(12).map((byte) => byte ^ 0xff))];
+  }
+  // ISATAP (RFC 5214): an interface id of 0:5efe or 200:5efe carries the IPv4 address under any prefix.
+  if (
+    startsWith(b.slice(8), [0x00, 0x00, 0x5e, 0xfe]) ||
+    startsWith(b.slice(8), [0x02, 0x00, 0x5e, 0xfe])
+  )
+    return last();
   return undefined;
 }
+
+const v4Reason = (address: IPv4): string | undefined =>
+  V4.find(({ range, bits }) => address.match(range, bits))?.label;
 
 /**
  * Why an address must not be connected to (loopback, private, link-local, CGNAT, ULA, multicast,
  * unspecified, reserved, or an IPv6 form of one of those), or undefined for a public address.
  */
 export function blockedAddressReason(address: string): string | undefined {
-  if (isIPv4(address)) {
-    const bytes = ipv4Bytes(address);
-    return V4.find((range) => inRange(bytes, range))?.label;
-  }
-  const bytes = ipv6Bytes(address);
-  if (!bytes) return 'not an IP address';
-  const own = V6.find((range) => inRange(bytes, range))?.label;
+  if (isIP(address) === 4) return v4Reason(IPv4.parse(address));
+  const v6 = parseIPv6(address);
+  if (!v6) return 'not an IP address';
+  const own = V6.find(({ range, bits }) => v6.match(range, bits))?.label;
   if (own) return own;
-  const v4 = embeddedIPv4(bytes);
-  const label = v4 ? V4.find((range) => inRange(v4, range))?.label : undefined;
-  return label ? `${label} (in IPv6 form)` : undefined;
+  const embedded = embeddedIPv4(v6);
+  if (embedded) {
+    // Whichever of them the connection would reach, each must be public.
+    for (const v4 of embedded) {
+      const label = v4Reason(v4);
+      if (label) return `${label} (in IPv6 form)`;
+    }
+    return undefined;
+  }
+  return v6.match(GLOBAL_UNICAST) ? undefined : 'a reserved address';
 }
 
 function notAllowed(message: string): SmtpError {

@@ -636,6 +636,38 @@ describe(classifyRecipientRejection.name, () => {
     ['552 5.2.2 Mailbox full', 'SMTP_RECIPIENT_MAILBOX_FULL', true, false],
     ['554 5.7.1 Relay access denied', 'SMTP_RECIPIENT_POLICY', true, false],
     ['550 Rejected', 'SMTP_RECIPIENT_REJECTED', true, false],
+    // About the sender, whichever command the server answered: never a reason to suppress.
+    [
+      '550 5.1.8 <a@nowhere.test>: Sender address rejected: Domain not found',
+      'SMTP_SENDER_REJECTED',
+      true,
+      false,
+    ],
+    ['550 5.1.7 Bad sender mailbox address syntax', 'SMTP_SENDER_REJECTED', true, false],
+    [
+      '553 5.7.1 <a@acme.test>: Sender address rejected: not owned by user mailer',
+      'SMTP_SENDER_REJECTED',
+      true,
+      false,
+    ],
+    [
+      '550 5.7.60 SMTP; Client does not have permissions to send as this sender',
+      'SMTP_SENDER_REJECTED',
+      true,
+      false,
+    ],
+    [
+      '504 5.5.2 <a>: Sender address rejected: need fully-qualified address',
+      'SMTP_SENDER_REJECTED',
+      true,
+      false,
+    ],
+    [
+      '450 4.1.8 <a@nowhere.test>: Sender address rejected: Domain not found',
+      'SMTP_RECIPIENT_TEMPORARY',
+      false,
+      false,
+    ],
   ])('classifies %j', (response, code, permanent, suppress) => {
     const rejection = classifyRecipientRejection({
       recipient: 'x@example.com',
@@ -643,6 +675,139 @@ describe(classifyRecipientRejection.name, () => {
       responseCode: Number(response.slice(0, 3)),
     });
     expect(rejection).toMatchObject({ address: 'x@example.com', code, permanent, suppress });
+  });
+});
+
+describe('sender-side refusals', () => {
+  const rcpt = (response: string) => ({
+    recipient: 'ana@example.com',
+    response,
+    responseCode: Number(response.slice(0, 3)),
+  });
+  // What nodemailer throws when the only recipient was refused at RCPT time.
+  const allRecipientsRefused = (response: string) =>
+    nodemailerError("Can't send mail - all recipients were rejected", {
+      code: 'EENVELOPE',
+      command: 'RCPT TO',
+      response,
+      responseCode: Number(response.slice(0, 3)),
+      rejectedErrors: [rcpt(response)],
+    });
+  // A single refused command, as a verification reports it.
+  const refused = (command: string, response: string) =>
+    nodemailerError('Command failed', {
+      code: 'EENVELOPE',
+      command,
+      response,
+      responseCode: Number(response.slice(0, 3)),
+    });
+  const ctx: SmtpErrorContext = { host: 'smtp.example.com', port: 25, security: 'none' };
+
+  it.each([
+    '550 5.1.8 <rewards@acme.test>: Sender address rejected: Domain not found',
+    '550 5.1.7 <rewards>: Bad sender mailbox address syntax',
+    '553 5.7.1 <rewards@acme.test>: Sender address rejected: not owned by user mailer',
+  ])('marks the integration failing and leaves the recipient alone at RCPT: %s', (response) => {
+    const rejection = classifyRecipientRejection(rcpt(response));
+    expect(rejection).toMatchObject({
+      code: 'SMTP_SENDER_REJECTED',
+      permanent: true,
+      suppress: false,
+      integrationFailing: true,
+    });
+    const err = classifySmtpError(allRecipientsRefused(response), ctx);
+    expect(err).toMatchObject({
+      code: 'SMTP_SENDER_REJECTED',
+      permanent: true,
+      integrationFailing: true,
+    });
+    expect(err.rejected).toEqual([expect.objectContaining({ suppress: false })]);
+    expect(err.message).toContain('The server refused the From address');
+  });
+
+  it('still suppresses an unknown recipient and leaves the integration alone', () => {
+    const rejection = classifyRecipientRejection(rcpt('550 5.1.1 <ana@example.com>: User unknown'));
+    expect(rejection).toMatchObject({ code: 'SMTP_RECIPIENT_UNKNOWN', suppress: true });
+    expect(rejection.integrationFailing).toBeUndefined();
+    const err = classifySmtpError(
+      allRecipientsRefused('550 5.1.1 <ana@example.com>: User unknown'),
+      ctx,
+    );
+    expect(err).toMatchObject({ code: 'SMTP_RECIPIENT_REJECTED', integrationFailing: false });
+  });
+
+  it.each([
+    '550 5.1.8 <rewards@acme.test>: Sender address rejected: Domain not found',
+    '550 5.1.7 Invalid sender address',
+    '553 5.7.1 <rewards@acme.test>: Sender address rejected: not owned by user mailer',
+  ])('marks the integration failing for a refused MAIL FROM: %s', (response) => {
+    expect(classifySmtpError(refused('MAIL FROM', response), ctx)).toMatchObject({
+      code: 'SMTP_SENDER_REJECTED',
+      permanent: true,
+      integrationFailing: true,
+    });
+  });
+
+  it('says to choose tls when the server wants STARTTLS before mail', () => {
+    const err = classifySmtpError(
+      refused('MAIL FROM', '530 5.7.0 Must issue a STARTTLS command first'),
+      ctx,
+    );
+    expect(err).toMatchObject({
+      code: 'SMTP_STARTTLS_REQUIRED',
+      permanent: true,
+      integrationFailing: true,
+      responseCode: 530,
+      enhancedStatus: '5.7.0',
+    });
+    expect(err.message).toBe(
+      'The server at smtp.example.com:25 accepts mail only over an encrypted connection (530 5.7.0). Choose "tls" (STARTTLS), usually on port 587, or "ssl" on port 465.',
+    );
+  });
+
+  it.each([
+    '554 5.7.1 <postmaster@example.com>: Relay access denied',
+    '550 5.7.1 Unable to relay',
+    "553 sorry, that domain isn't in my list of allowed rcpthosts",
+    '550 5.7.1 <x@example.com>... Relaying denied',
+    '550 relay not permitted',
+  ])('says to log in or use the submission port when relaying is denied: %s', (response) => {
+    const err = classifySmtpError(refused('RCPT TO', response), ctx);
+    expect(err).toMatchObject({
+      code: 'SMTP_RELAY_DENIED',
+      permanent: true,
+      integrationFailing: true,
+    });
+    expect(err.message).toContain('The server will not relay mail for this login, or without one');
+    expect(err.message).toContain('Enter the username and password');
+    expect(err.message).toContain('submission port 587');
+  });
+
+  it('keeps an unknown recipient in a relay table a recipient refusal', () => {
+    expect(
+      classifySmtpError(
+        refused(
+          'RCPT TO',
+          '550 5.1.1 <x@acme.test>: Recipient address rejected: User unknown in relay recipient table',
+        ),
+        ctx,
+      ).code,
+    ).toBe('SMTP_RECIPIENT_REJECTED');
+  });
+
+  it('reads a sender refusal at RCPT as the sender in a single refused command too', () => {
+    expect(
+      classifySmtpError(
+        refused('RCPT TO', '550 5.1.8 <x@nowhere.test>: Sender address rejected: Domain not found'),
+        ctx,
+      ),
+    ).toMatchObject({ code: 'SMTP_SENDER_REJECTED', integrationFailing: true });
+  });
+
+  it('keeps a login demand at MAIL FROM as SMTP_AUTH_REQUIRED', () => {
+    expect(
+      classifySmtpError(refused('MAIL FROM', '530 5.7.0 Authentication required'), ctx).code,
+    ).toBe('SMTP_AUTH_REQUIRED');
   });
 });
 

@@ -17,6 +17,8 @@ export type SmtpErrorCode =
   | 'SMTP_AUTH_TEMPORARY_FAILURE'
   | 'SMTP_AUTH_UNSUPPORTED'
   | 'SMTP_AUTH_REQUIRED'
+  | 'SMTP_STARTTLS_REQUIRED'
+  | 'SMTP_RELAY_DENIED'
   | 'SMTP_SENDER_REJECTED'
   | 'SMTP_RECIPIENT_REJECTED'
   | 'SMTP_MESSAGE_REJECTED'
@@ -30,7 +32,8 @@ export type RecipientRejectionCode =
   | 'SMTP_RECIPIENT_MAILBOX_FULL'
   | 'SMTP_RECIPIENT_POLICY'
   | 'SMTP_RECIPIENT_TEMPORARY'
-  | 'SMTP_RECIPIENT_REJECTED';
+  | 'SMTP_RECIPIENT_REJECTED'
+  | 'SMTP_SENDER_REJECTED';
 
 /** One recipient the server refused while others may have been accepted. */
 export interface RecipientRejection {
@@ -41,6 +44,8 @@ export interface RecipientRejection {
   permanent: boolean;
   /** True for 5.1.x (no such mailbox or domain): stop sending to this address. */
   suppress: boolean;
+  /** Set when the refusal is about the From address or the account, so every message would fail alike. */
+  integrationFailing?: boolean;
   responseCode?: number;
   enhancedStatus?: string;
 }
@@ -156,7 +161,21 @@ const DNS_CODES =
 const NETWORK_TEXT =
   /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ENETDOWN|EPIPE|EADDRNOTAVAIL|ECONNABORTED)\b|Connection closed|socket hang up|Connection pool was closed|Unexpected socket close/i;
 
+// Refusals about the envelope sender or the account, whichever command they answer (Postfix
+// refuses the sender at RCPT time by default); never a sign that the recipient is bad.
+const SENDER_TEXT =
+  /sender address|sender domain|send(?:ing)? (?:mail )?as\b|on behalf of|not owned by|from address/i;
+const STARTTLS_REQUIRED_TEXT = /STARTTLS|encryption required|TLS (?:is )?required/i;
+// Specific words only: `User unknown in relay recipient table` is an unknown recipient.
+const RELAY_TEXT =
+  /relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|prohibited)|unable to relay|not (?:permitted|allowed) to relay|rcpthosts/i;
+
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** RFC 3463 X.1.7 (bad sender mailbox) and X.1.8 (bad sender domain), or a reply that names the sender. */
+function isSenderRefusal(enhancedStatus: string | undefined, reply: string | undefined): boolean {
+  return /^[45]\.1\.[78]$/.test(enhancedStatus ?? '') || SENDER_TEXT.test(reply ?? '');
+}
 
 function seconds(ms: number | undefined): string {
   if (!ms) return '';
@@ -373,12 +392,16 @@ function certificateMessage(text: string, ctx: SmtpErrorContext): string {
   return `The server's TLS certificate could not be verified (it is not signed by a trusted certificate authority, or its chain is incomplete). The mail server's administrator must install a complete certificate chain from a trusted authority.`;
 }
 
-function tlsMismatchToImplicit(ctx: SmtpErrorContext, base: SmtpErrorInit): SmtpError {
+/** The error for a port that speaks implicit TLS while `none` or `tls` is chosen. */
+export function implicitTlsMismatchError(
+  ctx: SmtpErrorContext,
+  init: Partial<SmtpErrorInit> = {},
+): SmtpError {
   const port = ctx.port ?? 465;
   return new SmtpError(
     'SMTP_TLS_MISMATCH',
-    `Port ${port} expects SSL (implicit TLS) from the first byte, but the connection was set to ${ctx.security === 'tls' ? 'TLS (STARTTLS)' : 'none'}. Choose SSL for port ${port}, or use port 587 with TLS (STARTTLS).`,
-    { ...base, permanent: true, integrationFailing: true },
+    `Port ${port} expects SSL (implicit TLS) from the first byte, but the connection was set to ${ctx.security === 'tls' ? 'TLS (STARTTLS)' : 'none'}. Choose SSL for port ${port} (security "ssl"), or use port 587 with TLS (STARTTLS, security "tls").`,
+    { ...init, permanent: true, integrationFailing: true },
   );
 }
 
@@ -403,6 +426,36 @@ export function startTlsUnavailableError(
   );
 }
 
+function senderRejectedError(label: string, init: SmtpErrorInit): SmtpError {
+  const reply = init.serverReply ? ` The server said: ${init.serverReply}` : '';
+  return new SmtpError(
+    'SMTP_SENDER_REJECTED',
+    `The server refused the From address (${label}). Use an address this account is allowed to send as.${reply}`,
+    init,
+  );
+}
+
+function startTlsRequiredError(
+  ctx: SmtpErrorContext,
+  label: string,
+  base: SmtpErrorInit,
+): SmtpError {
+  return new SmtpError(
+    'SMTP_STARTTLS_REQUIRED',
+    `The server at ${where(ctx)} accepts mail only over an encrypted connection (${label}). Choose "tls" (STARTTLS), usually on port 587, or "ssl" on port 465.`,
+    { ...base, permanent: true, integrationFailing: true },
+  );
+}
+
+function relayDeniedError(label: string, base: SmtpErrorInit): SmtpError {
+  const reply = base.serverReply ? ` The server said: ${base.serverReply}` : '';
+  return new SmtpError(
+    'SMTP_RELAY_DENIED',
+    `The server will not relay mail for this login, or without one (${label}). Enter the username and password of an account on this server, or use the provider's submission port 587 with a login.${reply}`,
+    { ...base, permanent: true, integrationFailing: true },
+  );
+}
+
 function classifyReply(
   responseCode: number,
   enhancedStatus: string | undefined,
@@ -422,9 +475,18 @@ function classifyReply(
     );
   }
   const cmd = (command ?? '').toUpperCase();
+  const envelope = /MAIL|RCPT/.test(cmd);
+  // Before the login row: Postfix and Gmail answer `530 5.7.0 Must issue a STARTTLS command first`.
+  if (
+    envelope &&
+    (responseCode === 530 || enhancedStatus?.startsWith('5.7.')) &&
+    STARTTLS_REQUIRED_TEXT.test(base.serverReply ?? '')
+  ) {
+    return startTlsRequiredError(ctx, label, base);
+  }
   if (
     (responseCode === 530 || enhancedStatus === '5.7.57' || enhancedStatus === '5.7.0') &&
-    /MAIL|RCPT/.test(cmd)
+    envelope
   ) {
     return new SmtpError(
       'SMTP_AUTH_REQUIRED',
@@ -432,12 +494,21 @@ function classifyReply(
       { ...base, permanent: true, integrationFailing: true },
     );
   }
+  if (cmd === 'RCPT TO' && RELAY_TEXT.test(base.serverReply ?? '')) {
+    return relayDeniedError(label, base);
+  }
   if (cmd === 'MAIL FROM') {
-    return new SmtpError(
-      'SMTP_SENDER_REJECTED',
-      `The server refused the From address (${label}). Use an address this account is allowed to send as.${reply}`,
-      { ...base, permanent: true, integrationFailing: enhancedStatus?.startsWith('5.7.') ?? false },
-    );
+    // The From address is the same on every message: a refusal of it is the integration's.
+    const aboutSender =
+      /^5\.[17]\./.test(enhancedStatus ?? '') || isSenderRefusal(enhancedStatus, base.serverReply);
+    return senderRejectedError(label, {
+      ...base,
+      permanent: true,
+      integrationFailing: aboutSender,
+    });
+  }
+  if (cmd === 'RCPT TO' && isSenderRefusal(enhancedStatus, base.serverReply)) {
+    return senderRejectedError(label, { ...base, permanent: true, integrationFailing: true });
   }
   if (cmd === 'RCPT TO') {
     return new SmtpError(
@@ -647,7 +718,7 @@ const SMTP_ERROR_ROWS: readonly ClassifierRow<SmtpErrorFacts, SmtpError>[] = [
   {
     // A port that waits for a TLS handshake sends no greeting to a plaintext client.
     match: (_, f) => isGreetingTimeout(f) && (f.ctx.implicitTlsDetected ?? f.ctx.port === 465),
-    build: (_, f) => tlsMismatchToImplicit(f.ctx, f.base),
+    build: (_, f) => implicitTlsMismatchError(f.ctx, f.base),
   },
   {
     match: (_, f) => isGreetingTimeout(f),
@@ -684,10 +755,21 @@ const SMTP_ERROR_ROWS: readonly ClassifierRow<SmtpErrorFacts, SmtpError>[] = [
       const rejected = entries.map((entry) => classifyRecipientRejection(entry, f.secrets));
       // One temporary refusal is enough for the whole message to be worth retrying.
       const permanent = rejected.every((r) => r.permanent);
+      const integrationFailing = rejected.some((r) => r.integrationFailing === true);
+      // Every refusal was about the From address: no recipient is at fault.
+      if (rejected.every((r) => r.code === 'SMTP_SENDER_REJECTED')) {
+        const first = rejected[0];
+        return senderRejectedError(statusLabel(first.responseCode, first.enhancedStatus), {
+          ...f.base,
+          permanent,
+          integrationFailing,
+          rejected,
+        });
+      }
       return new SmtpError(
         'SMTP_RECIPIENT_REJECTED',
         `The server refused every recipient: ${rejected.map((r) => `${r.address}: ${r.message}`).join('; ')}`,
-        { ...f.base, permanent, rejected },
+        { ...f.base, permanent, integrationFailing, rejected },
       );
     },
   },
@@ -784,7 +866,11 @@ function rejection(
   f: RejectionFacts,
   code: RecipientRejectionCode,
   message: string,
-  { permanent, suppress }: Pick<RecipientRejection, 'permanent' | 'suppress'>,
+  {
+    permanent,
+    suppress,
+    integrationFailing,
+  }: Pick<RecipientRejection, 'permanent' | 'suppress' | 'integrationFailing'>,
 ): RecipientRejection {
   return {
     address: f.address,
@@ -792,6 +878,7 @@ function rejection(
     message,
     permanent,
     suppress,
+    ...(integrationFailing ? { integrationFailing } : {}),
     responseCode: f.responseCode,
     enhancedStatus: f.enhancedStatus,
   };
@@ -805,6 +892,18 @@ const RECIPIENT_REJECTION_ROWS: readonly ClassifierRow<RejectionFacts, Recipient
         permanent: false,
         suppress: false,
       }),
+  },
+  {
+    // Before the unknown-address row: 5.1.7 and 5.1.8 are about the sender, and suppressing the
+    // recipient for them would stop its mail for good over a wrong From address.
+    match: (_, f) => isSenderRefusal(f.enhancedStatus, f.reply),
+    build: (_, f) =>
+      rejection(
+        f,
+        'SMTP_SENDER_REJECTED',
+        `The server refused the From address, not this recipient: ${f.reply}`,
+        { permanent: true, suppress: false, integrationFailing: true },
+      ),
   },
   {
     // Servers without enhanced status codes still say so in words.

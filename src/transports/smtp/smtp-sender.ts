@@ -1,4 +1,5 @@
 import type Mail from 'nodemailer/lib/mailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import {
   classifyRecipientRejection,
   classifySmtpError,
@@ -37,8 +38,9 @@ export interface SmtpSendResult {
   rejected: RecipientRejection[];
 }
 
+// nodemailer reports recipients as strings; an address object is read too, should one appear.
 const addressOf = (entry: string | Mail.Address): string =>
-  typeof entry === 'string' ? entry : entry.address;
+  typeof entry === 'string' ? entry : (entry.address ?? '');
 
 /**
  * Sends one message through a transport (pooled or not). Resolves when the server accepted it for
@@ -66,7 +68,7 @@ export async function sendSmtpMessage(
     disableFileAccess: true,
     disableUrlAccess: true,
   };
-  let info: Awaited<ReturnType<SmtpTransporter['sendMail']>>;
+  let info: SMTPPool.SentMessageInfo;
   try {
     info = await transport.sendMail(mail);
   } catch (err) {

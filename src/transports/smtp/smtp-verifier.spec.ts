@@ -328,6 +328,31 @@ describe('verifySmtp', () => {
       },
     );
 
+    it.each(['none', 'tls'] as const)(
+      'names SSL for %s on an implicit TLS port with the verify timeouts',
+      async (security) => {
+        // VERIFY_TIMEOUTS, as connect uses them: 10 s for the greeting and for socket silence.
+        const err = await verifyError(
+          { host: 'localhost', port: implicit.port, security },
+          { allowPrivateHosts: true, resolver },
+        );
+        expect(err).toMatchObject({ code: 'SMTP_TLS_MISMATCH', integrationFailing: true });
+        expect(err.message).toContain(`Choose SSL for port ${implicit.port} (security "ssl")`);
+      },
+    );
+
+    it.each(['none', 'tls'] as const)(
+      'finds an implicit TLS port for %s without waiting for the greeting timeout',
+      async (security) => {
+        // A greeting timeout far longer than the test's own: only the TLS probe can answer.
+        const err = await verifyError(
+          { host: 'localhost', port: implicit.port, security },
+          { ...fast, timeouts: { ...fast.timeouts, greetingTimeoutMs: 3_600_000 } },
+        );
+        expect(err.code).toBe('SMTP_TLS_MISMATCH');
+      },
+    );
+
     it('reports a server that never greets as a timeout, not a mismatch', async () => {
       const err = await verifyError({ host: 'localhost', port: slow.port, security: 'none' });
       expect(err).toMatchObject({ code: 'SMTP_TIMEOUT', permanent: false });
@@ -337,6 +362,154 @@ describe('verifySmtp', () => {
     it('also times out a slow greeting when TLS is required', async () => {
       const err = await verifyError({ host: 'localhost', port: slow.port, security: 'tls' });
       expect(err.code).toBe('SMTP_TIMEOUT');
+    });
+  });
+
+  describe('when the settings log in but cannot send', () => {
+    const FROM = 'rewards@acme.test';
+    // The envelope addresses each server was offered, and what it answers.
+    let offered: string[] = [];
+    let mailReply: (address: string) => SmtpReply | undefined = () => undefined;
+    let rcptReply: (address: string) => SmtpReply | undefined = () => undefined;
+    let envelope: SmtpTestServer;
+
+    beforeAll(async () => {
+      envelope = await SmtpTestServer.start({
+        users,
+        onMailFrom: (address) => {
+          offered.push(`MAIL ${address}`);
+          return mailReply(address);
+        },
+        onRcptTo: (address) => {
+          offered.push(`RCPT ${address}`);
+          return rcptReply(address);
+        },
+      });
+    });
+    afterAll(() => envelope?.stop());
+    beforeEach(() => {
+      offered = [];
+      mailReply = () => undefined;
+      rcptReply = () => undefined;
+      envelope.reset();
+    });
+
+    const tls: SmtpSettings = {
+      host: 'localhost',
+      port: 0,
+      security: 'tls',
+      username: USER,
+      password: PASSWORD,
+    };
+    const settings = (extra: Partial<SmtpSettings> = {}): SmtpSettings => ({
+      ...tls,
+      port: envelope.port,
+      ...extra,
+    });
+    const withFrom: VerifySmtpOptions = { ...fast, mailFrom: FROM };
+
+    it('tries MAIL FROM and RCPT TO the reserved postmaster@example.com, and sends nothing', async () => {
+      await expect(verifySmtp(settings(), withFrom)).resolves.toMatchObject({
+        authenticated: true,
+      });
+      expect(offered).toEqual([`MAIL ${FROM}`, 'RCPT postmaster@example.com']);
+      expect(envelope.received).toHaveLength(0);
+    });
+
+    it('checks only the login without a From address', async () => {
+      mailReply = () => ({ code: 530, message: '5.7.0 Must issue a STARTTLS command first' });
+      await expect(verifySmtp(settings(), fast)).resolves.toBeDefined();
+      expect(offered).toEqual([]);
+    });
+
+    it('answers SMTP_STARTTLS_REQUIRED when the server wants STARTTLS before mail', async () => {
+      mailReply = () => ({ code: 530, message: '5.7.0 Must issue a STARTTLS command first' });
+      const err = await verifyError(
+        { host: 'localhost', port: envelope.port, security: 'none' },
+        withFrom,
+      );
+      expect(err).toMatchObject({
+        code: 'SMTP_STARTTLS_REQUIRED',
+        permanent: true,
+        integrationFailing: true,
+      });
+      expect(err.message).toContain('Choose "tls" (STARTTLS)');
+    });
+
+    it.each([
+      ['without a login', { username: undefined, password: undefined }],
+      ['with a login', {}],
+    ])('answers SMTP_RELAY_DENIED when the server will not relay %s', async (_how, extra) => {
+      rcptReply = (a) => ({ code: 554, message: `5.7.1 <${a}>: Relay access denied` });
+      const err = await verifyError(settings(extra), withFrom);
+      expect(err).toMatchObject({ code: 'SMTP_RELAY_DENIED', permanent: true });
+      expect(err.message).toContain('submission port 587');
+      expect(envelope.received).toHaveLength(0);
+    });
+
+    it.each([
+      [
+        '553 5.7.1',
+        { code: 553, message: '5.7.1 <x>: Sender address rejected: not owned by user' },
+      ],
+      ['550 5.1.8', { code: 550, message: '5.1.8 <x>: Sender address rejected: Domain not found' }],
+    ])('answers SMTP_SENDER_REJECTED for a refused MAIL FROM (%s)', async (_status, reply) => {
+      mailReply = () => reply;
+      const err = await verifyError(settings(), withFrom);
+      expect(err).toMatchObject({
+        code: 'SMTP_SENDER_REJECTED',
+        permanent: true,
+        integrationFailing: true,
+      });
+      expect(offered).toEqual([`MAIL ${FROM}`]);
+    });
+
+    it('answers SMTP_SENDER_REJECTED for a sender refused at RCPT time', async () => {
+      rcptReply = () => ({
+        code: 550,
+        message: `5.1.8 <${FROM}>: Sender address rejected: Domain not found`,
+      });
+      const err = await verifyError(settings(), withFrom);
+      expect(err.code).toBe('SMTP_SENDER_REJECTED');
+    });
+
+    it.each([
+      ['a null MX', { code: 556, message: '5.1.10 <x>: Recipient address rejected: nullMX' }],
+      ['no such mailbox', { code: 550, message: '5.1.1 <x>: Recipient address rejected' }],
+    ])('passes when the server refuses the reserved recipient for %s', async (_why, reply) => {
+      rcptReply = () => reply;
+      await expect(verifySmtp(settings(), withFrom)).resolves.toBeDefined();
+    });
+
+    it('reports another refusal of the recipient with what it means for these settings', async () => {
+      rcptReply = () => ({ code: 554, message: '5.7.1 Client host rejected: Access denied' });
+      const err = await verifyError(settings(), withFrom);
+      expect(err).toMatchObject({ code: 'SMTP_RECIPIENT_REJECTED', permanent: true });
+      expect(err.message).toContain(
+        'refused the test recipient postmaster@example.com (554 5.7.1)',
+      );
+    });
+
+    it('reports a temporary refusal as one', async () => {
+      rcptReply = () => ({ code: 451, message: '4.3.0 Try again later' });
+      const err = await verifyError(settings(), withFrom);
+      expect(err).toMatchObject({ code: 'SMTP_TEMPORARY_FAILURE', permanent: false });
+      expect(err.message).toContain('try again in a few minutes');
+    });
+
+    it('refuses a From address that would break the command, before connecting', async () => {
+      const err = await verifyError(settings(), {
+        ...fast,
+        mailFrom: 'a@acme.test>\r\nRCPT TO:<b@example.com',
+      });
+      expect(err.code).toBe('SMTP_SETTINGS_INVALID');
+      expect(offered).toEqual([]);
+    });
+
+    it('still answers SMTP_AUTH_FAILED for a wrong password, before any envelope', async () => {
+      const err = await verifyError(settings({ password: 'wrong-Password-999' }), withFrom);
+      expect(err.code).toBe('SMTP_AUTH_FAILED');
+      expect(offered).toEqual([]);
     });
   });
 

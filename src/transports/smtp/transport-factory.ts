@@ -28,8 +28,7 @@ export interface TransportBuildOptions {
   clientName?: string;
 }
 
-// nodemailer honours forceAuth, the typings do not list it.
-type Options = (SMTPTransport.Options | SMTPPool.Options) & { forceAuth?: boolean };
+type Options = SMTPTransport.Options | SMTPPool.Options;
 
 /**
  * Refuses settings that cannot be used safely before anything connects: a login needs both
@@ -59,23 +58,23 @@ export function validateSmtpSettings(settings: SmtpSettings): void {
   }
 }
 
-type SocketCallback = (err: Error | null, socketOptions?: { connection: Socket }) => void;
-
 /**
- * Opens the TCP connection for nodemailer, with Nagle's algorithm off. nodemailer writes a
- * message's body and its closing dot separately and never sets TCP_NODELAY, so the dot waits
- * for the server's delayed ACK (~40 ms on Linux) and a connection carries ~22 messages a second.
- * nodemailer still does TLS on this socket itself (implicit or STARTTLS) with the `tls` options,
- * so certificates are checked against the same name as before.
+ * Opens the TCP connection for nodemailer, with Nagle's algorithm off before the first byte
+ * (nodemailer 10 turns it off as well once it takes the socket over). nodemailer still does TLS
+ * on this socket itself (implicit or STARTTLS) with the `tls` options, so certificates are
+ * checked against the same name as before.
  *
- * A failed connect is never passed to the callback as an error: nodemailer's pool then leaks
- * the connection slot (no 'error' event), and after `maxConnections` failures it stops sending.
- * Instead nodemailer gets a socket that fails at once, and handles it as its own connect error.
+ * A failed connect is handed over as a socket that fails at once, not as a callback error, so
+ * nodemailer reports it as its own connect error (ESOCKET, command CONN) whichever transport
+ * asked, and it is classified like one.
  */
-export function noDelaySocket(connectionTimeoutMs: number) {
-  return (target: { host?: string; port?: number }, callback: SocketCallback): void => {
+export function noDelaySocket(
+  connectionTimeoutMs: number,
+): NonNullable<SMTPTransport.Options['getSocket']> {
+  return (target, callback) => {
     const host = target.host ?? 'localhost';
-    const port = target.port ?? 25;
+    // nodemailer's options allow a port as a string.
+    const port = Number(target.port ?? 25);
     const socket = connect({ host, port });
     // Set before the connect completes; Node applies it to the new connection.
     socket.setNoDelay(true);
@@ -121,7 +120,7 @@ export function buildTransportOptions(
   validateSmtpSettings(settings);
   const timeouts: SmtpTimeouts = { ...SEND_TIMEOUTS, ...options.timeouts };
   const withLogin = Boolean(settings.username && settings.password);
-  const base: SMTPTransport.Options & { forceAuth?: boolean } = {
+  const base: SMTPTransport.Options = {
     host: target.address,
     port: settings.port,
     secure: settings.security === 'ssl',

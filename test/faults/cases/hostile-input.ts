@@ -244,13 +244,16 @@ export function hostileInput(suite: Suite): void {
     path: string,
     options: CallOptions,
     expectRefused = false,
+    // Another process of the case (the one that may reach the mail servers), whose workers go on
+    // writing in the background: its writes are not compared with the row counts.
+    via?: Api,
   ): Promise<ApiResponse | undefined> {
-    const write = method !== 'GET';
+    const write = method !== 'GET' && !via;
     if (write) counts ??= await suite.db.tableCounts();
     requests++;
     let res: ApiResponse;
     try {
-      res = await api.call(method, path, { timeoutMs: 20_000, ...options });
+      res = await (via ?? api).call(method, path, { timeoutMs: 20_000, ...options });
     } catch (err) {
       violations.push({ label, problem: `no answer: ${(err as Error).message}` });
       counts = undefined;
@@ -771,7 +774,8 @@ export function hostileInput(suite: Suite): void {
         '{{#each event.data.a}}{{#each @root.event.data.a}}{{@index}}{{/each}}{{/each}}',
         { a: Array(8000).fill(0) },
       ],
-      ['a 30 KB value 12,000 times', '{{event.data.s}}'.repeat(12_000), { s: 'y'.repeat(30_000) }],
+      // 12,000 uses are refused at save now (1,000 mustaches at most): the most a save allows.
+      ['a 30 KB value 1,000 times', '{{event.data.s}}'.repeat(1_000), { s: 'y'.repeat(30_000) }],
     ];
     const times: string[] = [];
     for (const [name, html, data] of bombs) {
@@ -789,7 +793,8 @@ export function hostileInput(suite: Suite): void {
         true,
       );
       times.push(`${name} ${res?.status} ${res?.body?.code} in ${Date.now() - started} ms`);
-      expect(res?.body?.code).toBe('TEMPLATE_RENDER_FAILED');
+      // TEMPLATE_RENDER_FAILED before the audit's render limits; a limit has a code of its own now.
+      expect(res?.body?.code).toBe('TEMPLATE_RENDER_LIMIT');
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(await cluster.api.health()).toBe(200);
     }
@@ -834,7 +839,7 @@ export function hostileInput(suite: Suite): void {
       `${injections.length} injection and helper-abuse templates: ${injections.length - saved} refused, ${saved} saved and previewed without internals (slowest answer ${slowest} ms); ` +
         `bombs: ${times.join('; ')}; through delivery: message ${message.status} ${message.error?.code} (permanent ${message.error?.permanent}); problems ${violations.length - before}`,
     );
-    expect(message.error).toMatchObject({ code: 'TEMPLATE_RENDER_FAILED', permanent: true });
+    expect(message.error).toMatchObject({ code: 'TEMPLATE_RENDER_LIMIT', permanent: true });
     // A template is checked while the process serves everyone else: never for long.
     expect(slowest).toBeLessThan(5000);
     expectClean('templates');

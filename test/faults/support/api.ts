@@ -65,6 +65,7 @@ export class Api {
       status: res.status,
       text,
       showsKeys: options.showsKeys ?? false,
+      cacheControl: res.headers.get('cache-control'),
     });
     return {
       status: res.status,

@@ -78,6 +78,14 @@ export class AppProcess {
     return this.exited === undefined;
   }
 
+  /** Resident and peak resident memory of the process in kB, from /proc/<pid>/status. */
+  memory(): { rssKb: number; peakKb: number } {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssKb: kb('VmRSS'), peakKb: kb('VmHWM') };
+  }
+
   static async start(
     run: FaultRun,
     name: string,

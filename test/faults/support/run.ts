@@ -31,14 +31,17 @@ export function requireBackends(env: NodeJS.ProcessEnv = process.env): Backends 
 /** Values that must never appear in a log line or a response body. */
 export class SecretLedger {
   private readonly values = new Map<string, string>();
+  // The login a password is sent with, for its SMTP AUTH PLAIN form (`\0login\0password`).
+  private readonly logins = new Map<string, string>();
 
-  add(kind: string, value: string | undefined | null): void {
+  add(kind: string, value: string | undefined | null, login?: string): void {
     if (!value || value.length < 6) return;
     this.values.set(value, kind);
+    if (login) this.logins.set(value, login);
   }
 
-  entries(): Array<{ kind: string; value: string }> {
-    return [...this.values].map(([value, kind]) => ({ kind, value }));
+  entries(): Array<{ kind: string; value: string; login?: string }> {
+    return [...this.values].map(([value, kind]) => ({ kind, value, login: this.logins.get(value) }));
   }
 }
 
@@ -49,6 +52,8 @@ export interface RecordedResponse {
   text: string;
   /** The answer that shows a program's keys once (create, rotate): API keys are expected in it. */
   showsKeys: boolean;
+  /** Its Cache-Control header, if any: every /v1 answer must say no-store. */
+  cacheControl?: string | null;
 }
 
 /** Every response body the suite saw (load excepted), for the secrets check at the end. */
