@@ -4,15 +4,18 @@ import { join } from 'node:path';
 import { SmtpTestServer, type ReceivedMail } from '../../support/smtp-test-server';
 import { Api, type ProgramKeys } from '../support/api';
 import { Cluster } from '../support/app-process';
+import { statusLine } from '../support/db';
 import { waitFor } from '../support/run';
 import { SMTP_USER, type Suite } from '../support/suite';
 
 const KEY_KINDS = new Set(['secret key', 'publishable key']);
 
 /** The forms a secret could take on the way to a log line: as is, URL-encoded, base64, AUTH PLAIN. */
-function formsOf(kind: string, value: string): string[] {
+function formsOf(kind: string, value: string, login?: string): string[] {
   const forms = new Set([value, encodeURIComponent(value), Buffer.from(value).toString('base64')]);
-  if (/password/i.test(kind)) forms.add(Buffer.from(`\0${SMTP_USER}\0${value}`).toString('base64'));
+  if (/password/i.test(kind))
+    for (const user of new Set([SMTP_USER, login ?? SMTP_USER]))
+      forms.add(Buffer.from(`\0${user}\0${value}`).toString('base64'));
   return [...forms].filter((f) => f.length >= 8);
 }
 
@@ -22,6 +25,9 @@ export function secrets(suite: Suite): void {
   const wrongPassword = `wrong-pw-${randomBytes(9).toString('hex')}`;
   const senderPassword = `sender-pw-${randomBytes(9).toString('hex')}`;
   const newPassword = `New-participant-pw-${randomBytes(6).toString('hex')}`;
+  // APP_SECRET is rotated halfway: what was sealed under the run's secret opens through
+  // APP_SECRET_PREVIOUS, and neither value may show anywhere.
+  const rotatedSecret = randomBytes(32).toString('hex');
   let cluster: Cluster;
   let sink: SmtpTestServer;
   let api: Api;
@@ -56,6 +62,8 @@ export function secrets(suite: Suite): void {
     ]) {
       suite.run.secrets.add(kind, value);
     }
+    // Ana logs in with her own address: her password's AUTH PLAIN form carries it.
+    suite.run.secrets.add('sender password', senderPassword, 'ana@acme.test');
     const wrong = await api.put('/v1/integrations/smtp', sk, {
       host: '127.0.0.1',
       port: sink.port,
@@ -88,6 +96,25 @@ export function secrets(suite: Suite): void {
         })
       ).status,
     ).toBe(201);
+    expect(
+      (await api.post('/v1/integrations/smtp/senders/ana/test', sk, { to: 'ops@example.com' }))
+        .status,
+    ).toBe(200);
+
+    // Every process restarted with a new APP_SECRET and the old one in APP_SECRET_PREVIOUS: the
+    // passwords sealed under the old one still open, and everything below runs on the new one.
+    suite.run.secrets.add('APP_SECRET (rotated in)', rotatedSecret);
+    suite.run.secrets.add('APP_SECRET_PREVIOUS', suite.run.appSecret);
+    await cluster.stop();
+    cluster = await Cluster.start(suite.run, {
+      name: 'secrets-rotated',
+      workers: 1,
+      env: { APP_SECRET: rotatedSecret, APP_SECRET_PREVIOUS: suite.run.appSecret },
+    });
+    api = new Api(cluster.api.baseUrl, suite.run);
+    expect(
+      (await api.post('/v1/integrations/smtp/test', sk, { to: 'ops@example.com' })).status,
+    ).toBe(200);
     expect(
       (await api.post('/v1/integrations/smtp/senders/ana/test', sk, { to: 'ops@example.com' }))
         .status,
@@ -172,6 +199,59 @@ export function secrets(suite: Suite): void {
     expect((await api.get('/v1/program', rotated.body.key)).status).toBe(200);
   });
 
+  it('keeps the one-time links out of the database once their emails are sent', async () => {
+    // The tokens as they arrived at the SMTP server, in every form a row could hold them.
+    const tokens = suite.run.secrets
+      .entries()
+      .filter((e) => e.kind === 'verification token' || e.kind === 'reset token');
+    expect(tokens.length).toBeGreaterThanOrEqual(2);
+    const settled = await waitFor(
+      'the emails of the program sent',
+      async () => {
+        const s = await suite.db.messageStatuses(program.id);
+        return !s.queued && !s.sending && s;
+      },
+      30_000,
+    );
+    const sensitive = await suite.db.rows<{ status: string; body: boolean; sealed: boolean }>(
+      `SELECT status, (html IS NOT NULL OR text IS NOT NULL) AS body, "sealedData" IS NOT NULL AS sealed
+         FROM messages WHERE "programId" = $1 AND sensitive`,
+      [program.id],
+    );
+    const tables = await suite.db.rows<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+    );
+    const inMessages: string[] = [];
+    const elsewhere: string[] = [];
+    for (const { kind, value } of tokens) {
+      for (const form of formsOf(kind, value)) {
+        // Each row as text, every column of it: data, sealed data, bodies, attempt logs.
+        const n = await suite.db.count(
+          'SELECT count(*) AS n FROM messages m WHERE strpos(m::text, $1) > 0',
+          [form],
+        );
+        if (n) inMessages.push(`${kind} in ${n} rows`);
+        for (const { table_name: t } of tables) {
+          if (t === 'messages') continue;
+          const m = await suite.db.count(
+            `SELECT count(*) AS n FROM "${t}" x WHERE strpos(x::text, $1) > 0`,
+            [form],
+          );
+          if (m) elsewhere.push(`${kind} in ${m} rows of ${t}`);
+        }
+      }
+    }
+    suite.run.report.line(
+      '8 secrets (one-time links)',
+      `${tokens.length} link tokens taken from the emails the SMTP server received, looked for (as is, URL-encoded, base64) in every column of the messages table after sending ` +
+        `(the program's messages ${statusLine(settled)}; ${sensitive.length} sensitive: ${sensitive.filter((r) => r.body).length} with a stored body, ${sensitive.filter((r) => r.sealed).length} with sealed data) ` +
+        `and in the ${tables.length - 1} other tables: ${[...inMessages, ...elsewhere].join('; ') || 'none found'}`,
+    );
+    expect(inMessages).toEqual([]);
+    expect(elsewhere).toEqual([]);
+    expect(sensitive.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('finds none of them in any log line of the run or any response body the suite saw', async () => {
     // Stopped first, so that every line is written.
     await cluster.stop();
@@ -182,8 +262,8 @@ export function secrets(suite: Suite): void {
     }));
     const entries = suite.run.secrets.entries();
     const found: string[] = [];
-    for (const { kind, value } of entries) {
-      for (const form of formsOf(kind, value)) {
+    for (const { kind, value, login } of entries) {
+      for (const form of formsOf(kind, value, login)) {
         for (const log of logs)
           if (log.text.includes(form)) found.push(`${kind} in log ${log.name}`);
         for (const r of suite.run.responses.items) {

@@ -234,6 +234,9 @@ export class Cluster {
       SMTP_ALLOW_PRIVATE_HOSTS: 'true',
       // Sender-domain checks ask a resolver on this machine that does not answer: nothing leaves it.
       DNS_SERVERS: '127.0.0.1:9',
+      // No inbound mail in this suite, and every worker on this machine would want the same port
+      // for its inbound SMTP listener (a build without that listener ignores the setting).
+      INBOUND_SMTP_PORT: '0',
       ...FAST_RECOVERY,
       ...options.env,
     };

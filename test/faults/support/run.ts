@@ -41,7 +41,11 @@ export class SecretLedger {
   }
 
   entries(): Array<{ kind: string; value: string; login?: string }> {
-    return [...this.values].map(([value, kind]) => ({ kind, value, login: this.logins.get(value) }));
+    return [...this.values].map(([value, kind]) => ({
+      kind,
+      value,
+      login: this.logins.get(value),
+    }));
   }
 }
 
