@@ -3,6 +3,10 @@ import { APP_GUARD } from '@nestjs/core';
 import { ConsoleModule } from './console/console.module';
 import { EventsController } from './events/events.controller';
 import { EventsModule } from './events/events.module';
+import { InboundController } from './inbound/inbound.controller';
+import { InboundModule } from './inbound/inbound.module';
+import { InboundMailboxController } from './inbound/mailbox/inbound-mailbox.controller';
+import { InboundMailboxModule } from './inbound/mailbox/inbound-mailbox.module';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { SenderIdentitiesController } from './integrations/sender-identities.controller';
 import { SmtpIntegrationController } from './integrations/smtp-integration.controller';
@@ -22,6 +26,8 @@ import { RulesController } from './rules/rules.controller';
 import { RulesModule } from './rules/rules.module';
 import { SenderDomainController } from './sender-domains/sender-domain.controller';
 import { SenderDomainsModule } from './sender-domains/sender-domains.module';
+import { SuppressionsController } from './suppressions/suppressions.controller';
+import { SuppressionsModule } from './suppressions/suppressions.module';
 import { TaxSummaryController } from './tax/tax-summary.controller';
 import { TaxModule } from './tax/tax.module';
 import { TemplateEditorModule } from './templates/template-editor.module';
@@ -42,9 +48,12 @@ import { TemplatesController } from './templates/templates.controller';
     MessagesModule,
     IntegrationsModule,
     SenderDomainsModule,
+    SuppressionsModule,
     TemplateEditorModule,
     ParticipantAuthModule,
     PublicRateLimitModule,
+    InboundModule,
+    InboundMailboxModule,
     ConsoleModule,
   ],
   // Express tries routes in this order: the ingest route, the busiest by far, comes first.
@@ -56,11 +65,14 @@ import { TemplatesController } from './templates/templates.controller';
     RewardsController,
     TaxSummaryController,
     MessagesController,
+    SuppressionsController,
     SmtpIntegrationController,
     SenderIdentitiesController,
     SenderDomainController,
     TemplatesController,
     PublicController,
+    InboundController,
+    InboundMailboxController,
   ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
 })

@@ -6,17 +6,41 @@ import { EventsModule } from './events/events.module';
 import { MessagesModule } from './messages/messages.module';
 import { PayoutRemindersProcessor } from './payouts/payout-reminders.processor';
 import { PayoutsModule } from './payouts/payouts.module';
+import { InboundModule } from './inbound/inbound.module';
+import { InboundProcessor } from './inbound/inbound.processor';
+import { InboundSmtpListener } from './inbound/inbound-smtp.listener';
+import { InboundMailboxModule } from './inbound/mailbox/inbound-mailbox.module';
+import { MailboxReader } from './inbound/mailbox/mailbox-reader';
+import { ProgramsModule } from './programs/programs.module';
+import { SenderDomainsModule } from './sender-domains/sender-domains.module';
 import { JobQueue } from './queue/job-queue.port';
 import { JOB_NAMES } from './queue/queue.constants';
 import { QueueModule } from './queue/queue.module';
 
 /**
- * What a worker process runs: the job handlers and the periodic sweeps, and no HTTP route but
- * health and metrics.
+ * What a worker process runs: the job handlers, the periodic sweeps, the inbound SMTP listener
+ * and the reader of programs' own mailboxes, and no HTTP route but health and metrics.
  */
 @Module({
-  imports: [QueueModule, EventsModule, MessagesModule, DeliveryModule, PayoutsModule],
-  providers: [EvaluateEventProcessor, DeliveryProcessor, PayoutRemindersProcessor],
+  imports: [
+    QueueModule,
+    EventsModule,
+    MessagesModule,
+    DeliveryModule,
+    PayoutsModule,
+    InboundModule,
+    InboundMailboxModule,
+    ProgramsModule,
+    SenderDomainsModule,
+  ],
+  providers: [
+    EvaluateEventProcessor,
+    DeliveryProcessor,
+    PayoutRemindersProcessor,
+    InboundProcessor,
+    InboundSmtpListener,
+    MailboxReader,
+  ],
 })
 export class WorkerModule implements OnApplicationBootstrap {
   constructor(private readonly queue: JobQueue) {}

@@ -524,6 +524,11 @@ describe('Console (HTTP)', () => {
     const detail = await agent.get(`/console/messages/${id}`);
     expect(detail.text).toContain('Not delivered: the server refused it for good');
     expect(detail.text).toContain('5.1.1 No such user');
+    // 5.1.1 suppressed the address: until it is lifted, Retry explains instead of queueing.
+    await t.http
+      .delete('/v1/suppressions/bounce@acme.test')
+      .set(bearer(mine.secretKey))
+      .expect(204);
     const retried = await agent
       .post(`/console/messages/${id}/retry`)
       .type('form')

@@ -274,6 +274,66 @@ export class AppConfig {
   @Min(0)
   SENDER_DOMAIN_GRACE_HOURS = 72;
 
+  /**
+   * The inbound SMTP listener that takes bounces, complaints and replies (worker role): its port
+   * (0 turns it off), the address it listens on, and the domain its addresses are at (the MX of
+   * this domain, and the return-path CNAME of custom domains, point at the listener).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  INBOUND_SMTP_PORT = 2525;
+
+  @IsIP(undefined, { message: 'INBOUND_SMTP_HOST must be an IP address to listen on' })
+  INBOUND_SMTP_HOST = '127.0.0.1';
+
+  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
+    message: 'INBOUND_DOMAIN must be a domain name',
+  })
+  INBOUND_DOMAIN = 'localhost';
+
+  /** PEM files for STARTTLS on the listener; without them it offers no STARTTLS. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  INBOUND_TLS_KEY_FILE?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  INBOUND_TLS_CERT_FILE?: string;
+
+  /** The largest email the listener takes, in bytes (10 MiB). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  INBOUND_MAX_BYTES = 10 * 1024 * 1024;
+
+  /** Emails one client address may hand the listener per minute. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  INBOUND_MESSAGES_PER_MINUTE = 120;
+
+  /**
+   * Programs' own mailboxes, read over IMAP by the worker role: how often a mailbox being read is
+   * polled besides IDLE, and how often a worker looks for mailboxes nobody reads.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  INBOUND_MAILBOX_POLL_MS = 60000;
+
+  /**
+   * How long a worker holds a mailbox without renewing it (it renews every third of this): a
+   * worker that dies without letting go has its mailboxes read by another once this runs out.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  INBOUND_MAILBOX_LEASE_MS = 120000;
+
   /** Lets programs use SMTP/IMAP hosts on private or loopback addresses (on-premises, tests). */
   @Transform(toBool)
   @IsBoolean()
@@ -432,6 +492,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'DNS_SERVERS',
     'SMTP_EHLO_NAME',
     'NODE_ENV',
+    'INBOUND_TLS_KEY_FILE',
+    'INBOUND_TLS_CERT_FILE',
   ]) {
     if (env[key] !== undefined) raw[key] = env[key];
   }

@@ -171,6 +171,9 @@ const REDIRECT_NOTICES: Record<string, Notice['kind']> = {
   'rule-deleted': 'success',
   'template-reset': 'success',
   'message-retried': 'success',
+  'suppression-added': 'success',
+  'suppression-kept': 'success',
+  'suppression-lifted': 'success',
   'signed-out': 'success',
   'session-expired': 'error',
 };

@@ -12,7 +12,7 @@ export interface Page {
   view: string;
   title: MessageKey;
   /** Which navigation entry is current. */
-  section?: 'integrations' | 'rules' | 'templates' | 'messages' | 'participants';
+  section?: (typeof NAV)[number];
   status?: number;
   model?: Record<string, unknown>;
   cookies?: string[];
@@ -30,7 +30,14 @@ const ASSETS: Record<string, string> = {
   'console.css': 'text/css; charset=utf-8',
   'console.js': 'text/javascript; charset=utf-8',
 };
-const NAV = ['integrations', 'rules', 'templates', 'messages', 'participants'] as const;
+const NAV = [
+  'integrations',
+  'rules',
+  'templates',
+  'messages',
+  'suppressions',
+  'participants',
+] as const;
 // Beside this file in src/ (tests) and in a build, where scripts/copy-assets.js puts them.
 const VIEWS_DIR = join(__dirname, 'views');
 const ASSETS_DIR = join(__dirname, 'assets');

@@ -6,6 +6,7 @@ import { ParticipantsModule } from '../participants/participants.module';
 import { ProgramsModule } from '../programs/programs.module';
 import { RulesModule } from '../rules/rules.module';
 import { SenderDomainsModule } from '../sender-domains/sender-domains.module';
+import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { TaxModule } from '../tax/tax.module';
 import { TemplateEditorModule } from '../templates/template-editor.module';
 import { TemplatesModule } from '../templates/templates.module';
@@ -20,12 +21,14 @@ import { ConsoleIntegrationsController } from './controllers/console-integration
 import { ConsoleMessagesController } from './controllers/console-messages.controller';
 import { ConsoleParticipantsController } from './controllers/console-participants.controller';
 import { ConsoleRulesController } from './controllers/console-rules.controller';
+import { ConsoleSuppressionsController } from './controllers/console-suppressions.controller';
 import { ConsoleTemplatesController } from './controllers/console-templates.controller';
 import { IntegrationsPageService } from './pages/integrations-page.service';
 import { MessagesPageService } from './pages/messages-page.service';
 import { ParticipantsPageService } from './pages/participants-page.service';
 import { RulesPageService } from './pages/rules-page.service';
 import { SignInPageService } from './pages/sign-in-page.service';
+import { SuppressionsPageService } from './pages/suppressions-page.service';
 import { TemplateDrafts } from './pages/template-drafts';
 import { TemplatesPageService } from './pages/templates-page.service';
 
@@ -35,6 +38,7 @@ const CONTROLLERS = [
   ConsoleRulesController,
   ConsoleTemplatesController,
   ConsoleMessagesController,
+  ConsoleSuppressionsController,
   ConsoleParticipantsController,
 ];
 
@@ -50,6 +54,7 @@ const CONTROLLERS = [
     TemplatesModule,
     TemplateEditorModule,
     MessagesModule,
+    SuppressionsModule,
     TaxModule,
   ],
   controllers: CONTROLLERS,
@@ -64,6 +69,7 @@ const CONTROLLERS = [
     TemplateDrafts,
     TemplatesPageService,
     MessagesPageService,
+    SuppressionsPageService,
     ParticipantsPageService,
   ],
 })

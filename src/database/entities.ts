@@ -2,6 +2,9 @@ import { ConsoleSession } from '../console/console-session.entity';
 import { SenderDomain } from '../sender-domains/sender-domain.entity';
 import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
+import { InboundMessage } from '../inbound/inbound-message.entity';
+import { InboundMailbox } from '../inbound/mailbox/inbound-mailbox.entity';
+import { MessageEvent } from '../messages/message-event.entity';
 import { Message } from '../messages/message.entity';
 import { Suppression } from '../suppressions/suppression.entity';
 import { Participant } from '../participants/participant.entity';
@@ -20,6 +23,9 @@ export const ENTITIES = [
   Program,
   Participant,
   Message,
+  MessageEvent,
+  InboundMessage,
+  InboundMailbox,
   Suppression,
   TemplateOverrideEntity,
   SmtpIntegration,

@@ -8,8 +8,9 @@ import { AppConfig } from '../config/app.config';
 import { EntityQueries } from '../database/entity-queries';
 import { Message, MessageAttempt } from '../messages/message.entity';
 import { OutboxService } from '../messages/outbox.service';
+import { returnPathAddress } from '../inbound/inbound-addresses';
 import { backoffDelay } from '../queue/job-options';
-import { SuppressionsService } from '../suppressions/suppressions.service';
+import { SuppressionsService, suppressedMessage } from '../suppressions/suppressions.service';
 import { TemplatesService } from '../templates/templates.service';
 import type { MailRoute } from '../transports/mail-route';
 import { MailTransports } from '../transports/mail-transports';
@@ -73,12 +74,12 @@ export class DeliveryService {
 
     // Checked again at the last moment: the address may have been suppressed since it was written.
     const suppressed = await this.persist(() =>
-      this.suppressions.find(message.programId, message.toEmail),
+      this.suppressions.find(message.programId, message.toEmail, message.category),
     );
     if (suppressed) {
       await this.finish(message, 'suppressed', {
         code: 'RECIPIENT_SUPPRESSED',
-        message: `Not sent: ${suppressed.detail}`,
+        message: suppressedMessage(suppressed),
         permanent: true,
       });
       return { outcome: 'suppressed', code: 'RECIPIENT_SUPPRESSED' };
@@ -101,13 +102,17 @@ export class DeliveryService {
         html: rendered.html,
         text: rendered.text,
         messageId: messageIdHeader,
-        headers: { 'X-Entity-Ref-ID': message.id },
+        // Auto-Submitted keeps vacation responders quiet (RFC 3834).
+        headers: { 'X-Entity-Ref-ID': message.id, 'Auto-Submitted': 'auto-generated' },
       });
       const sent = await this.transports.send(route, {
         id: message.id,
         programId: message.programId,
         raw: composed.raw,
-        envelope: { from: composed.envelopeFrom, to: [message.toEmail] },
+        envelope: {
+          from: this.envelopeFrom(route, message, composed.envelopeFrom),
+          to: [message.toEmail],
+        },
       });
       await this.record(
         message,
@@ -136,6 +141,17 @@ export class DeliveryService {
     } catch (err) {
       return this.failure(message, route, err);
     }
+  }
+
+  /**
+   * The envelope sender. The built-in sender's is the message's own return path (VERP), at the
+   * verified domain's `bounces.` host or at INBOUND_DOMAIN, so a bounce names the message it is
+   * about; the From header does not change. A program's own server keeps the From address.
+   */
+  private envelopeFrom(route: MailRoute, message: Message, from: string): string {
+    if (route.kind !== 'builtin' || !message.returnPathTag) return from;
+    const host = route.dkim ? `bounces.${route.dkim.domain}` : this.config.INBOUND_DOMAIN;
+    return returnPathAddress(message.returnPathTag, host);
   }
 
   /** The variables to render with: the stored ones, and the sealed credentials opened. */
@@ -199,8 +215,9 @@ export class DeliveryService {
       await this.suppressions.add(
         message.programId,
         message.toEmail,
-        rejected.code,
+        'rejected',
         rejected.message,
+        { code: rejected.code, messageId: message.id },
       );
       await this.finish(
         message,

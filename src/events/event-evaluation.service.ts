@@ -335,7 +335,7 @@ export class EventEvaluationService {
         reward: extra.reward ?? null,
         event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
       },
-      dedupeKey,
+      dedupeKey: autoAnswerKey(event, recipient) ?? dedupeKey,
       senderId: extra.senderId,
     });
   }
@@ -370,6 +370,15 @@ function writes(
   planned: PlannedAction,
 ): planned is PlannedAction & { recipient: Participant; effectKey: string } {
   return !planned.skip && !!planned.recipient && !!planned.effectKey;
+}
+
+/**
+ * An answer to someone who wrote in (an `email.received` event) goes out at most once a day per
+ * sender, whatever the rules: two services answering each other would never stop.
+ */
+function autoAnswerKey(event: ProgramEvent, recipient: Participant): string | null {
+  if (event.type !== 'email.received' || recipient.id !== event.participantId) return null;
+  return `auto-answer:${recipient.id}:${event.occurredAt.toISOString().slice(0, 10)}`;
 }
 
 function resultOf(run: RuleRun, actions: ActionOutcome[]): RuleResult {

@@ -1,7 +1,15 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TIMESTAMP } from '../database/column-types';
 
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed';
+export type MessageStatus =
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'failed'
+  | 'suppressed'
+  // Accepted, then reported back: a bounce (RFC 3464), a complaint (RFC 5965).
+  | 'bounced'
+  | 'complained';
 export type MessageTransport = 'smtp' | 'builtin';
 
 export interface MessageAttempt {
@@ -25,6 +33,8 @@ export interface RecipientRejected {
 @Index('UQ_messages_program_dedupe', ['programId', 'dedupeKey'], { unique: true })
 @Index('IDX_messages_status_locked', ['status', 'lockedUntil'])
 @Index('IDX_messages_program_created', ['programId', 'createdAt'])
+@Index('UQ_messages_return_path', ['returnPathTag'], { unique: true })
+@Index('IDX_messages_message_id', ['messageId'])
 export class Message {
   @PrimaryColumn('varchar', { length: 36 })
   id: string;
@@ -102,6 +112,13 @@ export class Message {
 
   @Column('text', { nullable: true })
   text: string | null;
+
+  /**
+   * The tag of its envelope sender on the built-in sender (`b-<tag>@<return-path host>`): a
+   * bounce comes back to it and names this message. Unguessable, unlike the id.
+   */
+  @Column('varchar', { length: 32, nullable: true })
+  returnPathTag: string | null;
 
   /** The Message-ID header; fixed before the first attempt so retries keep it. */
   @Column('varchar', { length: 255, nullable: true })

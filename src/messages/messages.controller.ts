@@ -4,23 +4,30 @@ import type { Response } from 'express';
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
 import { ListMessagesQuery, MessageListResponse } from './dto/message.dto';
+import { InboundService } from '../inbound/inbound.service';
 import { MessagesService } from './messages.service';
 
 @ApiTags('messages')
 @ApiBearerAuth()
 @Controller('v1/messages')
 export class MessagesController {
-  constructor(private readonly messages: MessagesService) {}
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly inbound: InboundService,
+  ) {}
 
   @Get()
   @ApiResponse({ status: 200, type: MessageListResponse })
   list(@CurrentProgram() program: Program, @Query() query: ListMessagesQuery) {
-    return this.messages.list(program.id, query);
+    return query.direction === 'inbound'
+      ? this.inbound.list(program.id, query)
+      : this.messages.list(program.id, query);
   }
 
   @Get(':id')
-  get(@CurrentProgram() program: Program, @Param('id') id: string) {
-    return this.messages.get(program.id, id);
+  async get(@CurrentProgram() program: Program, @Param('id') id: string) {
+    // One id space for both directions: an inbound message is found if no outbound one is.
+    return (await this.inbound.find(program.id, id)) ?? this.messages.get(program.id, id);
   }
 
   @Get(':id/raw')

@@ -6,6 +6,8 @@ import { AppConfig } from '../config/app.config';
 import { EmlWriter } from '../transports/drivers/eml-writer';
 import { ListMessagesQuery } from './dto/message.dto';
 import { Message } from './message.entity';
+import { MessageEvent } from './message-event.entity';
+import { MessageHistory } from './message-history';
 import { OutboxService } from './outbox.service';
 
 function summary(m: Message) {
@@ -32,9 +34,39 @@ function summary(m: Message) {
   };
 }
 
-function detail(m: Message) {
+// `250 2.0.0 Ok: queued as X` → status 2.0.0.
+const statusOf = (response: string) => {
+  const status = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(response)?.[1];
+  return status ? { status } : {};
+};
+
+/**
+ * The message's history: each attempt the server took (sent) or put off (deferred), then what was
+ * heard after the hand-over (bounced, complained, replied).
+ */
+function eventsOf(m: Message, heard: MessageEvent[]) {
+  const attempts = m.attemptLog.flatMap((a) =>
+    a.outcome === 'sent' && a.response !== undefined
+      ? [{ type: 'sent', at: a.at, ...statusOf(a.response) }]
+      : a.outcome === 'retry'
+        ? [{ type: 'deferred', at: a.at, diagnostic: a.message }]
+        : [],
+  );
+  const later = heard.map((e) => ({
+    type: e.type,
+    at: e.at.toISOString(),
+    ...(e.status ? { status: e.status } : {}),
+    ...(e.diagnostic ? { diagnostic: e.diagnostic } : {}),
+    ...(e.detail ? { detail: e.detail } : {}),
+    ...(e.inboundId ? { inboundId: e.inboundId } : {}),
+  }));
+  return [...attempts, ...later].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+function detail(m: Message, heard: MessageEvent[] = []) {
   return {
     ...summary(m),
+    events: eventsOf(m, heard),
     locale: m.locale,
     participantId: m.participantId,
     senderId: m.senderId,
@@ -74,6 +106,7 @@ export class MessagesService {
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
     private readonly outbox: OutboxService,
+    private readonly history: MessageHistory,
     config: AppConfig,
   ) {
     this.eml = new EmlWriter(config.DATA_DIR);
@@ -110,7 +143,8 @@ export class MessagesService {
   }
 
   async get(programId: string, id: string) {
-    return detail(await this.find(programId, id));
+    const m = await this.find(programId, id);
+    return detail(m, await this.history.list(m.id));
   }
 
   /** The raw .eml the built-in sender wrote for this message. */

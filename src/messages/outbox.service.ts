@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager, In, LessThan, Repository } from 'typeorm';
 import { AppConfig } from '../config/app.config';
 import { EntityQueries } from '../database/entity-queries';
+import { newTag } from '../common/crypto/tags';
 import { jobOf } from '../queue/job-options';
 import { JobQueue } from '../queue/job-queue.port';
 import { Message } from './message.entity';
@@ -72,6 +73,8 @@ export class OutboxService {
       dedupeKey: req.dedupeKey,
       sensitive: req.sensitive ?? false,
       sealedData: req.sealedData ?? null,
+      // The built-in sender's envelope sender names the message by it; bounces come back to it.
+      returnPathTag: newTag(),
       via: req.via ?? 'program',
       status: req.withheld ? 'suppressed' : 'queued',
       transport: null,

@@ -5,7 +5,7 @@ import { AfterCommit } from '../database/after-commit';
 import { OutboxService } from '../messages/outbox.service';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
-import { SuppressionsService } from '../suppressions/suppressions.service';
+import { SuppressionsService, suppressedMessage } from '../suppressions/suppressions.service';
 import { emailCategoryOf, resolveLocaleChain } from '../templates/renderer';
 import { TemplatesService, type TemplateDataInput } from '../templates/templates.service';
 
@@ -72,11 +72,12 @@ export class NotifyParticipant {
     const participant = 'participant' in n.to ? n.to.participant : null;
     const address = 'address' in n.to ? n.to : null;
     const email = participant?.email ?? address!.address;
-    const suppressed = await this.suppressions.find(n.program.id, email, manager);
+    const category = emailCategoryOf(n.template);
+    const suppressed = await this.suppressions.find(n.program.id, email, category, manager);
     const message = await this.outbox.write(manager, {
       programId: n.program.id,
       templateKey: n.template,
-      category: emailCategoryOf(n.template),
+      category,
       recipient: {
         email,
         participantId: participant?.id ?? null,
@@ -94,7 +95,7 @@ export class NotifyParticipant {
         : null,
       via: n.via,
       withheld: suppressed
-        ? { code: 'RECIPIENT_SUPPRESSED', message: `Not sent: ${suppressed.detail}` }
+        ? { code: 'RECIPIENT_SUPPRESSED', message: suppressedMessage(suppressed) }
         : undefined,
     });
     if (message.created && !suppressed)

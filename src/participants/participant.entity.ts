@@ -1,6 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TIMESTAMP } from '../database/column-types';
 
+/** `inbound`: created by an email they wrote to the program. */
+export type ParticipantSource = 'inbound';
+
 @Entity('participants')
 @Index('UQ_participants_program_email', ['programId', 'emailLower'], { unique: true })
 export class Participant {
@@ -41,6 +44,10 @@ export class Participant {
 
   @Column(TIMESTAMP, { nullable: true })
   emailVerifiedAt: Date | null;
+
+  /** How the participant came to be, when not through the API: `inbound` for an email they sent. */
+  @Column('varchar', { length: 16, nullable: true })
+  source: ParticipantSource | null;
 
   /** scrypt hash of the participant's microsite password. */
   @Column('varchar', { length: 255, nullable: true })

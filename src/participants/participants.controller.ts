@@ -1,10 +1,19 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
 import {
+  FindParticipantsQuery,
   ImportResultResponse,
+  ParticipantListResponse,
   ParticipantResponse,
   UpsertParticipantDto,
 } from './dto/participant.dto';
@@ -15,6 +24,14 @@ import { ParticipantsService, toParticipantView } from './participants.service';
 @Controller('v1/participants')
 export class ParticipantsController {
   constructor(private readonly participants: ParticipantsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Find participants by email address (exact, case-insensitive).' })
+  @ApiResponse({ status: 200, type: ParticipantListResponse })
+  async findByEmail(@CurrentProgram() program: Program, @Query() query: FindParticipantsQuery) {
+    const found = await this.participants.listByEmail(program.id, query.email);
+    return { items: found.map(toParticipantView) };
+  }
 
   @Post('import')
   @HttpCode(200)

@@ -13,7 +13,7 @@ import {
   PARTICIPANT_ID_MESSAGE,
   UpsertParticipantDto,
 } from './dto/participant.dto';
-import { Participant } from './participant.entity';
+import { Participant, type ParticipantSource } from './participant.entity';
 
 export interface ParticipantView {
   id: string;
@@ -28,6 +28,7 @@ export interface ParticipantView {
   customFields: Record<string, unknown> | null;
   createdAt: string;
   updatedAt: string;
+  source?: ParticipantSource;
 }
 
 export function toParticipantView(p: Participant): ParticipantView {
@@ -42,12 +43,14 @@ export function toParticipantView(p: Participant): ParticipantView {
     payoutDetailsOnFile: p.payoutDetailsOnFile,
     emailVerified: !!p.emailVerifiedAt,
     customFields: p.customFields,
+    ...(p.source ? { source: p.source } : {}),
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
   };
 }
 
-export type ParticipantFields = Partial<UpsertParticipantDto>;
+/** What an upsert may set: the API's fields, and where a participant came from (set once, at creation). */
+export type ParticipantFields = Partial<UpsertParticipantDto> & { source?: ParticipantSource };
 
 /** The fields a client writes on a participant, by the API or with an event. */
 export const PARTICIPANT_FIELDS = [
@@ -97,11 +100,18 @@ export class ParticipantsService {
     return this.queries.findOne({ programId, id }, manager);
   }
 
-  async findByEmail(programId: string, email: string): Promise<Participant | null> {
-    return this.participants.findOne({
-      where: { programId, emailLower: email.trim().toLowerCase() },
-      order: { createdAt: 'ASC' },
-    });
+  async findByEmail(
+    programId: string,
+    email: string,
+    manager?: EntityManager,
+  ): Promise<Participant | null> {
+    return this.queries.findOne({ programId, emailLower: email.trim().toLowerCase() }, manager);
+  }
+
+  /** The participants with this address (exact, any case): none or one, as addresses are unique. */
+  async listByEmail(programId: string, email: string): Promise<Participant[]> {
+    const found = await this.findByEmail(programId, email);
+    return found ? [found] : [];
   }
 
   /** The stored participants among `ids` of one program, by id. */
@@ -223,6 +233,7 @@ export class ParticipantsService {
       customFields: null,
       emailVerifiedAt: null,
       passwordHash: null,
+      source: fields.source ?? null,
       ...patch,
       createdAt: now,
       updatedAt: now,

@@ -49,6 +49,10 @@ export class Program {
   @Column('simple-json')
   settings: ProgramSettings;
 
+  /** The tag of the program's forwarding address (`in-<tag>@INBOUND_DOMAIN`), made on first use. */
+  @Column('varchar', { length: 32, nullable: true, unique: true })
+  inboundTag: string | null;
+
   @Column('varchar', { length: 64, unique: true })
   secretKeyHash: string;
 

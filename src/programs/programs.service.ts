@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import { SingleFlight } from '../common/async/single-flight';
 import { refuseNulls } from '../common/validation/validators';
 import { EntityQueries } from '../database/entity-queries';
+import { newTag } from '../common/crypto/tags';
 import { generateApiKey, hashApiKey, KeyKind } from './api-keys';
 import { CreateProgramDto, UpdateProgramDto } from './dto/program.dto';
 import { effectiveSettings, Program } from './program.entity';
@@ -75,6 +76,24 @@ export class ProgramsService {
         ? this.queries.findOne({ secretKeyHash: hash })
         : this.queries.findOne({ publishableKeyHash: hash });
     return copyOf(await this.reads.run(`key:${hash}`, read));
+  }
+
+  findByInboundTag(tag: string): Promise<Program | null> {
+    return this.queries.findOne({ inboundTag: tag });
+  }
+
+  /** The tag of the program's forwarding address, made the first time it is asked for. */
+  async inboundTagOf(program: Program): Promise<string> {
+    if (program.inboundTag) return program.inboundTag;
+    // Set only if still unset: of two first requests at once, one tag wins and both read it.
+    await this.programs
+      .createQueryBuilder()
+      .update()
+      .set({ inboundTag: newTag() })
+      .where('id = :id AND "inboundTag" IS NULL', { id: program.id })
+      .execute();
+    const stored = await this.queries.findOne({ id: program.id });
+    return stored!.inboundTag!;
   }
 
   async findById(id: string): Promise<Program | null> {

@@ -35,6 +35,8 @@ export function jobOptions<N extends JobName>(name: N, payload: JobPayloads[N]):
   switch (name) {
     case 'evaluate-event':
       return { jobId: `evaluate:${(payload as JobPayloads['evaluate-event']).eventId}` };
+    case 'process-inbound':
+      return { jobId: `inbound:${(payload as JobPayloads['process-inbound']).inboundId}` };
     case 'deliver-message':
       return {
         jobId: `deliver:${(payload as JobPayloads['deliver-message']).messageId}:${randomUUID()}`,

@@ -14,6 +14,10 @@ export interface JobPayloads {
   'sweep-messages': Record<string, never>;
   /** Turn due payout reminders into outbox messages. */
   'sweep-payout-reminders': Record<string, never>;
+  /** Read one stored inbound email (a bounce, a complaint, a reply) into what it means. */
+  'process-inbound': { inboundId: string };
+  /** Queue again inbound emails whose reading job was lost. */
+  'sweep-inbound': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -26,4 +30,6 @@ export const JOB_NAMES: JobName[] = [
   'evaluate-events',
   'sweep-events',
   'sweep-payout-reminders',
+  'process-inbound',
+  'sweep-inbound',
 ];

@@ -91,6 +91,12 @@ export class SenderDomainService {
     this.verifier = new DnsVerifier({ servers: parseDnsServers(config.DNS_SERVERS) });
   }
 
+  /** The program's domain of that name, while it signs (verified, or failing within its grace). */
+  async findVerifiedDomain(domain: string): Promise<SenderDomain | null> {
+    const found = await this.domains.find({ where: { domain: domain.toLowerCase() } });
+    return found.find((d) => this.signingKeyOf(d) !== undefined) ?? null;
+  }
+
   find(programId: string): Promise<SenderDomain | null> {
     return this.queries.findOne({ programId });
   }

@@ -73,6 +73,8 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     JOB_BACKOFF_MS: '50',
     SWEEP_INTERVAL_MS: '200',
     PORT: '0',
+    // Many apps run at once in the suite: a test that needs the inbound listener gives it a port.
+    INBOUND_SMTP_PORT: '0',
     ...options.env,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];

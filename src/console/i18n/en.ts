@@ -16,6 +16,7 @@ export const en = {
   'nav.templates': 'Templates',
   'nav.messages': 'Messages',
   'nav.participants': 'Participants',
+  'nav.suppressions': 'Suppressions',
 
   'form.optional': '(optional)',
   'form.invalidJson': 'Some fields are not valid JSON. Fix them where marked and send again.',
@@ -32,6 +33,11 @@ export const en = {
   'notice.rule-deleted': 'The rule was deleted.',
   'notice.template-reset': 'Your version was removed; this template uses the default again.',
   'notice.message-retried': 'The message was queued again.',
+  'notice.suppression-added':
+    'The address is suppressed: nothing is sent to it until the suppression is lifted.',
+  'notice.suppression-kept': 'This address was already suppressed; its first reason is kept.',
+  'notice.suppression-lifted':
+    'The suppression was lifted: messages to the address are sent again, and one held back can be retried now.',
   'notice.signed-out': 'You are signed out.',
   'notice.session-expired': 'Your session ended. Sign in again to continue.',
 
@@ -77,6 +83,7 @@ export const en = {
   'code.RULE_INVALID': 'The rule has problems',
   'code.TEMPLATE_INVALID': 'The template has problems',
   'code.NOT_FOUND': 'Not found',
+  'code.SUPPRESSION_NOT_FOUND': 'This address is not suppressed',
 
   'signIn.title': 'Sign in',
   'signIn.lead':
@@ -166,6 +173,20 @@ export const en = {
   'integrations.senders.refused': 'The sender could not be saved',
   'integrations.senders.remove': 'Remove',
   'integrations.senders.removeConfirm': 'Remove this sender identity and its stored password?',
+
+  'integrations.mailbox.heading': 'Bounce mailbox',
+  'integrations.mailbox.lead':
+    'Mail sent through your own SMTP server bounces back to your own mailbox. Once it is connected, a worker reads it: delivery reports and complaints (and replies, when asked) are taken in and get the keyword $ReferralNotify; everything else is left as it is.',
+  'integrations.mailbox.none':
+    'No mailbox is connected. Connect one with PUT /v1/integrations/inbound-mailbox (host, port, security, username, password, folder and what to read).',
+  'integrations.mailbox.readingFrom': 'Reads the folder {folder} of {username} on {host}:{port}',
+  'integrations.mailbox.mode.bounces': 'Takes in bounces and complaints only',
+  'integrations.mailbox.mode.bounces-and-replies': 'Takes in bounces, complaints and replies',
+  'integrations.mailbox.lastChecked': 'last read {when}',
+  'integrations.mailbox.notReadYet': 'not read yet',
+  'integrations.mailbox.lastError': 'Reading the mailbox stopped working',
+  'integrations.mailbox.retryAt':
+    'It is tried again {when}; a PUT with the right settings retries at once.',
 
   'integrations.domain.heading': "Built-in sender's From domain",
   'integrations.domain.lead':
@@ -419,6 +440,63 @@ export const en = {
     'Details are missing: payout reminders go out after cash rewards until both are on file.',
   'participants.remindersStopped': 'Everything is on file: no payout reminders are sent.',
   'participants.messages': 'Messages sent to this participant',
+
+  'suppressions.title': 'Suppressions',
+  'suppressions.lead':
+    'Addresses this program does not send to, and why. Lift a suppression to send to the address again.',
+  'suppressions.filters': 'Search suppressions',
+  'suppressions.email': 'Address',
+  'suppressions.emailHint': 'The beginning of the address is enough.',
+  'suppressions.reason': 'Reason',
+  'suppressions.anyReason': 'Any reason',
+  'suppressions.search': 'Search',
+  'suppressions.clear': 'Clear filters',
+  'suppressions.filterRefused': 'This search cannot be used',
+  'suppressions.scope': 'Holds back',
+  'suppressions.detail': 'Detail',
+  'suppressions.created': 'Since',
+  'suppressions.actions': 'Actions',
+  'suppressions.viewMessage': 'The message that caused it',
+  'suppressions.none': 'No address is suppressed: every message is sent.',
+  'suppressions.noneMatch': 'No suppression matches.',
+  'suppressions.lift': 'Lift',
+  'suppressions.liftNamed': 'Lift the suppression of {email}',
+  'suppressions.liftConfirm': 'Lift the suppression of {email}? Messages to it will be sent again.',
+  'suppressions.liftRefused': 'The suppression could not be lifted',
+  'suppressions.pages': 'Pages',
+  'suppressions.first': 'First page',
+  'suppressions.next': 'Next page',
+  'suppressions.addHeading': 'Suppress an address',
+  'suppressions.addLead':
+    'Nothing is sent to it, transactional email included, until the suppression is lifted.',
+  'suppressions.note': 'Note',
+  'suppressions.noteHint': 'Why, for whoever reads this list later.',
+  'suppressions.add': 'Suppress',
+  'suppressions.addRefused': 'The address could not be suppressed',
+  'suppressions.reasonsHeading': 'What the reasons mean',
+  'suppressions.explain.hard_bounce':
+    'The address bounced for good after the server had accepted the message: it does not exist. Holds back every message.',
+  'suppressions.explain.complaint':
+    'The person marked a message as spam. Holds back everything but transactional email: verification, password reset, W-9 notices and payout reminders still go out.',
+  'suppressions.explain.manual':
+    'Someone suppressed the address by hand, here or through the API. Holds back every message.',
+  'suppressions.explain.rejected':
+    'The receiving server refused the address while we sent (5.1.x: unknown user or domain). Holds back every message.',
+  'suppressionReason.hard_bounce': 'Hard bounce',
+  'suppressionReason.complaint': 'Spam complaint',
+  'suppressionReason.manual': 'Added by hand',
+  'suppressionReason.rejected': 'Refused by the server',
+  'suppressionScope.all': 'All email',
+  'suppressionScope.non-transactional': 'All but transactional email',
+  'messages.retrySuppressed': 'This message cannot be sent while its address is suppressed',
+  'messages.suppressedNow': 'The address is suppressed',
+  'messages.suppressedWhy':
+    'Nothing is sent to {email} while it is suppressed ({reason}). Lift the suppression, then retry the message.',
+  'messages.liftLink': 'Lift the suppression',
+  'participants.suppression': 'Suppression',
+  'participants.suppressedSince': 'since {when}',
+  'participants.notSuppressed': 'None: messages to this address are sent.',
+  'participants.manageSuppression': 'See it on the Suppressions page, where it can be lifted',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -18,6 +18,7 @@ export const es: Record<MessageKey, string> = {
   'nav.templates': 'Plantillas',
   'nav.messages': 'Mensajes',
   'nav.participants': 'Participantes',
+  'nav.suppressions': 'Supresiones',
 
   'form.optional': '(opcional)',
   'form.invalidJson':
@@ -35,6 +36,11 @@ export const es: Record<MessageKey, string> = {
   'notice.rule-deleted': 'Se eliminó la regla.',
   'notice.template-reset': 'Se eliminó tu versión; esta plantilla vuelve a usar la predeterminada.',
   'notice.message-retried': 'El mensaje se volvió a poner en cola.',
+  'notice.suppression-added':
+    'La dirección está suprimida: no se le envía nada hasta que se levante la supresión.',
+  'notice.suppression-kept': 'Esta dirección ya estaba suprimida; se conserva su primer motivo.',
+  'notice.suppression-lifted':
+    'Se levantó la supresión: los mensajes a la dirección vuelven a enviarse, y uno retenido ya puede reintentarse.',
   'notice.signed-out': 'Has cerrado sesión.',
   'notice.session-expired': 'Tu sesión terminó. Inicia sesión de nuevo para continuar.',
 
@@ -80,6 +86,7 @@ export const es: Record<MessageKey, string> = {
   'code.RULE_INVALID': 'La regla tiene problemas',
   'code.TEMPLATE_INVALID': 'La plantilla tiene problemas',
   'code.NOT_FOUND': 'No encontrado',
+  'code.SUPPRESSION_NOT_FOUND': 'Esta dirección no está suprimida',
 
   'signIn.title': 'Iniciar sesión',
   'signIn.lead':
@@ -171,6 +178,20 @@ export const es: Record<MessageKey, string> = {
   'integrations.senders.remove': 'Eliminar',
   'integrations.senders.removeConfirm':
     '¿Eliminar esta identidad de remitente y su contraseña guardada?',
+
+  'integrations.mailbox.heading': 'Buzón de rebotes',
+  'integrations.mailbox.lead':
+    'El correo enviado por tu propio servidor SMTP rebota a tu propio buzón. Cuando está conectado, un proceso lo lee: los informes de entrega y las quejas (y las respuestas, si se pide) se recogen y reciben la palabra clave $ReferralNotify; todo lo demás se deja como está.',
+  'integrations.mailbox.none':
+    'No hay ningún buzón conectado. Conecta uno con PUT /v1/integrations/inbound-mailbox (host, puerto, seguridad, usuario, contraseña, carpeta y qué leer).',
+  'integrations.mailbox.readingFrom': 'Lee la carpeta {folder} de {username} en {host}:{port}',
+  'integrations.mailbox.mode.bounces': 'Recoge solo rebotes y quejas',
+  'integrations.mailbox.mode.bounces-and-replies': 'Recoge rebotes, quejas y respuestas',
+  'integrations.mailbox.lastChecked': 'leído por última vez {when}',
+  'integrations.mailbox.notReadYet': 'todavía no se ha leído',
+  'integrations.mailbox.lastError': 'La lectura del buzón dejó de funcionar',
+  'integrations.mailbox.retryAt':
+    'Se vuelve a intentar {when}; un PUT con los datos correctos lo reintenta al momento.',
 
   'integrations.domain.heading': 'Dominio del remitente integrado',
   'integrations.domain.lead':
@@ -426,4 +447,62 @@ export const es: Record<MessageKey, string> = {
     'Faltan datos: se envían recordatorios de pago tras las recompensas en efectivo hasta que ambos estén registrados.',
   'participants.remindersStopped': 'Todo está registrado: no se envían recordatorios de pago.',
   'participants.messages': 'Mensajes enviados a este participante',
+
+  'suppressions.title': 'Supresiones',
+  'suppressions.lead':
+    'Direcciones a las que este programa no envía, y por qué. Levanta una supresión para volver a enviar a la dirección.',
+  'suppressions.filters': 'Buscar supresiones',
+  'suppressions.email': 'Dirección',
+  'suppressions.emailHint': 'Basta con el comienzo de la dirección.',
+  'suppressions.reason': 'Motivo',
+  'suppressions.anyReason': 'Cualquier motivo',
+  'suppressions.search': 'Buscar',
+  'suppressions.clear': 'Quitar filtros',
+  'suppressions.filterRefused': 'Esta búsqueda no se puede usar',
+  'suppressions.scope': 'Retiene',
+  'suppressions.detail': 'Detalle',
+  'suppressions.created': 'Desde',
+  'suppressions.actions': 'Acciones',
+  'suppressions.viewMessage': 'El mensaje que la causó',
+  'suppressions.none': 'No hay ninguna dirección suprimida: se envían todos los mensajes.',
+  'suppressions.noneMatch': 'Ninguna supresión coincide.',
+  'suppressions.lift': 'Levantar',
+  'suppressions.liftNamed': 'Levantar la supresión de {email}',
+  'suppressions.liftConfirm':
+    '¿Levantar la supresión de {email}? Los mensajes a esa dirección volverán a enviarse.',
+  'suppressions.liftRefused': 'No se pudo levantar la supresión',
+  'suppressions.pages': 'Páginas',
+  'suppressions.first': 'Primera página',
+  'suppressions.next': 'Página siguiente',
+  'suppressions.addHeading': 'Suprimir una dirección',
+  'suppressions.addLead':
+    'No se le envía nada, tampoco correo transaccional, hasta que se levante la supresión.',
+  'suppressions.note': 'Nota',
+  'suppressions.noteHint': 'Por qué, para quien lea esta lista más adelante.',
+  'suppressions.add': 'Suprimir',
+  'suppressions.addRefused': 'No se pudo suprimir la dirección',
+  'suppressions.reasonsHeading': 'Qué significa cada motivo',
+  'suppressions.explain.hard_bounce':
+    'La dirección rebotó de forma definitiva después de que el servidor aceptara el mensaje: no existe. Retiene todos los mensajes.',
+  'suppressions.explain.complaint':
+    'La persona marcó un mensaje como spam. Retiene todo salvo el correo transaccional: la verificación, el restablecimiento de contraseña, los avisos W-9 y los recordatorios de pago siguen enviándose.',
+  'suppressions.explain.manual':
+    'Alguien suprimió la dirección a mano, aquí o mediante la API. Retiene todos los mensajes.',
+  'suppressions.explain.rejected':
+    'El servidor de destino rechazó la dirección durante el envío (5.1.x: usuario o dominio desconocido). Retiene todos los mensajes.',
+  'suppressionReason.hard_bounce': 'Rebote definitivo',
+  'suppressionReason.complaint': 'Queja de spam',
+  'suppressionReason.manual': 'Añadida a mano',
+  'suppressionReason.rejected': 'Rechazada por el servidor',
+  'suppressionScope.all': 'Todo el correo',
+  'suppressionScope.non-transactional': 'Todo salvo el correo transaccional',
+  'messages.retrySuppressed': 'Este mensaje no puede enviarse mientras su dirección esté suprimida',
+  'messages.suppressedNow': 'La dirección está suprimida',
+  'messages.suppressedWhy':
+    'No se envía nada a {email} mientras esté suprimida ({reason}). Levanta la supresión y luego reintenta el mensaje.',
+  'messages.liftLink': 'Levantar la supresión',
+  'participants.suppression': 'Supresión',
+  'participants.suppressedSince': 'desde {when}',
+  'participants.notSuppressed': 'Ninguna: los mensajes a esta dirección se envían.',
+  'participants.manageSuppression': 'Verla en la página de supresiones, donde puede levantarse',
 };

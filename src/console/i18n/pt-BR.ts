@@ -18,6 +18,7 @@ export const ptBR: Record<MessageKey, string> = {
   'nav.templates': 'Modelos',
   'nav.messages': 'Mensagens',
   'nav.participants': 'Participantes',
+  'nav.suppressions': 'Supressões',
 
   'form.optional': '(opcional)',
   'form.invalidJson':
@@ -35,6 +36,11 @@ export const ptBR: Record<MessageKey, string> = {
   'notice.rule-deleted': 'A regra foi excluída.',
   'notice.template-reset': 'Sua versão foi removida; este modelo volta a usar o padrão.',
   'notice.message-retried': 'A mensagem voltou para a fila.',
+  'notice.suppression-added':
+    'O endereço está suprimido: nada é enviado a ele até que a supressão seja removida.',
+  'notice.suppression-kept': 'Este endereço já estava suprimido; o primeiro motivo é mantido.',
+  'notice.suppression-lifted':
+    'A supressão foi removida: as mensagens para o endereço voltam a ser enviadas, e uma retida já pode ser tentada de novo.',
   'notice.signed-out': 'Você saiu.',
   'notice.session-expired': 'Sua sessão terminou. Entre de novo para continuar.',
 
@@ -80,6 +86,7 @@ export const ptBR: Record<MessageKey, string> = {
   'code.RULE_INVALID': 'A regra tem problemas',
   'code.TEMPLATE_INVALID': 'O modelo tem problemas',
   'code.NOT_FOUND': 'Não encontrado',
+  'code.SUPPRESSION_NOT_FOUND': 'Este endereço não está suprimido',
 
   'signIn.title': 'Entrar',
   'signIn.lead':
@@ -169,6 +176,20 @@ export const ptBR: Record<MessageKey, string> = {
   'integrations.senders.refused': 'Não foi possível salvar o remetente',
   'integrations.senders.remove': 'Remover',
   'integrations.senders.removeConfirm': 'Remover esta identidade de remetente e a senha salva?',
+
+  'integrations.mailbox.heading': 'Caixa de devoluções',
+  'integrations.mailbox.lead':
+    'Os e-mails enviados pelo seu próprio servidor SMTP voltam para a sua própria caixa de correio. Depois de conectada, um processo a lê: relatórios de entrega e reclamações (e respostas, quando pedido) são recolhidos e recebem a palavra-chave $ReferralNotify; todo o resto fica como está.',
+  'integrations.mailbox.none':
+    'Nenhuma caixa está conectada. Conecte uma com PUT /v1/integrations/inbound-mailbox (host, porta, segurança, usuário, senha, pasta e o que ler).',
+  'integrations.mailbox.readingFrom': 'Lê a pasta {folder} de {username} em {host}:{port}',
+  'integrations.mailbox.mode.bounces': 'Recolhe só devoluções e reclamações',
+  'integrations.mailbox.mode.bounces-and-replies': 'Recolhe devoluções, reclamações e respostas',
+  'integrations.mailbox.lastChecked': 'lida pela última vez {when}',
+  'integrations.mailbox.notReadYet': 'ainda não foi lida',
+  'integrations.mailbox.lastError': 'A leitura da caixa parou de funcionar',
+  'integrations.mailbox.retryAt':
+    'Será tentada de novo {when}; um PUT com os dados certos tenta de novo na hora.',
 
   'integrations.domain.heading': 'Domínio do remetente integrado',
   'integrations.domain.lead':
@@ -422,4 +443,63 @@ export const ptBR: Record<MessageKey, string> = {
     'Faltam dados: lembretes de pagamento são enviados após recompensas em dinheiro até que os dois estejam cadastrados.',
   'participants.remindersStopped': 'Tudo cadastrado: nenhum lembrete de pagamento é enviado.',
   'participants.messages': 'Mensagens enviadas a este participante',
+
+  'suppressions.title': 'Supressões',
+  'suppressions.lead':
+    'Endereços para os quais este programa não envia, e por quê. Remova uma supressão para voltar a enviar ao endereço.',
+  'suppressions.filters': 'Buscar supressões',
+  'suppressions.email': 'Endereço',
+  'suppressions.emailHint': 'O começo do endereço basta.',
+  'suppressions.reason': 'Motivo',
+  'suppressions.anyReason': 'Qualquer motivo',
+  'suppressions.search': 'Buscar',
+  'suppressions.clear': 'Limpar filtros',
+  'suppressions.filterRefused': 'Esta busca não pode ser usada',
+  'suppressions.scope': 'Retém',
+  'suppressions.detail': 'Detalhe',
+  'suppressions.created': 'Desde',
+  'suppressions.actions': 'Ações',
+  'suppressions.viewMessage': 'A mensagem que a causou',
+  'suppressions.none': 'Nenhum endereço está suprimido: todas as mensagens são enviadas.',
+  'suppressions.noneMatch': 'Nenhuma supressão corresponde.',
+  'suppressions.lift': 'Remover',
+  'suppressions.liftNamed': 'Remover a supressão de {email}',
+  'suppressions.liftConfirm':
+    'Remover a supressão de {email}? As mensagens para ele voltarão a ser enviadas.',
+  'suppressions.liftRefused': 'Não foi possível remover a supressão',
+  'suppressions.pages': 'Páginas',
+  'suppressions.first': 'Primeira página',
+  'suppressions.next': 'Próxima página',
+  'suppressions.addHeading': 'Suprimir um endereço',
+  'suppressions.addLead':
+    'Nada é enviado a ele, nem mesmo e-mail transacional, até que a supressão seja removida.',
+  'suppressions.note': 'Observação',
+  'suppressions.noteHint': 'Por quê, para quem ler esta lista depois.',
+  'suppressions.add': 'Suprimir',
+  'suppressions.addRefused': 'Não foi possível suprimir o endereço',
+  'suppressions.reasonsHeading': 'O que cada motivo significa',
+  'suppressions.explain.hard_bounce':
+    'O endereço voltou de forma definitiva depois que o servidor aceitou a mensagem: ele não existe. Retém todas as mensagens.',
+  'suppressions.explain.complaint':
+    'A pessoa marcou uma mensagem como spam. Retém tudo menos o e-mail transacional: verificação, redefinição de senha, avisos W-9 e lembretes de pagamento continuam sendo enviados.',
+  'suppressions.explain.manual':
+    'Alguém suprimiu o endereço manualmente, aqui ou pela API. Retém todas as mensagens.',
+  'suppressions.explain.rejected':
+    'O servidor de destino recusou o endereço durante o envio (5.1.x: usuário ou domínio desconhecido). Retém todas as mensagens.',
+  'suppressionReason.hard_bounce': 'Devolução definitiva',
+  'suppressionReason.complaint': 'Denúncia de spam',
+  'suppressionReason.manual': 'Adicionada manualmente',
+  'suppressionReason.rejected': 'Recusada pelo servidor',
+  'suppressionScope.all': 'Todo o e-mail',
+  'suppressionScope.non-transactional': 'Tudo menos e-mail transacional',
+  'messages.retrySuppressed':
+    'Esta mensagem não pode ser enviada enquanto o endereço estiver suprimido',
+  'messages.suppressedNow': 'O endereço está suprimido',
+  'messages.suppressedWhy':
+    'Nada é enviado a {email} enquanto estiver suprimido ({reason}). Remova a supressão e depois tente enviar a mensagem de novo.',
+  'messages.liftLink': 'Remover a supressão',
+  'participants.suppression': 'Supressão',
+  'participants.suppressedSince': 'desde {when}',
+  'participants.notSuppressed': 'Nenhuma: as mensagens para este endereço são enviadas.',
+  'participants.manageSuppression': 'Ver na página de supressões, onde ela pode ser removida',
 };

@@ -2,6 +2,9 @@ import { SmtpIntegrationService } from '../../integrations/smtp-integration.serv
 import { SenderIdentitiesService } from '../../integrations/sender-identities.service';
 import { SenderDomainService } from '../../sender-domains/sender-domain.service';
 import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { InboundMailbox } from '../../inbound/mailbox/inbound-mailbox.entity';
+import { toInboundMailboxView } from '../../inbound/mailbox/inbound-mailbox.service';
 import { PutSenderDomainDto } from '../../sender-domains/dto/sender-domain.dto';
 import { PutSenderIdentityDto } from '../../integrations/dto/sender-identity.dto';
 import {
@@ -95,21 +98,26 @@ function testOutcome(lang: Lang, sent: TestEmailResponse): Notice {
   );
 }
 
-/** The Integrations page: the program's SMTP server, its sender identities, and the built-in sender's From domain. */
+/**
+ * The Integrations page: the program's SMTP server, its sender identities, its bounce mailbox (as
+ * the API set it; shown, with why reading it fails) and the built-in sender's From domain.
+ */
 @Injectable()
 export class IntegrationsPageService {
   constructor(
     private readonly smtp: SmtpIntegrationService,
     private readonly senders: SenderIdentitiesService,
     private readonly domains: SenderDomainService,
+    private readonly dataSource: DataSource,
   ) {}
 
   async show(ctx: SignedInContext, state: IntegrationsState = {}): Promise<Page> {
     const programId = ctx.program.id;
-    const [smtpRow, senders, domainRow] = await Promise.all([
+    const [smtpRow, senders, domainRow, mailboxRow] = await Promise.all([
       this.smtp.find(programId),
       this.senders.list(programId),
       this.domains.find(programId),
+      this.dataSource.getRepository(InboundMailbox).findOneBy({ programId }),
     ]);
     const smtp = smtpRow ? toSmtpIntegrationView(smtpRow) : null;
     const smtpForm =
@@ -149,6 +157,7 @@ export class IntegrationsPageService {
             fromName: domain?.fromName ?? '',
           }),
         domainNotice: state.domainNotice,
+        mailbox: mailboxRow ? toInboundMailboxView(mailboxRow) : null,
       },
     };
   }

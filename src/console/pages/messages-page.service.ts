@@ -12,6 +12,9 @@ import {
   type Notice,
 } from '../console-forms';
 import type { Page, PageResult } from '../console-views.service';
+import { SuppressionsService, toSuppressionView } from '../../suppressions/suppressions.service';
+import { emailCategoryOf } from '../../templates/renderer';
+import { translate } from '../i18n';
 import type { PreviewDocument } from './templates-page.service';
 
 const PAGE_SIZE = 25;
@@ -20,7 +23,10 @@ const FILTERS = ['status', 'to', 'template', 'cursor'] as const;
 /** The Messages pages: the log with filters and paging, one message with its attempts, retry. */
 @Injectable()
 export class MessagesPageService {
-  constructor(private readonly messages: MessagesService) {}
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly suppressions: SuppressionsService,
+  ) {}
 
   async list(ctx: SignedInContext, query: Record<string, unknown>): Promise<Page> {
     const values = pickFields(query, FILTERS);
@@ -75,6 +81,13 @@ export class MessagesPageService {
     status?: number,
   ): Promise<Page> {
     const message = await this.messages.get(ctx.program.id, id);
+    const retryable = message.status === 'failed' || message.status === 'suppressed';
+    // A retry would be held back again at once: say so, and where to lift it.
+    // (Once: a refused retry's notice says it already.)
+    const suppressed =
+      retryable && notice?.code !== 'RECIPIENT_SUPPRESSED'
+        ? await this.suppressionOf(ctx, message)
+        : null;
     return {
       view: 'message',
       title: 'messages.detailTitle',
@@ -83,13 +96,28 @@ export class MessagesPageService {
       model: {
         notice: notice ?? noticeFromQuery(ctx.lang, noticeKey),
         message,
-        retryable: message.status === 'failed' || message.status === 'suppressed',
+        retryable,
+        suppressed,
         attempts: [...message.attemptLog].reverse(),
       },
     };
   }
 
   async retry(ctx: SignedInContext, id: string): Promise<PageResult> {
+    const suppressed = await this.suppressionOf(ctx, await this.messages.get(ctx.program.id, id));
+    if (suppressed) {
+      const notice: Notice = {
+        kind: 'error',
+        title: translate(ctx.lang, 'messages.retrySuppressed'),
+        message: translate(ctx.lang, 'messages.suppressedWhy', {
+          email: suppressed.email,
+          reason: translate(ctx.lang, `suppressionReason.${suppressed.reason}`),
+        }),
+        code: 'RECIPIENT_SUPPRESSED',
+        link: { href: suppressed.liftHref, label: translate(ctx.lang, 'messages.liftLink') },
+      };
+      return this.detail(ctx, id, undefined, notice, 409);
+    }
     const outcome = await attempt(() => this.messages.retry(ctx.program.id, id));
     if (!outcome.ok)
       return this.detail(
@@ -100,6 +128,24 @@ export class MessagesPageService {
         outcome.error.getStatus(),
       );
     return { redirect: `/console/messages/${encodeURIComponent(id)}?notice=message-retried` };
+  }
+
+  /** The suppression that holds back the message's address now, with where to lift it. */
+  private async suppressionOf(
+    ctx: SignedInContext,
+    message: { id: string; to: string; template: string },
+  ) {
+    const found = await this.suppressions.find(
+      ctx.program.id,
+      message.to,
+      emailCategoryOf(message.template),
+    );
+    if (!found) return null;
+    const lift = new URLSearchParams({ email: found.emailLower, message: message.id });
+    return {
+      ...toSuppressionView(found),
+      liftHref: `/console/suppressions?${lift.toString()}`,
+    };
   }
 
   /** The message's HTML for its sandboxed frame; withheld content stays withheld. */

@@ -1,5 +1,6 @@
 import { ParticipantsService } from '../../participants/participants.service';
 import { W9Service } from '../../tax/w9.service';
+import { SuppressionsService, toSuppressionView } from '../../suppressions/suppressions.service';
 import { Injectable } from '@nestjs/common';
 import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE } from '../../participants/dto/participant.dto';
 import { toParticipantView } from '../../participants/participants.service';
@@ -13,6 +14,7 @@ export class ParticipantsPageService {
   constructor(
     private readonly participants: ParticipantsService,
     private readonly w9: W9Service,
+    private readonly suppressions: SuppressionsService,
   ) {}
 
   async lookup(ctx: SignedInContext, query: Record<string, unknown>): Promise<Page> {
@@ -38,19 +40,24 @@ export class ParticipantsPageService {
     }
     const outcome = await attempt(async () => {
       const participant = await this.participants.get(ctx.program.id, id);
+      // Of any scope: a complaint still holds back everything but transactional email.
+      const suppression = await this.suppressions.find(ctx.program.id, participant.email);
       return {
         participant: toParticipantView(participant),
         tax: await this.w9.summary(ctx.program, id, year),
+        suppression: suppression ? toSuppressionView(suppression) : null,
       };
     });
     if (!outcome.ok) {
       form.notice = errorNotice(ctx.lang, outcome.error, 'participants.notFound');
       return page({}, outcome.error.getStatus());
     }
-    const { participant, tax } = outcome.value;
+    const { participant, tax, suppression } = outcome.value;
     return page({
       participant,
       tax,
+      suppression,
+      suppressionHref: `/console/suppressions?${new URLSearchParams({ email: participant.email.toLowerCase() }).toString()}`,
       // Reminders run while tax or banking details are missing and stop once both are on file.
       detailsMissing: !participant.taxFormOnFile || !participant.payoutDetailsOnFile,
       messagesHref: `/console/messages?${new URLSearchParams({ to: participant.email }).toString()}`,

@@ -11,6 +11,9 @@ import { SenderEndpoints1764000001000 } from './1764000001000-sender-endpoints';
 import { MoneyInCents1764000001100 } from './1764000001100-money-in-cents';
 import { ParticipantAddresses1764000002000 } from './1764000002000-participant-addresses';
 import { SealedLinks1764000002100 } from './1764000002100-sealed-links';
+import { SuppressionReasons1764000003000 } from './1764000003000-suppression-reasons';
+import { Inbound1764000004000 } from './1764000004000-inbound';
+import { InboundMailboxes1764000005000 } from './1764000005000-inbound-mailboxes';
 
 // Every migration, in order. Listed rather than globbed so builds and tests load the same set.
 export const MIGRATIONS = [
@@ -27,4 +30,7 @@ export const MIGRATIONS = [
   MoneyInCents1764000001100,
   ParticipantAddresses1764000002000,
   SealedLinks1764000002100,
+  SuppressionReasons1764000003000,
+  Inbound1764000004000,
+  InboundMailboxes1764000005000,
 ];

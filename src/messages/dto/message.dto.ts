@@ -3,9 +3,29 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
 
-export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed', 'suppressed'] as const;
+export const MESSAGE_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'failed',
+  'suppressed',
+  'bounced',
+  'complained',
+] as const;
+
+export const MESSAGE_DIRECTIONS = ['outbound', 'inbound'] as const;
 
 export class ListMessagesQuery {
+  @ApiPropertyOptional({
+    enum: MESSAGE_DIRECTIONS,
+    default: 'outbound',
+    description:
+      'outbound: what the program sent; inbound: what came back (bounces, complaints, replies).',
+  })
+  @IsOptional()
+  @IsIn(MESSAGE_DIRECTIONS)
+  direction?: (typeof MESSAGE_DIRECTIONS)[number];
+
   @ApiPropertyOptional({ enum: MESSAGE_STATUSES })
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
@@ -58,6 +78,38 @@ export class MessageSummaryResponse {
   @ApiPropertyOptional() messageId?: string;
   @ApiPropertyOptional() sentAt?: string;
   @ApiProperty() createdAt: string;
+}
+
+export class MessageEventResponse {
+  @ApiProperty({ enum: ['sent', 'deferred', 'bounced', 'complained', 'replied'] }) type: string;
+  @ApiProperty() at: string;
+  @ApiPropertyOptional({ description: 'The enhanced status code, e.g. 5.1.1.' }) status?: string;
+  @ApiPropertyOptional() diagnostic?: string;
+  @ApiPropertyOptional({
+    description:
+      'A bounce: hard | soft | policy | sender | delayed; a complaint: its feedback type.',
+  })
+  detail?: string;
+  @ApiPropertyOptional({ description: 'The inbound message it came from.' }) inboundId?: string;
+}
+
+export class InboundMessageSummaryResponse {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: ['inbound'] }) direction: 'inbound';
+  @ApiPropertyOptional({ enum: ['dsn', 'arf', 'auto-reply', 'reply'], nullable: true })
+  kind: string | null;
+  @ApiProperty({ enum: ['received', 'processed', 'failed'] }) status: string;
+  @ApiPropertyOptional({ nullable: true }) from: string | null;
+  @ApiPropertyOptional({ nullable: true }) subject: string | null;
+  @ApiPropertyOptional({ nullable: true }) participantId: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'The outbound message it is about or answers.',
+  })
+  inReplyTo: string | null;
+  @ApiProperty({ description: 'Whether it was matched to an outbound message of the program.' })
+  matched: boolean;
+  @ApiProperty() receivedAt: string;
 }
 
 export class MessageListResponse {

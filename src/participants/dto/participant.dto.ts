@@ -71,6 +71,27 @@ export class ParticipantResponse {
   @ApiProperty() updatedAt: string;
 }
 
+export class FindParticipantsQuery {
+  @ApiProperty({
+    example: 'ana@example.com',
+    description:
+      'The address, exact but in any case; no participant matches an address never stored.',
+  })
+  @IsString()
+  @Length(1, 320)
+  @NoControlChars()
+  email: string;
+}
+
+export class ParticipantListResponse {
+  @ApiProperty({
+    type: [ParticipantResponse],
+    description:
+      'The participants with this address: empty when none (an address belongs to one at most).',
+  })
+  items: ParticipantResponse[];
+}
+
 export class ImportResultResponse {
   @ApiProperty() created: number;
   @ApiProperty() updated: number;

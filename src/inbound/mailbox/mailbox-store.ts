@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, Repository } from 'typeorm';
+import { IntegrationSecrets } from '../../common/crypto/integration-secrets';
+import { InboundMailbox } from './inbound-mailbox.entity';
+import type { MailboxProblem } from './mailbox-imap';
+
+/** Failures in a row of a passing problem (a timeout, a refused connection) before it shows as failing. */
+const FAILING_AFTER = 3;
+
+/**
+ * The mailbox rows as the worker role reads them: the lease that lets one worker at a time read
+ * a mailbox, the cursor of what was read, and whether reading works. Every write of a reader is
+ * conditional on its still holding the lease, so one that lost it changes nothing.
+ */
+@Injectable()
+export class MailboxStore {
+  constructor(
+    @InjectRepository(InboundMailbox) private readonly mailboxes: Repository<InboundMailbox>,
+    private readonly secrets: IntegrationSecrets,
+  ) {}
+
+  /** Mailboxes due to be read that no worker holds, or whose holder let its lease run out. */
+  async claimable(owner: string, limit = 50): Promise<string[]> {
+    const rows = await this.mailboxes
+      .createQueryBuilder('m')
+      .select('m.id')
+      .where(this.free(owner, new Date()))
+      .orderBy('m.leaseUntil', 'ASC')
+      .limit(limit)
+      .getMany();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Takes the lease with one conditional UPDATE: of two workers trying at once the database lets
+   * one through. The row as taken, or null when another worker holds it or it is not due.
+   */
+  async take(id: string, owner: string, leaseMs: number): Promise<InboundMailbox | null> {
+    const now = new Date();
+    const taken = await this.mailboxes
+      .createQueryBuilder()
+      .update()
+      .set({ leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) })
+      .where('id = :id', { id })
+      .andWhere(this.free(owner, now))
+      .execute();
+    if (!taken.affected) return null;
+    return this.mailboxes.findOneBy({ id, leaseOwner: owner });
+  }
+
+  /** Extends the lease; false when it was lost, or the mailbox was changed or removed meanwhile. */
+  async renew(row: InboundMailbox, owner: string, leaseMs: number): Promise<boolean> {
+    const renewed = await this.mailboxes
+      .createQueryBuilder()
+      .update()
+      .set({ leaseUntil: new Date(Date.now() + leaseMs) })
+      .where('id = :id AND "leaseOwner" = :owner AND version = :version', {
+        id: row.id,
+        owner,
+        version: row.version,
+      })
+      .execute();
+    return Boolean(renewed.affected);
+  }
+
+  /** Lets go of the lease, so another worker can read the mailbox at once. */
+  async release(id: string, owner: string): Promise<void> {
+    await this.mailboxes
+      .createQueryBuilder()
+      .update()
+      .set({ leaseOwner: null, leaseUntil: null })
+      .where('id = :id AND "leaseOwner" = :owner', { id, owner })
+      .execute();
+  }
+
+  /** Moves the cursor on; false when the lease was lost (the caller stops reading). */
+  async advance(
+    id: string,
+    owner: string,
+    cursor: { uidValidity: number; lastUid: number },
+    checkedAt?: Date,
+  ): Promise<boolean> {
+    const moved = await this.mailboxes
+      .createQueryBuilder()
+      .update()
+      .set({ ...cursor, ...(checkedAt ? { lastCheckedAt: checkedAt } : {}) })
+      .where('id = :id AND "leaseOwner" = :owner', { id, owner })
+      .execute();
+    return Boolean(moved.affected);
+  }
+
+  /** The folder was read to the end. */
+  async checked(id: string, owner: string, at: Date): Promise<void> {
+    await this.mailboxes
+      .createQueryBuilder()
+      .update()
+      .set({ lastCheckedAt: at })
+      .where('id = :id AND "leaseOwner" = :owner', { id, owner })
+      .execute();
+  }
+
+  /**
+   * Records why reading failed, when to try again, and lets go of the lease so that any worker
+   * may try then. A problem only a person can fix shows as failing at once; a passing one after
+   * a few failures in a row.
+   */
+  async failed(
+    row: InboundMailbox,
+    owner: string,
+    problem: MailboxProblem,
+    retryAt: Date,
+  ): Promise<{ failing: boolean }> {
+    const failures = row.failures + 1;
+    const failing = problem.permanent || failures >= FAILING_AFTER || row.status === 'failing';
+    const now = new Date();
+    await this.mailboxes
+      .createQueryBuilder()
+      .update()
+      .set({
+        status: failing ? 'failing' : 'connected',
+        lastErrorCode: problem.code.slice(0, 64),
+        lastErrorMessage: problem.message.slice(0, 2000),
+        lastErrorAt: now,
+        failures,
+        retryAt,
+        leaseOwner: null,
+        leaseUntil: null,
+      })
+      .where('id = :id AND "leaseOwner" = :owner AND version = :version', {
+        id: row.id,
+        owner,
+        version: row.version,
+      })
+      .execute();
+    row.failures = failures;
+    return { failing };
+  }
+
+  /** Reading works (again): the error and the backoff are cleared. */
+  async works(row: InboundMailbox, owner: string): Promise<void> {
+    if (row.status === 'connected' && row.failures === 0 && !row.lastErrorCode) return;
+    await this.mailboxes
+      .createQueryBuilder()
+      .update()
+      .set({
+        status: 'connected',
+        lastErrorCode: null,
+        lastErrorMessage: null,
+        lastErrorAt: null,
+        failures: 0,
+        retryAt: null,
+      })
+      .where('id = :id AND "leaseOwner" = :owner AND version = :version', {
+        id: row.id,
+        owner,
+        version: row.version,
+      })
+      .execute();
+    Object.assign(row, { status: 'connected', failures: 0, lastErrorCode: null });
+  }
+
+  /** The stored password, opened for a connection to the mailbox's own server. */
+  password(row: InboundMailbox): string {
+    return this.secrets.open(row.programId, row.passwordSealed);
+  }
+
+  // Free: nobody holds it, its lease ran out, or this worker already holds it; and not waiting
+  // for the next try after a failure.
+  private free(owner: string, now: Date): Brackets {
+    return new Brackets((w) =>
+      w
+        .where(
+          new Brackets((lease) =>
+            lease
+              .where('"leaseOwner" IS NULL')
+              .orWhere('"leaseUntil" < :now', { now })
+              .orWhere('"leaseOwner" = :owner', { owner }),
+          ),
+        )
+        .andWhere(
+          new Brackets((retry) =>
+            retry.where('"retryAt" IS NULL').orWhere('"retryAt" <= :now', { now }),
+          ),
+        ),
+    );
+  }
+}
