@@ -1,4 +1,6 @@
 import { ConsoleSession } from '../console/console-session.entity';
+import { ConsentPreference } from '../consent/consent-preference.entity';
+import { TemplateCategory } from '../consent/template-category.entity';
 import { SenderDomain } from '../sender-domains/sender-domain.entity';
 import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
@@ -39,4 +41,6 @@ export const ENTITIES = [
   ProgramEvent,
   Reward,
   ConsoleSession,
+  ConsentPreference,
+  TemplateCategory,
 ];

@@ -14,6 +14,7 @@ import { SealedLinks1764000002100 } from './1764000002100-sealed-links';
 import { SuppressionReasons1764000003000 } from './1764000003000-suppression-reasons';
 import { Inbound1764000004000 } from './1764000004000-inbound';
 import { InboundMailboxes1764000005000 } from './1764000005000-inbound-mailboxes';
+import { Consent1764000006000 } from './1764000006000-consent';
 
 // Every migration, in order. Listed rather than globbed so builds and tests load the same set.
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   SuppressionReasons1764000003000,
   Inbound1764000004000,
   InboundMailboxes1764000005000,
+  Consent1764000006000,
 ];
