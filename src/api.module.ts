@@ -18,6 +18,7 @@ import { PublicRateLimitModule } from './participant-auth/rate-limit/public-rate
 import { ParticipantsController } from './participants/participants.controller';
 import { ParticipantsModule } from './participants/participants.module';
 import { ApiKeyGuard } from './programs/auth/api-key.guard';
+import { OperatorProgramsController } from './programs/operator-programs.controller';
 import { ProgramsController } from './programs/programs.controller';
 import { ProgramsModule } from './programs/programs.module';
 import { RewardsController } from './rewards/rewards.controller';
@@ -60,6 +61,7 @@ import { TemplatesController } from './templates/templates.controller';
   controllers: [
     EventsController,
     ProgramsController,
+    OperatorProgramsController,
     ParticipantsController,
     RulesController,
     RewardsController,

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -17,6 +28,7 @@ import {
   ParticipantResponse,
   UpsertParticipantDto,
 } from './dto/participant.dto';
+import { PatchParticipantDto } from './dto/patch-participant.dto';
 import { ParticipantsService, toParticipantView } from './participants.service';
 
 @ApiTags('participants')
@@ -60,6 +72,21 @@ export class ParticipantsController {
     const { participant, created } = await this.participants.upsert(program.id, id, dto);
     res.status(created ? 201 : 200);
     return toParticipantView(participant);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary:
+      'Change some fields of a stored participant, e.g. {"taxFormOnFile": true}; null clears an optional field. 404 when there is none yet (create it with PUT and its email).',
+  })
+  @ApiResponse({ status: 200, type: ParticipantResponse })
+  async patch(
+    @CurrentProgram() program: Program,
+    @Param('id') id: string,
+    @Body() dto: PatchParticipantDto,
+  ) {
+    this.participants.assertId(id);
+    return toParticipantView(await this.participants.patch(program.id, id, dto));
   }
 
   @Get(':id')

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -155,6 +155,21 @@ export class ParticipantsService {
       if (takesAddress) await this.assertAddressFree(programId, id, plan.participant.emailLower);
       return this.upsert(programId, id, fields);
     }
+  }
+
+  /**
+   * Changes only the given fields of a stored participant (PATCH): one that does not exist is a
+   * 404, as creating one needs its email (PUT).
+   */
+  async patch(programId: string, id: string, fields: ParticipantFields): Promise<Participant> {
+    if (!(await this.queries.findOne({ programId, id }))) {
+      throw new AppError(
+        HttpStatus.NOT_FOUND,
+        'NOT_FOUND',
+        `Participant "${id}" was not found; create it with PUT /v1/participants/${id} and its email.`,
+      );
+    }
+    return (await this.upsert(programId, id, fields)).participant;
   }
 
   /** Each address belongs to one participant of a program: reset and sign-in must know whom it means. */

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Program } from './program.entity';
+import { OperatorProgramsService } from './operator-programs.service';
 import { ProgramsService } from './programs.service';
 
 /** Programs (the tenants) and their API keys. */
 @Module({
   imports: [TypeOrmModule.forFeature([Program])],
-  providers: [ProgramsService],
-  exports: [ProgramsService],
+  providers: [ProgramsService, OperatorProgramsService],
+  exports: [ProgramsService, OperatorProgramsService],
 })
 export class ProgramsModule {}

@@ -4,15 +4,20 @@ import { AppError, ErrorDetail } from '../errors/app-error';
 function flatten(errors: ValidationError[], prefix = ''): ErrorDetail[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    const own: ErrorDetail[] = e.constraints
-      ? [
-          {
-            field,
-            code: Object.keys(e.constraints)[0],
-            message: Object.values(e.constraints).join('; '),
-          },
-        ]
-      : [];
+    // A field left out fails every check of its value ("must be a string", a length): the one
+    // thing to say is that it is required.
+    const missing = e.value === undefined && e.constraints && !e.constraints.whitelistValidation;
+    const own: ErrorDetail[] = missing
+      ? [{ field, code: 'isDefined', message: `${field} is required.` }]
+      : e.constraints
+        ? [
+            {
+              field,
+              code: Object.keys(e.constraints)[0],
+              message: Object.values(e.constraints).join('; '),
+            },
+          ]
+        : [];
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }
@@ -39,7 +44,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
+    // The value is read only to tell a missing field from a wrong one; no detail repeats it.
+    validationError: { target: false, value: true },
     exceptionFactory: validationFailed,
   });
 }

@@ -46,11 +46,11 @@ export interface Operation {
   auth: Auth;
 }
 
-// Which key a route takes, as API.md says: the operator token creates programs, the
-// publishable key calls /v1/public, the secret key the rest of /v1.
-function authOf(method: string, path: string): Auth {
+// Which key a route takes, as API.md says: the operator token creates, lists and reads programs
+// and rotates their keys, the publishable key calls /v1/public, the secret key the rest of /v1.
+function authOf(path: string): Auth {
   if (!path.startsWith('/v1/')) return 'none';
-  if (method === 'POST' && path === '/v1/programs') return 'operator';
+  if (path === '/v1/programs' || path.startsWith('/v1/programs/')) return 'operator';
   if (path.startsWith('/v1/public/')) return 'publishable';
   return 'secret';
 }
@@ -69,7 +69,7 @@ export function operations(doc: OpenApiDocument): Operation[] {
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
         query: params.filter((p) => p.in === 'query'),
         body: contentType ? { contentType, schema: resolve(doc, media?.schema ?? {}) } : undefined,
-        auth: authOf(method, path),
+        auth: authOf(path),
       });
     }
   }
