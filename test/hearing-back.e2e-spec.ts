@@ -95,7 +95,16 @@ describe('Hearing back through a real Postfix and Dovecot (e2e)', () => {
     expect(bounced.status).toBe('bounced');
     const detail = await api.get(`/v1/messages/${first.id}`).expect(200);
     expect(detail.body.status).toBe('bounced');
-    expect(JSON.stringify(detail.body)).toMatch(/5\.1\.1/);
+    // Postfix's own words: the status of its DSN and the diagnostic Dovecot gave over LMTP.
+    expect(detail.body.events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'bounced',
+          status: '5.1.1',
+          diagnostic: expect.stringMatching(/5\.1\.1/),
+        }),
+      ]),
+    );
 
     const listed = await api.get(`/v1/suppressions?email=${GHOST}`).expect(200);
     expect(listed.body.items).toEqual([
