@@ -11,6 +11,7 @@ import { jobOf } from '../queue/job-options';
 import { JobQueue } from '../queue/job-queue.port';
 import { RuleEngine } from '../rules/rule-engine.service';
 import type { CreateEventDto, EventPersonDto } from './dto/event.dto';
+import { assertSameRequest } from './event-idempotency';
 import { EventStatus, ProgramEvent } from './event.entity';
 
 export interface EventToWrite {
@@ -313,16 +314,18 @@ export class EventWriter {
             programId: item.programId,
             idempotencyKey: item.key,
           });
-          if (first) return this.replay(first);
+          if (first) return this.replay(first, item);
         }
         if (attempt >= MAX_INSERT_ATTEMPTS) throw err;
       }
     }
   }
 
-  // The same key again answers with the first event; its job is queued again only while it has
-  // not run, in case the first enqueue was lost (the job id keeps it to one).
-  private async replay(first: ProgramEvent): Promise<EventWritten> {
+  // The same key again answers with the first event (a different body with it is refused); its
+  // job is queued again only while it has not run, in case the first enqueue was lost (the job id
+  // keeps it to one).
+  private async replay(first: ProgramEvent, item: EventToWrite): Promise<EventWritten> {
+    assertSameRequest(first, item.dto);
     if (first.status === 'queued') await this.enqueue([first.id]);
     return { id: first.id, status: first.status };
   }
@@ -343,6 +346,7 @@ function buildEvent(
     data: dto.data ?? {},
     occurredAt: dto.occurredAt ? new Date(dto.occurredAt) : now,
     idempotencyKey: key,
+    // The request as received: a repeat of its idempotency key is compared with it.
     raw: { ...dto, ...(key ? { idempotencyKey: key } : {}) },
     status: queued ? ('queued' as const) : ('processed' as const),
     results: queued ? null : [],
