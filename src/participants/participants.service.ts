@@ -205,7 +205,9 @@ export class ParticipantsService {
 
   /**
    * What upserting `fields` onto `existing` (null: not stored yet) comes to, without writing it:
-   * the participant afterwards and the write it takes. Throws what `upsert` throws.
+   * the participant afterwards and the write it takes. Throws what `upsert` throws; a simulation,
+   * which writes nothing, may plan a new participant without an email (`requireEmail` false) and
+   * gets one with an empty address.
    */
   planUpsert(
     programId: string,
@@ -213,6 +215,7 @@ export class ParticipantsService {
     fields: ParticipantFields,
     existing: Participant | null,
     now: Date,
+    requireEmail = true,
   ): UpsertPlan {
     const patch = this.patchOf(fields);
     if (existing) {
@@ -228,17 +231,13 @@ export class ParticipantsService {
         changes: update,
       };
     }
-    if (!fields.email) {
-      throw AppError.badRequest(
-        'PARTICIPANT_EMAIL_REQUIRED',
-        `Participant "${id}" does not exist yet; send its email to create it.`,
-      );
-    }
+    if (!fields.email && requireEmail) throw emailRequired(id);
+    const email = fields.email ?? '';
     const participant = this.participants.create({
       programId,
       id,
-      email: fields.email,
-      emailLower: fields.email.toLowerCase(),
+      email,
+      emailLower: email.toLowerCase(),
       firstName: null,
       lastName: null,
       locale: null,
@@ -353,6 +352,14 @@ export class ParticipantsService {
     if (fields.email !== undefined) patch.emailLower = fields.email.toLowerCase();
     return patch;
   }
+}
+
+/** A participant not stored yet is created by an event only with its email. */
+export function emailRequired(id: string): AppError {
+  return AppError.badRequest(
+    'PARTICIPANT_EMAIL_REQUIRED',
+    `Participant "${id}" does not exist yet; send its email to create it.`,
+  );
 }
 
 /** The fields of `patch` that differ from what is stored, or null when none does. */

@@ -2,16 +2,25 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import type { EventPersonDto } from '../events/dto/event.dto';
 import { Participant } from '../participants/participant.entity';
-import { ParticipantsService } from '../participants/participants.service';
+import { emailRequired, ParticipantsService } from '../participants/participants.service';
 import type { Program } from '../programs/program.entity';
 import { describeAction, type RuleResult } from './action-plan';
 import type { SimulateRulesDto } from './dto/rule.dto';
 import { RuleEngine } from './rule-engine.service';
 import { withEventFields } from './rule-facts';
 
+/** What POST /v1/events would refuse in the simulated event, and what to send instead. */
+export interface EventNeed {
+  field: string;
+  code: string;
+  message: string;
+}
+
 export interface SimulationView {
   matches: Array<{ ruleId: string; ruleName: string; ruleVersion: number }>;
   results: RuleResult[];
+  /** Empty when a real event with this body would be accepted. */
+  eventNeeds: EventNeed[];
 }
 
 /**
@@ -33,8 +42,16 @@ export class RuleSimulator {
         'The referrer and the participant are the same person; send a different referrer id, or leave the referrer out.',
       );
     }
-    const participant = await this.preview(program.id, event.participant);
-    const referrer = event.referrer ? await this.preview(program.id, event.referrer) : null;
+    const eventNeeds: EventNeed[] = [];
+    const participant = await this.preview(
+      program.id,
+      event.participant,
+      'participant',
+      eventNeeds,
+    );
+    const referrer = event.referrer
+      ? await this.preview(program.id, event.referrer, 'referrer', eventNeeds)
+      : null;
     const runs = await this.engine.run({
       program,
       eventType: event.type,
@@ -65,19 +82,36 @@ export class RuleSimulator {
         .filter((r) => r.matched)
         .map((r) => ({ ruleId: r.ruleId, ruleName: r.ruleName, ruleVersion: r.ruleVersion })),
       results,
+      eventNeeds,
     };
   }
 
-  /** The participant as the upsert of a real event would leave it, without writing it. */
-  private async preview(programId: string, person: EventPersonDto): Promise<Participant> {
+  /**
+   * The person as the upsert of a real event would leave it, without writing it. One the event
+   * would need an email to create is simulated without one, and `needs` says so.
+   */
+  private async preview(
+    programId: string,
+    person: EventPersonDto,
+    role: 'participant' | 'referrer',
+    needs: EventNeed[],
+  ): Promise<Participant> {
     const { id, ...fields } = person;
     const existing = await this.participants.find(programId, id);
+    if (!existing && !fields.email) {
+      needs.push({
+        field: `event.${role}.email`,
+        code: emailRequired(id).code,
+        message: `${role === 'participant' ? 'Participant' : 'Referrer'} "${id}" is not stored yet: a real event must send ${role}.email to create it, or POST /v1/events answers 400 PARTICIPANT_EMAIL_REQUIRED. This simulation ran without an address.`,
+      });
+    }
     const { participant } = this.participants.planUpsert(
       programId,
       id,
       fields,
       existing,
       new Date(),
+      false,
     );
     return withEventFields(participant, person);
   }

@@ -266,6 +266,11 @@ export const en = {
   'rules.to.referrer': 'the referrer',
   'rules.action.email': 'Email {template} to {to}',
   'rules.action.reward': 'Reward {amount} {currency} ({kind}) to {to}',
+  'rules.kind.cash': 'cash',
+  'rules.kind.credit': 'credit',
+  'rules.kind.discount': 'discount',
+  'rules.kind.gift_card': 'gift card',
+  'rules.kind.points': 'points',
   'rules.create': 'Create rule',
   'rules.save': 'Save rule',
   'rules.delete': 'Delete rule',
@@ -302,6 +307,9 @@ export const en = {
   'rules.simulate.wouldNotRun': 'Actions',
   'rules.simulate.wouldWrite': 'would run',
   'rules.simulate.skipped': 'skipped',
+  'rules.simulate.eventNeeds':
+    'A real event like this one would be refused; the simulation ran without what is missing.',
+  'rules.simulate.eventNeed': '{field} is needed (code {code}).',
 
   'templates.title': 'Templates',
   'templates.lead':

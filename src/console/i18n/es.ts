@@ -272,6 +272,11 @@ export const es: Record<MessageKey, string> = {
   'rules.to.referrer': 'quien refirió',
   'rules.action.email': 'Correo {template} para {to}',
   'rules.action.reward': 'Recompensa de {amount} {currency} ({kind}) para {to}',
+  'rules.kind.cash': 'efectivo',
+  'rules.kind.credit': 'crédito',
+  'rules.kind.discount': 'descuento',
+  'rules.kind.gift_card': 'tarjeta de regalo',
+  'rules.kind.points': 'puntos',
   'rules.create': 'Crear regla',
   'rules.save': 'Guardar regla',
   'rules.delete': 'Eliminar regla',
@@ -309,6 +314,9 @@ export const es: Record<MessageKey, string> = {
   'rules.simulate.wouldNotRun': 'Acciones',
   'rules.simulate.wouldWrite': 'se ejecutaría',
   'rules.simulate.skipped': 'omitida',
+  'rules.simulate.eventNeeds':
+    'Un evento real como este sería rechazado; la simulación se hizo sin lo que falta.',
+  'rules.simulate.eventNeed': 'Falta {field} (código {code}).',
 
   'templates.title': 'Plantillas',
   'templates.lead':

@@ -270,6 +270,11 @@ export const ptBR: Record<MessageKey, string> = {
   'rules.to.referrer': 'quem indicou',
   'rules.action.email': 'E-mail {template} para {to}',
   'rules.action.reward': 'Recompensa de {amount} {currency} ({kind}) para {to}',
+  'rules.kind.cash': 'dinheiro',
+  'rules.kind.credit': 'crédito',
+  'rules.kind.discount': 'desconto',
+  'rules.kind.gift_card': 'cartão-presente',
+  'rules.kind.points': 'pontos',
   'rules.create': 'Criar regra',
   'rules.save': 'Salvar regra',
   'rules.delete': 'Excluir regra',
@@ -306,6 +311,9 @@ export const ptBR: Record<MessageKey, string> = {
   'rules.simulate.wouldNotRun': 'Ações',
   'rules.simulate.wouldWrite': 'rodaria',
   'rules.simulate.skipped': 'ignorada',
+  'rules.simulate.eventNeeds':
+    'Um evento real como este seria recusado; a simulação foi feita sem o que falta.',
+  'rules.simulate.eventNeed': 'Falta {field} (código {code}).',
 
   'templates.title': 'Modelos',
   'templates.lead':

@@ -1,5 +1,5 @@
 import { RulesService } from '../../rules/rules.service';
-import { RuleSimulator } from '../../rules/rule-simulator.service';
+import { RuleSimulator, type EventNeed } from '../../rules/rule-simulator.service';
 import { Injectable } from '@nestjs/common';
 import type { RuleResult } from '../../rules/action-plan';
 import { CreateRuleDto, SimulateRulesDto, UpdateRuleDto } from '../../rules/dto/rule.dto';
@@ -19,7 +19,7 @@ import {
   type Notice,
 } from '../console-forms';
 import type { Page, PageResult } from '../console-views.service';
-import { translate, type Lang } from '../i18n';
+import { hasMessage, translate, type Lang } from '../i18n';
 
 const RULE_FIELDS = ['name', 'event', 'priority', 'conditions', 'actions', 'version'] as const;
 const SIMULATE_FIELDS = ['type', 'participant', 'referrer', 'data'] as const;
@@ -41,7 +41,10 @@ function describeActions(lang: Lang, actions: readonly object[]): string[] {
     return translate(lang, 'rules.action.reward', {
       amount: String(a.amount),
       currency: String(a.currency),
-      kind: String(a.kind),
+      // The kind in the reader's language; one this console has no word for, as it is.
+      kind: hasMessage(`rules.kind.${String(a.kind)}`)
+        ? translate(lang, `rules.kind.${String(a.kind)}`)
+        : String(a.kind),
       to,
     });
   });
@@ -240,7 +243,13 @@ export class RulesPageService {
         undefined,
         outcome.error.getStatus(),
       );
-    return this.simulation(ctx, emptyForm(values), outcome.value.results);
+    return this.simulation(
+      ctx,
+      emptyForm(values),
+      outcome.value.results,
+      undefined,
+      outcome.value.eventNeeds,
+    );
   }
 
   private invalidJson(
@@ -279,6 +288,7 @@ export class RulesPageService {
     form: FormState,
     results?: RuleResult[],
     status?: number,
+    eventNeeds: EventNeed[] = [],
   ): Page {
     return {
       view: 'rule-simulate',
@@ -288,6 +298,16 @@ export class RulesPageService {
       model: {
         form,
         ran: results !== undefined,
+        // What a real event would be refused for: the simulation ran anyway.
+        needs: eventNeeds.length
+          ? {
+              kind: 'warning',
+              title: translate(ctx.lang, 'rules.simulate.eventNeeds'),
+              lines: eventNeeds.map((n) =>
+                translate(ctx.lang, 'rules.simulate.eventNeed', { field: n.field, code: n.code }),
+              ),
+            }
+          : null,
         results: (results ?? []).map((r) => ({
           ...r,
           failedConditions: r.failedConditions.map((c) => ({

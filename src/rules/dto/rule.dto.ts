@@ -137,6 +137,12 @@ export class RuleListResponse {
   @ApiProperty({ type: [RuleResponse] }) items: RuleResponse[];
 }
 
+export class SimulationEventNeed {
+  @ApiProperty({ example: 'event.participant.email' }) field: string;
+  @ApiProperty({ example: 'PARTICIPANT_EMAIL_REQUIRED' }) code: string;
+  @ApiProperty() message: string;
+}
+
 export class SimulateResponse {
   @ApiProperty({
     description: 'The rules that would run: { ruleId, ruleName, ruleVersion }.',
@@ -151,4 +157,10 @@ export class SimulateResponse {
     items: { type: 'object' },
   })
   results: unknown[];
+  @ApiProperty({
+    type: [SimulationEventNeed],
+    description:
+      'What POST /v1/events would refuse in this event (e.g. the email of a participant not stored yet); empty when a real event would be accepted. The simulation runs either way.',
+  })
+  eventNeeds: SimulationEventNeed[];
 }
