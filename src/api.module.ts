@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ConsoleModule } from './console/console.module';
+import { ConsentModule } from './consent/consent.module';
+import { PreferencesController } from './consent/preferences.controller';
+import { TemplateSettingsController } from './consent/template-settings.controller';
+import { UnsubscribeController } from './consent/unsubscribe.controller';
 import { EventsController } from './events/events.controller';
 import { EventsModule } from './events/events.module';
 import { InboundController } from './inbound/inbound.controller';
@@ -56,6 +60,7 @@ import { TemplatesController } from './templates/templates.controller';
     InboundModule,
     InboundMailboxModule,
     ConsoleModule,
+    ConsentModule,
   ],
   // Express tries routes in this order: the ingest route, the busiest by far, comes first.
   controllers: [
@@ -63,6 +68,7 @@ import { TemplatesController } from './templates/templates.controller';
     ProgramsController,
     OperatorProgramsController,
     ParticipantsController,
+    PreferencesController,
     RulesController,
     RewardsController,
     TaxSummaryController,
@@ -71,7 +77,10 @@ import { TemplatesController } from './templates/templates.controller';
     SmtpIntegrationController,
     SenderIdentitiesController,
     SenderDomainController,
+    // Before TemplatesController: `:key/settings` is not `:key/:locale`.
+    TemplateSettingsController,
     TemplatesController,
+    UnsubscribeController,
     PublicController,
     InboundController,
     InboundMailboxController,

@@ -19,3 +19,11 @@ export function defaultCategoryOf(key: string): string {
 export function categoryIsFixed(key: string): boolean {
   return defaultCategoryOf(key) === TRANSACTIONAL;
 }
+
+/** What a message held back because its recipient left its category records as its error. */
+export function unsubscribedMessage(category: string): string {
+  return (
+    `Not sent: the recipient left "${category}" email (unsubscribed). ` +
+    'They get it again once they subscribe to it again (their preference page, or PUT /v1/participants/:id/preferences).'
+  );
+}

@@ -39,6 +39,9 @@ function base32(bytes: Buffer): string {
 
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
+const isCanonicalBase64url = (part: string) =>
+  /^[A-Za-z0-9_-]+$/.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part;
+
 /**
  * The two ways an email says who may leave what, without saying it readably:
  * - the link's token: program, participant and category sealed with AES-256-GCM under a key
@@ -73,6 +76,9 @@ export class ConsentTokens {
   /** What a token names, or null for anything this service did not seal as a token. */
   open(token: string): ConsentRef | null {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return null;
+    // Only the one spelling this service wrote: base64url's last character can carry bits a
+    // decoder drops, and a token edited there must not open all the same.
+    if (!token.split('.').slice(1).every(isCanonicalBase64url)) return null;
     let value: unknown;
     try {
       value = JSON.parse(this.box.open(token, TOKEN_CONTEXT));

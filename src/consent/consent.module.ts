@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import express from 'express';
 import { EventsModule } from '../events/events.module';
 import { MessagesModule } from '../messages/messages.module';
 import { ParticipantsModule } from '../participants/participants.module';
@@ -23,4 +24,12 @@ import { ConsentService } from './consent.service';
   providers: [ConsentService],
   exports: [ConsentService, ConsentCoreModule],
 })
-export class ConsentModule {}
+export class ConsentModule implements NestModule {
+  // The API takes JSON; a mailbox provider's one-click POST is a form (multipart is read by the
+  // route's own interceptor).
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }))
+      .forRoutes({ path: 'p/unsubscribe/:token', method: RequestMethod.POST });
+  }
+}

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SecretsModule } from '../common/crypto/secrets.module';
+import { ConsentCoreModule } from '../consent/consent-core.module';
 import { Message } from '../messages/message.entity';
 import { MessagesModule } from '../messages/messages.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
@@ -17,6 +18,7 @@ import { DeliveryService } from './delivery.service';
     TemplatesModule,
     TransportsModule,
     SecretsModule,
+    ConsentCoreModule,
   ],
   providers: [DeliveryService],
   exports: [DeliveryService],

@@ -5,6 +5,9 @@ import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
+import { unsubscribedMessage } from '../consent/consent-categories';
+import { ConsentHeaders } from '../consent/consent-headers';
+import { ConsentStore } from '../consent/consent-store';
 import { EntityQueries } from '../database/entity-queries';
 import { Message, MessageAttempt } from '../messages/message.entity';
 import { OutboxService } from '../messages/outbox.service';
@@ -54,6 +57,8 @@ export class DeliveryService {
     private readonly secrets: IntegrationSecrets,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly consent: ConsentStore,
+    private readonly consentHeaders: ConsentHeaders,
   ) {
     this.queries = new EntityQueries(messages);
     // One conditional update: only one worker can move a message to sending, and a claim left
@@ -84,6 +89,21 @@ export class DeliveryService {
       });
       return { outcome: 'suppressed', code: 'RECIPIENT_SUPPRESSED' };
     }
+    // And whether the recipient left the category meanwhile (a one-click after it was written).
+    const participantId = message.participantId;
+    if (
+      participantId &&
+      (await this.persist(() =>
+        this.consent.hasLeft(message.programId, participantId, message.category),
+      ))
+    ) {
+      await this.finish(message, 'suppressed', {
+        code: 'UNSUBSCRIBED',
+        message: unsubscribedMessage(message.category),
+        permanent: true,
+      });
+      return { outcome: 'suppressed', code: 'UNSUBSCRIBED' };
+    }
 
     let route: MailRoute | undefined;
     try {
@@ -103,7 +123,12 @@ export class DeliveryService {
         text: rendered.text,
         messageId: messageIdHeader,
         // Auto-Submitted keeps vacation responders quiet (RFC 3834).
-        headers: { 'X-Entity-Ref-ID': message.id, 'Auto-Submitted': 'auto-generated' },
+        headers: {
+          'X-Entity-Ref-ID': message.id,
+          'Auto-Submitted': 'auto-generated',
+          // Feedback-ID always; List-Unsubscribe(-Post) on what the recipient may leave.
+          ...this.consentHeaders.for(message),
+        },
       });
       const sent = await this.transports.send(route, {
         id: message.id,

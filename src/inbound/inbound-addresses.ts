@@ -14,7 +14,9 @@ export function forwardingAddress(programTag: string, inboundDomain: string): st
 
 export type InboundAddress =
   | { kind: 'return-path'; tag: string; domain: string }
-  | { kind: 'forwarding'; programTag: string; domain: string };
+  | { kind: 'forwarding'; programTag: string; domain: string }
+  // A List-Unsubscribe mailto: address; its local part is checked by consent (an HMAC).
+  | { kind: 'unsubscribe'; localPart: string; domain: string };
 
 /**
  * What an address the listener is asked to take means, or null when it is none of ours (it is
@@ -42,6 +44,9 @@ export function decodeInboundAddress(
   }
   if (local.startsWith('in-') && TAG.test(local.slice(3)) && domain === inbound) {
     return { kind: 'forwarding', programTag: local.slice(3), domain };
+  }
+  if (local.startsWith('u-') && /^u-[a-z2-7]{36}$/.test(local) && domain === inbound) {
+    return { kind: 'unsubscribe', localPart: local, domain };
   }
   return null;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
+import { ConsentService } from '../consent/consent.service';
 import { ProgramsService } from '../programs/programs.service';
 import { SenderDomainService } from '../sender-domains/sender-domain.service';
 import { decodeInboundAddress } from './inbound-addresses';
@@ -28,6 +29,7 @@ export class InboundSmtpListener implements OnApplicationBootstrap, OnApplicatio
     private readonly domains: SenderDomainService,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly consent: ConsentService,
   ) {}
 
   /** The port it listens on; null when it is off. */
@@ -112,6 +114,12 @@ export class InboundSmtpListener implements OnApplicationBootstrap, OnApplicatio
     const decoded = decodeInboundAddress(address, this.config.INBOUND_DOMAIN);
     if (!decoded)
       throw reply(550, '5.1.1 No such mailbox here: this server takes only bounces and replies');
+    if (decoded.kind === 'unsubscribe') {
+      // Only an address this service signed, for a message that may be left.
+      const message = await this.consent.messageOfMailto(decoded.localPart);
+      if (!message) throw reply(550, '5.1.1 No such mailbox here');
+      return message.programId;
+    }
     if (decoded.kind === 'forwarding') {
       const program = await this.programs.findByInboundTag(decoded.programTag);
       if (!program) throw reply(550, '5.1.1 No such mailbox here');

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConsentModule } from '../consent/consent.module';
 import { EventsModule } from '../events/events.module';
 import { MessagesModule } from '../messages/messages.module';
 import { ParticipantsModule } from '../participants/participants.module';
@@ -22,8 +23,10 @@ import { InboundService } from './inbound.service';
     ProgramsModule,
     EventsModule,
     SenderDomainsModule,
+    ConsentModule,
   ],
   providers: [InboundService, InboundAddresses],
-  exports: [InboundService, InboundAddresses],
+  // Consent too: the listener checks the unsubscribe addresses it is asked to take.
+  exports: [InboundService, InboundAddresses, ConsentModule],
 })
 export class InboundModule {}

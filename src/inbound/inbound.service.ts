@@ -6,6 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
+import { ConsentService } from '../consent/consent.service';
 import { EntityQueries } from '../database/entity-queries';
 import { EventsService } from '../events/events.service';
 import { MessageHistory } from '../messages/message-history';
@@ -79,6 +80,7 @@ export class InboundService {
     private readonly queue: JobQueue,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly consent: ConsentService,
   ) {
     this.queries = new EntityQueries(inbound);
   }
@@ -252,7 +254,15 @@ export class InboundService {
       inReplyTo: r.inReplyTo?.slice(0, 998) ?? null,
     };
     let message: Message | null = null;
-    if (r.kind === 'dsn' || r.kind === 'arf') {
+    if (address?.kind === 'unsubscribe') {
+      // An email to a List-Unsubscribe mailto: address: its sender leaves the message's
+      // category, whatever the email says; it is no reply and feeds no rule but that event.
+      message = await this.consent.messageOfMailto(address.localPart);
+      programId ??= message?.programId ?? null;
+      const announce = message && (await this.consent.leaveByMessage(manager, message, 'mailto'));
+      if (announce) after.push(announce);
+      fields.summary = { unsubscribed: message?.category ?? null };
+    } else if (r.kind === 'dsn' || r.kind === 'arf') {
       message =
         byTag ??
         (await this.history.findReported(programId, {
@@ -262,7 +272,7 @@ export class InboundService {
             r.recipients[0]?.address ?? r.feedback?.originalRcptTo[0] ?? r.original.to[0] ?? null,
         }));
       programId ??= message?.programId ?? null;
-      if (message) await this.hear(manager, message, row, r);
+      if (message) await this.hear(manager, message, row, r, after);
       fields.summary =
         r.kind === 'dsn'
           ? {
@@ -325,6 +335,7 @@ export class InboundService {
     message: Message,
     row: InboundMessage,
     r: InboundReading,
+    after: Array<() => Promise<unknown>>,
   ): Promise<void> {
     if (r.kind === 'arf') {
       await this.history.record(manager, message, {
@@ -346,6 +357,9 @@ export class InboundService {
           manager,
         },
       );
+      // And the person has left that category, as their preferences show.
+      const announce = await this.consent.leaveByMessage(manager, message, 'complaint');
+      if (announce) after.push(announce);
       return;
     }
     const mine = r.recipients.filter(

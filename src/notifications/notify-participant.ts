@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
+import { ConsentStore } from '../consent/consent-store';
+import { unsubscribedMessage } from '../consent/consent-categories';
 import { AfterCommit } from '../database/after-commit';
 import { OutboxService } from '../messages/outbox.service';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
 import { SuppressionsService, suppressedMessage } from '../suppressions/suppressions.service';
-import { emailCategoryOf, resolveLocaleChain } from '../templates/renderer';
+import { resolveLocaleChain } from '../templates/renderer';
 import { TemplatesService, type TemplateDataInput } from '../templates/templates.service';
 
 /** One email to write. */
@@ -65,6 +67,7 @@ export class NotifyParticipant {
     private readonly templates: TemplatesService,
     private readonly afterCommit: AfterCommit,
     private readonly secrets: IntegrationSecrets,
+    private readonly consent: ConsentStore,
   ) {}
 
   /** Writes the email inside `manager`'s transaction, or on its own without one. */
@@ -72,8 +75,18 @@ export class NotifyParticipant {
     const participant = 'participant' in n.to ? n.to.participant : null;
     const address = 'address' in n.to ? n.to : null;
     const email = participant?.email ?? address!.address;
-    const category = emailCategoryOf(n.template);
+    const category = await this.consent.categoryOf(n.program.id, n.template, manager);
     const suppressed = await this.suppressions.find(n.program.id, email, category, manager);
+    // A category the recipient left is not sent; a transactional one is never held here.
+    const left =
+      !suppressed &&
+      participant !== null &&
+      (await this.consent.hasLeft(n.program.id, participant.id, category, manager));
+    const withheld = suppressed
+      ? { code: 'RECIPIENT_SUPPRESSED', message: suppressedMessage(suppressed) }
+      : left
+        ? { code: 'UNSUBSCRIBED', message: unsubscribedMessage(category) }
+        : undefined;
     const message = await this.outbox.write(manager, {
       programId: n.program.id,
       templateKey: n.template,
@@ -94,12 +107,9 @@ export class NotifyParticipant {
         ? this.secrets.seal(n.program.id, JSON.stringify(n.secretVariables))
         : null,
       via: n.via,
-      withheld: suppressed
-        ? { code: 'RECIPIENT_SUPPRESSED', message: suppressedMessage(suppressed) }
-        : undefined,
+      withheld,
     });
-    if (message.created && !suppressed)
-      this.afterCommit.collect(manager, this.dispatch, message.id);
-    return { ...message, status: suppressed ? 'suppressed' : 'queued' };
+    if (message.created && !withheld) this.afterCommit.collect(manager, this.dispatch, message.id);
+    return { ...message, status: withheld ? 'suppressed' : 'queued' };
   }
 }

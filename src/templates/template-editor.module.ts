@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConsentCoreModule } from '../consent/consent-core.module';
 import { Message } from '../messages/message.entity';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { ParticipantsModule } from '../participants/participants.module';
@@ -13,6 +14,7 @@ import { TemplatesModule } from './templates.module';
     TemplatesModule,
     ParticipantsModule,
     NotificationsModule,
+    ConsentCoreModule,
     // The hourly count of test sends reads the program's outbox rows.
     TypeOrmModule.forFeature([Message]),
   ],

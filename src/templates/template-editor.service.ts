@@ -1,6 +1,8 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../common/errors/app-error';
+import { categoryIsFixed, defaultCategoryOf, TRANSACTIONAL } from '../consent/consent-categories';
+import { ConsentStore } from '../consent/consent-store';
 import { NotifyParticipant } from '../notifications/notify-participant';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
@@ -121,6 +123,7 @@ export class TemplateEditorService {
     private readonly overrides: TemplateOverrideStore,
     private readonly participants: ParticipantsService,
     private readonly notify: NotifyParticipant,
+    private readonly consent: ConsentStore,
   ) {}
 
   async list(program: Program): Promise<TemplateListItem[]> {
@@ -131,6 +134,9 @@ export class TemplateEditorService {
       byKey.set(o.key, locales);
     }
     const ownKeys = [...byKey.keys()].filter((k) => !isEmailTypeKey(k)).sort();
+    const named = new Map(
+      (await this.consent.templateCategories(program.id)).map((c) => [c.templateKey, c.category]),
+    );
     return [...EMAIL_TYPE_KEYS, ...ownKeys].map((key) => {
       const own = byKey.get(key) ?? new Map<string, { version: number; updatedAt: Date }>();
       const defaults = isEmailTypeKey(key) ? this.templates.defaults.locales(key) : [];
@@ -140,6 +146,7 @@ export class TemplateEditorService {
         kind: key === 'generic' ? 'generic' : isEmailTypeKey(key) ? 'system' : 'program',
         emailType: emailTypeOf(key),
         description: contractFor(key).description,
+        category: categoryIsFixed(key) ? TRANSACTIONAL : (named.get(key) ?? defaultCategoryOf(key)),
         locales: locales.map((locale) => {
           const o = own.get(locale);
           return o

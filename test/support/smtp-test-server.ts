@@ -71,7 +71,7 @@ export interface ReceivedEnvelope {
  * A message as the server received it: parsed by mailparser, plus the SMTP envelope and the name
  * the client gave in EHLO (or HELO).
  */
-export type ReceivedMail = ParsedMail & { envelope: ReceivedEnvelope; ehlo: string };
+export type ReceivedMail = ParsedMail & { envelope: ReceivedEnvelope; ehlo: string; raw: Buffer };
 
 export interface TestCertificates {
   dir: string;
@@ -291,6 +291,9 @@ export class SmtpTestServer {
     session: SMTPServerSession,
     callback: (err?: Error | null, message?: string) => void,
   ): void {
+    // The bytes as they came, for checks that need them (a DKIM signature).
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     simpleParser(stream).then(
       (parsed) => {
         const envelope: ReceivedEnvelope = {
@@ -299,7 +302,13 @@ export class SmtpTestServer {
           user: sessionUser(session),
           secure: session.secure,
         };
-        this.received.push(Object.assign(parsed, { envelope, ehlo: session.hostNameAppearsAs }));
+        this.received.push(
+          Object.assign(parsed, {
+            envelope,
+            ehlo: session.hostNameAppearsAs,
+            raw: Buffer.concat(chunks),
+          }),
+        );
         this.notify();
         callback(null, 'Message queued as test');
       },

@@ -118,6 +118,12 @@ export class TemplateListItem {
   })
   emailType: string;
   @ApiProperty() description: string;
+  @ApiProperty({
+    example: 'marketing',
+    description:
+      'transactional (never unsubscribable), rewards, marketing, or the category the program gave the key (PUT /v1/templates/:key/settings).',
+  })
+  category: string;
   @ApiProperty({ type: [TemplateLocaleEntry] }) locales: TemplateLocaleEntry[];
 }
 

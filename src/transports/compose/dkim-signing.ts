@@ -3,6 +3,7 @@ import type DKIM from 'nodemailer/lib/dkim';
 import type Mail from 'nodemailer/lib/mailer';
 import type StreamTransport from 'nodemailer/lib/stream-transport';
 import { fromAddressDomain, type SenderDomainKey } from '../../sender-domains/dkim-keys';
+import { signDkim } from './dkim-signer';
 
 export type SenderDomainErrorCode = 'SENDER_DOMAIN_NOT_VERIFIED' | 'FROM_DOMAIN_MISMATCH';
 
@@ -60,20 +61,19 @@ export async function composeMessage(
   mail: Mail.Options,
   sender?: SenderDomainKey,
 ): Promise<ComposedMessage> {
-  // CRLF throughout, as RFC 5322 and the wire have it; it applies after signing, and DKIM's
-  // canonical body treats LF and CRLF alike.
+  // CRLF throughout, as RFC 5322 and the wire have it, and as the signer reads it.
   const options: Mail.Options = { ...mail, newline: 'windows' };
+  // Signed below, not by nodemailer, whose signer cannot over-sign From. A dkim option from the
+  // caller would bypass the verified-domain check.
+  delete options.dkim;
   if (sender) {
-    const dkim = dkimOptionsFor(sender);
+    dkimOptionsFor(sender);
     assertFromMatchesDomain(mail.from, sender.domain);
-    options.dkim = dkim;
-  } else {
-    // A dkim option from the caller would bypass the verified-domain check above.
-    delete options.dkim;
   }
   const info: StreamTransport.SentMessageInfo = await composer.sendMail(options);
+  const raw = info.message as Buffer;
   return {
-    raw: info.message as Buffer,
+    raw: sender ? signDkim(raw, sender) : raw,
     messageId: info.messageId,
     envelope: { from: info.envelope.from, to: info.envelope.to },
   };
