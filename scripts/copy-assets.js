@@ -1,11 +1,16 @@
 'use strict';
-// Copies what the compiled service reads beside its code (the console's views, stylesheet and
-// script) into a build: `node scripts/copy-assets.js <outDir>`, after tsc wrote <outDir>/src.
+// Copies what the compiled service reads beside its code (the console's and the participant
+// pages' views, stylesheets and script) into a build: `node scripts/copy-assets.js <outDir>`, after tsc wrote <outDir>/src.
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const ASSETS = ['src/console/views', 'src/console/assets'];
+const ASSETS = [
+  'src/console/views',
+  'src/console/assets',
+  'src/participant-pages/views',
+  'src/participant-pages/assets',
+];
 
 function copyAssets(outDir) {
   for (const dir of ASSETS) {

@@ -17,6 +17,7 @@ import { SmtpIntegrationController } from './integrations/smtp-integration.contr
 import { MessagesController } from './messages/messages.controller';
 import { MessagesModule } from './messages/messages.module';
 import { ParticipantAuthModule } from './participant-auth/participant-auth.module';
+import { ParticipantPagesModule } from './participant-pages/participant-pages.module';
 import { PublicController } from './participant-auth/public.controller';
 import { PublicRateLimitModule } from './participant-auth/rate-limit/public-rate-limit.module';
 import { ParticipantsController } from './participants/participants.controller';
@@ -61,6 +62,7 @@ import { TemplatesController } from './templates/templates.controller';
     InboundMailboxModule,
     ConsoleModule,
     ConsentModule,
+    ParticipantPagesModule,
   ],
   // Express tries routes in this order: the ingest route, the busiest by far, comes first.
   controllers: [

@@ -98,7 +98,11 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
     let p: ProgramKeys;
 
     beforeAll(async () => {
-      p = await t.createProgram({ name: 'Tax', timezone: 'America/New_York' });
+      p = await t.createProgram({
+        name: 'Tax',
+        timezone: 'America/New_York',
+        settings: { links: { taxForm: 'https://club.example.com/tax-form' } },
+      });
       await payRules(t, p, 'gift_card', [300, 299, 1, 10, 599, 700]);
     });
 
@@ -311,7 +315,13 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
     beforeAll(async () => {
       p = await t.createProgram({
         name: 'Payouts',
-        settings: { payoutReminderIntervals: ['PT1S', 'PT2S'] },
+        settings: {
+          payoutReminderIntervals: ['PT1S', 'PT2S'],
+          links: {
+            taxForm: 'https://club.example.com/tax-form',
+            payoutDetails: 'https://club.example.com/payout-details',
+          },
+        },
       });
       await payRules(t, p, 'cash', [50, 20]);
     });
@@ -330,8 +340,8 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
       expect(rows[0].createdAt.getTime() - started).toBeGreaterThanOrEqual(900);
       expect(rows[1].createdAt.getTime() - rows[0].createdAt.getTime()).toBeGreaterThanOrEqual(700);
       expect(mails[0].subject).toContain('$50.00');
-      expect(mails[0].text).toContain('/payout-details');
-      expect(mails[0].text).toContain('/tax-form');
+      expect(mails[0].text).toContain('https://club.example.com/payout-details');
+      expect(mails[0].text).toContain('https://club.example.com/tax-form');
       expect((await reminders('r1')).map((r) => r.status)).toEqual(['sent', 'sent']);
       await pause(1500);
       expect(mailsTo('r1@example.com')).toHaveLength(2);

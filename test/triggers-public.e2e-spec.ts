@@ -240,7 +240,7 @@ describe('Public triggers (e2e): verification, password reset, sessions, rate li
         Host: 'evil.example.net',
         'X-Forwarded-Host': 'evil.example.net',
       });
-      expect(link).toMatch(/^https:\/\/rewards\.example\.org\/verify\?token=/);
+      expect(link).toMatch(/^https:\/\/rewards\.example\.org\/p\/verify\?token=/);
     });
 
     it('keeps the link out of the message log', async () => {

@@ -426,6 +426,11 @@ export function withoutCredentials(value: unknown): unknown {
 
 const LOCAL_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)$/i;
 
+/** A host name no one else can reach: localhost or a loopback address. */
+export function isLocalHostName(host: string): boolean {
+  return LOCAL_HOSTS.test(host);
+}
+
 // In production, mail must not go out with links to localhost or From an address at localhost.
 function productionErrors(config: AppConfig): ValidationError[] {
   if (config.NODE_ENV !== 'production') return [];

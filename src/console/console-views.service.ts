@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import Handlebars from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { programWarnings } from '../programs/program-warnings';
 import { PREVIEW_CSP } from './console-http.middleware';
 import { addCookie, ConsoleContext } from './console-request';
 import { LANGUAGE_NAMES, LANGUAGES, translate, type Lang, type MessageKey } from './i18n';
@@ -93,6 +94,10 @@ export class ConsoleViews {
         lang: ctx.lang,
         signedIn: Boolean(ctx.program),
         programName: ctx.program?.name,
+        // Settings the program misses, named on every page until they are set.
+        warnings: ctx.program
+          ? programWarnings(ctx.program).map((w) => translate(ctx.lang, `warning.${w.code}`))
+          : [],
         nav: NAV.map((key) => ({ key, href: `/console/${key}`, current: page.section === key })),
         languages: LANGUAGES.map((code) => ({
           code,

@@ -24,6 +24,12 @@ import { VerificationService } from './verification.service';
     PasswordResetService,
     ParticipantSessionsService,
   ],
-  exports: [VerificationService, PasswordResetService, ParticipantSessionsService, BackgroundTasks],
+  exports: [
+    VerificationService,
+    PasswordResetService,
+    ParticipantSessionsService,
+    ParticipantTokensService,
+    BackgroundTasks,
+  ],
 })
 export class ParticipantAuthModule {}

@@ -6,7 +6,7 @@ import { NotifyParticipant } from '../notifications/notify-participant';
 import { ParticipantsService } from '../participants/participants.service';
 import { Program } from '../programs/program.entity';
 import { BackgroundTasks } from '../common/async/background-tasks';
-import { micrositeBase, micrositeLink } from '../programs/program-links';
+import { participantPageLink } from '../programs/program-links';
 import { tokenInvalid } from './tokens/token-errors';
 import { TokenMailer } from './tokens/token-mailer.service';
 import { ParticipantTokensService } from './tokens/participant-tokens.service';
@@ -67,13 +67,15 @@ export class PasswordResetService {
 
     const participant = await this.participants.find(program.id, participantId);
     if (participant) {
-      const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
       await this.notify.execute(undefined, {
         program,
         to: { participant },
         template: 'password-changed',
         context: {
-          extra: { changedAt: new Date(), resetUrl: micrositeLink(base, 'resetPassword') },
+          extra: {
+            changedAt: new Date(),
+            resetUrl: participantPageLink(program, this.config.PUBLIC_BASE_URL, 'resetPassword'),
+          },
         },
         dedupeKey: `password-changed:${used.id}`,
       });

@@ -9,7 +9,7 @@ import { ParticipantsService } from '../participants/participants.service';
 import { effectiveSettings, Program } from '../programs/program.entity';
 import { ProgramsService } from '../programs/programs.service';
 import { Reward } from '../rewards/reward.entity';
-import { micrositeBase, micrositeLink } from '../programs/program-links';
+import { programLink } from '../programs/program-links';
 import { RewardFacts } from '../rewards/reward-facts';
 import { RewardHooks } from '../rewards/reward-hooks';
 import { PayoutReminder } from './payout-reminder.entity';
@@ -223,7 +223,8 @@ export class PayoutRemindersService implements OnModuleInit {
     reward: RewardFacts,
     reminder: PayoutReminder,
   ): Notification {
-    const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
+    const taxFormUrl = programLink(program, 'taxForm');
+    const payoutUrl = programLink(program, 'payoutDetails');
     return {
       program,
       to: { participant },
@@ -233,8 +234,12 @@ export class PayoutRemindersService implements OnModuleInit {
         extra: {
           taxFormMissing: !participant.taxFormOnFile,
           payoutDetailsMissing: !participant.payoutDetailsOnFile,
-          taxFormUrl: micrositeLink(base, 'taxForm'),
-          payoutUrl: micrositeLink(base, 'payoutDetails'),
+          // Null while the program has not set the page: the email then says how to reach it.
+          taxFormUrl,
+          payoutUrl,
+          replyNeeded:
+            (!participant.taxFormOnFile && !taxFormUrl) ||
+            (!participant.payoutDetailsOnFile && !payoutUrl),
           reminderNumber: reminder.intervalIndex + 1,
         },
       },

@@ -16,6 +16,17 @@ export interface ProgramSettings {
   allowInsecureSmtp?: boolean;
   /** Where the service tells the program's own people that something needs them. */
   alertEmail?: string;
+  /** Pages of the program's own site that system emails link to (absolute https URLs). */
+  links?: ProgramLinks | null;
+  /** The program's postal address, one line: the footer of the default templates shows it. */
+  postalAddress?: string | null;
+}
+
+export interface ProgramLinks {
+  /** Where a participant submits the tax form (W-9). */
+  taxForm?: string | null;
+  /** Where a participant adds payout (banking) details. */
+  payoutDetails?: string | null;
 }
 
 export const DEFAULT_SETTINGS = {

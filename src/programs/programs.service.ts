@@ -7,8 +7,11 @@ import { refuseNulls } from '../common/validation/validators';
 import { EntityQueries } from '../database/entity-queries';
 import { newTag } from '../common/crypto/tags';
 import { generateApiKey, hashApiKey, KeyKind } from './api-keys';
+import { AppConfig } from '../config/app.config';
 import { CreateProgramDto, UpdateProgramDto } from './dto/program.dto';
 import { effectiveSettings, Program } from './program.entity';
+import { refuseLocalLinks } from './program-links';
+import { programWarnings, type ProgramWarning } from './program-warnings';
 
 export interface ProgramView {
   id: string;
@@ -18,6 +21,7 @@ export interface ProgramView {
   fromName: string | null;
   replyTo: string | null;
   settings: ReturnType<typeof effectiveSettings>;
+  warnings: ProgramWarning[];
   createdAt: string;
   updatedAt: string;
 }
@@ -31,6 +35,7 @@ export function toProgramView(p: Program): ProgramView {
     fromName: p.fromName,
     replyTo: p.replyTo,
     settings: effectiveSettings(p),
+    warnings: programWarnings(p),
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
   };
@@ -42,13 +47,17 @@ export class ProgramsService {
   // Every request and job reads its program; concurrent ones share the read.
   private readonly reads = new SingleFlight<Program | null>();
 
-  constructor(@InjectRepository(Program) private readonly programs: Repository<Program>) {
+  constructor(
+    @InjectRepository(Program) private readonly programs: Repository<Program>,
+    private readonly config: AppConfig,
+  ) {
     this.queries = new EntityQueries(programs);
   }
 
   async create(
     dto: CreateProgramDto,
   ): Promise<ProgramView & { secretKey: string; publishableKey: string }> {
+    refuseLocalLinks(dto.settings, this.config);
     const secretKey = generateApiKey('secret');
     const publishableKey = generateApiKey('publishable');
     const now = new Date();
@@ -104,6 +113,7 @@ export class ProgramsService {
     const { settings, ...rest } = dto;
     // null clears fromName or replyTo; the other fields always have a value (the columns say so).
     refuseNulls(rest, ['name', 'timezone', 'defaultLocale']);
+    refuseLocalLinks(settings, this.config);
     const next: Partial<Program> = { ...rest, updatedAt: new Date() };
     // Settings merge key by key, so a PATCH of one setting keeps the others.
     if (settings) next.settings = { ...program.settings, ...settings };

@@ -6,7 +6,7 @@ import { NotifyParticipant } from '../notifications/notify-participant';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import { Program } from '../programs/program.entity';
-import { micrositeBase, micrositeLink } from '../programs/program-links';
+import { programLink } from '../programs/program-links';
 import { RewardFacts } from '../rewards/reward-facts';
 import { RewardHooks } from '../rewards/reward-hooks';
 import { ParticipantTaxYear } from './participant-tax-year.entity';
@@ -171,7 +171,6 @@ export class W9Service implements OnModuleInit {
       { w9NoticeSentAt: now, updatedAt: now },
     );
     if (claimed.affected !== 1) return;
-    const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
     const message = await this.notify.execute(manager, {
       program,
       to: { participant },
@@ -181,7 +180,8 @@ export class W9Service implements OnModuleInit {
           year: key.year,
           totalUsd: centsToUsd(row.totalCents),
           thresholdUsd,
-          taxFormUrl: micrositeLink(base, 'taxForm'),
+          // Null while the program has not set the page: the email then says how to reach it.
+          taxFormUrl: programLink(program, 'taxForm'),
         },
       },
       dedupeKey: `w9:${participant.id}:${key.year}`,

@@ -53,6 +53,7 @@ describe(TemplatesService.name, () => {
           timezone: 'UTC',
           defaultLocale: 'en',
           branding: false,
+          postalAddress: null,
         },
         verifyUrl: 'https://x.example/v',
         expiresInHours: 24,

@@ -11,6 +11,11 @@ export const en = {
   'layout.language': 'Language',
   'layout.program': 'Signed in to this program',
   'layout.signOut': 'Sign out',
+  'layout.warnings': 'This program is missing settings',
+  'warning.TAX_FORM_LINK_MISSING':
+    'No tax form page (settings.links.taxForm): W-9 notices and payout reminders ask participants to write to your reply-to address instead of linking to a form. Set it with PATCH /v1/program.',
+  'warning.PAYOUT_DETAILS_LINK_MISSING':
+    'No payout details page (settings.links.payoutDetails): payout reminders ask participants to write to your reply-to address instead of linking to a form. Set it with PATCH /v1/program.',
   'nav.integrations': 'Integrations',
   'nav.rules': 'Rules',
   'nav.templates': 'Templates',

@@ -13,6 +13,11 @@ export const es: Record<MessageKey, string> = {
   'layout.language': 'Idioma',
   'layout.program': 'Programa con sesión iniciada',
   'layout.signOut': 'Cerrar sesión',
+  'layout.warnings': 'A este programa le faltan ajustes',
+  'warning.TAX_FORM_LINK_MISSING':
+    'Sin página del formulario fiscal (settings.links.taxForm): los avisos W-9 y los recordatorios de pago piden escribir a tu dirección de respuesta en lugar de enlazar un formulario. Configúrala con PATCH /v1/program.',
+  'warning.PAYOUT_DETAILS_LINK_MISSING':
+    'Sin página de datos de pago (settings.links.payoutDetails): los recordatorios de pago piden escribir a tu dirección de respuesta en lugar de enlazar un formulario. Configúrala con PATCH /v1/program.',
   'nav.integrations': 'Integraciones',
   'nav.rules': 'Reglas',
   'nav.templates': 'Plantillas',

@@ -13,6 +13,11 @@ export const ptBR: Record<MessageKey, string> = {
   'layout.language': 'Idioma',
   'layout.program': 'Programa conectado',
   'layout.signOut': 'Sair',
+  'layout.warnings': 'Faltam configurações neste programa',
+  'warning.TAX_FORM_LINK_MISSING':
+    'Sem página do formulário fiscal (settings.links.taxForm): os avisos de W-9 e os lembretes de pagamento pedem que escrevam para o seu endereço de resposta em vez de apontar para um formulário. Configure com PATCH /v1/program.',
+  'warning.PAYOUT_DETAILS_LINK_MISSING':
+    'Sem página de dados de pagamento (settings.links.payoutDetails): os lembretes de pagamento pedem que escrevam para o seu endereço de resposta em vez de apontar para um formulário. Configure com PATCH /v1/program.',
   'nav.integrations': 'Integrações',
   'nav.rules': 'Regras',
   'nav.templates': 'Modelos',

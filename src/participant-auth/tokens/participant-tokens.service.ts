@@ -74,6 +74,15 @@ export class ParticipantTokensService {
     return participant && participant.emailLower === used.emailLower ? used : null;
   }
 
+  /**
+   * The token's row whatever its state (valid, expired or used), without using it up: a hosted
+   * page explains an expired or used link and sends a new one to its owner. Null for a token
+   * that was never issued.
+   */
+  async lookUp(purpose: TokenPurpose, token: string): Promise<ParticipantToken | null> {
+    return this.tokens.findOneBy({ tokenHash: sha256Hex(token), purpose });
+  }
+
   /** Voids every unused token of the owner. */
   async voidOpen(manager: EntityManager | undefined, owner: TokenOwner): Promise<void> {
     await (manager?.getRepository(ParticipantToken) ?? this.tokens).update(

@@ -5,7 +5,7 @@ import { NotifyParticipant } from '../../notifications/notify-participant';
 import { Participant } from '../../participants/participant.entity';
 import { Program } from '../../programs/program.entity';
 import { KeyedMutex } from '../../common/async/keyed-mutex';
-import { micrositeBase, micrositeLink, MICROSITE_PATHS } from '../../programs/program-links';
+import { participantPageLink, type ParticipantPage } from '../../programs/program-links';
 import { TokenPurpose } from './participant-token.entity';
 import { ParticipantTokensService } from './participant-tokens.service';
 
@@ -14,7 +14,7 @@ export interface TokenEmailKind {
   template: 'verification' | 'password-reset';
   /** The template variable that holds the link. */
   linkVariable: 'verifyUrl' | 'resetUrl';
-  page: keyof typeof MICROSITE_PATHS;
+  page: ParticipantPage;
   ttlSeconds: number;
 }
 
@@ -42,7 +42,6 @@ export class TokenMailer {
     kind: TokenEmailKind,
   ): Promise<'sent' | 'capped'> {
     const owner = { programId: program.id, participantId: participant.id, purpose: kind.purpose };
-    const base = micrositeBase(program, this.config.PUBLIC_BASE_URL);
     const lockKey = `${owner.programId}:${owner.participantId}:${owner.purpose}`;
     // Count and issue under one lock per participant and kind, or concurrent requests would
     // all see room under the allowance: in this process a mutex, across processes on Postgres
@@ -74,7 +73,14 @@ export class TokenMailer {
             extra: { expiresInHours: Math.round((kind.ttlSeconds / 3600) * 100) / 100 },
           },
           // The link is a credential: sealed until it is rendered, then gone.
-          secretVariables: { [kind.linkVariable]: micrositeLink(base, kind.page, issued.token) },
+          secretVariables: {
+            [kind.linkVariable]: participantPageLink(
+              program,
+              this.config.PUBLIC_BASE_URL,
+              kind.page,
+              issued.token,
+            ),
+          },
           dedupeKey: `${kind.purpose}:${issued.id}`,
         });
       }),

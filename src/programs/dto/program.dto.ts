@@ -16,10 +16,12 @@ import {
   IsEmailAddress,
   IsIsoDurationList,
   IsLocaleTag,
+  IsSingleLine,
   IsTimeZoneName,
   IsYearAmountMap,
   NoControlChars,
 } from '../../common/validation/validators';
+import { ProgramLinksDto } from './program-links.dto';
 
 export class ProgramSettingsDto {
   @ApiPropertyOptional({
@@ -77,6 +79,28 @@ export class ProgramSettingsDto {
   @IsOptional()
   @IsEmailAddress()
   alertEmail?: string;
+
+  @ApiPropertyOptional({
+    type: ProgramLinksDto,
+    nullable: true,
+    description:
+      "Pages of the program's own site that system emails link to. Replaced as a whole by a PATCH; null removes them.",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ProgramLinksDto)
+  links?: ProgramLinksDto | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    maxLength: 300,
+    example: 'Acme Inc., 100 Main Street, Springfield, IL 62701, USA',
+    description:
+      "The program's postal address, on one line. The footer of the default templates shows it: commercial email must carry one (CAN-SPAM).",
+  })
+  @IsOptional()
+  @IsSingleLine(300)
+  postalAddress?: string | null;
 }
 
 export class CreateProgramDto {
@@ -123,6 +147,13 @@ export class RotateKeyDto {
   kind: 'secret' | 'publishable';
 }
 
+export class ProgramWarningResponse {
+  @ApiProperty({ enum: ['TAX_FORM_LINK_MISSING', 'PAYOUT_DETAILS_LINK_MISSING'] }) code: string;
+  @ApiProperty({ example: 'settings.links.taxForm', description: 'The setting to fill in.' })
+  setting: string;
+  @ApiProperty({ description: 'What the emails do without it, and what to set.' }) message: string;
+}
+
 export class ProgramResponse {
   @ApiProperty() id: string;
   @ApiProperty() name: string;
@@ -131,6 +162,11 @@ export class ProgramResponse {
   @ApiPropertyOptional({ nullable: true }) fromName: string | null;
   @ApiPropertyOptional({ nullable: true }) replyTo: string | null;
   @ApiProperty({ type: ProgramSettingsDto }) settings: ProgramSettingsDto;
+  @ApiProperty({
+    type: [ProgramWarningResponse],
+    description: 'Settings the program still misses, each named; empty when nothing is missing.',
+  })
+  warnings: ProgramWarningResponse[];
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

@@ -86,6 +86,7 @@ export const SAMPLE_PROGRAM: ProgramVars = {
   timezone: 'America/New_York',
   defaultLocale: 'en',
   branding: true,
+  postalAddress: null,
 };
 
 const REWARD: RewardVars = {
@@ -147,6 +148,7 @@ function sample(key: EmailTypeKey, locale: string): AnyEmailData {
       payoutDetailsMissing: true,
       taxFormUrl: `${BASE_URL}/tax-form`,
       payoutUrl: `${BASE_URL}/payout-details`,
+      replyNeeded: false,
       reminderNumber: 1,
     },
     'reward-earned': {

@@ -106,6 +106,7 @@ const PROGRAM = obj(
     timezone: str('IANA time zone; dates are shown in it.'),
     defaultLocale: str('Default locale of the program.'),
     branding: bool('Whether the built-in footer is shown.'),
+    postalAddress: nullable(str("The program's postal address (one line), shown in the footer.")),
   },
   'The program sending the email.',
 );
@@ -193,7 +194,9 @@ export const EMAIL_TYPES = {
       year: num('The calendar (tax) year.'),
       totalUsd: num("The participant's taxable rewards that year, in USD."),
       thresholdUsd: num('The threshold that was exceeded, in USD.'),
-      taxFormUrl: url('Where to submit the tax form.'),
+      taxFormUrl: nullable(
+        url('Where to submit the tax form (settings.links.taxForm); null while it is not set.'),
+      ),
     },
   },
   'payout-reminder': {
@@ -206,8 +209,17 @@ export const EMAIL_TYPES = {
       reward: REWARD,
       taxFormMissing: bool('The tax form is not on file.'),
       payoutDetailsMissing: bool('Payout (banking) details are not on file.'),
-      taxFormUrl: url('Where to submit the tax form.'),
-      payoutUrl: url('Where to add payout details.'),
+      taxFormUrl: nullable(
+        url('Where to submit the tax form (settings.links.taxForm); null while it is not set.'),
+      ),
+      payoutUrl: nullable(
+        url(
+          'Where to add payout details (settings.links.payoutDetails); null while it is not set.',
+        ),
+      ),
+      replyNeeded: bool(
+        'Something missing has no page to link to: the email says how to reach the program instead.',
+      ),
       reminderNumber: num('1 for the first reminder, 2 for the second, and so on.'),
     },
   },
@@ -337,7 +349,7 @@ export interface ProgramInput {
   replyTo?: string | null;
   timezone: string;
   defaultLocale: string;
-  settings?: { branding?: boolean } | null;
+  settings?: { branding?: boolean; postalAddress?: string | null } | null;
 }
 
 export function toProgramVars(p: ProgramInput): ProgramVars {
@@ -350,6 +362,7 @@ export function toProgramVars(p: ProgramInput): ProgramVars {
     defaultLocale: p.defaultLocale,
     // Branding is on unless the program turned it off.
     branding: p.settings?.branding !== false,
+    postalAddress: p.settings?.postalAddress ?? null,
   };
 }
 
