@@ -21,6 +21,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import proxyAddr from 'proxy-addr';
 import { SEND_TIMEOUTS } from './smtp-timeouts';
+import { SendLimitWindowsConstraint } from '../send-limits/send-window.config';
 
 @ValidatorConstraint({ name: 'trustProxy' })
 class TrustProxyConstraint implements ValidatorConstraintInterface {
@@ -39,6 +40,30 @@ class TrustProxyConstraint implements ValidatorConstraintInterface {
   defaultMessage(): string {
     return 'TRUST_PROXY must be false, a number of proxy hops, or a comma-separated list of addresses and CIDR ranges (or loopback, linklocal, uniquelocal)';
   }
+}
+
+@ValidatorConstraint({ name: 'oauthEndpoint' })
+class OAuthEndpointConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && isOAuthEndpoint(value);
+  }
+
+  defaultMessage(): string {
+    return 'OAuth endpoints must be https:// URLs (http:// only on localhost or a loopback address)';
+  }
+}
+
+/** An https URL, or http on this machine only: the endpoint receives client secrets and refresh tokens. */
+export function isOAuthEndpoint(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password || url.hash) return false;
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(url.hostname);
 }
 
 const MIN_SECRET_LENGTH = 32;
@@ -231,6 +256,22 @@ export class AppConfig {
   })
   MESSAGE_CLAIM_MS = 120000;
 
+  /**
+   * The windows the sending limits of SMTP accounts are counted in: a minute and a day. Only
+   * tests shorten them; a day must be a whole number of minute windows, and production refuses
+   * anything but the real lengths.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  SEND_LIMIT_MINUTE_MS = 60000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Validate(SendLimitWindowsConstraint)
+  SEND_LIMIT_DAY_MS = 86400000;
+
   /** Largest accepted request body, in bytes. */
   @Transform(toInt)
   @IsInt()
@@ -339,6 +380,58 @@ export class AppConfig {
   @IsBoolean()
   SMTP_ALLOW_PRIVATE_HOSTS = false;
 
+  /**
+   * OAuth 2.0 sign-in (XOAUTH2) to Microsoft 365 and Google mailboxes. A provider without a client
+   * id is not offered. The endpoints default to the providers' own; tests and sovereign clouds set
+   * others. The redirect URI to register is PUBLIC_BASE_URL + /oauth/callback.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  OAUTH_MICROSOFT_CLIENT_ID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  OAUTH_MICROSOFT_CLIENT_SECRET?: string;
+
+  /** `common`, `organizations`, `consumers`, a tenant id or a tenant domain. */
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, {
+    message:
+      'OAUTH_MICROSOFT_TENANT must be common, organizations, consumers, a tenant id or domain',
+  })
+  OAUTH_MICROSOFT_TENANT = 'common';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(OAuthEndpointConstraint)
+  OAUTH_MICROSOFT_AUTHORIZE_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(OAuthEndpointConstraint)
+  OAUTH_MICROSOFT_TOKEN_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  OAUTH_GOOGLE_CLIENT_ID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  OAUTH_GOOGLE_CLIENT_SECRET?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(OAuthEndpointConstraint)
+  OAUTH_GOOGLE_AUTHORIZE_URL?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Validate(OAuthEndpointConstraint)
+  OAUTH_GOOGLE_TOKEN_URL?: string;
+
   /** Lifetime of email verification links, in seconds (default 24 h). */
   @Transform(toInt)
   @IsInt()
@@ -415,8 +508,26 @@ export class AppConfig {
 
 export class ConfigError extends Error {}
 
+// Unset by default, so not among the keys of a new AppConfig.
+const OAUTH_OPTIONAL_SETTINGS = [
+  'OAUTH_MICROSOFT_CLIENT_ID',
+  'OAUTH_MICROSOFT_CLIENT_SECRET',
+  'OAUTH_MICROSOFT_AUTHORIZE_URL',
+  'OAUTH_MICROSOFT_TOKEN_URL',
+  'OAUTH_GOOGLE_CLIENT_ID',
+  'OAUTH_GOOGLE_CLIENT_SECRET',
+  'OAUTH_GOOGLE_AUTHORIZE_URL',
+  'OAUTH_GOOGLE_TOKEN_URL',
+];
+
 // Settings whose values an error never shows.
-const HIDDEN_SETTINGS = ['APP_SECRET', 'APP_SECRET_PREVIOUS', 'ADMIN_TOKEN'];
+const HIDDEN_SETTINGS = [
+  'APP_SECRET',
+  'APP_SECRET_PREVIOUS',
+  'ADMIN_TOKEN',
+  'OAUTH_MICROSOFT_CLIENT_SECRET',
+  'OAUTH_GOOGLE_CLIENT_SECRET',
+];
 
 /** A URL's user and password masked, so an error about it never prints the password. */
 export function withoutCredentials(value: unknown): unknown {
@@ -499,6 +610,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'NODE_ENV',
     'INBOUND_TLS_KEY_FILE',
     'INBOUND_TLS_CERT_FILE',
+    ...OAUTH_OPTIONAL_SETTINGS,
   ]) {
     if (env[key] !== undefined) raw[key] = env[key];
   }

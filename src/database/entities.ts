@@ -4,6 +4,8 @@ import { TemplateCategory } from '../consent/template-category.entity';
 import { SenderDomain } from '../sender-domains/sender-domain.entity';
 import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
+import { OAuthGrant } from '../transports/oauth/oauth-grant.entity';
+import { OAuthState } from '../integrations/oauth/oauth-state.entity';
 import { InboundMessage } from '../inbound/inbound-message.entity';
 import { InboundMailbox } from '../inbound/mailbox/inbound-mailbox.entity';
 import { MessageEvent } from '../messages/message-event.entity';
@@ -19,6 +21,8 @@ import { TemplateOverrideEntity } from '../templates/template-override.entity';
 import { PayoutReminder } from '../payouts/payout-reminder.entity';
 import { ParticipantToken } from '../participant-auth/tokens/participant-token.entity';
 import { ParticipantTaxYear } from '../tax/participant-tax-year.entity';
+import { RewardTransition } from '../rewards/states/reward-transition.entity';
+import { SendLimitStateRow } from '../send-limits/send-limit-state.entity';
 
 // Every entity the data source knows. Listed rather than globbed so builds and tests agree.
 export const ENTITIES = [
@@ -32,6 +36,8 @@ export const ENTITIES = [
   TemplateOverrideEntity,
   SmtpIntegration,
   SenderIdentity,
+  OAuthGrant,
+  OAuthState,
   SenderDomain,
   ParticipantToken,
   ParticipantTaxYear,
@@ -40,7 +46,9 @@ export const ENTITIES = [
   RuleRevision,
   ProgramEvent,
   Reward,
+  RewardTransition,
   ConsoleSession,
   ConsentPreference,
+  SendLimitStateRow,
   TemplateCategory,
 ];

@@ -7,7 +7,9 @@ import { MessagesModule } from '../messages/messages.module';
 import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { TransportsModule } from '../transports/transports.module';
+import { SendLimitsModule } from '../send-limits/send-limits.module';
 import { DeliveryService } from './delivery.service';
+import { MetricsModule } from '../metrics/metrics.module';
 
 /** Renders, routes and sends outbox messages (the job handlers live in the worker module). */
 @Module({
@@ -18,7 +20,9 @@ import { DeliveryService } from './delivery.service';
     TemplatesModule,
     TransportsModule,
     SecretsModule,
+    SendLimitsModule,
     ConsentCoreModule,
+    MetricsModule,
   ],
   providers: [DeliveryService],
   exports: [DeliveryService],

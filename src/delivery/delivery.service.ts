@@ -15,15 +15,37 @@ import { returnPathAddress } from '../inbound/inbound-addresses';
 import { backoffDelay } from '../queue/job-options';
 import { SuppressionsService, suppressedMessage } from '../suppressions/suppressions.service';
 import { TemplatesService } from '../templates/templates.service';
-import type { MailRoute } from '../transports/mail-route';
+import type { MailRoute, SmtpRoute } from '../transports/mail-route';
+import { SendLimiter, type Admission } from '../send-limits/send-limiter';
 import { MailTransports } from '../transports/mail-transports';
 import { SmtpError } from '../transports/smtp/smtp-errors';
+import { MetricsService, type MessageMetricStatus } from '../metrics/metrics.service';
+import {
+  ACCOUNT_WAIT_RECHECK_MS,
+  isAccountWaiting,
+  type AccountWaitingError,
+} from '../transports/accounts/account-waiting';
 
 export type DeliveryOutcome =
   | { outcome: 'sent'; messageId: string }
   | { outcome: 'skipped'; reason: string }
   | { outcome: 'retry'; code: string; delayMs: number }
-  | { outcome: 'failed' | 'suppressed'; code: string };
+  | { outcome: 'failed' | 'suppressed'; code: string }
+  | { outcome: 'waiting'; notBefore: string };
+
+/** The metric of an attempt: what the message became, through which transport, with which code. */
+function attemptMetric(
+  attempt: Omit<MessageAttempt, 'at'>,
+  patch: Partial<Message>,
+): [Exclude<MessageMetricStatus, 'queued'>, string | null | undefined, string | undefined] {
+  const status =
+    attempt.outcome === 'retry'
+      ? 'retried'
+      : attempt.outcome === 'suppressed' && attempt.code === 'UNSUBSCRIBED'
+        ? 'unsubscribed'
+        : attempt.outcome;
+  return [status, attempt.transport ?? patch.transport, attempt.code];
+}
 
 const errorOf = (err: unknown): { code: string; message: string; permanent: boolean } => {
   if (err instanceof SmtpError)
@@ -59,6 +81,8 @@ export class DeliveryService {
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly consent: ConsentStore,
     private readonly consentHeaders: ConsentHeaders,
+    private readonly limits: SendLimiter,
+    private readonly metrics: MetricsService,
   ) {
     this.queries = new EntityQueries(messages);
     // One conditional update: only one worker can move a message to sending, and a claim left
@@ -107,13 +131,18 @@ export class DeliveryService {
 
     let route: MailRoute | undefined;
     try {
+      route = await this.transports.routeFor(message.programId, message.senderId, message.via);
+      // Before anything is rendered: a message over its account's sending limit waits for it.
+      if (route.kind === 'smtp') {
+        const admission = await this.admit(message, route);
+        if (!admission.send) return await this.waitForLimit(message, route, admission);
+      }
       const rendered = await this.templates.render({
         programId: message.programId,
         key: message.templateKey,
         locales: message.locales,
         data: this.dataOf(message),
       });
-      route = await this.transports.routeFor(message.programId, message.senderId, message.via);
       const messageIdHeader =
         message.messageId ?? `<${message.id}@${route.from.address.split('@')[1] ?? 'localhost'}>`;
       const composed = await this.transports.compose(route, {
@@ -230,9 +259,12 @@ export class DeliveryService {
     route: MailRoute | undefined,
     err: unknown,
   ): Promise<DeliveryOutcome> {
+    if (isAccountWaiting(err)) return this.waitForAccount(message, route, err);
     const e = errorOf(err);
     const transport = route?.kind ?? null;
     const smtp = err instanceof SmtpError ? err : undefined;
+    if (smtp?.code === 'SMTP_QUOTA_EXCEEDED' && route?.kind === 'smtp')
+      return this.quotaReply(message, route, smtp);
     const rejected = smtp?.rejected?.find(
       (r) => r.address.toLowerCase() === message.toEmail.toLowerCase(),
     );
@@ -284,6 +316,109 @@ export class DeliveryService {
     return { outcome: 'retry', code: e.code, delayMs };
   }
 
+  /** Whether the route's account may send now; a message that waited holds the send it waited for. */
+  private admit(message: Message, route: SmtpRoute): Promise<Admission> {
+    const held =
+      message.notBefore && message.limitKey
+        ? { key: message.limitKey, at: message.notBefore }
+        : null;
+    return this.persist(() =>
+      this.limits.admit({ key: route.transportKey, limits: route.limits }, held),
+    );
+  }
+
+  /** Over its account's limit: queued again until its reserved send, not counted as an attempt. */
+  private async waitForLimit(
+    message: Message,
+    route: SmtpRoute,
+    admission: Extract<Admission, { send: false }>,
+  ): Promise<DeliveryOutcome> {
+    const at = admission.notBefore.toISOString();
+    const { perMinute, perDay } = route.limits;
+    const why =
+      admission.reason === 'perMinute'
+        ? `This account may send ${perMinute} messages a minute; this one waits until ${at}.`
+        : admission.reason === 'perDay'
+          ? `This account may send ${perDay} messages a day; this one waits until ${at}.`
+          : admission.reason === 'paused'
+            ? `Sending from this account is paused after the server's quota reply; this one waits until ${at}.`
+            : `This message waits for the send reserved for it at ${at}.`;
+    this.logger.info(
+      {
+        messageId: message.id,
+        account: route.transportKey,
+        notBefore: at,
+        reason: admission.reason,
+      },
+      'message waits for its sending limit',
+    );
+    return this.requeueAt(message, route, admission.notBefore, {
+      outcome: 'waiting',
+      code: admission.reason === 'paused' ? 'SENDING_PAUSED' : 'SEND_LIMIT_REACHED',
+      message: why,
+    });
+  }
+
+  /**
+   * The server said the account is over its quota: the account pauses until that window ends
+   * (other accounts keep sending), and the message waits for a send after it, not failed and
+   * not counted as an attempt.
+   */
+  private async quotaReply(
+    message: Message,
+    route: SmtpRoute,
+    err: SmtpError,
+  ): Promise<DeliveryOutcome> {
+    const account = { key: route.transportKey, limits: route.limits };
+    const resumesAt = await this.persist(() =>
+      this.limits.pause(account.key, err.quotaWindow ?? 'minute'),
+    );
+    const admission = await this.persist(() => this.limits.admit(account, null));
+    const notBefore = admission.send ? resumesAt : admission.notBefore;
+    const why = `${err.message} Sending from this account resumes at ${resumesAt.toISOString()}.`;
+    this.logger.warn(
+      {
+        messageId: message.id,
+        programId: message.programId,
+        account: account.key,
+        code: err.code,
+        resumesAt: resumesAt.toISOString(),
+      },
+      'sending paused: the server reported a sending quota',
+    );
+    return this.requeueAt(
+      message,
+      route,
+      notBefore,
+      { outcome: 'retry', transport: 'smtp', code: err.code, message: why },
+      { errorCode: err.code, errorMessage: why, errorPermanent: false },
+    );
+  }
+
+  private async requeueAt(
+    message: Message,
+    route: SmtpRoute,
+    notBefore: Date,
+    attempt: Omit<MessageAttempt, 'at'>,
+    error: Partial<Message> = {},
+  ): Promise<DeliveryOutcome> {
+    await this.record(
+      message,
+      {
+        status: 'queued',
+        attempts: Math.max(0, message.attempts - 1),
+        notBefore,
+        limitKey: route.transportKey,
+        // The sweeper leaves it alone until well after its time.
+        lockedUntil: new Date(notBefore.getTime() + this.config.MESSAGE_STALE_MS),
+        ...error,
+      },
+      attempt,
+    );
+    await this.outbox.dispatch([message.id], Math.max(0, notBefore.getTime() - Date.now()));
+    return { outcome: 'waiting', notBefore: notBefore.toISOString() };
+  }
+
   private async finish(
     message: Message,
     status: 'failed' | 'suppressed',
@@ -309,15 +444,54 @@ export class DeliveryService {
     );
   }
 
+  /**
+   * The route's account needs a person (its OAuth sign-in was revoked): the message waits,
+   * queued, neither failed nor sent another way, and is not counted as an attempt. Connecting the
+   * account again queues it at once; until then the sweeper looks again now and then.
+   */
+  private async waitForAccount(
+    message: Message,
+    route: MailRoute | undefined,
+    err: AccountWaitingError,
+  ): Promise<DeliveryOutcome> {
+    const notBefore = new Date(Date.now() + ACCOUNT_WAIT_RECHECK_MS);
+    // One line in its log for the whole wait, however often it is looked at again.
+    const logged = message.errorCode === err.reason;
+    await this.record(
+      message,
+      {
+        status: 'queued',
+        transport: route?.kind ?? null,
+        attempts: Math.max(0, message.attempts - 1),
+        errorCode: err.reason,
+        errorMessage: err.message,
+        errorPermanent: false,
+        lockedUntil: notBefore,
+      },
+      logged ? null : { outcome: 'waiting', code: err.reason, message: err.message },
+    );
+    return { outcome: 'waiting', notBefore: notBefore.toISOString() };
+  }
+
   private async record(
     message: Message,
     patch: Partial<Message>,
-    attempt: Omit<MessageAttempt, 'at'>,
+    attempt: Omit<MessageAttempt, 'at'> | null,
   ): Promise<void> {
-    message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
+    if (attempt)
+      message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
+    // Counted when the row says so; nothing here touches the database or waits.
+    if (attempt) this.metrics.messageAttempt(...attemptMetric(attempt, patch), message.createdAt);
     await this.persist(() =>
       this.queries.update(
-        { ...patch, attemptLog: message.attemptLog, updatedAt: new Date() },
+        // A message that waited has used the send it waited for, whatever happens now.
+        {
+          notBefore: null,
+          limitKey: null,
+          ...patch,
+          attemptLog: message.attemptLog,
+          updatedAt: new Date(),
+        },
         { id: message.id, status: 'sending' },
       ),
     );

@@ -26,13 +26,23 @@ import {
   toTestEmailResponse,
 } from './smtp-integration.service';
 import { buildTestEmail } from './test-email';
+import { senderLimitsView } from '../send-limits/account-limits';
+import { limitColumns, limitsFromRequest } from '../send-limits/dto/send-limits.dto';
+import { ownLimits } from '../send-limits/send-limits';
 import { senderTransportKey } from '../transports/accounts/transport-keys';
+import { accountAuth } from '../transports/accounts/account-auth';
+import { AccessTokens } from '../transports/oauth/access-tokens';
+import { senderOwner } from '../transports/oauth/oauth-grant.entity';
+import { SmtpError } from '../transports/smtp/smtp-errors';
 
 export const SENDER_ID_MESSAGE = 'sender ids are 1 to 200 letters, digits or . _ : @ + -';
 
 export function toSenderIdentityView(
   s: SenderIdentity,
-  integration: Pick<SmtpIntegration, 'host'>,
+  integration: Pick<
+    SmtpIntegration,
+    'host' | 'username' | 'fromAddress' | 'limitPerMinute' | 'limitPerDay'
+  >,
 ): SenderIdentityResponse {
   const imap = ownImapSettings(s);
   return {
@@ -44,6 +54,8 @@ export function toSenderIdentityView(
     savesToSent: savesToSent(s.saveToSent, integration.host),
     imap: imap ? { ...imap, sentFolder: s.sentFolder } : null,
     hasPassword: Boolean(s.passwordSealed),
+    auth: accountAuth(s, s.email),
+    ...senderLimitsView(s, integration),
     lastError: lastErrorView(s),
     verifiedAt: s.verifiedAt.toISOString(),
     createdAt: s.createdAt.toISOString(),
@@ -61,6 +73,7 @@ export class SenderIdentitiesService {
     private readonly connector: SmtpConnector,
     private readonly pool: SmtpTransportPool,
     private readonly accounts: MailAccounts,
+    private readonly tokens: AccessTokens,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
@@ -129,8 +142,10 @@ export class SenderIdentitiesService {
     let password = dto.password;
     if (password === undefined) {
       // A stored password goes only to the exact servers it was entered for.
-      const why = !existing
-        ? 'this sender has none stored'
+      const why = !existing?.passwordSealed
+        ? existing?.authType === 'oauth2'
+          ? 'this sender signs in with OAuth and has no password stored'
+          : 'this sender has none stored'
         : existing.email.toLowerCase() !== dto.email.toLowerCase()
           ? 'the address changed'
           : existing.smtpEndpoint !== smtpEndpoint
@@ -138,7 +153,7 @@ export class SenderIdentitiesService {
             : existing.imapEndpoint !== imapEndpoint
               ? 'the IMAP server changed'
               : null;
-      if (why || !existing) {
+      if (why || !existing?.passwordSealed) {
         throw AppError.badRequest(
           'SENDER_PASSWORD_REQUIRED',
           `Enter the password of ${dto.email} on ${integration.host}: ${why}, and a stored password is only sent to the servers it was entered for.`,
@@ -177,7 +192,10 @@ export class SenderIdentitiesService {
       email: dto.email,
       fromName: dto.fromName !== undefined ? dto.fromName : (existing?.fromName ?? null),
       passwordSealed: this.secrets.seal(program.id, password),
+      authType: 'password' as const,
+      oauthProvider: null,
       saveToSent,
+      ...limitColumns(limitsFromRequest(dto.limits, existing ? ownLimits(existing) : null)),
       ...imap,
       smtpEndpoint,
       imapEndpoint,
@@ -196,6 +214,9 @@ export class SenderIdentitiesService {
       now,
       () => this.find(program.id, senderId),
     );
+    // Logging in with a password now: an OAuth sign-in it had is forgotten.
+    if (existing?.authType === 'oauth2')
+      await this.tokens.remove(program.id, [senderOwner(senderId)]);
     this.logger.info({ programId: program.id, senderId, created }, 'sender identity verified');
     return { view: toSenderIdentityView(row, integration), created };
   }
@@ -204,6 +225,7 @@ export class SenderIdentitiesService {
     const existing = await this.find(programId, senderId);
     if (!existing) throw AppError.notFound('Sender', senderId);
     await this.identities.delete({ id: existing.id });
+    await this.tokens.remove(programId, [senderOwner(senderId)]);
     const integration = await this.smtp.find(programId);
     if (integration) await this.pool.close(senderTransportKey(integration.id, senderId));
   }
@@ -222,7 +244,7 @@ export class SenderIdentitiesService {
       settings = this.accounts.senderSettings(identity, integration, program);
     } catch (err) {
       if (err instanceof SecretEndpointError) throw AppError.conflict(err.code, err.message);
-      throw err;
+      throw unprocessable(err);
     }
     const from: MailAddress = {
       address: identity.email,
@@ -240,7 +262,8 @@ export class SenderIdentitiesService {
       });
     } catch (err) {
       const error = classifyForPerson(err, settings);
-      if (error.integrationFailing) await this.accounts.senderFailed(program.id, senderId, error);
+      if (error instanceof SmtpError && error.integrationFailing)
+        await this.accounts.senderFailed(program.id, senderId, error);
       throw unprocessable(error);
     }
     await this.accounts.senderWorks(identity);

@@ -23,7 +23,13 @@ import { SenderIdentity } from '../transports/accounts/sender-identity.entity';
 import { classifyForPerson, SmtpConnector, unprocessable } from './smtp-connector';
 import { SmtpIntegration } from '../transports/accounts/smtp-integration.entity';
 import { buildTestEmail } from './test-email';
+import { integrationLimitsView } from '../send-limits/account-limits';
+import { limitColumns, limitsFromRequest } from '../send-limits/dto/send-limits.dto';
+import { ownLimits } from '../send-limits/send-limits';
 import { integrationTransportKey, senderTransportKey } from '../transports/accounts/transport-keys';
+import { accountAuth } from '../transports/accounts/account-auth';
+import { AccessTokens } from '../transports/oauth/access-tokens';
+import { SmtpError } from '../transports/smtp/smtp-errors';
 
 export function lastErrorView(row: {
   lastErrorCode: string | null;
@@ -49,6 +55,8 @@ export function toSmtpIntegrationView(i: SmtpIntegration): SmtpIntegrationRespon
     fromAddress: i.fromAddress,
     fromName: i.fromName,
     hasPassword: Boolean(i.passwordSealed),
+    auth: accountAuth(i, i.username),
+    ...integrationLimitsView(i),
     connectedAt: i.connectedAt.toISOString(),
     lastError: lastErrorView(i),
     updatedAt: i.updatedAt.toISOString(),
@@ -126,11 +134,42 @@ export class SmtpIntegrationService {
     private readonly connector: SmtpConnector,
     private readonly pool: SmtpTransportPool,
     private readonly accounts: MailAccounts,
+    private readonly tokens: AccessTokens,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {}
 
   find(programId: string): Promise<SmtpIntegration | null> {
     return this.accounts.findIntegration(programId);
+  }
+
+  /**
+   * The server moved: what the senders' credentials were verified on is not the new one, so
+   * they are not sent there. Password senders need their passwords again; OAuth senders are
+   * connected again, their mail waiting meanwhile.
+   */
+  async sendersMoved(programId: string, integration: SmtpIntegration, now: Date): Promise<void> {
+    let affected = 0;
+    for (const [authType, status] of [
+      ['password', 'needs_password'],
+      ['oauth2', 'reauthorization_required'],
+    ] as const) {
+      const moved = await this.identities
+        .createQueryBuilder()
+        .update()
+        .set({ status, version: () => '"version" + 1', updatedAt: now })
+        .where(
+          '"programId" = :programId AND "smtpEndpoint" <> :endpoint AND "authType" = :authType',
+          { programId, endpoint: endpointKey(integration), authType },
+        )
+        .execute();
+      affected += moved.affected ?? 0;
+    }
+    if (affected) {
+      this.logger.info(
+        { programId, senders: affected },
+        'sender identities need their logins again: the smtp server moved',
+      );
+    }
   }
 
   async get(programId: string): Promise<SmtpIntegration> {
@@ -191,6 +230,9 @@ export class SmtpIntegrationService {
       testFromAddress: dto.testFromAddress ?? null,
       fromAddress: dto.fromAddress,
       fromName: dto.fromName ?? null,
+      ...limitColumns(limitsFromRequest(dto.limits, existing ? ownLimits(existing) : null)),
+      authType: 'password' as const,
+      oauthProvider: null,
       status: 'connected' as const,
       lastErrorCode: null,
       lastErrorMessage: null,
@@ -208,22 +250,9 @@ export class SmtpIntegrationService {
     );
     // Read back after an update, for the row's new version.
     const saved = created ? row : ((await this.integrations.findOneBy({ id: row.id })) ?? row);
-    // The senders' passwords were entered for the old server: they are not sent to the new one.
-    const moved = await this.identities
-      .createQueryBuilder()
-      .update()
-      .set({ status: 'needs_password', version: () => '"version" + 1', updatedAt: now })
-      .where('"programId" = :programId AND "smtpEndpoint" <> :endpoint', {
-        programId: program.id,
-        endpoint: endpointKey(saved),
-      })
-      .execute();
-    if (moved.affected) {
-      this.logger.info(
-        { programId: program.id, senders: moved.affected },
-        'sender identities need their passwords again: the smtp server moved',
-      );
-    }
+    // Logging in with a password now: an OAuth sign-in it had is forgotten.
+    if (existing?.authType === 'oauth2') await this.tokens.remove(program.id, ['integration']);
+    await this.sendersMoved(program.id, saved, now);
     this.logger.info(
       { programId: program.id, host: saved.host, port: saved.port, security: saved.security },
       'smtp integration connected',
@@ -242,6 +271,7 @@ export class SmtpIntegrationService {
     await this.integrations.manager.transaction(async (manager) => {
       await manager.delete(SenderIdentity, { programId });
       await manager.delete(SmtpIntegration, { id: existing.id });
+      await this.tokens.remove(programId, 'sending', manager);
     });
     await Promise.all([
       this.pool.close(integrationTransportKey(existing.id)),
@@ -254,7 +284,12 @@ export class SmtpIntegrationService {
   async sendTest(program: Program, to: string): Promise<TestEmailResponse> {
     const integration = await this.find(program.id);
     if (!integration) throw notConnected();
-    const settings = this.accounts.integrationSettings(integration, program);
+    let settings: SmtpSettings;
+    try {
+      settings = this.accounts.integrationSettings(integration, program);
+    } catch (err) {
+      throw unprocessable(err);
+    }
     const from: MailAddress = {
       address: integration.testFromAddress ?? integration.fromAddress,
       name: integration.fromName ?? program.fromName,
@@ -265,7 +300,7 @@ export class SmtpIntegrationService {
       return toTestEmailResponse(sent, sent.messageId);
     } catch (err) {
       const error = classifyForPerson(err, settings);
-      if (error.integrationFailing)
+      if (error instanceof SmtpError && error.integrationFailing)
         await this.accounts.integrationFailed(program.id, integration.id, error);
       throw unprocessable(error);
     }

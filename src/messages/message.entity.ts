@@ -14,7 +14,8 @@ export type MessageTransport = 'smtp' | 'builtin';
 
 export interface MessageAttempt {
   at: string;
-  outcome: 'sent' | 'retry' | 'failed' | 'suppressed';
+  /** `waiting`: held back by the account's sending limit, until the time in `message`. */
+  outcome: 'sent' | 'retry' | 'waiting' | 'failed' | 'suppressed';
   transport?: MessageTransport;
   code?: string;
   message?: string;
@@ -35,6 +36,9 @@ export interface RecipientRejected {
 @Index('IDX_messages_program_created', ['programId', 'createdAt'])
 @Index('UQ_messages_return_path', ['returnPathTag'], { unique: true })
 @Index('IDX_messages_message_id', ['messageId'])
+// Written per database by their migration (an expression, a partial index): kept, not synchronized.
+@Index('IDX_messages_program_recipient', { synchronize: false })
+@Index('IDX_messages_test_sends', { synchronize: false })
 export class Message {
   @PrimaryColumn('varchar', { length: 36 })
   id: string;
@@ -138,6 +142,17 @@ export class Message {
 
   @Column('simple-json', { nullable: true })
   rejected: RecipientRejected[] | null;
+
+  /**
+   * A queued message that waits for its account's sending limit (or for the end of a pause a
+   * quota reply of the server asked for) is not sent before this; the send it waits for is
+   * already counted for the account named in `limitKey`.
+   */
+  @Column(TIMESTAMP, { nullable: true })
+  notBefore: Date | null;
+
+  @Column('varchar', { length: 300, nullable: true })
+  limitKey: string | null;
 
   /** While sending: the claim expires then, so a dead worker's message is picked up again. */
   @Column(TIMESTAMP, { nullable: true })

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { AppConfig } from '../config/app.config';
 import { EmlWriter } from '../transports/drivers/eml-writer';
 import { ListMessagesQuery } from './dto/message.dto';
 import { Message } from './message.entity';
+import { countMessages, filterMessages, kindOf, pageOfMessages } from './message-search';
 import { MessageEvent } from './message-event.entity';
 import { MessageHistory } from './message-history';
 import { OutboxService } from './outbox.service';
@@ -14,6 +15,7 @@ function summary(m: Message) {
   return {
     id: m.id,
     template: m.templateKey,
+    kind: kindOf(m),
     to: m.toEmail,
     subject: m.subject,
     status: m.status,
@@ -30,6 +32,8 @@ function summary(m: Message) {
       : {}),
     ...(m.messageId ? { messageId: m.messageId } : {}),
     ...(m.sentAt ? { sentAt: m.sentAt.toISOString() } : {}),
+    // Queued and waiting for its account's sending limit, or for a pause a quota reply asked for.
+    ...(m.status === 'queued' && m.notBefore ? { notBefore: m.notBefore.toISOString() } : {}),
     createdAt: m.createdAt.toISOString(),
   };
 }
@@ -83,20 +87,6 @@ function detail(m: Message, heard: MessageEvent[] = []) {
   };
 }
 
-const encodeCursor = (m: Message) =>
-  Buffer.from(`${m.createdAt.toISOString()}|${m.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const date = new Date(at);
-  if (!id || Number.isNaN(date.getTime()))
-    throw AppError.badRequest(
-      'CURSOR_INVALID',
-      'The cursor is not valid; use the nextCursor of the previous page.',
-    );
-  return { at: date, id };
-}
-
 /** The message log: what was sent, to whom, and why not when it was not. */
 @Injectable()
 export class MessagesService {
@@ -112,34 +102,16 @@ export class MessagesService {
     this.eml = new EmlWriter(config.DATA_DIR);
   }
 
+  /** A page of the log, newest first, with the total of what matches (see message-search.ts). */
   async list(programId: string, q: ListMessagesQuery) {
-    const limit = q.limit ?? 50;
-    const qb = this.messages
-      .createQueryBuilder('m')
-      .where('m.programId = :programId', { programId });
-    if (q.status) qb.andWhere('m.status = :status', { status: q.status });
-    if (q.template) qb.andWhere('m.templateKey = :template', { template: q.template });
-    if (q.to) qb.andWhere('LOWER(m.toEmail) = :to', { to: q.to.toLowerCase() });
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor);
-      qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where('m.createdAt < :at', { at: c.at })
-            .orWhere('m.createdAt = :at AND m.id < :id', { at: c.at, id: c.id }),
-        ),
-      );
-    }
-    const rows = await qb
-      .orderBy('m.createdAt', 'DESC')
-      .addOrderBy('m.id', 'DESC')
-      .take(limit + 1)
-      .getMany();
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map(summary),
-      nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
-    };
+    const postgres = this.messages.manager.connection.driver.options.type === 'postgres';
+    const matching = () =>
+      filterMessages(this.messages.createQueryBuilder('m'), programId, q, postgres);
+    const [page, count] = await Promise.all([
+      pageOfMessages(matching(), q.limit ?? 50, q.cursor),
+      countMessages(matching()),
+    ]);
+    return { ...page, items: page.items.map(summary), ...count };
   }
 
   async get(programId: string, id: string) {

@@ -1,5 +1,6 @@
 import type { SenderDomainKey } from '../sender-domains/dkim-keys';
 import type { SmtpSettings } from './smtp/smtp-settings';
+import type { SendLimits } from '../send-limits/send-limits';
 
 export interface MailAddress {
   address: string;
@@ -26,6 +27,8 @@ export interface SmtpRoute {
   senderId?: string | null;
   /** Set when a copy of what was sent goes to the sender's Sent folder. */
   saveToSent?: boolean;
+  /** The sending limits of the account the route logs in as (counted per transportKey). */
+  limits: SendLimits;
 }
 
 export interface BuiltinRoute {

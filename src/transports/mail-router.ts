@@ -8,6 +8,10 @@ import { MailAccounts } from './accounts/mail-accounts';
 import { integrationTransportKey, senderTransportKey } from './accounts/transport-keys';
 import { savesToSent } from './imap/sent-folder';
 import type { MailRoute } from './mail-route';
+import { integrationLimits, senderLimits } from '../send-limits/account-limits';
+import type { EffectiveSendLimits } from '../send-limits/send-limits';
+
+const limitsOf = ({ perMinute, perDay }: EffectiveSendLimits) => ({ perMinute, perDay });
 
 /** A verified custom domain that failed its checks past the grace period: mail for it waits for a fix. */
 export class SenderDomainUnverifiedError extends Error {
@@ -81,6 +85,7 @@ export class MailRouter {
           integrationId: integration.id,
           senderId: identity.senderId,
           saveToSent: savesToSent(identity.saveToSent, integration.host),
+          limits: limitsOf(senderLimits(identity, integration)),
         };
       }
       return {
@@ -93,6 +98,7 @@ export class MailRouter {
         integrationId: integration.id,
         senderId: null,
         saveToSent: false,
+        limits: limitsOf(integrationLimits(integration)),
       };
     }
 

@@ -420,6 +420,24 @@ export const en = {
   'attemptOutcome.retry': 'Will retry',
   'attemptOutcome.failed': 'Failed',
   'attemptOutcome.suppressed': 'Suppressed',
+  'attemptOutcome.waiting': 'Waiting for the sending limit',
+  'messages.notBefore': 'Waits until',
+  'messages.waitsUntil': 'Waits until {when}',
+  'integrations.limits.legend': 'Sending limits',
+  'integrations.limits.hint':
+    'Past a limit, messages wait in the queue and go out when it allows; none fail. Leave empty for the provider’s default (Microsoft 365: 30 a minute and 10,000 a day; Gmail: 500 a day; Google Workspace: 2,000 a day), or none.',
+  'integrations.limits.senderHint':
+    'Leave empty to use the SMTP server’s limits, then the provider’s default.',
+  'integrations.limits.perMinute': 'Messages per minute',
+  'integrations.limits.perDay': 'Messages per day',
+  'integrations.limits.inEffect': 'Sending limits: {limits}',
+  'integrations.limits.column': 'Sending limits',
+  'integrations.limits.none': 'none',
+  'integrations.limits.perMinuteValue': '{count} a minute ({source})',
+  'integrations.limits.perDayValue': '{count} a day ({source})',
+  'integrations.limits.source.set': 'set here',
+  'integrations.limits.source.integration': 'the SMTP server’s',
+  'integrations.limits.source.default': 'the provider’s default',
 
   'participants.title': 'Participants',
   'participants.lead':

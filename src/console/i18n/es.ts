@@ -427,6 +427,24 @@ export const es: Record<MessageKey, string> = {
   'attemptOutcome.retry': 'Se reintentará',
   'attemptOutcome.failed': 'Falló',
   'attemptOutcome.suppressed': 'Suprimido',
+  'attemptOutcome.waiting': 'Esperando el límite de envío',
+  'messages.notBefore': 'Espera hasta',
+  'messages.waitsUntil': 'Espera hasta {when}',
+  'integrations.limits.legend': 'Límites de envío',
+  'integrations.limits.hint':
+    'Pasado un límite, los mensajes esperan en la cola y salen cuando el límite lo permite; ninguno falla. Déjelo vacío para usar el valor predeterminado del proveedor (Microsoft 365: 30 por minuto y 10.000 por día; Gmail: 500 por día; Google Workspace: 2.000 por día), o ninguno.',
+  'integrations.limits.senderHint':
+    'Déjelo vacío para usar los límites del servidor SMTP y, si no hay, los del proveedor.',
+  'integrations.limits.perMinute': 'Mensajes por minuto',
+  'integrations.limits.perDay': 'Mensajes por día',
+  'integrations.limits.inEffect': 'Límites de envío: {limits}',
+  'integrations.limits.column': 'Límites de envío',
+  'integrations.limits.none': 'ninguno',
+  'integrations.limits.perMinuteValue': '{count} por minuto ({source})',
+  'integrations.limits.perDayValue': '{count} por día ({source})',
+  'integrations.limits.source.set': 'fijado aquí',
+  'integrations.limits.source.integration': 'del servidor SMTP',
+  'integrations.limits.source.default': 'predeterminado del proveedor',
 
   'participants.title': 'Participantes',
   'participants.lead':

@@ -423,6 +423,24 @@ export const ptBR: Record<MessageKey, string> = {
   'attemptOutcome.retry': 'Nova tentativa',
   'attemptOutcome.failed': 'Falhou',
   'attemptOutcome.suppressed': 'Suprimida',
+  'attemptOutcome.waiting': 'Aguardando o limite de envio',
+  'messages.notBefore': 'Aguarda até',
+  'messages.waitsUntil': 'Aguarda até {when}',
+  'integrations.limits.legend': 'Limites de envio',
+  'integrations.limits.hint':
+    'Passado um limite, as mensagens aguardam na fila e saem quando o limite permite; nenhuma falha. Deixe vazio para usar o padrão do provedor (Microsoft 365: 30 por minuto e 10.000 por dia; Gmail: 500 por dia; Google Workspace: 2.000 por dia), ou nenhum.',
+  'integrations.limits.senderHint':
+    'Deixe vazio para usar os limites do servidor SMTP e, na falta deles, os do provedor.',
+  'integrations.limits.perMinute': 'Mensagens por minuto',
+  'integrations.limits.perDay': 'Mensagens por dia',
+  'integrations.limits.inEffect': 'Limites de envio: {limits}',
+  'integrations.limits.column': 'Limites de envio',
+  'integrations.limits.none': 'nenhum',
+  'integrations.limits.perMinuteValue': '{count} por minuto ({source})',
+  'integrations.limits.perDayValue': '{count} por dia ({source})',
+  'integrations.limits.source.set': 'definido aqui',
+  'integrations.limits.source.integration': 'do servidor SMTP',
+  'integrations.limits.source.default': 'padrão do provedor',
 
   'participants.title': 'Participantes',
   'participants.lead':

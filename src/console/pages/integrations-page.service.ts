@@ -30,6 +30,13 @@ import {
 } from '../console-forms';
 import type { Page, PageResult } from '../console-views.service';
 import { translate, type Lang } from '../i18n';
+import {
+  LIMIT_FIELDS,
+  limitField,
+  limitInputs,
+  limitsOfInputs,
+  limitsSummary,
+} from './send-limits-view';
 
 const SMTP_FIELDS = [
   'host',
@@ -40,6 +47,7 @@ const SMTP_FIELDS = [
   'testFromAddress',
   'fromAddress',
   'fromName',
+  ...LIMIT_FIELDS,
 ] as const;
 const SENDER_FIELDS = [
   'senderId',
@@ -50,6 +58,7 @@ const SENDER_FIELDS = [
   'imapHost',
   'imapPort',
   'imapSecurity',
+  ...LIMIT_FIELDS,
 ] as const;
 const DOMAIN_FIELDS = ['domain', 'fromAddress', 'fromName'] as const;
 
@@ -70,7 +79,7 @@ function senderField(path: string): string | undefined {
   if (path === 'imap.host') return 'imapHost';
   if (path === 'imap.port') return 'imapPort';
   if (path === 'imap.security') return 'imapSecurity';
-  return topField(path);
+  return limitField(path) ?? topField(path);
 }
 
 function testOutcome(lang: Lang, sent: TestEmailResponse): Notice {
@@ -131,6 +140,7 @@ export class IntegrationsPageService {
         testFromAddress: smtp?.testFromAddress ?? '',
         fromAddress: smtp?.fromAddress ?? '',
         fromName: smtp?.fromName ?? '',
+        ...limitInputs(smtp?.limits),
       });
     const domain = domainRow ? this.domains.view(domainRow) : null;
     return {
@@ -141,10 +151,12 @@ export class IntegrationsPageService {
       model: {
         notice: state.notice,
         smtp,
+        smtpLimits: smtp ? limitsSummary(ctx.lang, smtp.limitsInEffect) : null,
         smtpForm,
         smtpTest: state.smtpTest ?? emptyForm({ to: '' }),
         senders: senders.map((s) => ({
           ...s,
+          limitsText: limitsSummary(ctx.lang, s.limitsInEffect),
           test: state.senderTests?.[s.senderId] ?? emptyForm({ to: '' }),
         })),
         senderForm: state.senderForm ?? emptyForm({ saveToSent: 'auto', imapSecurity: 'ssl' }),
@@ -179,6 +191,7 @@ export class IntegrationsPageService {
       testFromAddress: optional(values.testFromAddress),
       fromAddress: values.fromAddress.trim(),
       fromName: optional(values.fromName),
+      limits: limitsOfInputs(values),
     };
     const shown = { ...values, password: '' };
     const outcome = await attempt(async () =>
@@ -191,7 +204,7 @@ export class IntegrationsPageService {
           shown,
           outcome.error,
           'integrations.smtp.refused',
-          topField,
+          (path) => limitField(path) ?? topField(path),
         ),
         status: outcome.error.getStatus(),
       });
@@ -243,6 +256,7 @@ export class IntegrationsPageService {
       password: values.password === '' ? undefined : values.password,
       fromName: optional(values.fromName),
       saveToSent: optional(values.saveToSent),
+      limits: limitsOfInputs(values),
       ...(imapHost
         ? {
             imap: {

@@ -15,6 +15,10 @@ import { SuppressionReasons1764000003000 } from './1764000003000-suppression-rea
 import { Inbound1764000004000 } from './1764000004000-inbound';
 import { InboundMailboxes1764000005000 } from './1764000005000-inbound-mailboxes';
 import { Consent1764000006000 } from './1764000006000-consent';
+import { OAuth1764000007000 } from './1764000007000-oauth';
+import { SendLimits1764000007500 } from './1764000007500-send-limits';
+import { SearchIndexes1764000009000 } from './1764000009000-search-indexes';
+import { RewardStates1764000010000 } from './1764000010000-reward-states';
 
 // Every migration, in order. Listed rather than globbed so builds and tests load the same set.
 export const MIGRATIONS = [
@@ -35,4 +39,8 @@ export const MIGRATIONS = [
   Inbound1764000004000,
   InboundMailboxes1764000005000,
   Consent1764000006000,
+  OAuth1764000007000,
+  SendLimits1764000007500,
+  SearchIndexes1764000009000,
+  RewardStates1764000010000,
 ];

@@ -1,13 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { IsEmailAddress, IsPort, IsSingleLine } from '../../common/validation/validators';
 import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../transports/smtp/smtp-settings';
 import {
   SAVE_TO_SENT_MODES,
   type SaveToSentMode,
 } from '../../transports/accounts/sender-identity.entity';
-import { IntegrationErrorResponse } from './smtp-integration.dto';
+import {
+  LimitsInEffectResponse,
+  SendLimitsDto,
+  SendLimitsResponse,
+} from '../../send-limits/dto/send-limits.dto';
+import {
+  AccountAuthResponse,
+  IntegrationErrorResponse,
+  LIMITS_DESCRIPTION,
+} from './smtp-integration.dto';
 
 export class ImapSettingsDto {
   @ApiProperty({ example: 'imap.example.com' })
@@ -76,6 +85,17 @@ export class PutSenderIdentityDto {
   @ValidateNested()
   @Type(() => ImapSettingsDto)
   imap?: ImapSettingsDto | null;
+
+  @ApiPropertyOptional({
+    type: SendLimitsDto,
+    nullable: true,
+    description: `${LIMITS_DESCRIPTION} A sender without limits of its own takes the integration’s.`,
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SendLimitsDto)
+  limits?: SendLimitsDto | null;
 }
 
 export class ImapSettingsResponse {
@@ -90,11 +110,11 @@ export class SenderIdentityResponse {
   @ApiProperty() email: string;
   @ApiPropertyOptional({ nullable: true }) fromName: string | null;
   @ApiProperty({
-    enum: ['connected', 'failing', 'needs_password'],
+    enum: ['connected', 'failing', 'needs_password', 'reauthorization_required'],
     description:
-      "needs_password: the program's SMTP server moved since the password was entered; nothing is sent with it until it is entered again.",
+      "needs_password: the program's SMTP server moved since the password was entered; nothing is sent with it until it is entered again. reauthorization_required: its OAuth sign-in was revoked or expired, or the server moved; its mail waits, queued, until it is connected again.",
   })
-  status: 'connected' | 'failing' | 'needs_password';
+  status: 'connected' | 'failing' | 'needs_password' | 'reauthorization_required';
   @ApiProperty({ enum: SAVE_TO_SENT_MODES }) saveToSent: SaveToSentMode;
   @ApiProperty({
     description: 'Whether copies are saved to the Sent folder with the current settings.',
@@ -107,6 +127,19 @@ export class SenderIdentityResponse {
   })
   imap: ImapSettingsResponse | null;
   @ApiProperty() hasPassword: boolean;
+  @ApiProperty({
+    type: AccountAuthResponse,
+    description: 'How it logs in: a password, or OAuth 2.0 (XOAUTH2) with a provider.',
+  })
+  auth: AccountAuthResponse;
+  @ApiProperty({ type: SendLimitsResponse, description: 'The limits as set on this sender.' })
+  limits: SendLimitsResponse;
+  @ApiProperty({
+    type: LimitsInEffectResponse,
+    description:
+      'The limits that hold for this sender: its own, else the integration’s, else the provider’s default.',
+  })
+  limitsInEffect: LimitsInEffectResponse;
   @ApiPropertyOptional({ type: IntegrationErrorResponse, nullable: true })
   lastError: IntegrationErrorResponse | null;
   @ApiProperty() verifiedAt: string;

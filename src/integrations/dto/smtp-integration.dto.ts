@@ -1,7 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { IsEmailAddress, IsPort, IsSingleLine } from '../../common/validation/validators';
 import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../transports/smtp/smtp-settings';
+import {
+  LimitsInEffectResponse,
+  SendLimitsDto,
+  SendLimitsResponse,
+} from '../../send-limits/dto/send-limits.dto';
+
+export const LIMITS_DESCRIPTION =
+  'Sending limits of this account. Left out keeps the stored ones; null clears them; an object replaces both (a field left out or null is no limit of your own). A limit not set falls back to the provider’s documented default (Microsoft 365, Gmail, Google Workspace).';
+
+export class AccountAuthResponse {
+  @ApiProperty({ enum: ['password', 'oauth2'] }) type: 'password' | 'oauth2';
+  @ApiPropertyOptional({ enum: ['microsoft', 'google'] }) provider?: 'microsoft' | 'google';
+  @ApiPropertyOptional({ description: 'The mailbox signed in to.' }) email?: string;
+}
 
 const SECURITY_DESCRIPTION =
   '`none`: plaintext; `tls`: STARTTLS, required (usually port 587); `ssl`: implicit TLS (usually port 465).';
@@ -49,6 +64,13 @@ export class ConnectSmtpDto {
   @IsOptional()
   @IsSingleLine(200)
   fromName?: string;
+
+  @ApiPropertyOptional({ type: SendLimitsDto, nullable: true, description: LIMITS_DESCRIPTION })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SendLimitsDto)
+  limits?: SendLimitsDto | null;
 }
 
 export class SendTestEmailDto {
@@ -64,7 +86,12 @@ export class IntegrationErrorResponse {
 }
 
 export class SmtpIntegrationResponse {
-  @ApiProperty({ enum: ['connected', 'failing'] }) status: 'connected' | 'failing';
+  @ApiProperty({
+    enum: ['connected', 'failing', 'reauthorization_required'],
+    description:
+      '`reauthorization_required`: the OAuth sign-in was revoked or expired; mail waits, queued, until it is connected again.',
+  })
+  status: 'connected' | 'failing' | 'reauthorization_required';
   @ApiProperty() host: string;
   @ApiProperty() port: number;
   @ApiProperty({ enum: SMTP_SECURITY_VALUES }) security: SmtpSecurity;
@@ -73,6 +100,18 @@ export class SmtpIntegrationResponse {
   @ApiProperty() fromAddress: string;
   @ApiPropertyOptional({ nullable: true }) fromName: string | null;
   @ApiProperty({ description: 'A password is stored; it is never returned.' }) hasPassword: boolean;
+  @ApiProperty({
+    type: AccountAuthResponse,
+    description: 'How it logs in: a password, or OAuth 2.0 (XOAUTH2) with a provider.',
+  })
+  auth: AccountAuthResponse;
+  @ApiProperty({ type: SendLimitsResponse, description: 'The limits as set on the integration.' })
+  limits: SendLimitsResponse;
+  @ApiProperty({
+    type: LimitsInEffectResponse,
+    description: 'The limits that hold, and whether each is set or the provider’s default.',
+  })
+  limitsInEffect: LimitsInEffectResponse;
   @ApiProperty() connectedAt: string;
   @ApiPropertyOptional({
     type: IntegrationErrorResponse,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
 
 export const MESSAGE_STATUSES = [
@@ -14,6 +14,8 @@ export const MESSAGE_STATUSES = [
 ] as const;
 
 export const MESSAGE_DIRECTIONS = ['outbound', 'inbound'] as const;
+
+export const MESSAGE_KINDS = ['live', 'test'] as const;
 
 export class ListMessagesQuery {
   @ApiPropertyOptional({
@@ -31,19 +33,49 @@ export class ListMessagesQuery {
   @IsIn(MESSAGE_STATUSES)
   status?: (typeof MESSAGE_STATUSES)[number];
 
-  @ApiPropertyOptional({ description: 'Recipient address (exact, case-insensitive)' })
+  @ApiPropertyOptional({
+    description:
+      'The beginning of the recipient address, in any case: `ana` finds ana@example.com and Anabel@example.org; a whole address finds it.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(320)
   @NoControlChars()
   to?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    description: 'The beginning of the template key: `reward` finds reward-earned.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
   @NoControlChars()
   template?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-03-01T00:00:00Z',
+    description:
+      'Written at or after this instant (ISO 8601; a date alone is midnight UTC). Named since and until because `to` is the recipient.',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-04-01T00:00:00Z',
+    description: 'Written before this instant (ISO 8601).',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+
+  @ApiPropertyOptional({
+    enum: MESSAGE_KINDS,
+    description: 'test: the template test sends; live: everything else.',
+  })
+  @IsOptional()
+  @IsIn(MESSAGE_KINDS)
+  kind?: (typeof MESSAGE_KINDS)[number];
 
   @ApiPropertyOptional({ default: 50, maximum: 200 })
   @IsOptional()
@@ -53,7 +85,10 @@ export class ListMessagesQuery {
   @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    description:
+      'The nextCursor (older messages) or prevCursor (newer messages) of the page you are on.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -69,6 +104,8 @@ export class MessageErrorResponse {
 export class MessageSummaryResponse {
   @ApiProperty() id: string;
   @ApiProperty() template: string;
+  @ApiProperty({ enum: MESSAGE_KINDS, description: 'test: a template test send.' })
+  kind: string;
   @ApiProperty() to: string;
   @ApiPropertyOptional({ nullable: true }) subject: string | null;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status: string;
@@ -77,6 +114,11 @@ export class MessageSummaryResponse {
   @ApiPropertyOptional({ type: MessageErrorResponse }) error?: MessageErrorResponse;
   @ApiPropertyOptional() messageId?: string;
   @ApiPropertyOptional() sentAt?: string;
+  @ApiPropertyOptional({
+    description:
+      'A queued message that waits for its account’s sending limit (or for the end of a pause after the server’s quota reply) is not sent before this time.',
+  })
+  notBefore?: string;
   @ApiProperty() createdAt: string;
 }
 
@@ -114,5 +156,22 @@ export class InboundMessageSummaryResponse {
 
 export class MessageListResponse {
   @ApiProperty({ type: [MessageSummaryResponse] }) items: MessageSummaryResponse[];
-  @ApiPropertyOptional({ nullable: true }) nextCursor: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'Older messages: pass as cursor. null on the last page.',
+  })
+  nextCursor: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'Newer messages: pass as cursor. null on the first page.',
+  })
+  prevCursor?: string | null;
+  @ApiPropertyOptional({
+    description:
+      'How many messages match the filters, counted up to 10,000 on either database; past that it is 10000 and totalExact is false.',
+  })
+  total?: number;
+  @ApiPropertyOptional() totalExact?: boolean;
 }

@@ -1,6 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TIMESTAMP } from '../../database/column-types';
+import type { OAuthProviderName } from '../oauth/oauth-providers';
 import type { SmtpSecurity } from '../smtp/smtp-settings';
+import type { AuthType } from './account-auth';
 import type { IntegrationStatus } from './smtp-integration.entity';
 
 /** `needs_password`: the program's server moved since the password was entered; nothing is sent with it. */
@@ -30,12 +32,26 @@ export class SenderIdentity {
   @Column('varchar', { length: 200, nullable: true })
   fromName: string | null;
 
-  /** SecretBox-sealed, bound to the program id; never returned. */
-  @Column('text')
-  passwordSealed: string;
+  /** SecretBox-sealed, bound to the program id; never returned. Null when it signs in with OAuth. */
+  @Column('text', { nullable: true })
+  passwordSealed: string | null;
+
+  /** `password`, or `oauth2`: XOAUTH2 with the program's OAuth grant for this account. */
+  @Column('varchar', { length: 16, default: 'password' })
+  authType: AuthType;
+
+  @Column('varchar', { length: 16, nullable: true })
+  oauthProvider: OAuthProviderName | null;
 
   @Column('varchar', { length: 8 })
   saveToSent: SaveToSentMode;
+
+  /** Messages a minute and a day this account may send; null: the integration's, the provider's default, or none. */
+  @Column('integer', { nullable: true })
+  limitPerMinute: number | null;
+
+  @Column('integer', { nullable: true })
+  limitPerDay: number | null;
 
   /** IMAP server for Sent copies; derived from the SMTP host when unset. */
   @Column('varchar', { length: 253, nullable: true })
@@ -59,7 +75,7 @@ export class SenderIdentity {
   @Column('varchar', { length: 300, nullable: true })
   imapEndpoint: string | null;
 
-  @Column('varchar', { length: 16 })
+  @Column('varchar', { length: 32 })
   status: SenderStatus;
 
   @Column('varchar', { length: 64, nullable: true })

@@ -1,4 +1,6 @@
+import { smtpQuotaReply, type QuotaWindow } from './quota-replies';
 import type { SmtpSecurity } from './smtp-settings';
+import { describeXOAuth2Failure, type XOAuth2Failure } from './xoauth2';
 
 export type SmtpErrorCode =
   | 'SMTP_SETTINGS_INVALID'
@@ -14,6 +16,10 @@ export type SmtpErrorCode =
   | 'SMTP_TLS_FAILED'
   | 'SMTP_ENCRYPTION_REQUIRED'
   | 'SMTP_AUTH_FAILED'
+  | 'SMTP_BASIC_AUTH_DISABLED'
+  | 'SMTP_AUTH_DISABLED_FOR_MAILBOX'
+  | 'SMTP_APP_PASSWORD_REQUIRED'
+  | 'SMTP_XOAUTH2_REFUSED'
   | 'SMTP_AUTH_TEMPORARY_FAILURE'
   | 'SMTP_AUTH_UNSUPPORTED'
   | 'SMTP_AUTH_REQUIRED'
@@ -24,6 +30,7 @@ export type SmtpErrorCode =
   | 'SMTP_MESSAGE_REJECTED'
   | 'SMTP_MESSAGE_TOO_LARGE'
   | 'SMTP_TEMPORARY_FAILURE'
+  | 'SMTP_QUOTA_EXCEEDED'
   | 'SMTP_PROTOCOL_ERROR'
   | 'SMTP_ERROR';
 
@@ -60,6 +67,8 @@ export interface SmtpErrorInit {
   /** The server's reply, shortened, with any credential removed. */
   serverReply?: string;
   rejected?: RecipientRejection[];
+  /** SMTP_QUOTA_EXCEEDED: the account is over a quota of this window; it is paused until it ends. */
+  quotaWindow?: QuotaWindow;
 }
 
 /**
@@ -74,6 +83,7 @@ export class SmtpError extends Error {
   readonly command?: string;
   readonly serverReply?: string;
   readonly rejected?: RecipientRejection[];
+  readonly quotaWindow?: QuotaWindow;
 
   constructor(
     readonly code: SmtpErrorCode,
@@ -89,6 +99,7 @@ export class SmtpError extends Error {
     this.command = init.command;
     this.serverReply = init.serverReply;
     this.rejected = init.rejected;
+    this.quotaWindow = init.quotaWindow;
   }
 
   toJSON(): Record<string, unknown> {
@@ -102,6 +113,7 @@ export class SmtpError extends Error {
       command: this.command,
       serverReply: this.serverReply,
       rejected: this.rejected,
+      quotaWindow: this.quotaWindow,
     };
   }
 }
@@ -269,8 +281,8 @@ function authFailure(
   if (provider === 'google') {
     if (enhancedStatus === '5.7.9' || /application-specific password/i.test(response ?? '')) {
       return new SmtpError(
-        'SMTP_AUTH_FAILED',
-        `SMTP login failed: Google requires an App Password for this account (${label}). Create one in the Google Account under Security > 2-Step Verification > App passwords (App Passwords need 2-Step Verification to be on) and enter it here instead of the account password.`,
+        'SMTP_APP_PASSWORD_REQUIRED',
+        `SMTP login failed: Google requires an App Password for this account (${label}). Connect with Google instead (OAuth: no password is stored), or create an App Password in the Google Account under Security > 2-Step Verification > App passwords (App Passwords need 2-Step Verification to be on) and enter it here instead of the account password.`,
         init,
       );
     }
@@ -627,9 +639,59 @@ const isGreetingTimeout = (f: SmtpErrorFacts): boolean =>
 const isNetworkFailure = (f: SmtpErrorFacts): boolean =>
   f.code === 'ECONNECTION' || f.code === 'ESOCKET' || NETWORK_TEXT.test(f.text);
 
+/** The error of a refused XOAUTH2 login: the server's decoded JSON, and what to do. */
+function xoauth2Refused(err: RawError, f: SmtpErrorFacts): SmtpError {
+  const failure = (err as { xoauth2?: XOAuth2Failure | null }).xoauth2;
+  const label = statusLabel(f.responseCode, f.enhancedStatus);
+  const provider = detectProvider(f.ctx.host, f.response);
+  const said = failure ? `: ${describeXOAuth2Failure(failure)}` : '';
+  const with_ =
+    provider === 'google' ? ' with Google' : provider === 'microsoft' ? ' with Microsoft' : '';
+  const temporary = isTransientReply(f.responseCode);
+  return new SmtpError(
+    'SMTP_XOAUTH2_REFUSED',
+    temporary
+      ? `The server could not check the OAuth sign-in right now (${label}${said}); ${retryHint(f.ctx)}.`
+      : `The server refused the OAuth sign-in (${label}${said}), also with a newly issued access token. Connect the account again${with_}, allowing the mail permissions it asks for; for Microsoft 365 an administrator may also need to allow SMTP AUTH for the mailbox.`,
+    { ...f.base, permanent: !temporary, integrationFailing: !temporary },
+  );
+}
+
+// Microsoft 365's refusals of the login itself, whichever command they answer: password sign-in
+// (basic authentication) turned off, or SMTP AUTH turned off for the mailbox or tenant.
+const BASIC_AUTH_DISABLED = (f: SmtpErrorFacts): boolean =>
+  f.enhancedStatus === '5.7.30' ||
+  /basic authentication is not supported for client submission/i.test(f.response ?? '');
+const SMTP_AUTH_DISABLED = (f: SmtpErrorFacts): boolean =>
+  f.enhancedStatus === '5.7.139' || /SmtpClientAuthentication is disabled/i.test(f.response ?? '');
+
 // Order matters: TLS and DNS causes hide inside socket errors, and a reply code outranks the
 // generic nodemailer code it came with.
 const SMTP_ERROR_ROWS: readonly ClassifierRow<SmtpErrorFacts, SmtpError>[] = [
+  {
+    match: (_, f) => SMTP_AUTH_DISABLED(f),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_AUTH_DISABLED_FOR_MAILBOX',
+        `SMTP login failed: SMTP AUTH (authenticated SMTP) is turned off for this Microsoft 365 mailbox or its tenant (${statusLabel(f.responseCode, f.enhancedStatus)}). A Microsoft 365 administrator must turn on Authenticated SMTP for the mailbox (Microsoft 365 admin center > Users > Active users > the user > Mail > Manage email apps, or Set-CASMailbox -SmtpClientAuthenticationDisabled $false), and for the tenant if it is off there; then connect with Microsoft (OAuth), which needs no password and keeps working once passwords are refused.`,
+        { ...f.base, permanent: true, integrationFailing: true },
+      ),
+  },
+  {
+    match: (_, f) => BASIC_AUTH_DISABLED(f),
+    build: (_, f) =>
+      new SmtpError(
+        'SMTP_BASIC_AUTH_DISABLED',
+        `SMTP login failed: Microsoft 365 no longer accepts a password (basic authentication) for this mailbox (${statusLabel(f.responseCode, f.enhancedStatus)}). Connect with Microsoft instead: OAuth 2.0 sign-in, from the console's Integrations page or POST /v1/integrations/oauth/authorize; no password is stored.`,
+        { ...f.base, permanent: true, integrationFailing: true },
+      ),
+  },
+  {
+    match: (err, f) =>
+      (err as { xoauth2?: unknown }).xoauth2 !== undefined ||
+      (f.command === 'AUTH XOAUTH2' && f.responseCode !== undefined && f.responseCode >= 400),
+    build: (err, f) => xoauth2Refused(err, f),
+  },
   {
     match: (_, f) =>
       f.code === 'EAUTH' ||
@@ -746,6 +808,21 @@ const SMTP_ERROR_ROWS: readonly ClassifierRow<SmtpErrorFacts, SmtpError>[] = [
         `The server at ${where(f.ctx)} stopped answering; ${retryHint(f.ctx)}.`,
         { ...f.base, permanent: false },
       ),
+  },
+  {
+    // Before the envelope and reply rows: an account over its provider's quota waits; neither the
+    // message nor its recipient is at fault.
+    match: (err, f) => smtpQuotaReply(err, f.ctx.host) !== null,
+    build: (err, f) => {
+      const quota = smtpQuotaReply(err, f.ctx.host)!;
+      const said = summarizeReply(quota.reply, f.secrets);
+      const reply = said ? ` The server said: ${said}` : '';
+      return new SmtpError(
+        'SMTP_QUOTA_EXCEEDED',
+        `${quota.what} (${quota.label}); sending from this account is paused until its ${quota.window === 'day' ? 'daily' : 'per-minute'} window ends, and its messages wait.${reply}`,
+        { ...f.base, serverReply: said, permanent: false, quotaWindow: quota.window },
+      );
+    },
   },
   {
     match: (err, f) =>

@@ -1,0 +1,138 @@
+import { Injectable } from '@nestjs/common';
+import { KeyedMutex } from '../common/async/keyed-mutex';
+import { AppConfig } from '../config/app.config';
+import { hasLimits, type SendLimits } from './send-limits';
+import { SendLimitStore } from './send-limit.store';
+import {
+  pausedState,
+  reserveSlot,
+  slotStillHolds,
+  stateExpiresAt,
+  windowEnd,
+  type SendLimitState,
+  type SendWindows,
+  type WaitReason,
+} from './send-windows';
+
+/** One account mail leaves through, with the limits that hold for it. */
+export interface LimitedAccount {
+  /** Its transport key: an integration, or a sender identity on it. Counted per key. */
+  key: string;
+  limits: SendLimits;
+}
+
+/** A send reserved earlier for a message that waited: the account and when. */
+export interface HeldSlot {
+  key: string;
+  at: Date;
+}
+
+export type Admission =
+  | { send: true }
+  /** `reason` null: a send reserved earlier, whose time has not come. */
+  | { send: false; notBefore: Date; reason: WaitReason | null };
+
+// Compare-and-set rounds lost to other processes before giving up; each lost round means
+// another process counted a send, so this bounds waiting, not progress.
+const MAX_ROUNDS = 50;
+
+/**
+ * The sending limits of every account, counted where all processes see them (SendLimitStore):
+ * whether a message may go now or when it may, and pauses after a server's quota reply.
+ */
+@Injectable()
+export class SendLimiter {
+  readonly windows: SendWindows;
+  // Sends of one account in this process take their turn here, so that processes, not each
+  // concurrent job, compete for the store's compare-and-set.
+  private readonly turns = new KeyedMutex();
+
+  constructor(
+    private readonly store: SendLimitStore,
+    config: AppConfig,
+  ) {
+    this.windows = { minuteMs: config.SEND_LIMIT_MINUTE_MS, dayMs: config.SEND_LIMIT_DAY_MS };
+  }
+
+  /**
+   * Whether a message may be sent through `account` now. It may when it holds a send reserved
+   * for now, or when one can be reserved now; otherwise it is given the earliest later one and
+   * waits for it (reserving it counts it, so it goes when its time comes without asking again).
+   */
+  admit(account: LimitedAccount, held: HeldSlot | null): Promise<Admission> {
+    return this.turns.run(account.key, () =>
+      this.compareAndSet<Admission>(account.key, (current, now) => {
+        if (held && held.key === account.key) {
+          const verdict = slotStillHolds(
+            held.at.getTime(),
+            current,
+            account.limits,
+            this.windows,
+            now,
+          );
+          if (verdict === 'wait')
+            return { result: { send: false, notBefore: held.at, reason: null } };
+          if (verdict === 'send') return { result: { send: true } };
+        }
+        if (!hasLimits(account.limits)) {
+          // Nothing is counted for an account without limits; only a server's pause holds it back.
+          const pausedUntil = current?.pausedUntil ?? null;
+          return pausedUntil !== null && pausedUntil > now
+            ? { result: { send: false, notBefore: new Date(pausedUntil), reason: 'paused' } }
+            : { result: { send: true } };
+        }
+        const slot = reserveSlot(current, account.limits, this.windows, now);
+        return {
+          next: slot.state,
+          result:
+            slot.at <= now
+              ? { send: true }
+              : { send: false, notBefore: new Date(slot.at), reason: slot.reason },
+        };
+      }),
+    );
+  }
+
+  /**
+   * The server answered that the account is over a quota of its own: nothing more is sent
+   * through it until the window of that kind ends (the day for a daily quota, else the minute).
+   * Returns when sending resumes.
+   */
+  pause(accountKey: string, kind: 'minute' | 'day'): Promise<Date> {
+    return this.turns.run(accountKey, () =>
+      this.compareAndSet(accountKey, (current, now) => {
+        const next = pausedState(current, windowEnd(kind, this.windows, now));
+        return { next, result: new Date(next.pausedUntil!) };
+      }),
+    );
+  }
+
+  /** Until when a quota reply paused the account; null when it is not paused. */
+  async pausedUntil(accountKey: string): Promise<Date | null> {
+    const until = (await this.store.read(accountKey))?.state.pausedUntil ?? null;
+    return until !== null && until > Date.now() ? new Date(until) : null;
+  }
+
+  /**
+   * Reads the account's state, decides, and writes the decision's new state only if no other
+   * process wrote in between; otherwise decides again on what that process wrote.
+   */
+  private async compareAndSet<R>(
+    accountKey: string,
+    decide: (current: SendLimitState | null, now: number) => { next?: SendLimitState; result: R },
+  ): Promise<R> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const stored = await this.store.read(accountKey);
+      const now = Date.now();
+      const { next, result } = decide(stored?.state ?? null, now);
+      if (!next) return result;
+      const expiresAt = stateExpiresAt(next, this.windows);
+      if (await this.store.write(accountKey, stored?.version ?? 0, next, expiresAt)) return result;
+      // Another process counted first: a moment's pause, so two losers do not collide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+    }
+    throw new Error(
+      `the sending limit of ${accountKey} could not be counted: other processes kept writing it`,
+    );
+  }
+}
