@@ -8,6 +8,7 @@ import { sampleEmailData } from '../src/templates/renderer';
 import { SmtpIntegration } from '../src/transports/accounts/smtp-integration.entity';
 import { MailTransports } from '../src/transports/mail-transports';
 import type { SmtpRoute } from '../src/transports/mail-route';
+import { AppLogger, LOGGER } from '../src/common/logging/logging.module';
 import { AppConfig } from '../src/config/app.config';
 import { SendLimitStateRow } from '../src/send-limits/send-limit-state.entity';
 import { DatabaseSendLimitStore, SendLimitStore } from '../src/send-limits/send-limit.store';
@@ -341,6 +342,7 @@ describe('Sending limits (e2e)', () => {
         expect(page.text).toContain('Sending limits: 30 a minute (set here)');
         expect(page.text).toMatch(/name="limitPerMinute" type="text" value="30"/);
 
+        const info = jest.spyOn(t.app.get<AppLogger>(LOGGER), 'info');
         const start = await nextWindow(MINUTE);
         const addresses = Array.from({ length: 100 }, (_, i) => `r${i}@example.com`);
         const ids = await writeAll(t, p, addresses);
@@ -378,6 +380,11 @@ describe('Sending limits (e2e)', () => {
         expect(seen.listed).toMatchObject({ status: 'queued', notBefore: seen.notBefore });
         expect(seen.page.text).toContain('id="message-not-before"');
         expect(seen.page.text).toContain('Waiting for the sending limit');
+        expect(info).toHaveBeenCalledWith(
+          expect.objectContaining({ reason: 'perMinute', notBefore: expect.any(String) }),
+          'message waits for its sending limit',
+        );
+        info.mockRestore();
 
         await server.waitForMessages(100, 60000);
         const rows = await allSettled(ids);
@@ -467,6 +474,7 @@ describe('Sending limits (e2e)', () => {
         const q = await t.createProgram({ name: 'Another account elsewhere' });
         expect((await connect(q, other)).status).toBe(200);
         armed = true;
+        const warn = jest.spyOn(t.app.get<AppLogger>(LOGGER), 'warn');
 
         await nextWindow(DAY);
         const own = ['q0', 'q1', 'q2', 'q3', 'q4'].map((a) => `${a}@example.com`);
@@ -500,6 +508,16 @@ describe('Sending limits (e2e)', () => {
           },
         });
         expect(shown.body.error.message).toContain('550 5.4.5');
+        // The log says it too, with when sending resumes.
+        expect(warn).toHaveBeenCalledWith(
+          expect.objectContaining({
+            messageId: paused.id,
+            code: 'SMTP_QUOTA_EXCEEDED',
+            resumesAt: new Date(resumesAt).toISOString(),
+          }),
+          'sending paused: the server reported a sending quota',
+        );
+        warn.mockRestore();
         expect(Date.parse(shown.body.notBefore)).toBeGreaterThanOrEqual(resumesAt);
         expect(shown.body.events).toContainEqual(
           expect.objectContaining({

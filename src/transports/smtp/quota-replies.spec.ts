@@ -74,6 +74,19 @@ describe('quota replies', () => {
     expect(e.message).toMatch(/paused/);
   });
 
+  it('tells a person waiting on a connect or a test send to try again later', () => {
+    const e = classifySmtpError(
+      reply('550 5.4.5 Daily user sending limit exceeded - gsmtp', 'MAIL FROM'),
+      {
+        host: 'smtp.gmail.com',
+        phase: 'verify',
+      },
+    );
+    expect(e.code).toBe('SMTP_QUOTA_EXCEEDED');
+    expect(e.message).toMatch(/try again once the account's daily limit has reset/);
+    expect(e.message).not.toMatch(/paused/);
+  });
+
   it('reads a quota reply that refused the recipient (Gmail may answer it at RCPT TO)', () => {
     const e = classifySmtpError(
       {

@@ -817,9 +817,15 @@ const SMTP_ERROR_ROWS: readonly ClassifierRow<SmtpErrorFacts, SmtpError>[] = [
       const quota = smtpQuotaReply(err, f.ctx.host)!;
       const said = summarizeReply(quota.reply, f.secrets);
       const reply = said ? ` The server said: ${said}` : '';
+      const window = quota.window === 'day' ? 'daily' : 'per-minute';
+      // A person waiting (a connect, a test send) tries again; delivery pauses the account.
+      const then =
+        f.ctx.phase === 'verify'
+          ? `try again once the account's ${window} limit has reset`
+          : `sending from this account is paused until its ${window} window ends, and its messages wait`;
       return new SmtpError(
         'SMTP_QUOTA_EXCEEDED',
-        `${quota.what} (${quota.label}); sending from this account is paused until its ${quota.window === 'day' ? 'daily' : 'per-minute'} window ends, and its messages wait.${reply}`,
+        `${quota.what} (${quota.label}); ${then}.${reply}`,
         { ...f.base, serverReply: said, permanent: false, quotaWindow: quota.window },
       );
     },
