@@ -6,8 +6,10 @@ import { createTransport } from 'nodemailer';
 import { DataSource } from 'typeorm';
 import { IntegrationSecrets } from '../src/common/crypto/integration-secrets';
 import { ConsentService } from '../src/consent/consent.service';
+import { DeliveryService } from '../src/delivery/delivery.service';
 import { ProgramEvent } from '../src/events/event.entity';
 import { Message } from '../src/messages/message.entity';
+import { OutboxService } from '../src/messages/outbox.service';
 import { DnsTestServer } from './support/dns-test-server';
 import { SmtpTestServer, type ReceivedMail } from './support/smtp-test-server';
 import { bearer, eventually, startTestApp, type TestApp } from './support/test-app';
@@ -399,6 +401,33 @@ describe('Consent (e2e): categories, one-click and mailto unsubscribe, preferenc
       expect(news.status).toBe('sent');
       const generic = sink.received.filter((m) => m.envelope.rcptTo.includes(ana.email));
       expect(generic.filter((m) => m.subject === 'spring-promo from Acme')).toHaveLength(1);
+    });
+
+    it('holds back at delivery a message written before its recipient left the category', async () => {
+      // Written (not yet queued), then the person leaves, then delivery runs.
+      const { id } = await t.app.get(OutboxService).write(undefined, {
+        programId: a.id,
+        templateKey: 'goodbye',
+        category: 'service',
+        recipient: { email: ana.email, participantId: ana.id },
+        locales: ['en'],
+        data: {},
+        dedupeKey: 'written-before-the-click',
+      });
+      await put(a, `/v1/participants/${ana.id}/preferences`, {
+        categories: { service: false },
+      }).expect(200);
+      const before = sink.received.length;
+      expect(await t.app.get(DeliveryService).deliver(id)).toEqual({
+        outcome: 'suppressed',
+        code: 'UNSUBSCRIBED',
+      });
+      const held = await db().getRepository(Message).findOneByOrFail({ id });
+      expect(held).toMatchObject({ status: 'suppressed', errorCode: 'UNSUBSCRIBED' });
+      expect(sink.received.length).toBe(before);
+      await put(a, `/v1/participants/${ana.id}/preferences`, {
+        categories: { service: true },
+      }).expect(200);
     });
 
     it('still sends a transactional email to the same participant, without an unsubscribe header', async () => {
