@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TIMESTAMP } from '../database/column-types';
 
 export interface ProgramSettings {
@@ -38,6 +38,7 @@ export const DEFAULT_SETTINGS = {
 };
 
 @Entity('programs')
+@Index('IDX_programs_created', ['createdAt'])
 export class Program {
   @PrimaryColumn('varchar', { length: 36 })
   id: string;
