@@ -74,7 +74,7 @@ describe('Caps on what one event, one program and one test send may do (e2e)', (
       await t.http
         .put('/v1/templates/burst/en')
         .set(bearer(p.secretKey))
-        .send({ subject: 'Burst', html: '<p>Hello {{recipient.firstName}}</p>' })
+        .send({ subject: 'Burst', html: '<p>Hello {{default recipient.firstName "there"}}</p>' })
         .expect(201);
       // The audit: 10 rules of 20 email actions each on one event type.
       for (let r = 0; r < 10; r++) {

@@ -268,7 +268,9 @@ describeInBrowser('Console in Chromium (e2e)', () => {
 
     const html = page.getByLabel('HTML');
     const original = await html.inputValue();
-    await html.fill(`<p>Spring bonus inside, {{recipient.firstName}}!</p>\n${original}`);
+    await html.fill(
+      `<p>Spring bonus inside, {{default recipient.firstName "there"}}!</p>\n${original}`,
+    );
     const after = await eventually(async () => {
       const text = await frameText().catch(() => '');
       return text.includes('Spring bonus inside') ? text : undefined;
@@ -277,7 +279,7 @@ describeInBrowser('Console in Chromium (e2e)', () => {
 
     // A mistake shows beside the field with its line; the preview says so instead of the email.
     await html.fill(
-      `<p>Spring bonus inside, {{recipient.firstName}}!</p>\n{{#if reward}}\n${original}`,
+      `<p>Spring bonus inside, {{default recipient.firstName "there"}}!</p>\n{{#if reward}}\n${original}`,
     );
     const problem = await eventually(async () => {
       const text = await page.locator('[data-errors-for="html"]').innerText();
@@ -286,7 +288,9 @@ describeInBrowser('Console in Chromium (e2e)', () => {
     expect(problem).toMatch(/Line \d+/);
     expect(await page.getByLabel('HTML').getAttribute('aria-invalid')).toBe('true');
 
-    await html.fill(`<p>Spring bonus inside, {{recipient.firstName}}!</p>\n${original}`);
+    await html.fill(
+      `<p>Spring bonus inside, {{default recipient.firstName "there"}}!</p>\n${original}`,
+    );
     await eventually(
       async () => (await page.locator('[data-errors-for="html"]').innerText()) === '',
     );

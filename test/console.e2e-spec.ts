@@ -585,7 +585,7 @@ describe('Console (HTTP)', () => {
       .type('form')
       .send({
         _csrf: csrf,
-        subject: 'Hola {{participant.firstName}}',
+        subject: 'Hola {{default participant.firstName "there"}}',
         html: '<p>Confirma: {{link verifyUrl "aquí"}}</p>',
         text: '',
       });

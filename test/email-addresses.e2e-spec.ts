@@ -196,7 +196,7 @@ describe('Email addresses (e2e): one check at every entry point, sent as written
         const detail = (
           res.body.details as Array<{ field: string; code: string; message: string }>
         ).find((d) => d.field === field);
-        expect(detail).toMatchObject({ code: 'isEmailAddress' });
+        expect(detail).toMatchObject({ code: 'INVALID_EMAIL_ADDRESS' });
         expect(detail?.message).toMatch(new RegExp(`^${field.split('.').pop()} must `));
       },
     );

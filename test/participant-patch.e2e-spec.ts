@@ -24,7 +24,7 @@ describe('PATCH /v1/participants/:id (e2e)', () => {
       .expect(400);
     expect(res.body).toMatchObject({
       code: 'VALIDATION_FAILED',
-      details: [{ field: 'email', code: 'isDefined', message: 'email is required.' }],
+      details: [{ field: 'email', code: 'REQUIRED', message: 'email is required.' }],
     });
     expect(JSON.stringify(res.body)).not.toMatch(/length|shorter|longer|characters/i);
   });
@@ -72,7 +72,7 @@ describe('PATCH /v1/participants/:id (e2e)', () => {
       .set(key)
       .send({ email: 'not-an-address' })
       .expect(400);
-    expect(bad.body.details[0]).toMatchObject({ field: 'email', code: 'isEmailAddress' });
+    expect(bad.body.details[0]).toMatchObject({ field: 'email', code: 'INVALID_EMAIL_ADDRESS' });
     const unknown = await t.http
       .patch('/v1/participants/u2')
       .set(key)

@@ -193,7 +193,7 @@ describe('Suppressions (e2e)', () => {
     const invalid = await put('/v1/suppressions/not-an-address', {}).expect(400);
     expect(invalid.body).toMatchObject({
       code: 'VALIDATION_FAILED',
-      details: [expect.objectContaining({ field: 'email', code: 'isEmailAddress' })],
+      details: [expect.objectContaining({ field: 'email', code: 'INVALID_EMAIL_ADDRESS' })],
     });
     const unicode = await put(`/v1/suppressions/${encodeURIComponent('ana@bücher.de')}`, {});
     expect(unicode.status).toBe(400);

@@ -82,7 +82,7 @@ describe('Template workers in the build (e2e)', () => {
 
   it("checks, renders and stops programs' templates in worker threads of the compiled build", async () => {
     const saved = await call('PUT', '/v1/templates/spring-promo/en', secretKey, {
-      subject: 'Hi {{participant.firstName}}',
+      subject: 'Hi {{default participant.firstName "there"}}',
       html: '<p><a href="{{link event.data.url}}">{{event.type}}</a></p>',
     });
     expect(saved.status).toBe(201);

@@ -7,12 +7,13 @@ type ProgramKeys = { id: string; secretKey: string };
 
 // Non-ASCII, entities, a long line and a line-leading dot: what transfer encodings tend to change.
 const OVERRIDE = {
-  subject: '¡{{program.name}}! Confirma tu correo, “{{participant.firstName}}” — ünïcödé & más',
+  subject:
+    '¡{{program.name}}! Confirma tu correo, “{{default participant.firstName "amiga"}}” — ünïcödé & más',
   html:
-    '<p>Hola {{participant.firstName}} &amp; bienvenida a {{program.name}}: <b>“ñ”</b> 😀</p>\n' +
+    '<p>Hola {{default participant.firstName "amiga"}} &amp; bienvenida a {{program.name}}: <b>“ñ”</b> 😀</p>\n' +
     `<p>${'Una línea muy larga que obliga a partir el texto al codificarlo. '.repeat(8)}</p>\n` +
     '.<p>Empieza con punto</p>\n{{> button href=verifyUrl label="Confirmar mi correo"}}',
-  text: 'Hola {{participant.firstName}}:\n\n.Confirma aquí: {{verifyUrl}}\n\n— {{program.name}}',
+  text: 'Hola {{default participant.firstName "amiga"}}:\n\n.Confirma aquí: {{verifyUrl}}\n\n— {{program.name}}',
 };
 
 describe('Templates: preview and sent message (e2e)', () => {

@@ -310,7 +310,7 @@ describe('Templates (e2e)', () => {
   it('falls back to the default after DELETE, and answers 404 when there is nothing to delete', async () => {
     await put(a, 'w9-required/es', {
       subject: 'W-9 {{year}}',
-      html: '<p>Formulario: {{taxFormUrl}}</p>',
+      html: '<p>{{#if taxFormUrl}}Formulario: {{taxFormUrl}}{{/if}}</p>',
     }).expect(201);
     expect((await preview(a, 'w9-required', { locale: 'es' }).expect(200)).body).toMatchObject({
       source: 'program',

@@ -6,8 +6,8 @@ export const BENCH_TEMPLATE = {
   key: 'bench-notice',
   locale: 'en',
   subject: 'Thanks for your activity at {{program.name}}',
-  html: '<p>Hi {{participant.firstName}},</p><p>We saw your {{event.type}} and wanted to say thanks.</p><p>The {{program.name}} team</p>',
-  text: 'Hi {{participant.firstName}},\n\nWe saw your {{event.type}} and wanted to say thanks.\n\nThe {{program.name}} team',
+  html: '<p>Hi {{default participant.firstName "there"}},</p><p>We saw your {{event.type}} and wanted to say thanks.</p><p>The {{program.name}} team</p>',
+  text: 'Hi {{default participant.firstName "there"}},\n\nWe saw your {{event.type}} and wanted to say thanks.\n\nThe {{program.name}} team',
 };
 
 /**

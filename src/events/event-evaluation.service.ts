@@ -32,6 +32,7 @@ import { RuleEngine, type RuleRun } from '../rules/rule-engine.service';
 import type { Rule } from '../rules/rule.entity';
 import { withEventFields } from '../rules/rule-facts';
 import { ProgramEvent } from './event.entity';
+import { MetricsService } from '../metrics/metrics.service';
 
 /** What one run of the evaluation job did. */
 export type EvaluationOutcome =
@@ -77,6 +78,7 @@ export class EventEvaluationService {
     private readonly queue: JobQueue,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly metrics: MetricsService,
   ) {
     this.queries = new EntityQueries(events);
   }
@@ -104,15 +106,16 @@ export class EventEvaluationService {
       // Most event types have no rule: nothing to read about the people, nothing to write but the status.
       if (rules.length === 0) {
         await this.markProcessed(event.id, []);
+        this.metrics.event('processed');
         return { outcome: 'processed', matched: 0, messages: 0, rewards: 0 };
       }
-      return await this.process(await this.load(event, program, read?.people), rules);
+      const outcome = await this.process(await this.load(event, program, read?.people), rules);
+      if (outcome.outcome === 'processed') this.metrics.event('processed');
+      return outcome;
     } catch (err) {
-      await this.recordFailure(
-        event,
-        err,
-        isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts,
-      );
+      const final = isPermanentJobError(err) || ctx.attempt >= ctx.maxAttempts;
+      await this.recordFailure(event, err, final);
+      this.metrics.event(final ? 'failed' : 'retried');
       throw err;
     }
   }

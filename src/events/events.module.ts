@@ -11,6 +11,7 @@ import { EventEvaluationService } from './event-evaluation.service';
 import { ProgramEvent } from './event.entity';
 import { EventWriter } from './event-writer';
 import { EventsService } from './events.service';
+import { MetricsModule } from '../metrics/metrics.module';
 
 /** Event ingestion (idempotent) and the evaluation that runs the rules. */
 @Module({
@@ -23,6 +24,7 @@ import { EventsService } from './events.service';
     RewardsModule,
     MessagesModule,
     NotificationsModule,
+    MetricsModule,
   ],
   providers: [EventsService, EventWriter, EventEvaluationService],
   exports: [EventsService, EventEvaluationService],

@@ -8,6 +8,7 @@ import type { Program } from '../programs/program.entity';
 import { CreateEventDto } from './dto/event.dto';
 import { EventStatus, ProgramEvent } from './event.entity';
 import { EventWriter, type EventWritten } from './event-writer';
+import { MetricsService } from '../metrics/metrics.service';
 
 export interface EventView {
   id: string;
@@ -49,6 +50,7 @@ export class EventsService {
     @InjectRepository(ProgramEvent) private readonly events: Repository<ProgramEvent>,
     private readonly writer: EventWriter,
     private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     this.queries = new EntityQueries(events);
   }
@@ -87,7 +89,9 @@ export class EventsService {
         'The referrer and the participant are the same person; send a different referrer id, or leave the referrer out.',
       );
     }
-    return this.writer.write({ programId: program.id, dto, key });
+    const written = await this.writer.write({ programId: program.id, dto, key });
+    this.metrics.event(written.status === 'queued' ? 'queued' : 'no_rule');
+    return written;
   }
 
   async get(programId: string, id: string): Promise<EventView> {

@@ -8,6 +8,7 @@ import { OutboxService } from '../messages/outbox.service';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
 import { SuppressionsService, suppressedMessage } from '../suppressions/suppressions.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { resolveLocaleChain } from '../templates/renderer';
 import { TemplatesService, type TemplateDataInput } from '../templates/templates.service';
 
@@ -60,6 +61,14 @@ export function displayName(p: Pick<Participant, 'firstName' | 'lastName'>): str
 @Injectable()
 export class NotifyParticipant {
   private readonly dispatch = (ids: string[]) => this.outbox.dispatch(ids);
+  // Counted once the message's transaction committed: a rolled-back write is no message.
+  private readonly count = async (written: Array<{ code?: string }>): Promise<void> => {
+    for (const { code } of written)
+      this.metrics.messageWritten(
+        code === undefined ? 'queued' : code === 'UNSUBSCRIBED' ? 'unsubscribed' : 'suppressed',
+        code,
+      );
+  };
 
   constructor(
     private readonly outbox: OutboxService,
@@ -68,6 +77,7 @@ export class NotifyParticipant {
     private readonly afterCommit: AfterCommit,
     private readonly secrets: IntegrationSecrets,
     private readonly consent: ConsentStore,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Writes the email inside `manager`'s transaction, or on its own without one. */
@@ -110,6 +120,7 @@ export class NotifyParticipant {
       withheld,
     });
     if (message.created && !withheld) this.afterCommit.collect(manager, this.dispatch, message.id);
+    if (message.created) this.afterCommit.collect(manager, this.count, { code: withheld?.code });
     return { ...message, status: withheld ? 'suppressed' : 'queued' };
   }
 }

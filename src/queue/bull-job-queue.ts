@@ -47,6 +47,8 @@ export class BullJobQueue extends JobQueue {
     // The promise of process() settles only when the worker loop stops; a close ends it on purpose.
     const loop = this.queue.process(name, concurrency, async (job: Job) => {
       const maxAttempts = job.opts.attempts ?? 1;
+      // Due when added, or once its delay ran out; a retry's wait is its backoff, not queueing.
+      if (job.attemptsMade === 0) this.jobStarted(name, job.timestamp + (job.opts.delay ?? 0));
       try {
         return await handler(job.data, {
           jobId: String(job.id),

@@ -16,6 +16,8 @@ interface PendingJob {
   payload: unknown;
   attemptsMade: number;
   maxAttempts: number;
+  /** When it was put in line to run (ms): queued, or its delay ran out. */
+  dueAt: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export class InProcessJobQueue extends JobQueue {
         payload,
         attemptsMade: 0,
         maxAttempts: options.attempts ?? this.policy.attempts,
+        dueAt: Date.now(),
       };
       if (options.delayMs && options.delayMs > 0) this.later(job, options.delayMs);
       else this.waiting.push(job);
@@ -112,6 +115,7 @@ export class InProcessJobQueue extends JobQueue {
   private later(job: PendingJob, delayMs: number): void {
     const timer = setTimeout(() => {
       this.delayed.delete(job.id);
+      job.dueAt = Date.now();
       this.waiting.push(job);
       this.pump();
     }, delayMs);
@@ -149,6 +153,7 @@ export class InProcessJobQueue extends JobQueue {
 
   private async run(job: PendingJob): Promise<void> {
     const handler = this.handlers.get(job.name);
+    if (job.attemptsMade === 0) this.jobStarted(job.name, job.dueAt);
     job.attemptsMade++;
     try {
       if (!handler) throw new Error(`No handler is registered for job "${job.name}"`);

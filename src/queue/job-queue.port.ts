@@ -44,6 +44,20 @@ export function isPermanentJobError(err: unknown): boolean {
  */
 export abstract class JobQueue {
   abstract readonly kind: 'bull' | 'in-process';
+  private readonly startListeners: Array<(name: JobName, waitMs: number) => void> = [];
+
+  /** Told when a worker starts a job's first attempt, with how long it waited since it was due. */
+  onJobStart(listener: (name: JobName, waitMs: number) => void): void {
+    this.startListeners.push(listener);
+  }
+
+  /** For the implementations: a job's first attempt starts; `dueAt` is when it could have (ms). */
+  protected jobStarted(name: JobName, dueAt: number): void {
+    if (this.startListeners.length === 0) return;
+    const waitMs = Math.max(0, Date.now() - dueAt);
+    for (const listener of this.startListeners) listener(name, waitMs);
+  }
+
   abstract register<N extends JobName>(
     name: N,
     handler: JobHandler<JobPayloads[N]>,

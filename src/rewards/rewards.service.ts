@@ -10,6 +10,8 @@ import { taxableCentsOf, type RewardKind } from './reward-kinds';
 import { ListRewardsQuery } from './dto/reward.dto';
 import { RewardHooks } from './reward-hooks';
 import { Reward, RewardStatus } from './reward.entity';
+import { AfterCommit } from '../database/after-commit';
+import { MetricsService } from '../metrics/metrics.service';
 
 export interface RewardView {
   id: string;
@@ -73,7 +75,14 @@ export class RewardsService {
     @InjectRepository(Reward) private readonly rewards: Repository<Reward>,
     private readonly dataSource: DataSource,
     private readonly hooks: RewardHooks,
+    private readonly afterCommit: AfterCommit,
+    private readonly metrics: MetricsService,
   ) {}
+
+  // Counted once the reward's transaction committed: a rolled-back reward was never earned.
+  private readonly count = async (kinds: string[]): Promise<void> => {
+    for (const kind of kinds) this.metrics.rewardWritten(kind);
+  };
 
   /**
    * Writes a reward in the caller's transaction and runs the reward-written hooks there. With an
@@ -113,6 +122,7 @@ export class RewardsService {
       await manager.insert(Reward, reward);
     }
     await this.hooks.runRewardWritten(manager, reward, context.program, context.participant);
+    this.afterCommit.collect(manager, this.count, reward.kind);
     return { reward, created: true };
   }
 

@@ -24,6 +24,7 @@ import {
   resolveLocaleChain,
   sampleEmailData,
   TemplateNotFoundError,
+  withOptionalEmpty,
   TemplateRenderError,
   TemplateRenderLimitError,
   type RenderResult,
@@ -289,6 +290,7 @@ export class TemplateEditorService {
       participant,
       dto.data,
       this.sampleLocale(key, resolveLocaleChain(...locales)),
+      dto.sample === 'optional-empty',
     );
     try {
       return {
@@ -314,13 +316,15 @@ export class TemplateEditorService {
     participant: Participant | undefined,
     given: Record<string, unknown> | undefined,
     locale: string,
+    optionalEmpty = false,
   ): Record<string, unknown> {
     const real = this.templates.buildData(key, { program, participant });
     const kept = participant
       ? ['program', 'participant', 'recipient', 'recipientRole']
       : ['program'];
+    const sample = sampleEmailData(key, locale);
     let data: Record<string, unknown> = {
-      ...(sampleEmailData(key, locale) as Record<string, unknown>),
+      ...((optionalEmpty ? withOptionalEmpty(key, sample) : sample) as Record<string, unknown>),
     };
     for (const name of kept) if (name in real) data[name] = real[name];
     if (given) {

@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
 import {
+  TemplateDataMissingError,
   TemplateRenderError,
   TemplateRenderLimitError,
   type RenderedEmail,
@@ -92,7 +93,17 @@ export class TemplateWorkerPool implements OnApplicationShutdown {
             e.line,
             e.column,
           )
-        : new TemplateRenderError(e.key, e.locale, e.source, e.part, e.reason, e.line, e.column);
+        : e.code === 'TEMPLATE_DATA_MISSING'
+          ? new TemplateDataMissingError(
+              e.key,
+              e.locale,
+              e.source,
+              e.part,
+              e.reason,
+              e.line,
+              e.column,
+            )
+          : new TemplateRenderError(e.key, e.locale, e.source, e.part, e.reason, e.line, e.column);
     }
     if (!('rendered' in result)) throw new Error('a render task answered without a rendering');
     return result.rendered;

@@ -19,7 +19,8 @@ export class AppError extends HttpException {
     readonly details?: ErrorDetail[],
     readonly headers?: Record<string, string>,
   ) {
-    super({ statusCode: status, code, message, ...(details ? { details } : {}) }, status);
+    // Every error body has details: what is wrong field by field, or an empty list.
+    super({ statusCode: status, code, message, details: details ?? [] }, status);
   }
 
   static notFound(what: string, id?: string): AppError {

@@ -4,7 +4,8 @@ export interface ErrorBody {
   statusCode: number;
   code: string;
   message: string;
-  details?: unknown[];
+  /** Empty unless the error has something to say field by field (validation, a template's problems). */
+  details: unknown[];
 }
 
 // Codes for errors raised by the framework rather than by our services.
@@ -33,7 +34,7 @@ export function errorBody(
   message: string,
   details?: unknown[],
 ): ErrorBody {
-  return { statusCode: status, code, message, ...(details && details.length ? { details } : {}) };
+  return { statusCode: status, code, message, details: details ?? [] };
 }
 
 export const INTERNAL_ERROR_BODY = errorBody(

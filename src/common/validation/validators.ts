@@ -98,7 +98,7 @@ export function refuseNulls<T extends object>(
     `The request has invalid fields: ${nulls.join(', ')}.`,
     nulls.map((field) => ({
       field,
-      code: 'isDefined',
+      code: 'REQUIRED',
       message: `${field} cannot be null; leave it out to keep the current value.`,
     })),
   );

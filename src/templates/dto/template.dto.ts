@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import {
   defineValidator,
   IsEmailAddress,
@@ -11,6 +11,8 @@ import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE } from '../../participants/dto/p
 export const MAX_SUBJECT_CHARS = 300;
 export const MAX_BODY_BYTES = 200 * 1024;
 export const MAX_PREVIEW_DATA_BYTES = 64 * 1024;
+export const PREVIEW_SAMPLES = ['filled', 'optional-empty'] as const;
+export type PreviewSample = (typeof PREVIEW_SAMPLES)[number];
 
 const utf8Bytes = (value: string) => Buffer.byteLength(value, 'utf8');
 
@@ -89,6 +91,16 @@ export class PreviewTemplateDto {
   @IsOptional()
   @IsPreviewData()
   data?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    enum: PREVIEW_SAMPLES,
+    default: 'filled',
+    description:
+      'filled: sample data with every variable set. optional-empty: every optional variable empty (null), as for a participant without a first name; shows what the fallbacks and {{#if}} branches print. A participant given by participantId and the data given are laid over it as they are.',
+  })
+  @IsOptional()
+  @IsIn(PREVIEW_SAMPLES)
+  sample?: PreviewSample;
 }
 
 export class SendTestTemplateDto extends PreviewTemplateDto {

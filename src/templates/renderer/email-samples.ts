@@ -1,5 +1,7 @@
 import {
+  contractFor,
   emailTypeOf,
+  type Field,
   toEventVars,
   toPersonVars,
   type AnyEmailData,
@@ -189,4 +191,31 @@ export function sampleEmailData(key: string, locale?: string): AnyEmailData;
 export function sampleEmailData(key: string, locale = 'en'): AnyEmailData {
   // A deep copy, so a caller that fills in real values never changes the next preview.
   return structuredClone(sample(emailTypeOf(key), locale));
+}
+
+/**
+ * The same sample with every optional variable empty (null), as a participant who gave no name
+ * and an event without a referrer would have it: what a template shows when nothing optional is
+ * there.
+ */
+export function withOptionalEmpty(key: string, data: AnyEmailData): AnyEmailData {
+  const out = structuredClone(data) as unknown as Record<string, unknown>;
+  emptyOptional(contractFor(key).variables, out);
+  return out as unknown as AnyEmailData;
+}
+
+function emptyOptional(
+  fields: Readonly<Record<string, Field>>,
+  value: Record<string, unknown>,
+): void {
+  for (const [name, field] of Object.entries(fields)) {
+    if (!(name in value)) continue;
+    if (field.nullable) value[name] = null;
+    else if (field.kind === 'object' && value[name] && typeof value[name] === 'object')
+      emptyOptional(field.fields, value[name] as Record<string, unknown>);
+    else if (field.kind === 'list' && field.of.kind === 'object' && Array.isArray(value[name]))
+      for (const item of value[name] as unknown[])
+        if (item && typeof item === 'object')
+          emptyOptional(field.of.fields, item as Record<string, unknown>);
+  }
 }

@@ -4,7 +4,7 @@ export {
   type OutputFormat,
   type TemplateParts,
 } from './default-template-store';
-export { sampleEmailData, SAMPLE_PROGRAM } from './email-samples';
+export { sampleEmailData, SAMPLE_PROGRAM, withOptionalEmpty } from './email-samples';
 export {
   contractFor,
   EMAIL_CATEGORIES,
@@ -53,6 +53,7 @@ export {
 } from './template-limits';
 export {
   singleLine,
+  TemplateDataMissingError,
   TemplateNotFoundError,
   TemplateRenderError,
   TemplateRenderer,

@@ -15,6 +15,8 @@ export interface RenderFrame {
   output: 'html' | 'text';
   /** What this render may still produce (see RenderBudget); none: nothing is counted. */
   budget?: RenderBudget;
+  /** Checks each value a template shows (see requirePresentValues). */
+  present?: (value: unknown, name: string, line: number, column: number) => unknown;
 }
 
 // Building an Intl formatter costs far more than using one, and a render calls them per value:
@@ -100,6 +102,12 @@ export const TEMPLATE_HELPERS: Readonly<Record<string, HelperSpec>> = {
     hash: ['style'],
     usage: '{{link verifyUrl "Confirm"}}',
   },
+  default: {
+    block: false,
+    minParams: 2,
+    maxParams: 2,
+    usage: '{{default participant.firstName "there"}}',
+  },
 };
 
 /** Partials a template body may include, with the values each one needs. */
@@ -117,7 +125,27 @@ export const KNOWN_HELPERS: Readonly<Record<string, boolean>> = {
 };
 
 export class TemplateHelperError extends Error {
-  override readonly name = 'TemplateHelperError';
+  override readonly name: string = 'TemplateHelperError';
+}
+
+/** A value a template shows was empty (null or ""): the email is not sent with a blank. */
+export class TemplateValueMissing extends TemplateHelperError {
+  override readonly name = 'TemplateValueMissing';
+
+  constructor(
+    readonly variable: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(
+      `"${variable}" is empty for this message, and an email never shows a blank: give it a value, or write {{default ${variable} "…"}} or {{#if ${variable}}}…{{/if}} in the template`,
+    );
+  }
+}
+
+/** Empty for a template: nothing to show. 0 and false are values. */
+export function isEmptyValue(value: unknown): boolean {
+  return value === null || value === undefined || value === '';
 }
 
 type HelperOptions = Handlebars.HelperOptions & { data: RenderFrame };
@@ -289,6 +317,18 @@ export function registerTemplateHelpers(
       });
     }
   }
+
+  hb.registerHelper('default', (...args: unknown[]) => {
+    const { params } = frameOf(args);
+    const [value, fallback] = params;
+    if (!isEmptyValue(value)) return value;
+    // An empty fallback written as "" is the author's choice; an empty variable is not.
+    if (fallback === null || fallback === undefined)
+      throw new TemplateHelperError(
+        'default: the fallback is empty too; give a text such as "there"',
+      );
+    return fallback;
+  });
 
   hb.registerHelper('eq', (...args: unknown[]) => {
     const { params } = frameOf(args);

@@ -15,7 +15,13 @@ import {
   useCountingCompiler,
   type RenderLimit,
 } from './render-budget';
-import { KNOWN_HELPERS, registerTemplateHelpers, type RenderFrame } from './template-helpers';
+import { requirePresent, requirePresentValues, useRequiredValues } from './required-values';
+import {
+  KNOWN_HELPERS,
+  registerTemplateHelpers,
+  TemplateValueMissing,
+  type RenderFrame,
+} from './template-helpers';
 import { scanTemplate, type TemplateLimit } from './template-limits';
 import type { TemplateOverride, TemplateSource } from './template-source';
 
@@ -70,7 +76,8 @@ export class TemplateNotFoundError extends Error {
   }
 }
 
-export type TemplateRenderErrorCode = 'TEMPLATE_RENDER_FAILED' | 'TEMPLATE_RENDER_LIMIT';
+export type TemplateRenderErrorCode =
+  'TEMPLATE_RENDER_FAILED' | 'TEMPLATE_RENDER_LIMIT' | 'TEMPLATE_DATA_MISSING';
 
 export class TemplateRenderError extends Error {
   override readonly name: string = 'TemplateRenderError';
@@ -109,6 +116,15 @@ export class TemplateRenderLimitError extends TemplateRenderError {
   ) {
     super(key, locale, source, part, reason, line, column);
   }
+}
+
+/**
+ * A value the template shows is empty for this message (a required variable with no value, or
+ * an optional one a template saved before the check uses bare): nothing is sent with a blank.
+ */
+export class TemplateDataMissingError extends TemplateRenderError {
+  override readonly name: string = 'TemplateDataMissingError';
+  override readonly code: TemplateRenderErrorCode = 'TEMPLATE_DATA_MISSING';
 }
 
 /** What a render needs to know of the template it renders (see TemplateRenderer.resolve). */
@@ -250,6 +266,8 @@ export class TemplateRenderer {
     registerTemplateHelpers(this.hb);
     registerTemplateHelpers(this.counted, { counted: true });
     useCountingCompiler(this.counted);
+    useRequiredValues(this.hb);
+    useRequiredValues(this.counted);
   }
 
   /** The store of default templates, for listings (`GET /v1/templates`). */
@@ -514,9 +532,9 @@ export class TemplateRenderer {
     }
     const hb = counted ? this.counted : this.hb;
     return {
-      subject: hb.compile(parts.subject, TEXT_OPTIONS),
+      subject: hb.compile(parseBody(hb, 'subject', parts.subject, fail), TEXT_OPTIONS),
       html: this.compileHtml(hb, 'html', parts.html, fail),
-      text: parts.text ? hb.compile(parts.text, TEXT_OPTIONS) : null,
+      text: parts.text ? hb.compile(parseBody(hb, 'text', parts.text, fail), TEXT_OPTIONS) : null,
       fullDocument: FULL_DOCUMENT.test(parts.html),
       counted,
       chars: parts.subject.length + parts.html.length + (parts.text?.length ?? 0),
@@ -539,6 +557,8 @@ export class TemplateRenderer {
       throw fail(part, reason, line, column);
     }
     markAttributeLinks(source, ast, scanTemplate('html', source).tags);
+    // A template's own values must not be empty; the layout and partials decide for themselves.
+    if (part !== 'layout') requirePresentValues(ast);
     return hb.compile(ast, HTML_OPTIONS);
   }
 
@@ -658,12 +678,29 @@ export class TemplateRenderer {
   }
 }
 
+/** A subject or text part, parsed, with its bare values required (see requirePresentValues). */
+function parseBody(
+  hb: typeof Handlebars,
+  part: TemplatePart,
+  source: string,
+  fail: Fail,
+): hbs.AST.Program {
+  try {
+    // Without whitespace control: compile() applies it, once.
+    return requirePresentValues(hb.parseWithoutProcessing(source));
+  } catch (err) {
+    const { reason, line, column } = explain(err);
+    throw fail(part, reason, line, column);
+  }
+}
+
 type Fail = (
   part: TemplatePart | 'layout',
   reason: string,
   line?: number,
   column?: number,
-  limit?: RenderLimit | TemplateLimit,
+  /** 'data': an empty value (TEMPLATE_DATA_MISSING). */
+  limit?: RenderLimit | TemplateLimit | 'data',
 ) => TemplateRenderError;
 
 function renderError(
@@ -674,8 +711,10 @@ function renderError(
   reason: string,
   line?: number,
   column?: number,
-  limit?: RenderLimit | TemplateLimit,
+  limit?: RenderLimit | TemplateLimit | 'data',
 ): TemplateRenderError {
+  if (limit === 'data')
+    return new TemplateDataMissingError(key, locale, source, part, reason, line, column);
   return limit
     ? new TemplateRenderLimitError(key, locale, source, part, reason, limit, line, column)
     : new TemplateRenderError(key, locale, source, part, reason, line, column);
@@ -726,6 +765,7 @@ function run(
       timeZone: at.timeZone,
       output,
       budget: at.budget,
+      present: requirePresent,
     };
     const out = template(context, { data: frame, partials });
     // A long value used many times can still make a huge part; stop before it is used.
@@ -735,6 +775,8 @@ function run(
       );
     return out;
   } catch (err) {
+    if (err instanceof TemplateValueMissing)
+      throw fail(part, err.message, err.line, err.column, 'data');
     const { reason, line, column } = explain(err);
     throw fail(part, reason, line, column, err instanceof RenderLimitError ? err.limit : undefined);
   }

@@ -135,12 +135,12 @@ describe(validateTemplate.name, () => {
       ['generic', '{{participant.customFields.tier}} {{recipient.customFields.any.depth}}'],
       [
         'reward-earned',
-        '{{#if referrer}}{{referrer.firstName}}{{/if}} {{#if event}}{{event.data.x}}{{/if}}',
+        '{{#if referrer}}{{referrer.email}}{{/if}} {{#if event}}{{event.data.x}}{{/if}}',
       ],
       ['generic', '{{event.details.length}} {{event.details.0.name}}'],
       [
         'spring-promo',
-        '{{recipient.firstName}} {{event.type}} {{#if reward}}{{money reward.amount reward.currency}}{{/if}}',
+        '{{recipient.email}} {{event.type}} {{#if reward}}{{money reward.amount reward.currency}}{{/if}}',
       ],
     ])('in %s, accepts %s', (key, source) => {
       expect(html(key, source)).toEqual([]);
@@ -161,7 +161,7 @@ describe(validateTemplate.name, () => {
       [
         '{{#each event.details as |row i|}}{{row.name}} {{i}} {{../participant.email}} {{@root.program.name}}{{/each}}',
       ],
-      ['{{#with participant}}{{firstName}} {{customFields.tier}}{{/with}}'],
+      ['{{#with participant}}{{email}} {{customFields.tier}}{{/with}}'],
       ['{{#with participant as |p|}}{{p.email}}{{/with}}'],
       ['{{#each event.data.items}}{{this.sku}} {{.}}{{/each}}'],
       ['{{#each event.details}}{{#each ../event.details}}{{name}}{{/each}}{{else}}none{{/each}}'],
@@ -210,15 +210,15 @@ describe(validateTemplate.name, () => {
     it.each([
       [
         '{{moeny reward.amount reward.currency}}',
-        'Unknown helper "moeny". Did you mean "money"? Helpers: if, unless, each, with, lookup, eq, money, date, link.',
+        'Unknown helper "moeny". Did you mean "money"? Helpers: if, unless, each, with, lookup, eq, money, date, link, default.',
       ],
       [
         '{{uppercase participant.firstName}}',
-        'Unknown helper "uppercase". Helpers: if, unless, each, with, lookup, eq, money, date, link.',
+        'Unknown helper "uppercase". Helpers: if, unless, each, with, lookup, eq, money, date, link, default.',
       ],
       [
         '{{log participant.email}}',
-        'Unknown helper "log". Helpers: if, unless, each, with, lookup, eq, money, date, link.',
+        'Unknown helper "log". Helpers: if, unless, each, with, lookup, eq, money, date, link, default.',
       ],
       ['{{#money reward.amount}}x{{/money}}', '"money" is not a block helper; write {{money …}}.'],
       ['{{if reward}}', '"if" is a block helper: {{#if value}}…{{else}}…{{/if}}'],
@@ -229,8 +229,8 @@ describe(validateTemplate.name, () => {
         'Unknown date format "longest"; use one of short, medium, long, datetime, time, year, iso.',
       ],
       [
-        '{{money participant.firstName "USD"}}',
-        '"money" expects a number; "participant.firstName" is text.',
+        '{{money participant.email "USD"}}',
+        '"money" expects a number; "participant.email" is text.',
       ],
       ['{{date participant.email}}', '"date" expects a date; "participant.email" is text.'],
       ['{{link reward.amount}}', '"link" expects a URL; "reward.amount" is a number.'],
@@ -312,9 +312,77 @@ describe(validateTemplate.name, () => {
         '{{#if referrer}}{{#each event.details}}{{../referrer.email}} {{@root.referrer.email}}{{/each}}{{/if}}',
       ],
       ['{{#if @root.reward}}{{reward.kind}}{{/if}}'],
-      ['{{participant.firstName}} {{#if referrer}}{{referrer.firstName}}{{/if}}'],
+      [
+        '{{default participant.firstName "there"}} {{#if referrer}}{{#if referrer.firstName}}{{referrer.firstName}}{{/if}}{{/if}}',
+      ],
+      ['{{#unless participant.lastName}}-{{else}}{{participant.lastName}}{{/unless}}'],
     ])('accepts %s', (source) => {
       expect(html('generic', source)).toEqual([]);
+    });
+
+    it.each([
+      [
+        'generic',
+        'Welcome, {{participant.firstName}}!',
+        1,
+        10,
+        '"participant.firstName" is optional and can be empty, which would leave a blank. Give a fallback, {{default participant.firstName "there"}}, or show it only when it is there: {{#if participant.firstName}}…{{participant.firstName}}…{{/if}}.',
+      ],
+      [
+        'generic',
+        '<p>\n  {{#if referrer}}Hi {{referrer.firstName}}{{/if}}</p>',
+        2,
+        22,
+        '"referrer.firstName" is optional and can be empty, which would leave a blank. Give a fallback, {{default referrer.firstName "there"}}, or show it only when it is there: {{#if referrer.firstName}}…{{referrer.firstName}}…{{/if}}.',
+      ],
+      [
+        'generic',
+        '{{#with participant}}{{lastName}}{{/with}}',
+        1,
+        22,
+        '"lastName" is optional and can be empty, which would leave a blank. Give a fallback, {{default lastName "there"}}, or show it only when it is there: {{#if lastName}}…{{lastName}}…{{/if}}.',
+      ],
+      [
+        'program-alert',
+        '{{date alert.until "long"}}',
+        1,
+        8,
+        '"alert.until" can be empty, and {{date}} needs a value; use it inside {{#if alert.until}}…{{/if}}.',
+      ],
+      [
+        'generic',
+        '{{default participant.firstName participant.lastName}}',
+        1,
+        33,
+        'The fallback "participant.lastName" can be empty too; give a text, such as {{default participant.firstName "there"}}.',
+      ],
+      [
+        'generic',
+        '{{lookup participant "firstName"}}',
+        1,
+        1,
+        '{{lookup participant "firstName"}} can be empty; show it inside {{#if}}, or give a fallback with {{default (lookup …) "…"}}.',
+      ],
+    ])(
+      'in %s, refuses the optional value in %j at its line and column, with the fix',
+      (key, source, line, column, message) => {
+        expect(validateTemplate(key, { subject: 's', html: source })).toEqual([
+          { part: 'html', line, column, message },
+        ]);
+      },
+    );
+
+    it('refuses an optional value in the subject and the text too', () => {
+      expect(
+        validateTemplate('generic', {
+          subject: 'Welcome, {{participant.firstName}}!',
+          html: '<p>x</p>',
+          text: 'Hi {{participant.firstName}}',
+        }).map((p) => [p.part, p.line, p.column]),
+      ).toEqual([
+        ['subject', 1, 10],
+        ['text', 1, 4],
+      ]);
     });
   });
 
@@ -326,11 +394,11 @@ describe(validateTemplate.name, () => {
       ['{{event.data.constructor}}', '"constructor" cannot be used in a template.'],
       ['{{lookup participant "constructor"}}', '"constructor" cannot be used in a template.'],
       [
-        '{{{participant.firstName}}}',
+        '{{{participant.email}}}',
         'Triple braces {{{…}}} and {{&…}} insert raw HTML; use {{…}} so the value is escaped.',
       ],
       [
-        '{{& participant.firstName}}',
+        '{{& participant.email}}',
         'Triple braces {{{…}}} and {{&…}} insert raw HTML; use {{…}} so the value is escaped.',
       ],
       ['{{*decorator}}', 'Decorators ({{* …}}) are not supported.'],
@@ -353,9 +421,9 @@ describe(validateTemplate.name, () => {
     it('lets subject and text use triple braces: they are not HTML', () => {
       expect(
         validateTemplate('generic', {
-          subject: '{{{participant.firstName}}}',
+          subject: '{{{participant.email}}}',
           html: '<p>x</p>',
-          text: '{{{participant.firstName}}}',
+          text: '{{{participant.email}}}',
         }),
       ).toEqual([]);
     });

@@ -280,10 +280,20 @@ class Checker {
     if (node.path.type !== 'PathExpression') return;
     const path = node.path as hbs.AST.PathExpression;
     if (this.isCall(path, node.params, node.hash)) {
-      this.call(node, scopes, 'inline');
+      const { result } = this.call(node, scopes, 'inline');
+      if (this.simpleName(path) === 'lookup' && result?.nullable)
+        this.error(
+          node,
+          `{{lookup ${node.params.map(describeExpr).join(' ')}}} can be empty; show it inside {{#if}}, or give a fallback with {{default (lookup …) "…"}}.`,
+        );
       return;
     }
     const type = this.path(path, scopes);
+    if (type && type.nullable && type.kind !== 'object' && !this.guarded(path, scopes)) {
+      // Strict mode prints null as a blank: "Welcome, !". The author decides what shows instead.
+      this.error(node, optionalUsedBare(path.original, type));
+      return;
+    }
     if (type?.kind === 'object') {
       const example = Object.keys(type.fields)[0];
       this.error(
@@ -483,9 +493,43 @@ class Checker {
         );
     }
     this.checkArguments(name, node.params, types);
+    this.checkEmptyArguments(name, node.params, types, scopes);
     if (name === 'eq') return { params: types, result: BOOLEAN };
     if (name === 'lookup') return { params: types, result: this.lookup(node.params, types) };
     return { params: types, result: STRING };
+  }
+
+  /**
+   * `money`, `date` and `link` cannot show an empty amount, date or URL, and the fallback of
+   * `default` is what shows when its value is empty: none of these may be an optional variable
+   * unless an enclosing {{#if}} checked it.
+   */
+  private checkEmptyArguments(
+    name: string,
+    params: Expr[],
+    types: (Field | undefined)[],
+    scopes: Scope[],
+  ): void {
+    const index = name === 'default' ? 1 : ['money', 'date', 'link'].includes(name) ? 0 : -1;
+    const param = params[index];
+    const type = types[index];
+    if (!param || !type?.nullable || param.type !== 'PathExpression') return;
+    const path = param as hbs.AST.PathExpression;
+    if (this.guarded(path, scopes)) return;
+    this.error(
+      param,
+      name === 'default'
+        ? `The fallback "${path.original}" can be empty too; give a text, such as {{default ${describeExpr(params[0])} "there"}}.`
+        : `"${path.original}" can be empty, and {{${name}}} needs a value; use it inside {{#if ${path.original}}}…{{/if}}.`,
+    );
+  }
+
+  /** Whether an enclosing {{#if}} (or the {{else}} of an {{#unless}}) checked this very value. */
+  private guarded(path: hbs.AST.PathExpression, scopes: Scope[]): boolean {
+    const start = locate(path, scopes);
+    if ('problem' in start) return false;
+    const id = `${start.key}/${start.parts.join('.')}`;
+    return scopes.some((s) => s.guards.has(id));
   }
 
   private checkArguments(name: string, params: Expr[], types: (Field | undefined)[]): void {
@@ -712,6 +756,12 @@ function locate(path: hbs.AST.PathExpression, scopes: Scope[]): Start | { proble
     key: `scope${level}`,
     scope: scopes[level],
   };
+}
+
+/** The refusal of an optional variable shown bare, with both ways to fix it. */
+function optionalUsedBare(name: string, type: Field): string {
+  const fallback = type.kind === 'number' ? '0' : '"there"';
+  return `"${name}" is optional and can be empty, which would leave a blank. Give a fallback, {{default ${name} ${fallback}}}, or show it only when it is there: {{#if ${name}}}…{{${name}}}…{{/if}}.`;
 }
 
 function describeExpr(node: Expr | undefined): string {

@@ -511,8 +511,8 @@ export function hardeningAudit(suite: Suite, ctx: HostileContext): void {
       expect(
         (
           await api.put('/v1/templates/hello/en', owner.secretKey, {
-            subject: 'Hello {{participant.firstName}}',
-            html: '<p>Hello {{participant.firstName}}</p>',
+            subject: 'Hello {{default participant.firstName "there"}}',
+            html: '<p>Hello {{default participant.firstName "there"}}</p>',
           })
         ).status,
       ).toBe(201);
@@ -671,8 +671,8 @@ export function hardeningAudit(suite: Suite, ctx: HostileContext): void {
       expect(
         (
           await api.put('/v1/templates/warm/en', sk, {
-            subject: 'Hi {{participant.firstName}}',
-            html: '<p>Hi {{participant.firstName}}, {{#each event.data.items}}{{this}} {{/each}}</p>',
+            subject: 'Hi {{default participant.firstName "there"}}',
+            html: '<p>Hi {{default participant.firstName "there"}}, {{#each event.data.items}}{{this}} {{/each}}</p>',
           })
         ).status,
       ).toBe(201);

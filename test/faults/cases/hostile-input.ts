@@ -146,8 +146,8 @@ export function hostileInput(suite: Suite): void {
     expect(
       (
         await api.put('/v1/templates/custom/en', key, {
-          subject: 'Hi {{participant.firstName}}',
-          html: '<p>Hello {{participant.firstName}}</p>',
+          subject: 'Hi {{default participant.firstName "there"}}',
+          html: '<p>Hello {{default participant.firstName "there"}}</p>',
         })
       ).status,
     ).toBe(201);

@@ -113,7 +113,7 @@ export function tenantIsolation(suite: Suite): void {
     expect(
       (
         await api.put('/v1/templates/welcome/en', a.secretKey, {
-          subject: 'Only-for-A {{participant.firstName}}',
+          subject: 'Only-for-A {{default participant.firstName "there"}}',
           html: '<p>Only-for-A</p>',
         })
       ).status,

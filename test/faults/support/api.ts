@@ -120,8 +120,8 @@ export class Api {
   /** A program template `welcome` and a rule that emails it to the participant on `event`. */
   async emailRule(program: ProgramKeys, event = 'signup'): Promise<string> {
     const template = await this.put('/v1/templates/welcome/en', program.secretKey, {
-      subject: 'Welcome to {{program.name}}, {{participant.firstName}}',
-      html: '<p>Hi {{participant.firstName}}, thanks for joining {{program.name}}.</p>',
+      subject: 'Welcome to {{program.name}}, {{default participant.firstName "there"}}',
+      html: '<p>Hi {{default participant.firstName "there"}}, thanks for joining {{program.name}}.</p>',
     });
     if (template.status !== 200 && template.status !== 201)
       throw new Error(`saving the template failed: ${template.status} ${template.text}`);
