@@ -26,6 +26,11 @@ describe(decodeInboundAddress.name, () => {
       programTag: tag,
       domain: 'in.example.net',
     });
+    // An unsubscribe address is read as one; whether we made it is for consent to check.
+    const local = `u-${tag}${'a'.repeat(16)}`;
+    expect(decodeInboundAddress(`${local.toUpperCase()}@in.example.net`, 'in.example.net')).toEqual(
+      { kind: 'unsubscribe', localPart: local, domain: 'in.example.net' },
+    );
   });
 
   it.each([
@@ -36,6 +41,8 @@ describe(decodeInboundAddress.name, () => {
     [`b-${tag.slice(0, -1)}1@in.example.net`, 'a character outside the alphabet'],
     ['postmaster@in.example.net', 'postmaster'],
     ['@in.example.net', 'no local part'],
+    [`u-${tag}@in.example.net`, 'an unsubscribe address without its code'],
+    [`u-${tag}${'a'.repeat(16)}@elsewhere.example`, 'an unsubscribe address at another domain'],
   ])('refuses %s (%s)', (address) => {
     expect(decodeInboundAddress(address, 'in.example.net')).toBeNull();
   });
