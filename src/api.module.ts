@@ -12,6 +12,8 @@ import { InboundModule } from './inbound/inbound.module';
 import { InboundMailboxController } from './inbound/mailbox/inbound-mailbox.controller';
 import { InboundMailboxModule } from './inbound/mailbox/inbound-mailbox.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { OAuthCallbackController } from './integrations/oauth/oauth-callback.controller';
+import { OAuthController } from './integrations/oauth/oauth.controller';
 import { SenderIdentitiesController } from './integrations/sender-identities.controller';
 import { SmtpIntegrationController } from './integrations/smtp-integration.controller';
 import { MessagesController } from './messages/messages.controller';
@@ -78,6 +80,8 @@ import { TemplatesController } from './templates/templates.controller';
     SuppressionsController,
     SmtpIntegrationController,
     SenderIdentitiesController,
+    OAuthController,
+    OAuthCallbackController,
     SenderDomainController,
     // Before TemplatesController: `:key/settings` is not `:key/:locale`.
     TemplateSettingsController,

@@ -250,7 +250,7 @@ describe('Inbound mailbox (e2e)', () => {
       // Sealed at rest, bound to the program.
       const row = await mailboxOf(p);
       expect(row.passwordSealed).not.toContain(PW.verify);
-      expect(api.app.get(IntegrationSecrets).open(p.id, row.passwordSealed)).toBe(PW.verify);
+      expect(api.app.get(IntegrationSecrets).open(p.id, row.passwordSealed ?? '')).toBe(PW.verify);
     });
 
     it('reads INBOX when no folder is given', async () => {

@@ -250,7 +250,7 @@ describe('Integrations (e2e)', () => {
         smtpBody(gmail, 'tls', { username: 'someone@gmail.com' }),
       );
       expect(res.status).toBe(422);
-      expect(res.body.code).toBe('SMTP_AUTH_FAILED');
+      expect(res.body.code).toBe('SMTP_APP_PASSWORD_REQUIRED');
       expect(res.body.message).toMatch(/App Password/);
       expect(res.body.message).toMatch(/2-Step Verification/);
       expect(res.body.message).not.toMatch(/less secure/i);

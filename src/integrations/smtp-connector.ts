@@ -13,9 +13,18 @@ import { VERIFY_TIMEOUTS } from '../config/smtp-timeouts';
 import { verifySmtp, type SmtpVerifyResult } from '../transports/smtp/smtp-verifier';
 import { createSmtpTransport } from '../transports/smtp/transport-factory';
 import { ImapError } from '../transports/imap/imap-client';
+import { AccountWaitingError } from '../transports/accounts/account-waiting';
+import { OAuthTokenError } from '../transports/oauth/oauth-errors';
 
-/** The classified error of a connection a person is waiting for, with the credentials scrubbed from replies. */
-export function classifyForPerson(err: unknown, settings: SmtpSettings): SmtpError {
+/**
+ * The classified error of a connection a person is waiting for, with the credentials scrubbed
+ * from replies. An OAuth token that could not be had is passed on as it is.
+ */
+export function classifyForPerson(
+  err: unknown,
+  settings: SmtpSettings,
+): SmtpError | AccountWaitingError | OAuthTokenError {
+  if (err instanceof AccountWaitingError || err instanceof OAuthTokenError) return err;
   return classifySmtpError(err, {
     host: settings.host,
     port: settings.port,
@@ -25,10 +34,16 @@ export function classifyForPerson(err: unknown, settings: SmtpSettings): SmtpErr
   });
 }
 
-/** A failure the person who asked can fix: 422 with the classified code and message. */
+/**
+ * A failure the person who asked can fix: 422 with the classified code and message; 409 for an
+ * account whose OAuth sign-in must be connected again; 502 when the provider's token endpoint
+ * failed.
+ */
 export function unprocessable(err: unknown): unknown {
   if (err instanceof SmtpError || err instanceof ImapError)
     return AppError.unprocessable(err.code, err.message);
+  if (err instanceof AccountWaitingError) return AppError.conflict(err.reason, err.message);
+  if (err instanceof OAuthTokenError) return new AppError(502, err.reason, err.message);
   return err;
 }
 
@@ -73,6 +88,8 @@ export class SmtpConnector {
       secrets: settings.password ? [settings.password] : [],
       phase: 'verify' as const,
     };
+    // The access token first, as delivery does: a revoked sign-in is said as such.
+    if (settings.oauth2) await settings.oauth2.accessToken();
     const target = await resolveAllowedHost(settings.host, settings.port, {
       allowPrivateHosts: this.allowPrivateHosts,
       timeoutMs: VERIFY_TIMEOUTS.dnsTimeoutMs,

@@ -8,6 +8,7 @@ import { MailAccounts } from './accounts/mail-accounts';
 import { SenderIdentity } from './accounts/sender-identity.entity';
 import { SmtpIntegration } from './accounts/smtp-integration.entity';
 import { EmlWriter } from './drivers/eml-writer';
+import { OAuthModule } from './oauth/oauth.module';
 import { MailRouter } from './mail-router';
 import { MailTransports } from './mail-transports';
 import { SmtpTransportPool } from './smtp/transport-pool';
@@ -22,6 +23,7 @@ import { SmtpTransportPool } from './smtp/transport-pool';
     SecretsModule,
     ProgramsModule,
     SenderDomainsModule,
+    OAuthModule,
   ],
   providers: [
     {

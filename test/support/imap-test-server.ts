@@ -27,6 +27,11 @@ export interface ImapTestServerOptions {
   specialUse?: Record<string, string>;
   /** `ssl` (default): implicit TLS with the test CA's localhost certificate; `none`: plaintext. */
   security?: 'ssl' | 'none';
+  /**
+   * Also accept XOAUTH2 logins, checked by Dovecot's oauth2 passdb with token introspection
+   * (RFC 7662) at this URL; the token's `email` must be the login.
+   */
+  oauth2?: { introspectionUrl: string };
 }
 
 export interface FoundMessage {
@@ -223,7 +228,7 @@ export class ImapTestServer {
           ]
         : []),
       `disable_plaintext_auth = ${ssl ? 'yes' : 'no'}`,
-      'auth_mechanisms = plain login',
+      `auth_mechanisms = plain login${options.oauth2 ? ' xoauth2' : ''}`,
       // Tests try wrong passwords on purpose; the default 2 s delay per failure only slows them.
       'auth_failure_delay = 0',
       `default_internal_user = ${asRoot ? ROOT_INTERNAL_USER : me.username}`,
@@ -231,8 +236,18 @@ export class ImapTestServer {
       'first_valid_uid = 1',
       'passdb {',
       '  driver = passwd-file',
+      ...(options.oauth2 ? ['  mechanisms = plain login'] : []),
       `  args = scheme=PLAIN username_format=%u ${join(this.dir, 'passwd')}`,
       '}',
+      ...(options.oauth2
+        ? [
+            'passdb {',
+            '  driver = oauth2',
+            '  mechanisms = xoauth2',
+            `  args = ${join(this.dir, 'oauth2.conf')}`,
+            '}',
+          ]
+        : []),
       'userdb {',
       '  driver = passwd-file',
       `  args = username_format=%u ${join(this.dir, 'passwd')}`,
@@ -260,6 +275,21 @@ export class ImapTestServer {
     ].join('\n');
     const configPath = join(this.dir, 'dovecot.conf');
     writeFileSync(configPath, config);
+    if (options.oauth2) {
+      writeFileSync(
+        join(this.dir, 'oauth2.conf'),
+        [
+          'introspection_mode = post',
+          `introspection_url = ${options.oauth2.introspectionUrl}`,
+          'force_introspection = yes',
+          'username_attribute = email',
+          'active_attribute = active',
+          'active_value = true',
+          '',
+        ].join('\n'),
+        { mode: 0o644 },
+      );
+    }
 
     const child = spawn(DOVECOT, ['-F', '-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;

@@ -17,14 +17,21 @@ import {
 /** A reply the test server sends verbatim, e.g. `{ code: 550, message: '5.1.1 No such user' }`. */
 export interface SmtpReply {
   code: number;
-  /** Include the enhanced status code yourself: the server adds none, so replies are exactly as written. */
-  message: string;
+  /**
+   * Include the enhanced status code yourself: the server adds none, so replies are exactly as
+   * written. Lines of a multi-line reply (`534-5.7.9 ...`) as an array, for a login's refusal.
+   */
+  message: string | string[];
+  /** An XOAUTH2 refusal: sent as the base64 JSON of a 334 challenge, then 535 (as Google does). */
+  data?: Record<string, string>;
 }
 
 export interface AuthAttempt {
   method: string;
   username: string;
   password: string;
+  /** The bearer token of an XOAUTH2 login. */
+  accessToken?: string;
 }
 
 /** What a handler returns: nothing to accept, a reply to refuse. */
@@ -134,7 +141,8 @@ export function generateSelfSignedCertificate(commonName = 'localhost'): {
 }
 
 function replyError(reply: SmtpReply): Error & { responseCode: number } {
-  return Object.assign(new Error(reply.message), { responseCode: reply.code });
+  const message = Array.isArray(reply.message) ? reply.message.join(' ') : reply.message;
+  return Object.assign(new Error(message), { responseCode: reply.code });
 }
 
 function sessionUser(session: SMTPServerSession): string | undefined {
@@ -251,6 +259,7 @@ export class SmtpTestServer {
       method: auth.method,
       username: auth.username ?? '',
       password: auth.password ?? '',
+      accessToken: auth.accessToken,
     };
     const decide = async (): Promise<SmtpHandlerResult> => {
       if (this.options.onAuth) return this.options.onAuth(attempt);
@@ -267,7 +276,10 @@ export class SmtpTestServer {
           username: attempt.username,
           accepted: !reply,
         });
-        if (reply) callback(null, { responseCode: reply.code, message: reply.message });
+        if (reply?.data) callback(null, { data: reply.data });
+        // smtp-server sends an array as the lines of a multi-line reply; its types say string.
+        else if (reply)
+          callback(null, { responseCode: reply.code, message: reply.message as string });
         else callback(null, { user: attempt.username });
       },
       (err: Error) => callback(err),

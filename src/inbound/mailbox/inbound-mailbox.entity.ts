@@ -1,11 +1,14 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { bigintTransformer, TIMESTAMP } from '../../database/column-types';
+import type { AuthType } from '../../transports/accounts/account-auth';
+import type { OAuthProviderName } from '../../transports/oauth/oauth-providers';
 import type { SmtpSecurity } from '../../transports/smtp/smtp-settings';
 
 export type MailboxReadMode = 'bounces' | 'bounces-and-replies';
 export const MAILBOX_READ_MODES: readonly MailboxReadMode[] = ['bounces', 'bounces-and-replies'];
 
-export type MailboxStatus = 'connected' | 'failing';
+/** `reauthorization_required`: its OAuth sign-in was revoked or expired; it is not read until connected again. */
+export type MailboxStatus = 'connected' | 'failing' | 'reauthorization_required';
 
 /**
  * A program's own mailbox, read over IMAP for what comes back to mail sent through its own SMTP
@@ -33,9 +36,16 @@ export class InboundMailbox {
   @Column('varchar', { length: 320 })
   username: string;
 
-  /** SecretBox-sealed, bound to the program id; never returned, only sent to this host. */
-  @Column('text')
-  passwordSealed: string;
+  /** SecretBox-sealed, bound to the program id; never returned, only sent to this host. Null with OAuth. */
+  @Column('text', { nullable: true })
+  passwordSealed: string | null;
+
+  /** `password`, or `oauth2`: XOAUTH2 with the program's OAuth grant for this account. */
+  @Column('varchar', { length: 16, default: 'password' })
+  authType: AuthType;
+
+  @Column('varchar', { length: 16, nullable: true })
+  oauthProvider: OAuthProviderName | null;
 
   @Column('varchar', { length: 255 })
   folder: string;
@@ -43,7 +53,7 @@ export class InboundMailbox {
   @Column('varchar', { length: 24 })
   readMode: MailboxReadMode;
 
-  @Column('varchar', { length: 16 })
+  @Column('varchar', { length: 32 })
   status: MailboxStatus;
 
   @Column('varchar', { length: 64, nullable: true })

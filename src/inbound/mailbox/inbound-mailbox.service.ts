@@ -9,7 +9,12 @@ import { AppLogger, LOGGER } from '../../common/logging/logging.module';
 import { AppConfig } from '../../config/app.config';
 import { lastErrorView } from '../../integrations/smtp-integration.service';
 import { effectiveSettings, type Program } from '../../programs/program.entity';
+import { accountAuth } from '../../transports/accounts/account-auth';
 import { sameEndpoint, type Endpoint } from '../../transports/accounts/endpoints';
+import type { ImapCredentials } from '../../transports/imap/imap-client';
+import { AccountWaitingError } from '../../transports/accounts/account-waiting';
+import { OAuthTokenError } from '../../transports/oauth/oauth-errors';
+import { AccessTokens } from '../../transports/oauth/access-tokens';
 import type { ImapSettings } from '../../transports/imap/sent-folder';
 import { normalizeHost } from '../../transports/smtp/host-guard';
 import type {
@@ -17,7 +22,7 @@ import type {
   InboundMailboxTestResponse,
   PutInboundMailboxDto,
 } from './dto/inbound-mailbox.dto';
-import { InboundMailbox } from './inbound-mailbox.entity';
+import { InboundMailbox, type MailboxReadMode } from './inbound-mailbox.entity';
 import { inspectMailbox, mailboxProblem, type FolderState } from './mailbox-imap';
 
 export const DEFAULT_FOLDER = 'INBOX';
@@ -32,6 +37,7 @@ export function toInboundMailboxView(m: InboundMailbox, now = new Date()): Inbou
     folder: m.folder,
     read: m.readMode,
     hasPassword: Boolean(m.passwordSealed),
+    auth: accountAuth(m, m.username),
     reading: Boolean(m.leaseOwner && m.leaseUntil && m.leaseUntil > now),
     lastCheckedAt: m.lastCheckedAt?.toISOString() ?? null,
     lastError: lastErrorView(m),
@@ -59,6 +65,7 @@ export class InboundMailboxService {
   constructor(
     @InjectRepository(InboundMailbox) private readonly mailboxes: Repository<InboundMailbox>,
     private readonly secrets: IntegrationSecrets,
+    private readonly tokens: AccessTokens,
     config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
@@ -91,14 +98,16 @@ export class InboundMailboxService {
     const folder = dto.folder ?? DEFAULT_FOLDER;
     let password = dto.password;
     if (password === undefined) {
-      const why = !existing
-        ? 'none is stored'
+      const why = !existing?.passwordSealed
+        ? existing?.authType === 'oauth2'
+          ? 'it signs in with OAuth and has no password stored'
+          : 'none is stored'
         : !sameEndpoint(existing, endpoint)
           ? 'the host, port or security changed'
           : existing.username !== dto.username
             ? 'the username changed'
             : null;
-      if (why || !existing) {
+      if (why || !existing?.passwordSealed) {
         throw AppError.badRequest(
           'MAILBOX_PASSWORD_REQUIRED',
           `Enter the password of ${dto.username} on ${endpoint.host}: ${why}, and a stored password is only sent to the server it was entered for.`,
@@ -106,8 +115,26 @@ export class InboundMailboxService {
       }
       password = this.secrets.open(program.id, existing.passwordSealed);
     }
-    const state = await this.inspect(program, endpoint, dto.username, password, folder);
-    const saved = await this.save(program.id, dto, endpoint, folder, password, state);
+    const state = await this.inspect(
+      program,
+      endpoint,
+      { user: dto.username, pass: password },
+      folder,
+    );
+    const saved = await this.saveVerified(
+      program.id,
+      { username: dto.username, read: dto.read },
+      endpoint,
+      folder,
+      {
+        passwordSealed: this.secrets.seal(program.id, password),
+        authType: 'password',
+        oauthProvider: null,
+      },
+      state,
+    );
+    // Logging in with a password now: an OAuth sign-in it had is forgotten.
+    if (existing?.authType === 'oauth2') await this.tokens.remove(program.id, ['inbound-mailbox']);
     this.logger.info(
       { programId: program.id, host: saved.host, folder: saved.folder, read: saved.readMode },
       'inbound mailbox connected',
@@ -117,6 +144,7 @@ export class InboundMailboxService {
 
   async remove(programId: string): Promise<void> {
     const removed = await this.mailboxes.delete({ programId });
+    await this.tokens.remove(programId, ['inbound-mailbox']);
     // The worker reading it notices at its next lease renewal and logs out.
     if (removed.affected) this.logger.info({ programId }, 'inbound mailbox removed');
   }
@@ -124,41 +152,55 @@ export class InboundMailboxService {
   /** Logs in with the stored settings and opens the folder: how many messages it holds. */
   async test(program: Program): Promise<InboundMailboxTestResponse> {
     const mailbox = await this.get(program.id);
-    const password = this.secrets.open(program.id, mailbox.passwordSealed);
-    const state = await this.inspect(program, mailbox, mailbox.username, password, mailbox.folder);
+    let credentials: ImapCredentials;
+    if (mailbox.authType === 'oauth2') {
+      const login = this.tokens.login(program.id, 'inbound-mailbox', mailbox.version);
+      try {
+        credentials = { user: mailbox.username, accessToken: await login.accessToken() };
+      } catch (err) {
+        if (err instanceof AccountWaitingError) throw AppError.conflict(err.reason, err.message);
+        if (err instanceof OAuthTokenError) throw new AppError(502, err.reason, err.message);
+        throw err;
+      }
+    } else {
+      credentials = {
+        user: mailbox.username,
+        pass: this.secrets.open(program.id, mailbox.passwordSealed ?? ''),
+      };
+    }
+    const state = await this.inspect(program, mailbox, credentials, mailbox.folder);
     return { folder: mailbox.folder, messages: state.messages };
   }
 
   private async inspect(
     program: Program,
     settings: ImapSettings,
-    user: string,
-    pass: string,
+    credentials: ImapCredentials,
     folder: string,
   ): Promise<FolderState> {
     const where = { host: settings.host, port: settings.port, security: settings.security };
     try {
-      return await inspectMailbox(
-        where,
-        { user, pass },
-        {
-          allowPrivateHosts: this.allowPrivateHosts,
-          allowInsecure: effectiveSettings(program).allowInsecureSmtp,
-          folder,
-        },
-      );
+      return await inspectMailbox(where, credentials, {
+        allowPrivateHosts: this.allowPrivateHosts,
+        allowInsecure: effectiveSettings(program).allowInsecureSmtp,
+        folder,
+      });
     } catch (err) {
       const problem = mailboxProblem(err, where);
       throw AppError.unprocessable(problem.code, problem.message);
     }
   }
 
-  private async save(
+  /**
+   * Saves a mailbox whose login and folder were just checked, logging in with a password or
+   * with OAuth (the grant is saved by the caller).
+   */
+  async saveVerified(
     programId: string,
-    dto: PutInboundMailboxDto,
+    dto: { username: string; read: MailboxReadMode },
     endpoint: Endpoint,
     folder: string,
-    password: string,
+    auth: Pick<InboundMailbox, 'passwordSealed' | 'authType' | 'oauthProvider'>,
     state: FolderState,
     retried = false,
   ): Promise<InboundMailbox> {
@@ -167,7 +209,7 @@ export class InboundMailboxService {
     const fields = {
       ...endpoint,
       username: dto.username,
-      passwordSealed: this.secrets.seal(programId, password),
+      ...auth,
       folder,
       readMode: dto.read,
       status: 'connected' as const,
@@ -214,7 +256,7 @@ export class InboundMailboxService {
     } catch (err) {
       // Two PUTs at once: the second saves over what the first saved.
       if (retried || !isUniqueViolation(err)) throw err;
-      return this.save(programId, dto, endpoint, folder, password, state, true);
+      return this.saveVerified(programId, dto, endpoint, folder, auth, state, true);
     }
     return row;
   }

@@ -4,7 +4,14 @@ import { isUniqueViolation } from '../../common/errors/database-errors';
 import type { AppLogger } from '../../common/logging/logging.module';
 import { effectiveSettings } from '../../programs/program.entity';
 import type { ProgramsService } from '../../programs/programs.service';
-import { openImap } from '../../transports/imap/imap-client';
+import { AccountWaitingError } from '../../transports/accounts/account-waiting';
+import {
+  ImapError,
+  openImap,
+  type ImapConnectOptions,
+  type ImapCredentials,
+} from '../../transports/imap/imap-client';
+import { OAuthTokenError } from '../../transports/oauth/oauth-errors';
 import type { ImapSettings } from '../../transports/imap/sent-folder';
 import type { InboundService } from '../inbound.service';
 import { readInbound } from '../reports/read-inbound';
@@ -157,24 +164,11 @@ export class MailboxSession {
         permanent: true,
       });
     }
-    let password: string;
-    try {
-      password = store.password(this.row);
-    } catch (err) {
-      // Sealed under a secret this process does not have: the person enters it again.
-      if (err instanceof AppError)
-        throw new ServerError({ code: err.code, message: err.message, permanent: true });
-      throw err;
-    }
     const client = await this.server(() =>
-      openImap(
-        this.settings,
-        { user: this.row.username, pass: password },
-        {
-          allowPrivateHosts: this.options.allowPrivateHosts,
-          allowInsecure: effectiveSettings(program).allowInsecureSmtp,
-        },
-      ),
+      this.login({
+        allowPrivateHosts: this.options.allowPrivateHosts,
+        allowInsecure: effectiveSettings(program).allowInsecureSmtp,
+      }),
     );
     this.client = client;
     // Stopped while the login took its time (a server slows down logins after failures).
@@ -364,10 +358,37 @@ export class MailboxSession {
   }
 
   /** Runs an IMAP command; what it throws becomes the problem the mailbox shows. */
+  /** Logs in with the password, or the OAuth token (replaced once when the server refuses it). */
+  private async login(options: ImapConnectOptions): Promise<ImapFlow> {
+    const credentials = await this.credentials();
+    try {
+      return await openImap(this.settings, credentials, options);
+    } catch (err) {
+      if (!('accessToken' in credentials)) throw err;
+      if (!(err instanceof ImapError) || err.code !== 'IMAP_XOAUTH2_REFUSED') throw err;
+      return openImap(this.settings, await this.credentials(credentials.accessToken), options);
+    }
+  }
+
+  private async credentials(rejected?: string): Promise<ImapCredentials> {
+    try {
+      return await this.deps.store.credentials(this.row, rejected);
+    } catch (err) {
+      // Sealed under a secret this process does not have: the person enters it again. A revoked
+      // sign-in: the person connects it again.
+      if (err instanceof AppError || err instanceof AccountWaitingError)
+        throw new ServerError({ code: err.code, message: err.message, permanent: true });
+      if (err instanceof OAuthTokenError)
+        throw new ServerError({ code: err.code, message: err.message, permanent: false });
+      throw err;
+    }
+  }
+
   private async server<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (err) {
+      if (err instanceof ServerError) throw err;
       throw new ServerError(mailboxProblem(err, this.settings));
     }
   }

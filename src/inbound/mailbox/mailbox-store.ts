@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository } from 'typeorm';
 import { IntegrationSecrets } from '../../common/crypto/integration-secrets';
+import type { ImapCredentials } from '../../transports/imap/imap-client';
+import { AccessTokens } from '../../transports/oauth/access-tokens';
 import { InboundMailbox } from './inbound-mailbox.entity';
 import type { MailboxProblem } from './mailbox-imap';
 
@@ -18,6 +20,7 @@ export class MailboxStore {
   constructor(
     @InjectRepository(InboundMailbox) private readonly mailboxes: Repository<InboundMailbox>,
     private readonly secrets: IntegrationSecrets,
+    private readonly tokens: AccessTokens,
   ) {}
 
   /** Mailboxes due to be read that no worker holds, or whose holder let its lease run out. */
@@ -113,12 +116,14 @@ export class MailboxStore {
   ): Promise<{ failing: boolean }> {
     const failures = row.failures + 1;
     const failing = problem.permanent || failures >= FAILING_AFTER || row.status === 'failing';
+    // A revoked OAuth sign-in keeps saying so: it is not read again until it is connected again.
+    const reauthorize = problem.code === 'OAUTH_REAUTHORIZATION_REQUIRED';
     const now = new Date();
     await this.mailboxes
       .createQueryBuilder()
       .update()
       .set({
-        status: failing ? 'failing' : 'connected',
+        status: reauthorize ? 'reauthorization_required' : failing ? 'failing' : 'connected',
         lastErrorCode: problem.code.slice(0, 64),
         lastErrorMessage: problem.message.slice(0, 2000),
         lastErrorAt: now,
@@ -160,9 +165,16 @@ export class MailboxStore {
     Object.assign(row, { status: 'connected', failures: 0, lastErrorCode: null });
   }
 
-  /** The stored password, opened for a connection to the mailbox's own server. */
-  password(row: InboundMailbox): string {
-    return this.secrets.open(row.programId, row.passwordSealed);
+  /**
+   * The login for a connection to the mailbox's own server: its stored password opened, or an
+   * OAuth access token (with `rejected`, one that replaces the token the server refused).
+   */
+  async credentials(row: InboundMailbox, rejected?: string): Promise<ImapCredentials> {
+    if (row.authType === 'oauth2') {
+      const login = this.tokens.login(row.programId, 'inbound-mailbox', row.version);
+      return { user: row.username, accessToken: await login.accessToken(rejected) };
+    }
+    return { user: row.username, pass: this.secrets.open(row.programId, row.passwordSealed ?? '') };
   }
 
   // Free: nobody holds it, its lease ran out, or this worker already holds it; and not waiting
@@ -182,7 +194,9 @@ export class MailboxStore {
           new Brackets((retry) =>
             retry.where('"retryAt" IS NULL').orWhere('"retryAt" <= :now', { now }),
           ),
-        ),
+        )
+        // Waits for a person to connect it again; reading it could only fail.
+        .andWhere('"status" <> :waiting', { waiting: 'reauthorization_required' }),
     );
   }
 }

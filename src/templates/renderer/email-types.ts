@@ -236,10 +236,17 @@ export const EMAIL_TYPES = {
       program: PROGRAM,
       alert: obj(
         {
-          kind: oneOf(['sender-domain-failing'], 'What happened.'),
+          kind: oneOf(
+            ['sender-domain-failing', 'oauth-reauthorization-required'],
+            'What happened.',
+          ),
           domain: nullable(str('The domain it is about, when there is one.')),
           until: nullable(date('When it takes effect, when it has a deadline.')),
-          detail: nullable(str('What the service found, in its own words.')),
+          detail: nullable(
+            str(
+              'What the service found, in its own words; for oauth-reauthorization-required, the mailbox and its provider.',
+            ),
+          ),
         },
         'What needs attention.',
       ),

@@ -6,7 +6,10 @@ import { AppLogger, LOGGER } from '../../common/logging/logging.module';
 import { AppConfig } from '../../config/app.config';
 import { EntityQueries } from '../../database/entity-queries';
 import { effectiveSettings, type Program } from '../../programs/program.entity';
-import { appendToSentFolder } from '../imap/imap-client';
+import { appendToSentFolder, ImapError, type ImapCredentials } from '../imap/imap-client';
+import { AccessTokens, reauthorizationRequired } from '../oauth/access-tokens';
+import { senderOwner } from '../oauth/oauth-grant.entity';
+import type { OAuthProviderName } from '../oauth/oauth-providers';
 import { defaultImapSettings, type ImapSettings } from '../imap/sent-folder';
 import type { SmtpSettings } from '../smtp/smtp-settings';
 import { endpointKey, SecretEndpointError } from './endpoints';
@@ -52,6 +55,7 @@ export class MailAccounts {
     @InjectRepository(SmtpIntegration) private readonly integrations: Repository<SmtpIntegration>,
     @InjectRepository(SenderIdentity) private readonly identities: Repository<SenderIdentity>,
     private readonly secrets: IntegrationSecrets,
+    private readonly tokens: AccessTokens,
     config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
   ) {
@@ -71,11 +75,21 @@ export class MailAccounts {
     return this.identities.findOneBy({ programId, senderId });
   }
 
-  /** Connection settings of the integration, with its stored password opened. */
+  /**
+   * Connection settings of the integration, with its stored password opened, or its XOAUTH2
+   * login. Throws AccountWaitingError while its OAuth sign-in needs to be connected again.
+   */
   integrationSettings(
     integration: SmtpIntegration,
     program: Pick<Program, 'settings'>,
   ): SmtpSettings {
+    if (integration.authType === 'oauth2') {
+      assertSignedIn(integration, integration.username);
+      return serverSettings(integration, program, {
+        username: integration.username ?? undefined,
+        oauth2: this.tokens.login(integration.programId, 'integration', integration.version),
+      });
+    }
     return serverSettings(integration, program, {
       username: integration.username ?? undefined,
       password: integration.passwordSealed
@@ -93,6 +107,19 @@ export class MailAccounts {
     integration: SmtpIntegration,
     program: Pick<Program, 'settings'>,
   ): SmtpSettings {
+    if (identity.authType === 'oauth2') {
+      assertSignedIn(identity, identity.email);
+      // An access token, like a password, goes only to the server it was verified on.
+      if (identity.smtpEndpoint !== endpointKey(integration))
+        throw reauthorizationRequired({
+          provider: oauthProviderOf(identity),
+          email: identity.email,
+        });
+      return serverSettings(integration, program, {
+        username: identity.email,
+        oauth2: this.senderLogin(identity),
+      });
+    }
     if (identity.smtpEndpoint !== endpointKey(integration)) {
       throw new SecretEndpointError(
         'SENDER_PASSWORD_REQUIRED',
@@ -101,8 +128,12 @@ export class MailAccounts {
     }
     return serverSettings(integration, program, {
       username: identity.email,
-      password: this.secrets.open(identity.programId, identity.passwordSealed),
+      password: this.secrets.open(identity.programId, identity.passwordSealed ?? ''),
     });
+  }
+
+  private senderLogin(identity: SenderIdentity) {
+    return this.tokens.login(identity.programId, senderOwner(identity.senderId), identity.version);
   }
 
   /** The identity's IMAP server, or one guessed from the SMTP host. */
@@ -110,33 +141,55 @@ export class MailAccounts {
     return ownImapSettings(identity) ?? defaultImapSettings(integration.host);
   }
 
-  /** Files the exact bytes of a sent message in the identity's Sent folder; throws an ImapError. */
-  appendToSent(
+  /**
+   * Files the exact bytes of a sent message in the identity's Sent folder; throws an ImapError.
+   * With OAuth, a refused token is replaced once and the login tried again.
+   */
+  async appendToSent(
     identity: SenderIdentity,
     integration: SmtpIntegration,
     allowInsecure: boolean,
     raw: Buffer,
   ): Promise<{ mailbox: string }> {
     const imap = this.imapSettings(identity, integration);
+    const oauth = identity.authType === 'oauth2';
     if (identity.imapEndpoint !== endpointKey(imap)) {
+      if (oauth)
+        throw reauthorizationRequired({
+          provider: oauthProviderOf(identity),
+          email: identity.email,
+        });
       throw new SecretEndpointError(
         'SENDER_PASSWORD_REQUIRED',
         `The IMAP server for Sent copies changed since the password of ${identity.email} was entered, so it is not sent there; enter it again with PUT /v1/integrations/smtp/senders/${identity.senderId}.`,
       );
     }
-    return appendToSentFolder(
-      imap,
-      {
+    const options = {
+      allowPrivateHosts: this.allowPrivateHosts,
+      allowInsecure,
+      sentFolder: identity.sentFolder,
+    };
+    if (!oauth) {
+      const credentials: ImapCredentials = {
         user: identity.email,
-        pass: this.secrets.open(identity.programId, identity.passwordSealed),
-      },
-      raw,
-      {
-        allowPrivateHosts: this.allowPrivateHosts,
-        allowInsecure,
-        sentFolder: identity.sentFolder,
-      },
-    );
+        pass: this.secrets.open(identity.programId, identity.passwordSealed ?? ''),
+      };
+      return appendToSentFolder(imap, credentials, raw, options);
+    }
+    const login = this.senderLogin(identity);
+    const token = await login.accessToken();
+    try {
+      return await appendToSentFolder(
+        imap,
+        { user: identity.email, accessToken: token },
+        raw,
+        options,
+      );
+    } catch (err) {
+      if (!(err instanceof ImapError) || err.code !== 'IMAP_XOAUTH2_REFUSED') throw err;
+      const renewed = await login.accessToken(token);
+      return appendToSentFolder(imap, { user: identity.email, accessToken: renewed }, raw, options);
+    }
   }
 
   /** Marks the integration failing with why. */
@@ -228,11 +281,24 @@ export class MailAccounts {
   }
 }
 
+function oauthProviderOf(row: { oauthProvider: OAuthProviderName | null }): OAuthProviderName {
+  return row.oauthProvider ?? 'microsoft';
+}
+
+/** An OAuth account whose sign-in was revoked sends nothing until it is connected again. */
+function assertSignedIn(
+  row: { status: string; oauthProvider: OAuthProviderName | null },
+  email: string | null,
+): void {
+  if (row.status === 'reauthorization_required')
+    throw reauthorizationRequired({ provider: oauthProviderOf(row), email: email ?? '' });
+}
+
 /** The program's server, logged in as `login`. */
 function serverSettings(
   integration: SmtpIntegration,
   program: Pick<Program, 'settings'>,
-  login: Pick<SmtpSettings, 'username' | 'password'>,
+  login: Pick<SmtpSettings, 'username' | 'password' | 'oauth2'>,
 ): SmtpSettings {
   return {
     host: integration.host,

@@ -3,13 +3,20 @@ import type { SmtpRoute } from '../mail-route';
 import { sendSmtpMessage } from '../smtp/smtp-sender';
 import type { SmtpTransportPool } from '../smtp/transport-pool';
 
-/** The program's own SMTP server, over the pooled transport of its integration or sender. */
+/**
+ * The program's own SMTP server, over the pooled transport of its integration or sender, logged
+ * in with a password or with XOAUTH2.
+ */
 export class SmtpDriver implements MailDriver<SmtpRoute> {
   constructor(private readonly pool: SmtpTransportPool) {}
 
   async send(route: SmtpRoute, mail: OutgoingMail): Promise<DriverResult> {
+    const { host, port, security, password, oauth2 } = route.settings;
+    // The access token first: an account whose sign-in was revoked, or a token endpoint that is
+    // down, shows as such here rather than as a refused login; a pooled connection that is
+    // already logged in would not ask for one.
+    const token = oauth2 ? await oauth2.accessToken() : undefined;
     const transport = await this.pool.get(route.transportKey, route.settings, route.version);
-    const { host, port, security, password } = route.settings;
     return sendSmtpMessage(
       transport,
       {
@@ -19,7 +26,13 @@ export class SmtpDriver implements MailDriver<SmtpRoute> {
         raw: mail.raw,
         envelope: mail.envelope,
       },
-      { host, port, security, secrets: password ? [password] : [], phase: 'send' },
+      {
+        host,
+        port,
+        security,
+        secrets: [password, token].filter((s): s is string => Boolean(s)),
+        phase: 'send',
+      },
     );
   }
 }

@@ -1,6 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { resolveAllowedHost, type HostResolver } from '../smtp/host-guard';
 import { SmtpError } from '../smtp/smtp-errors';
+import { describeXOAuth2Failure } from '../smtp/xoauth2';
 import { chooseSentFolder, type ImapSettings } from './sent-folder';
 
 export type ImapErrorCode =
@@ -13,6 +14,7 @@ export type ImapErrorCode =
   | 'IMAP_CERTIFICATE_INVALID'
   | 'IMAP_STARTTLS_UNAVAILABLE'
   | 'IMAP_AUTH_FAILED'
+  | 'IMAP_XOAUTH2_REFUSED'
   | 'IMAP_SENT_FOLDER_NOT_FOUND'
   | 'IMAP_APPEND_FAILED'
   | 'IMAP_ERROR';
@@ -29,10 +31,9 @@ export class ImapError extends Error {
   }
 }
 
-export interface ImapCredentials {
-  user: string;
-  pass: string;
-}
+/** A password, or an OAuth access token (XOAUTH2, or OAUTHBEARER where the server offers it). */
+export type ImapCredentials =
+  { user: string; pass: string } | { user: string; accessToken: string };
 
 export interface ImapConnectOptions {
   allowPrivateHosts: boolean;
@@ -46,6 +47,7 @@ export interface ImapConnectOptions {
 }
 
 type RawImapError = {
+  oauthError?: unknown;
   code?: unknown;
   message?: unknown;
   authenticationFailed?: unknown;
@@ -58,7 +60,11 @@ type RawImapError = {
 const CERTIFICATE = /CERT|certificate|altnames|self[- ]signed|unable to (get|verify)/i;
 
 /** Maps an imapflow (or socket/TLS) error to an ImapError a person can act on. */
-export function classifyImapError(err: unknown, settings: ImapSettings): ImapError {
+export function classifyImapError(
+  err: unknown,
+  settings: ImapSettings,
+  options: { oauth?: boolean } = {},
+): ImapError {
   if (err instanceof ImapError) return err;
   const where = `${settings.host}:${settings.port}`;
   const raw = (
@@ -66,6 +72,21 @@ export function classifyImapError(err: unknown, settings: ImapSettings): ImapErr
   ) as RawImapError;
   const code = typeof raw.code === 'string' ? raw.code : '';
   const text = `${code} ${typeof raw.reason === 'string' ? raw.reason : ''} ${typeof raw.message === 'string' ? raw.message : ''}`;
+  if (
+    raw.oauthError !== undefined ||
+    ((raw.authenticationFailed === true || raw.serverResponseCode === 'AUTHENTICATIONFAILED') &&
+      options.oauth)
+  ) {
+    const said =
+      typeof raw.oauthError === 'object' && raw.oauthError !== null
+        ? ` (${describeXOAuth2Failure(raw.oauthError)})`
+        : '';
+    return new ImapError(
+      'IMAP_XOAUTH2_REFUSED',
+      `IMAP login to ${where} with the OAuth sign-in was refused${said}. Check that IMAP is enabled for the mailbox (Microsoft 365: the IMAP protocol in the mailbox's email apps; Gmail: IMAP access), then connect the account again.`,
+      true,
+    );
+  }
   if (raw.authenticationFailed === true || raw.serverResponseCode === 'AUTHENTICATIONFAILED') {
     return new ImapError(
       'IMAP_AUTH_FAILED',
@@ -171,7 +192,10 @@ export async function openImap(
     doSTARTTLS:
       settings.security === 'tls' ? true : settings.security === 'none' ? false : undefined,
     servername: target.servername,
-    auth: { user: credentials.user, pass: credentials.pass },
+    auth:
+      'accessToken' in credentials
+        ? { user: credentials.user, accessToken: credentials.accessToken }
+        : { user: credentials.user, pass: credentials.pass },
     tls: { minVersion: 'TLSv1.2', rejectUnauthorized: true },
     logger: false,
     disableAutoIdle: true,
@@ -185,7 +209,7 @@ export async function openImap(
     await client.connect();
   } catch (err) {
     client.close();
-    throw classifyImapError(err, settings);
+    throw classifyImapError(err, settings, { oauth: 'accessToken' in credentials });
   }
   return client;
 }

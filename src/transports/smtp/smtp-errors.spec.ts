@@ -511,7 +511,8 @@ describe(classifySmtpError.name, () => {
       ),
       { host: 'smtp.gmail.com', port: 587, security: 'tls' },
     );
-    expect(err.code).toBe('SMTP_AUTH_FAILED');
+    expect(err.code).toBe('SMTP_APP_PASSWORD_REQUIRED');
+    expect(err.message).toContain('Connect with Google instead');
     expect(err.enhancedStatus).toBe('5.7.9');
     expect(err.responseCode).toBe(534);
     expect(err.integrationFailing).toBe(true);
@@ -532,19 +533,74 @@ describe(classifySmtpError.name, () => {
   });
 
   it.each([
-    '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.',
-    '535 5.7.139 Authentication unsuccessful, basic authentication is disabled.',
-    '550 5.7.30 Basic authentication is not supported for Client Submission.',
-  ])('explains Microsoft basic-auth refusals: %s', (response) => {
-    const err = classifySmtpError(authError(response), {
-      host: 'smtp.office365.com',
-      port: 587,
-      security: 'tls',
-    });
-    expect(err.code).toBe('SMTP_AUTH_FAILED');
-    expect(err.message).toContain('basic authentication');
-    expect(err.message).toContain('OAuth');
-    expect(err.message).toContain('app password where your organization allows it');
+    [
+      '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.',
+      'SMTP_AUTH_DISABLED_FOR_MAILBOX',
+      /administrator must turn on Authenticated SMTP/,
+    ],
+    [
+      '535 5.7.139 Authentication unsuccessful, basic authentication is disabled.',
+      'SMTP_AUTH_DISABLED_FOR_MAILBOX',
+      /connect with Microsoft \(OAuth\)/,
+    ],
+    [
+      '550 5.7.30 Basic authentication is not supported for Client Submission.',
+      'SMTP_BASIC_AUTH_DISABLED',
+      /Connect with Microsoft instead: OAuth 2.0 sign-in/,
+    ],
+  ])('explains Microsoft basic-auth refusals: %s', (response, code, advice) => {
+    for (const host of ['smtp.office365.com', 'mail.example.com']) {
+      const err = classifySmtpError(authError(response), { host, port: 587, security: 'tls' });
+      expect(err.code).toBe(code);
+      expect(err.permanent).toBe(true);
+      expect(err.integrationFailing).toBe(true);
+      expect(err.message).toMatch(advice);
+    }
+  });
+
+  it('says the same when Microsoft refuses the sender after the login', () => {
+    const err = classifySmtpError(
+      nodemailerError('Mail command failed', {
+        code: 'EENVELOPE',
+        command: 'MAIL FROM',
+        response: '550 5.7.30 Basic authentication is not supported for Client Submission.',
+      }),
+      { host: 'smtp.office365.com' },
+    );
+    expect(err.code).toBe('SMTP_BASIC_AUTH_DISABLED');
+  });
+
+  it('decodes a refused XOAUTH2 login: the server JSON, and that a new token did not help', () => {
+    const err = classifySmtpError(
+      Object.assign(
+        new Error('XOAUTH2 login refused: 535 5.7.8 Username and Password not accepted'),
+        {
+          code: 'EAUTH',
+          command: 'AUTH XOAUTH2',
+          response: '535-5.7.8 Username and Password not accepted. - gsmtp',
+          xoauth2: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' },
+        },
+      ),
+      { host: 'smtp.gmail.com', port: 465, security: 'ssl' },
+    );
+    expect(err.code).toBe('SMTP_XOAUTH2_REFUSED');
+    expect(err.permanent).toBe(true);
+    expect(err.message).toContain('status 401, scope https://mail.google.com/, schemes bearer');
+    expect(err.message).toContain('Connect the account again with Google');
+  });
+
+  it('takes a 4xx to an XOAUTH2 login as temporary', () => {
+    const err = classifySmtpError(
+      Object.assign(new Error('XOAUTH2 login refused'), {
+        code: 'EAUTH',
+        command: 'AUTH XOAUTH2',
+        response: '454 4.7.0 Temporary authentication failure',
+        xoauth2: null,
+      }),
+      { host: 'smtp.office365.com' },
+    );
+    expect(err.code).toBe('SMTP_XOAUTH2_REFUSED');
+    expect(err.permanent).toBe(false);
   });
 
   it('never advises weakening account security', () => {

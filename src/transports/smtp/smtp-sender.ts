@@ -7,6 +7,7 @@ import {
   type SmtpErrorContext,
 } from './smtp-errors';
 import type { SmtpTransporter } from './transport-factory';
+import { tokenErrorOf } from './xoauth2';
 
 type AddressList = string | Mail.Address | Array<string | Mail.Address>;
 
@@ -72,7 +73,8 @@ export async function sendSmtpMessage(
   try {
     info = await transport.sendMail(mail);
   } catch (err) {
-    throw classifySmtpError(err, ctx);
+    // An OAuth token that could not be had is not the server's answer: it goes up as it is.
+    throw tokenErrorOf(err) ?? classifySmtpError(err, ctx);
   }
 
   const rejected = (info.rejectedErrors ?? []).map((entry) =>

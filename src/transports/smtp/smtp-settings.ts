@@ -1,3 +1,5 @@
+import type { XOAuth2Login } from './xoauth2';
+
 /**
  * How the connection to a program's SMTP server is secured:
  * - `none`: plaintext, never upgraded;
@@ -14,6 +16,8 @@ export interface SmtpSettings {
   security: SmtpSecurity;
   username?: string;
   password?: string;
+  /** An OAuth 2.0 login (XOAUTH2) as `username`, instead of a password. */
+  oauth2?: XOAuth2Login;
   /** With `none`, lets the username and password travel unencrypted (trusted networks only). */
   allowInsecure?: boolean;
 }

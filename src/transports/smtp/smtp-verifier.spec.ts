@@ -248,7 +248,7 @@ describe('verifySmtp', () => {
         password: 'account-password',
       });
       expect(err).toMatchObject({
-        code: 'SMTP_AUTH_FAILED',
+        code: 'SMTP_APP_PASSWORD_REQUIRED',
         responseCode: 534,
         enhancedStatus: '5.7.9',
       });

@@ -406,7 +406,10 @@ function runSession(
         };
         // Log in whenever credentials are given, advertised or not (like forceAuth), so wrong
         // ones fail here and not at the first send.
-        if (settings.username && settings.password) {
+        if (settings.username && settings.oauth2) {
+          // The transport options carry the XOAUTH2 handler; the login runs it.
+          connection.login({ user: settings.username, method: 'XOAUTH2' }, afterLogin);
+        } else if (settings.username && settings.password) {
           connection.login(
             { credentials: { user: settings.username, pass: settings.password } },
             afterLogin,
@@ -487,6 +490,6 @@ export async function verifySmtp(
     address: target.address,
     port: settings.port,
     security: settings.security,
-    authenticated: Boolean(settings.username && settings.password),
+    authenticated: Boolean(settings.username && (settings.password || settings.oauth2)),
   };
 }

@@ -4,6 +4,7 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { AllowedHost } from './host-guard';
 import { SmtpError } from './smtp-errors';
+import { xoauth2Handler } from './xoauth2';
 import { SMTP_SECURITY_VALUES, type SmtpSettings } from './smtp-settings';
 import { SEND_TIMEOUTS, type SmtpTimeouts } from '../../config/smtp-timeouts';
 
@@ -44,12 +45,13 @@ export function validateSmtpSettings(settings: SmtpSettings): void {
   if (!SMTP_SECURITY_VALUES.includes(settings.security)) {
     throw invalid(`Security must be one of ${SMTP_SECURITY_VALUES.join(', ')}.`);
   }
-  if (Boolean(settings.username) !== Boolean(settings.password)) {
+  const secret = Boolean(settings.password || settings.oauth2);
+  if (Boolean(settings.username) !== secret) {
     throw invalid(
       'Enter both a username and a password, or neither for a server that needs no login.',
     );
   }
-  if (settings.security === 'none' && settings.password && !settings.allowInsecure) {
+  if (settings.security === 'none' && secret && !settings.allowInsecure) {
     throw new SmtpError(
       'SMTP_PLAINTEXT_AUTH_REFUSED',
       'With security "none" the username and password would travel unencrypted. Choose TLS (STARTTLS, port 587) or SSL (port 465); only on a trusted network, allow an insecure login explicitly.',
@@ -119,7 +121,10 @@ export function buildTransportOptions(
 ): Options {
   validateSmtpSettings(settings);
   const timeouts: SmtpTimeouts = { ...SEND_TIMEOUTS, ...options.timeouts };
-  const withLogin = Boolean(settings.username && settings.password);
+  const withLogin = Boolean(settings.username && (settings.password || settings.oauth2));
+  // XOAUTH2 runs through our own handler: it gets the token from the shared cache, decodes the
+  // server's refusal, and refreshes once when the server refuses the token.
+  const oauth2 = settings.username && settings.oauth2 ? settings.oauth2 : undefined;
   const base: SMTPTransport.Options = {
     host: target.address,
     port: settings.port,
@@ -133,7 +138,14 @@ export function buildTransportOptions(
       minVersion: 'TLSv1.2',
       rejectUnauthorized: true,
     },
-    auth: withLogin ? { user: settings.username, pass: settings.password } : undefined,
+    auth: oauth2
+      ? { user: settings.username, method: 'XOAUTH2' }
+      : withLogin
+        ? { user: settings.username, pass: settings.password }
+        : undefined,
+    ...(oauth2 && settings.username
+      ? { customAuth: { XOAUTH2: xoauth2Handler(settings.username, oauth2) } }
+      : {}),
     // Log in even when the server does not advertise AUTH, so wrong credentials fail at connect, not at the first send.
     forceAuth: withLogin,
     name: options.clientName,

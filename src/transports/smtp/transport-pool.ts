@@ -38,7 +38,7 @@ interface Entry {
 
 // Settings themselves are not kept for comparison; a digest tells a changed password just as well.
 function fingerprintOf(settings: SmtpSettings): string {
-  const { host, port, security, username, password, allowInsecure } = settings;
+  const { host, port, security, username, password, oauth2, allowInsecure } = settings;
   return createHash('sha256')
     .update(
       JSON.stringify([
@@ -47,6 +47,7 @@ function fingerprintOf(settings: SmtpSettings): string {
         security,
         username ?? '',
         password ?? '',
+        oauth2?.key ?? '',
         Boolean(allowInsecure),
       ]),
     )

@@ -1,7 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { IsPort, IsSingleLine } from '../../../common/validation/validators';
-import { IntegrationErrorResponse } from '../../../integrations/dto/smtp-integration.dto';
+import {
+  AccountAuthResponse,
+  IntegrationErrorResponse,
+} from '../../../integrations/dto/smtp-integration.dto';
 import { SMTP_SECURITY_VALUES, type SmtpSecurity } from '../../../transports/smtp/smtp-settings';
 import { MAILBOX_READ_MODES, type MailboxReadMode } from '../inbound-mailbox.entity';
 
@@ -51,10 +54,11 @@ export class PutInboundMailboxDto {
 
 export class InboundMailboxResponse {
   @ApiProperty({
-    enum: ['connected', 'failing'],
-    description: '`failing`: reading stopped working; `lastError` says why and it is retried.',
+    enum: ['connected', 'failing', 'reauthorization_required'],
+    description:
+      '`failing`: reading stopped working; `lastError` says why and it is retried. `reauthorization_required`: its OAuth sign-in was revoked or expired; it is read again once connected again.',
   })
-  status: 'connected' | 'failing';
+  status: 'connected' | 'failing' | 'reauthorization_required';
   @ApiProperty() host: string;
   @ApiProperty() port: number;
   @ApiProperty({ enum: SMTP_SECURITY_VALUES }) security: SmtpSecurity;
@@ -62,6 +66,11 @@ export class InboundMailboxResponse {
   @ApiProperty() folder: string;
   @ApiProperty({ enum: MAILBOX_READ_MODES, description: READ_DESCRIPTION }) read: MailboxReadMode;
   @ApiProperty({ description: 'A password is stored; it is never returned.' }) hasPassword: boolean;
+  @ApiProperty({
+    type: AccountAuthResponse,
+    description: 'How it logs in: a password, or OAuth 2.0 (XOAUTH2) with a provider.',
+  })
+  auth: AccountAuthResponse;
   @ApiProperty({ description: 'A worker holds the mailbox and reads it now.' }) reading: boolean;
   @ApiPropertyOptional({
     nullable: true,

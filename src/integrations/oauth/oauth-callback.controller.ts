@@ -1,0 +1,103 @@
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Auth } from '../../programs/auth/auth.decorators';
+import { providerLabel } from '../../transports/oauth/oauth-providers';
+import type { ConnectedAccount } from './oauth-accounts.service';
+import { OAuthFlow, type CallbackOutcome } from './oauth-flow.service';
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+
+const WHAT: Record<ConnectedAccount['purpose'], string> = {
+  integration: "the program's SMTP server",
+  sender: 'a sender identity',
+  'inbound-mailbox': 'the inbound mailbox',
+};
+
+function page(title: string, lines: string[], link?: { href: string; label: string }): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title></head>`,
+    `<body><main><h1>${escapeHtml(title)}</h1>`,
+    ...lines.map((l) => `<p>${escapeHtml(l)}</p>`),
+    link ? `<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a></p>` : '',
+    '</main></body></html>',
+  ].join('\n');
+}
+
+function render(outcome: CallbackOutcome): { status: number; html: string } {
+  const back = outcome.returnTo ? { href: outcome.returnTo, label: 'Back' } : undefined;
+  if (!outcome.ok) {
+    return {
+      status: outcome.error.getStatus(),
+      html: page(
+        'Not connected',
+        [outcome.error.message, `Error code: ${outcome.error.code}`],
+        back,
+      ),
+    };
+  }
+  const a = outcome.account;
+  const sender = a.senderId ? ` (${a.senderId})` : '';
+  return {
+    status: 200,
+    html: page(
+      'Connected',
+      [
+        `${a.email} is connected with ${providerLabel(a.provider)} as ${WHAT[a.purpose]}${sender}. Its login was verified; emails go out through it from now on. You can close this page.`,
+      ],
+      back,
+    ),
+  };
+}
+
+/** Where Microsoft and Google send the browser back after sign-in; public (the state names the program). */
+@ApiTags('integrations')
+@Controller('oauth')
+export class OAuthCallbackController {
+  constructor(private readonly flow: OAuthFlow) {}
+
+  @Get('callback')
+  @Auth('none')
+  @ApiOperation({
+    summary:
+      'The OAuth 2.0 redirect URI: exchanges the code, verifies the login, saves the account, then redirects to returnTo (with oauth=connected) or shows a page that says what happened. A refused step (wrong, used or expired state, a code the provider refuses, a login that fails) saves nothing.',
+  })
+  @ApiResponse({ status: 200, description: 'Connected (no returnTo): a page that says so.' })
+  @ApiResponse({ status: 303, description: 'Connected: back to returnTo, with oauth=connected.' })
+  @ApiResponse({
+    status: 400,
+    description:
+      'OAUTH_STATE_INVALID, OAUTH_STATE_USED, OAUTH_STATE_EXPIRED, OAUTH_ACCESS_DENIED, OAUTH_AUTHORIZATION_FAILED, OAUTH_CODE_MISSING, OAUTH_CODE_REJECTED: a page says why; nothing was saved.',
+  })
+  @ApiResponse({
+    status: 422,
+    description:
+      'The login with the new token failed (SMTP_*, IMAP_*, OAUTH_NO_REFRESH_TOKEN): a page says why; nothing was saved.',
+  })
+  async callback(@Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+    const outcome = await this.flow.callback(query);
+    // The URL holds the authorization code: no page it leads to may see it.
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    if (outcome.ok && outcome.returnTo) {
+      const url = new URL(outcome.returnTo);
+      url.searchParams.set('oauth', 'connected');
+      res.redirect(303, url.toString());
+      return;
+    }
+    const { status, html } = render(outcome);
+    res.status(status).type('html').send(html);
+  }
+}
