@@ -112,8 +112,10 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   RECIPIENT_SUPPRESSED:
     'The address is on the program’s suppression list; the message is held back.',
   UNSUBSCRIBED: 'The recipient left this email’s category; the message is held back.',
-  SENDING_PAUSED: 'Sending is paused for the route; the message waits.',
-  SEND_LIMIT_REACHED: 'The route’s `limits` (per minute, per day) are used up; the message waits.',
+  SENDING_PAUSED:
+    'A quota reply of the server paused the account; the message waits (`notBefore`) until the pause ends.',
+  SEND_LIMIT_REACHED:
+    'The account’s sending limit (per minute or per day) is used up; the message waits (`notBefore`), it does not fail.',
   DELIVERY_ERROR: 'A delivery failure without a more precise code.',
   PROGRAM_NOT_FOUND: 'An inbound mailbox whose program no longer exists.',
   EML_NAME_UNSAFE: 'The built-in sender refused to write an `.eml` under an unsafe file name.',
@@ -153,7 +155,8 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   SMTP_RECIPIENT_MAILBOX_FULL: 'The recipient’s mailbox is full.',
   SMTP_MESSAGE_REJECTED: 'The server refused the message itself (content, policy).',
   SMTP_MESSAGE_TOO_LARGE: 'The message is over the server’s size limit.',
-  SMTP_QUOTA_EXCEEDED: 'The account’s sending quota is used up; the message waits.',
+  SMTP_QUOTA_EXCEEDED:
+    'The server says the account is over its sending quota: the account pauses until that window ends; the message waits.',
   SMTP_TEMPORARY_FAILURE: 'A 4xx answer; it is retried with backoff.',
   SMTP_PROTOCOL_ERROR: 'The server answered something SMTP does not allow there.',
   SMTP_ERROR: 'Any other SMTP failure, with the server’s answer.',
