@@ -12,6 +12,8 @@ export default tseslint.config(
       '**/jest.config.js',
       'scripts/**',
       'src/console/assets/**',
+      // Plain JavaScript for readers to copy, run by its own test.
+      'docs/microsite-example/**',
     ],
   },
   eslint.configs.recommended,
