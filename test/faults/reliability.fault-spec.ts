@@ -1,6 +1,7 @@
 import { databaseCut } from './cases/database-cut';
 import { hostileInput } from './cases/hostile-input';
 import { idempotencyStorm } from './cases/idempotency-storm';
+import { inboundCrash } from './cases/inbound-crash';
 import { load } from './cases/load';
 import { redisRestart } from './cases/redis-restart';
 import { secrets } from './cases/secrets';
@@ -49,6 +50,9 @@ maybe('4')('4. the database connection cut for a few seconds', () => databaseCut
 maybe('5')('5. 1,000 concurrent requests with one idempotency key', () => idempotencyStorm(suite));
 maybe('6')('6. hostile input on every endpoint', () => hostileInput(suite));
 maybe('7')('7. tenant isolation', () => tenantIsolation(suite));
+maybe('10')('10. the inbound listener’s worker killed with SIGKILL while bounces arrive', () =>
+  inboundCrash(suite),
+);
 
 // Cases 2 to 7 take longer than a claim (MESSAGE_CLAIM_MS), so this rarely waits. It runs before
 // the load case so that the clusters of cases 1 and 4 are stopped by then: seven idle processes

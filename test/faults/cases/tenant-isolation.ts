@@ -12,6 +12,7 @@ const UPSERTS = new Set([
   'PUT /v1/participants/{id}',
   'PUT /v1/templates/{key}/{locale}',
   'PUT /v1/integrations/smtp/senders/{senderId}',
+  'PUT /v1/suppressions/{email}',
 ]);
 
 // Valid bodies, so that the answer comes from looking the object up rather than from validation.
@@ -21,6 +22,8 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/templates/{key}/test': { to: 'b-admin@example.com' },
   'POST /v1/integrations/smtp/senders/{senderId}/test': { to: 'b-admin@example.com' },
   'PUT /v1/participants/{id}': { email: 'b-own@example.com' },
+  'PUT /v1/participants/{id}/preferences': { categories: { marketing: false } },
+  'PUT /v1/templates/{key}/settings': { category: 'rewards' },
   'PUT /v1/templates/{key}/{locale}': { subject: 'B', html: '<p>B</p>' },
   'PUT /v1/integrations/smtp/senders/{senderId}': {
     email: 'ana@acme.test',
@@ -54,6 +57,7 @@ export function tenantIsolation(suite: Suite): void {
     'ana@acme.test',
     'a-brand.test',
     'Only-for-A',
+    'held@a-brand.test',
   ];
 
   const aPaths = (op: Operation) => {
@@ -66,7 +70,13 @@ export function tenantIsolation(suite: Suite): void {
         rewards: ids.reward,
         events: ids.event,
       }[resource] ?? 'pa-1';
-    return fillPath(op.path, { id, key: 'welcome', locale: 'en', senderId: 'ana' });
+    return fillPath(op.path, {
+      id,
+      key: 'welcome',
+      locale: 'en',
+      senderId: 'ana',
+      email: 'held@a-brand.test',
+    });
   };
 
   beforeAll(async () => {
@@ -160,6 +170,9 @@ export function tenantIsolation(suite: Suite): void {
         (await api.get(`/v1/messages/${ids.message}`, a.secretKey)).body.status === 'sent',
       30_000,
     );
+    expect(
+      (await api.put('/v1/suppressions/held@a-brand.test', a.secretKey, { note: 'Only A' })).status,
+    ).toBe(201);
     ops = operations((await api.get('/docs-json')).body as OpenApiDocument).filter(
       (op) => op.auth !== 'none',
     );
@@ -353,7 +366,10 @@ export function tenantIsolation(suite: Suite): void {
       }
       if (op.auth === 'operator') {
         for (const key of [a.secretKey, a.publishableKey]) {
-          const res = await api.call(op.method, path, { key, body: { name: 'Not allowed' } });
+          const res = await api.call(op.method, path, {
+            key,
+            body: op.method === 'GET' ? undefined : { name: 'Not allowed' },
+          });
           counts.operator++;
           if (res.status !== 401) problems.push(`${label} with a program key: ${res.status}`);
         }
