@@ -162,6 +162,7 @@ export const topField = (path: string): string => path.split(/[.[]/)[0];
 // What a redirect after a change may announce; anything else in ?notice= is ignored.
 const REDIRECT_NOTICES: Record<string, Notice['kind']> = {
   'smtp-disconnected': 'success',
+  'oauth-connected': 'success',
   'sender-removed': 'success',
   'domain-removed': 'success',
   'rule-created': 'success',

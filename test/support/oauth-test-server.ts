@@ -79,6 +79,14 @@ export class OAuthTestServer {
     return `${this.issuer}/authorize`;
   }
 
+  /**
+   * The same server over plain HTTP on 127.0.0.1, for a browser that does not trust the test CA:
+   * only its sign-in page, which sends the browser on and receives no secret.
+   */
+  get plainAuthorizeUrl(): string {
+    return `${new URL(this.introspectionUrl).origin}/authorize`;
+  }
+
   get tokenUrl(): string {
     return `${this.issuer}/token`;
   }

@@ -17,9 +17,21 @@ export class ConsoleIntegrationsController {
   async show(
     @Ctx() ctx: SignedInContext,
     @Query('notice') notice: unknown,
+    @Query('oauth') oauth: unknown,
     @Res() res: Response,
   ): Promise<void> {
-    this.views.send(res, ctx, await this.page.showWithNotice(ctx, notice));
+    // Back from a provider's sign-in, connected (the callback says so).
+    const shown = oauth === 'connected' ? 'oauth-connected' : notice;
+    this.views.send(res, ctx, await this.page.showWithNotice(ctx, shown));
+  }
+
+  @Post('oauth')
+  async startOAuth(
+    @Ctx() ctx: SignedInContext,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
+    this.views.send(res, ctx, await this.page.startOAuth(ctx, body));
   }
 
   @Post('smtp')

@@ -26,6 +26,8 @@ export const en = {
   'form.optional': '(optional)',
   'form.invalidJson': 'Some fields are not valid JSON. Fix them where marked and send again.',
   'notice.code': 'Error code:',
+  'notice.oauth-connected':
+    'Connected. The sign-in was verified; emails go out through it from now on.',
   'notice.smtp-disconnected':
     'The SMTP server was disconnected. Mail goes out through the built-in sender again.',
   'notice.sender-removed': 'The sender identity was removed.',
@@ -192,6 +194,27 @@ export const en = {
   'integrations.mailbox.lastError': 'Reading the mailbox stopped working',
   'integrations.mailbox.retryAt':
     'It is tried again {when}; a PUT with the right settings retries at once.',
+
+  'integrations.oauth.heading': 'Or sign in with your email provider',
+  'integrations.oauth.lead':
+    'Microsoft 365 and Gmail accounts connect without a password: you sign in at your provider and allow sending email. Nothing is saved unless the sign-in and a test login work.',
+  'integrations.oauth.email': 'Mailbox address',
+  'integrations.oauth.connect': 'Connect with {provider}',
+  'integrations.oauth.reconnect': 'Reconnect with {provider}',
+  'integrations.oauth.signedIn': 'Signs in with {provider} as {email}',
+  'integrations.oauth.statusReauthorize': 'Reconnect needed',
+  'integrations.oauth.reauthorizeTitle': 'The sign-in with {provider} was revoked or has expired',
+  'integrations.oauth.reauthorizeExplained':
+    'Emails for this account wait, queued; none is lost and none is sent from another address. Reconnect to send them.',
+  'integrations.oauth.smtpServer': 'Another SMTP server (optional)',
+  'integrations.oauth.imapServer': 'Another IMAP server (optional)',
+  'integrations.oauth.serverHint':
+    "Leave empty for the provider's own server (Microsoft 365: smtp.office365.com and outlook.office365.com; Gmail: smtp.gmail.com and imap.gmail.com).",
+  'integrations.oauth.redirectTitle': 'Sign in at your provider',
+  'integrations.oauth.redirectLead':
+    'Sign in to {email} at {provider} and allow sending email; you come back here afterwards.',
+  'integrations.oauth.continue': 'Continue to {provider}',
+  'integrations.oauth.refused': 'The sign-in could not start',
 
   'integrations.domain.heading': "Built-in sender's From domain",
   'integrations.domain.lead':

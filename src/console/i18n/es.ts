@@ -29,6 +29,8 @@ export const es: Record<MessageKey, string> = {
   'form.invalidJson':
     'Algunos campos no son JSON válido. Corrígelos donde se indica y vuelve a enviar.',
   'notice.code': 'Código de error:',
+  'notice.oauth-connected':
+    'Conectado. Se verificó el inicio de sesión; los correos salen por esta cuenta a partir de ahora.',
   'notice.smtp-disconnected':
     'Se desconectó el servidor SMTP. El correo vuelve a salir por el remitente integrado.',
   'notice.sender-removed': 'Se eliminó la identidad de remitente.',
@@ -197,6 +199,27 @@ export const es: Record<MessageKey, string> = {
   'integrations.mailbox.lastError': 'La lectura del buzón dejó de funcionar',
   'integrations.mailbox.retryAt':
     'Se vuelve a intentar {when}; un PUT con los datos correctos lo reintenta al momento.',
+
+  'integrations.oauth.heading': 'O inicia sesión con tu proveedor de correo',
+  'integrations.oauth.lead':
+    'Las cuentas de Microsoft 365 y Gmail se conectan sin contraseña: inicias sesión en tu proveedor y permites el envío de correo. No se guarda nada salvo que el inicio de sesión y una prueba de acceso funcionen.',
+  'integrations.oauth.email': 'Dirección del buzón',
+  'integrations.oauth.connect': 'Conectar con {provider}',
+  'integrations.oauth.reconnect': 'Volver a conectar con {provider}',
+  'integrations.oauth.signedIn': 'Inicia sesión con {provider} como {email}',
+  'integrations.oauth.statusReauthorize': 'Hay que volver a conectar',
+  'integrations.oauth.reauthorizeTitle': 'El inicio de sesión con {provider} se revocó o caducó',
+  'integrations.oauth.reauthorizeExplained':
+    'Los correos de esta cuenta esperan en cola; ninguno se pierde y ninguno se envía desde otra dirección. Vuelve a conectar para enviarlos.',
+  'integrations.oauth.smtpServer': 'Otro servidor SMTP (opcional)',
+  'integrations.oauth.imapServer': 'Otro servidor IMAP (opcional)',
+  'integrations.oauth.serverHint':
+    'Déjalo vacío para usar el servidor del proveedor (Microsoft 365: smtp.office365.com y outlook.office365.com; Gmail: smtp.gmail.com e imap.gmail.com).',
+  'integrations.oauth.redirectTitle': 'Inicia sesión en tu proveedor',
+  'integrations.oauth.redirectLead':
+    'Inicia sesión en {email} en {provider} y permite el envío de correo; después vuelves aquí.',
+  'integrations.oauth.continue': 'Continuar a {provider}',
+  'integrations.oauth.refused': 'No se pudo empezar el inicio de sesión',
 
   'integrations.domain.heading': 'Dominio del remitente integrado',
   'integrations.domain.lead':

@@ -29,6 +29,8 @@ export const ptBR: Record<MessageKey, string> = {
   'form.invalidJson':
     'Alguns campos não são JSON válido. Corrija-os onde indicado e envie de novo.',
   'notice.code': 'Código do erro:',
+  'notice.oauth-connected':
+    'Conectado. O acesso foi verificado; os e-mails saem por esta conta a partir de agora.',
   'notice.smtp-disconnected':
     'O servidor SMTP foi desconectado. Os e-mails voltam a sair pelo remetente integrado.',
   'notice.sender-removed': 'A identidade de remetente foi removida.',
@@ -195,6 +197,27 @@ export const ptBR: Record<MessageKey, string> = {
   'integrations.mailbox.lastError': 'A leitura da caixa parou de funcionar',
   'integrations.mailbox.retryAt':
     'Será tentada de novo {when}; um PUT com os dados certos tenta de novo na hora.',
+
+  'integrations.oauth.heading': 'Ou entre com seu provedor de e-mail',
+  'integrations.oauth.lead':
+    'Contas do Microsoft 365 e do Gmail se conectam sem senha: você entra no seu provedor e permite o envio de e-mails. Nada é salvo a menos que o acesso e um login de teste funcionem.',
+  'integrations.oauth.email': 'Endereço da caixa de correio',
+  'integrations.oauth.connect': 'Conectar com {provider}',
+  'integrations.oauth.reconnect': 'Reconectar com {provider}',
+  'integrations.oauth.signedIn': 'Entra com {provider} como {email}',
+  'integrations.oauth.statusReauthorize': 'Reconexão necessária',
+  'integrations.oauth.reauthorizeTitle': 'O acesso com {provider} foi revogado ou expirou',
+  'integrations.oauth.reauthorizeExplained':
+    'Os e-mails desta conta aguardam na fila; nenhum se perde e nenhum é enviado de outro endereço. Reconecte para enviá-los.',
+  'integrations.oauth.smtpServer': 'Outro servidor SMTP (opcional)',
+  'integrations.oauth.imapServer': 'Outro servidor IMAP (opcional)',
+  'integrations.oauth.serverHint':
+    'Deixe vazio para usar o servidor do provedor (Microsoft 365: smtp.office365.com e outlook.office365.com; Gmail: smtp.gmail.com e imap.gmail.com).',
+  'integrations.oauth.redirectTitle': 'Entre no seu provedor',
+  'integrations.oauth.redirectLead':
+    'Entre em {email} no {provider} e permita o envio de e-mails; depois você volta para cá.',
+  'integrations.oauth.continue': 'Continuar para {provider}',
+  'integrations.oauth.refused': 'Não foi possível iniciar o acesso',
 
   'integrations.domain.heading': 'Domínio do remetente integrado',
   'integrations.domain.lead':

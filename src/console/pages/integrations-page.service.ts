@@ -13,6 +13,9 @@ import {
   type TestEmailResponse,
 } from '../../integrations/dto/smtp-integration.dto';
 import { toSmtpIntegrationView } from '../../integrations/smtp-integration.service';
+import { OAuthAuthorizeDto } from '../../integrations/oauth/dto/oauth-authorize.dto';
+import { OAuthFlow } from '../../integrations/oauth/oauth-flow.service';
+import { OAuthProviders, providerLabel } from '../../transports/oauth/oauth-providers';
 import type { SignedInContext } from '../console-request';
 import {
   attempt,
@@ -63,7 +66,16 @@ const SENDER_FIELDS = [
 const DOMAIN_FIELDS = ['domain', 'fromAddress', 'fromName'] as const;
 
 /** What one visit of the page shows besides the stored settings: forms as typed and their outcomes. */
+/** Which connect-with-a-provider form of the page a purpose's is, and the section it sits in. */
+const OAUTH_FORMS = {
+  integration: { form: 'integration', section: 'smtp' },
+  sender: { form: 'sender', section: 'senders' },
+  'inbound-mailbox': { form: 'mailbox', section: 'mailbox' },
+} as const;
+type OAuthFormKey = (typeof OAUTH_FORMS)[keyof typeof OAUTH_FORMS]['form'];
+
 interface IntegrationsState {
+  oauthForms?: Partial<Record<OAuthFormKey, FormState>>;
   smtpForm?: FormState;
   smtpTest?: FormState;
   senderForm?: FormState;
@@ -118,6 +130,8 @@ export class IntegrationsPageService {
     private readonly senders: SenderIdentitiesService,
     private readonly domains: SenderDomainService,
     private readonly dataSource: DataSource,
+    private readonly oauth: OAuthFlow,
+    private readonly providers: OAuthProviders,
   ) {}
 
   async show(ctx: SignedInContext, state: IntegrationsState = {}): Promise<Page> {
@@ -143,6 +157,14 @@ export class IntegrationsPageService {
         ...limitInputs(smtp?.limits),
       });
     const domain = domainRow ? this.domains.view(domainRow) : null;
+    const mailbox = mailboxRow ? toInboundMailboxView(mailboxRow) : null;
+    // The provider's name beside an account that signs in with it.
+    const labelled = <T extends { auth: { provider?: string } }>(view: T) => ({
+      ...view,
+      providerLabel: view.auth.provider ? providerLabel(view.auth.provider) : null,
+    });
+    const oauthEmail = (auth?: { type: string; email?: string }, fallback?: string | null) =>
+      (auth?.type === 'oauth2' ? auth.email : fallback) ?? '';
     return {
       view: 'integrations',
       title: 'integrations.title',
@@ -150,12 +172,22 @@ export class IntegrationsPageService {
       status: state.status,
       model: {
         notice: state.notice,
-        smtp,
+        smtp: smtp ? labelled(smtp) : null,
+        oauthProviders: this.providers.list().map((p) => ({ name: p.name, label: p.label })),
+        oauthForms: {
+          integration:
+            state.oauthForms?.integration ??
+            emptyForm({ email: oauthEmail(smtp?.auth, smtp?.username), security: 'tls' }),
+          sender: state.oauthForms?.sender ?? emptyForm({ senderId: '', email: '' }),
+          mailbox:
+            state.oauthForms?.mailbox ??
+            emptyForm({ email: oauthEmail(mailbox?.auth, mailbox?.username), security: 'ssl' }),
+        },
         smtpLimits: smtp ? limitsSummary(ctx.lang, smtp.limitsInEffect) : null,
         smtpForm,
         smtpTest: state.smtpTest ?? emptyForm({ to: '' }),
         senders: senders.map((s) => ({
-          ...s,
+          ...labelled(s),
           limitsText: limitsSummary(ctx.lang, s.limitsInEffect),
           test: state.senderTests?.[s.senderId] ?? emptyForm({ to: '' }),
         })),
@@ -169,7 +201,71 @@ export class IntegrationsPageService {
             fromName: domain?.fromName ?? '',
           }),
         domainNotice: state.domainNotice,
-        mailbox: mailboxRow ? toInboundMailboxView(mailboxRow) : null,
+        mailbox: mailbox ? labelled(mailbox) : null,
+      },
+    };
+  }
+
+  /**
+   * Starts connecting an account with Microsoft or Google: a page that sends the browser on to the
+   * provider's sign-in (the provider sends it back to the callback, which comes back here).
+   */
+  async startOAuth(ctx: SignedInContext, body: unknown): Promise<Page> {
+    const values = pickFields(body, [
+      'for',
+      'provider',
+      'email',
+      'senderId',
+      'host',
+      'port',
+      'security',
+    ]);
+    const purpose = Object.prototype.hasOwnProperty.call(OAUTH_FORMS, values.for)
+      ? OAUTH_FORMS[values.for as keyof typeof OAUTH_FORMS]
+      : OAUTH_FORMS.integration;
+    // Another server than the provider's own, when one is named (sovereign clouds, tests).
+    const host = optional(values.host);
+    const server = host
+      ? { host, port: integerOrText(values.port), security: values.security }
+      : undefined;
+    const input = {
+      provider: values.provider,
+      for: values.for,
+      email: values.email.trim(),
+      ...(values.for === 'sender' ? { senderId: values.senderId.trim() } : {}),
+      ...(server && values.for === 'integration' ? { smtp: server } : {}),
+      ...(server && values.for === 'inbound-mailbox' ? { imap: server } : {}),
+      returnTo: `/console/integrations#${purpose.section}`,
+    };
+    const outcome = await attempt(async () =>
+      this.oauth.authorize(ctx.program, await validateBody(OAuthAuthorizeDto, input)),
+    );
+    if (!outcome.ok) {
+      const form = refusedForm(
+        ctx.lang,
+        values,
+        outcome.error,
+        'integrations.oauth.refused',
+        (path) => topField(path.replace(/^(smtp|imap)\./, '')),
+      );
+      if (
+        outcome.error.code === 'INVALID_SENDER_ID' ||
+        outcome.error.code === 'OAUTH_SENDER_ID_REQUIRED'
+      )
+        form.errors.senderId = [outcome.error.message];
+      return this.show(ctx, {
+        oauthForms: { [purpose.form]: form },
+        status: outcome.error.getStatus(),
+      });
+    }
+    return {
+      view: 'oauth-redirect',
+      title: 'integrations.oauth.redirectTitle',
+      section: 'integrations',
+      model: {
+        authorizeUrl: outcome.value.authorizeUrl,
+        email: input.email,
+        provider: providerLabel(values.provider),
       },
     };
   }
