@@ -40,6 +40,8 @@ import { TaxSummaryController } from './tax/tax-summary.controller';
 import { TaxModule } from './tax/tax.module';
 import { TemplateEditorModule } from './templates/template-editor.module';
 import { TemplatesController } from './templates/templates.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * What an API process serves: the HTTP API under /v1 (every route checked by the key guard),
@@ -65,6 +67,7 @@ import { TemplatesController } from './templates/templates.controller';
     ConsoleModule,
     ConsentModule,
     ParticipantPagesModule,
+    WebhooksModule,
   ],
   // Express tries routes in this order: the ingest route, the busiest by far, comes first.
   controllers: [
@@ -90,6 +93,7 @@ import { TemplatesController } from './templates/templates.controller';
     PublicController,
     InboundController,
     InboundMailboxController,
+    WebhooksController,
   ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
 })

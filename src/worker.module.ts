@@ -16,6 +16,8 @@ import { SenderDomainsModule } from './sender-domains/sender-domains.module';
 import { JobQueue } from './queue/job-queue.port';
 import { JOB_NAMES } from './queue/queue.constants';
 import { QueueModule } from './queue/queue.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { WebhooksProcessor } from './webhooks/webhooks.processor';
 
 /**
  * What a worker process runs: the job handlers, the periodic sweeps, the inbound SMTP listener
@@ -32,6 +34,7 @@ import { QueueModule } from './queue/queue.module';
     InboundMailboxModule,
     ProgramsModule,
     SenderDomainsModule,
+    WebhooksModule,
   ],
   providers: [
     EvaluateEventProcessor,
@@ -40,6 +43,7 @@ import { QueueModule } from './queue/queue.module';
     InboundProcessor,
     InboundSmtpListener,
     MailboxReader,
+    WebhooksProcessor,
   ],
 })
 export class WorkerModule implements OnApplicationBootstrap {

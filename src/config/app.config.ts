@@ -380,6 +380,32 @@ export class AppConfig {
   @IsBoolean()
   SMTP_ALLOW_PRIVATE_HOSTS = false;
 
+  /** Lets webhook endpoints be on private or loopback addresses (on-premises receivers, tests). */
+  @Transform(toBool)
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_HOSTS = false;
+
+  /** Longest wait for a webhook receiver's answer, connection included. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  WEBHOOK_TIMEOUT_MS = 10000;
+
+  /** The wait before a webhook's second attempt; each later one waits twice the one before. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_BACKOFF_MS = 30000;
+
+  /**
+   * How long a webhook is retried before it is given up, and how long an endpoint may fail
+   * without one success before it is disabled (with an alert to the program).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  WEBHOOK_RETRY_WINDOW_MS = 259200000;
+
   /**
    * OAuth 2.0 sign-in (XOAUTH2) to Microsoft 365 and Google mailboxes. A provider without a client
    * id is not offered. The endpoints default to the providers' own; tests and sovereign clouds set

@@ -23,6 +23,8 @@ import { ParticipantToken } from '../participant-auth/tokens/participant-token.e
 import { ParticipantTaxYear } from '../tax/participant-tax-year.entity';
 import { RewardTransition } from '../rewards/states/reward-transition.entity';
 import { SendLimitStateRow } from '../send-limits/send-limit-state.entity';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 
 // Every entity the data source knows. Listed rather than globbed so builds and tests agree.
 export const ENTITIES = [
@@ -51,4 +53,6 @@ export const ENTITIES = [
   ConsentPreference,
   SendLimitStateRow,
   TemplateCategory,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

@@ -10,6 +10,7 @@ import { TransportsModule } from '../transports/transports.module';
 import { SendLimitsModule } from '../send-limits/send-limits.module';
 import { DeliveryService } from './delivery.service';
 import { MetricsModule } from '../metrics/metrics.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /** Renders, routes and sends outbox messages (the job handlers live in the worker module). */
 @Module({
@@ -23,6 +24,7 @@ import { MetricsModule } from '../metrics/metrics.module';
     SendLimitsModule,
     ConsentCoreModule,
     MetricsModule,
+    WebhooksModule,
   ],
   providers: [DeliveryService],
   exports: [DeliveryService],

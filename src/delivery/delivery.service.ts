@@ -25,6 +25,8 @@ import {
   isAccountWaiting,
   type AccountWaitingError,
 } from '../transports/accounts/account-waiting';
+import { WebhookEvents } from '../webhooks/webhook-events';
+import { messageOutcome } from '../webhooks/webhook-payloads';
 
 export type DeliveryOutcome =
   | { outcome: 'sent'; messageId: string }
@@ -83,6 +85,7 @@ export class DeliveryService {
     private readonly consentHeaders: ConsentHeaders,
     private readonly limits: SendLimiter,
     private readonly metrics: MetricsService,
+    private readonly webhooks: WebhookEvents,
   ) {
     this.queries = new EntityQueries(messages);
     // One conditional update: only one worker can move a message to sending, and a claim left
@@ -482,17 +485,22 @@ export class DeliveryService {
       message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
     // Counted when the row says so; nothing here touches the database or waits.
     if (attempt) this.metrics.messageAttempt(...attemptMetric(attempt, patch), message.createdAt);
+    // A final outcome is told to webhook endpoints in the same transaction as it is recorded.
+    const hook = messageOutcome(message, patch);
     await this.persist(() =>
-      this.queries.update(
-        // A message that waited has used the send it waited for, whatever happens now.
-        {
-          notBefore: null,
-          limitKey: null,
-          ...patch,
-          attemptLog: message.attemptLog,
-          updatedAt: new Date(),
-        },
-        { id: message.id, status: 'sending' },
+      this.webhooks.withEvent(hook, (manager) =>
+        this.queries.update(
+          // A message that waited has used the send it waited for, whatever happens now.
+          {
+            notBefore: null,
+            limitKey: null,
+            ...patch,
+            attemptLog: message.attemptLog,
+            updatedAt: new Date(),
+          },
+          { id: message.id, status: 'sending' },
+          manager,
+        ),
       ),
     );
   }

@@ -21,6 +21,8 @@ import { backoffDelay, jobOf, retryPolicy } from '../queue/job-options';
 import { inProgram } from './event-writer';
 import type { Reward } from '../rewards/reward.entity';
 import { RewardsService } from '../rewards/rewards.service';
+import { WebhookEvents } from '../webhooks/webhook-events';
+import { rewardCreated } from '../webhooks/webhook-payloads';
 import {
   describeAction,
   type ActionOutcome,
@@ -79,6 +81,7 @@ export class EventEvaluationService {
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly metrics: MetricsService,
+    private readonly webhooks: WebhookEvents,
   ) {
     this.queries = new EntityQueries(events);
   }
@@ -304,6 +307,7 @@ export class EventEvaluationService {
       rewardId: reward.id,
       ...(created ? {} : { duplicate: true }),
     };
+    if (created) await this.webhooks.emit(manager, rewardCreated(reward));
     if (action.email === false) return outcome;
     if (planned.emailSkip) return { ...outcome, ...planned.emailSkip };
     const message = await this.email(

@@ -12,6 +12,7 @@ import { ProgramEvent } from './event.entity';
 import { EventWriter } from './event-writer';
 import { EventsService } from './events.service';
 import { MetricsModule } from '../metrics/metrics.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /** Event ingestion (idempotent) and the evaluation that runs the rules. */
 @Module({
@@ -25,6 +26,7 @@ import { MetricsModule } from '../metrics/metrics.module';
     MessagesModule,
     NotificationsModule,
     MetricsModule,
+    WebhooksModule,
   ],
   providers: [EventsService, EventWriter, EventEvaluationService],
   exports: [EventsService, EventEvaluationService],

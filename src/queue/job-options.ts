@@ -42,6 +42,12 @@ export function jobOptions<N extends JobName>(name: N, payload: JobPayloads[N]):
         jobId: `deliver:${(payload as JobPayloads['deliver-message']).messageId}:${randomUUID()}`,
         attempts: 3,
       };
+    case 'deliver-webhook':
+      // Like a message: dispatched again on purpose (retries, the sweeper); tries counted on the row.
+      return {
+        jobId: `webhook:${(payload as JobPayloads['deliver-webhook']).deliveryId}:${randomUUID()}`,
+        attempts: 3,
+      };
     default:
       return {};
   }

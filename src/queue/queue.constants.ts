@@ -18,6 +18,10 @@ export interface JobPayloads {
   'process-inbound': { inboundId: string };
   /** Queue again inbound emails whose reading job was lost. */
   'sweep-inbound': Record<string, never>;
+  /** Send one webhook delivery to its endpoint. */
+  'deliver-webhook': { deliveryId: string };
+  /** Re-queue webhook deliveries whose job was lost. */
+  'sweep-webhooks': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -32,4 +36,6 @@ export const JOB_NAMES: JobName[] = [
   'sweep-payout-reminders',
   'process-inbound',
   'sweep-inbound',
+  'deliver-webhook',
+  'sweep-webhooks',
 ];

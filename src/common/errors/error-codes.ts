@@ -119,6 +119,16 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   DELIVERY_ERROR: 'A delivery failure without a more precise code.',
   PROGRAM_NOT_FOUND: 'An inbound mailbox whose program no longer exists.',
   EML_NAME_UNSAFE: 'The built-in sender refused to write an `.eml` under an unsafe file name.',
+  // Webhooks
+  WEBHOOK_NOT_FOUND: 'No webhook endpoint with that id in this program.',
+  WEBHOOK_URL_INVALID:
+    'A webhook URL that is not http(s), has no valid host, or carries a user name or password.',
+  WEBHOOK_URL_NOT_ALLOWED:
+    'The webhook URL is, or resolves to, a private, loopback or other internal address (allowed only with `WEBHOOK_ALLOW_PRIVATE_HOSTS`).',
+  WEBHOOK_DNS_FAILED: 'The webhook URL’s host name was not found in DNS.',
+  WEBHOOK_DELIVERY_NOT_FOUND: 'No delivery with that id for this webhook endpoint.',
+  WEBHOOK_DELIVERY_NOT_RETRYABLE:
+    'Only a failed or waiting webhook delivery can be sent again; this one was delivered or is being sent.',
   // SMTP (integration checks and sends)
   SMTP_NOT_CONNECTED: 'No SMTP server is connected for the program.',
   SMTP_PASSWORD_REQUIRED: 'The server or account changed: enter its password again.',

@@ -19,6 +19,7 @@ import { OAuth1764000007000 } from './1764000007000-oauth';
 import { SendLimits1764000007500 } from './1764000007500-send-limits';
 import { SearchIndexes1764000009000 } from './1764000009000-search-indexes';
 import { RewardStates1764000010000 } from './1764000010000-reward-states';
+import { Webhooks1764000011000 } from './1764000011000-webhooks';
 
 // Every migration, in order. Listed rather than globbed so builds and tests load the same set.
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   SendLimits1764000007500,
   SearchIndexes1764000009000,
   RewardStates1764000010000,
+  Webhooks1764000011000,
 ];

@@ -1,0 +1,247 @@
+import { DataSource } from 'typeorm';
+import { Webhook } from 'standardwebhooks';
+import { WebhookDelivery } from '../src/webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../src/webhooks/webhook-endpoint.entity';
+import { WebhookReceiver } from './support/webhook-receiver';
+import { bearer, eventually, startTestApp, type TestApp } from './support/test-app';
+
+type Program = { id: string; secretKey: string };
+
+describe('Webhooks (e2e)', () => {
+  let t: TestApp;
+  let db: DataSource;
+  let receiver: WebhookReceiver;
+  let p: Program;
+  let n = 0;
+
+  const createEndpoint = async (events: string[], url = receiver.url) => {
+    const res = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(p.secretKey))
+      .send({ url, events, description: 'CRM' })
+      .expect(201);
+    return res.body as { id: string; secret: string; events: string[]; status: string };
+  };
+  const rewardEvent = async (amount: number) => {
+    n++;
+    await t.http
+      .post('/v1/rules')
+      .set(bearer(p.secretKey))
+      .send({
+        name: `Reward ${n}`,
+        event: `purchase.${n}`,
+        actions: [
+          { type: 'reward', to: 'participant', kind: 'cash', amount, currency: 'USD', email: true },
+        ],
+      })
+      .expect(201);
+    const res = await t.http
+      .post('/v1/events')
+      .set(bearer(p.secretKey))
+      .send({
+        type: `purchase.${n}`,
+        participant: { id: `wh-${n}`, email: `wh-${n}@example.com` },
+      })
+      .expect(202);
+    return res.body as { id: string };
+  };
+
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+    t = await startTestApp({
+      env: { WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true', WEBHOOK_BACKOFF_MS: '100' },
+    });
+    db = t.app.get(DataSource);
+    p = await t.createProgram({ name: 'Webhooks' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.stop();
+  });
+  beforeEach(() => {
+    receiver.received.length = 0;
+    receiver.answer = () => 200;
+  });
+
+  it('creates an endpoint whose secret is shown once and sealed at rest', async () => {
+    const created = await createEndpoint(['reward.created']);
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(created).toMatchObject({ events: ['reward.created'], status: 'enabled' });
+    const one = await t.http.get(`/v1/webhooks/${created.id}`).set(bearer(p.secretKey)).expect(200);
+    expect(one.body).not.toHaveProperty('secret');
+    const list = await t.http.get('/v1/webhooks').set(bearer(p.secretKey)).expect(200);
+    expect(list.body.items.map((e: { id: string }) => e.id)).toContain(created.id);
+    expect(JSON.stringify(list.body)).not.toContain(created.secret);
+    const row = await db.getRepository(WebhookEndpoint).findOneByOrFail({ id: created.id });
+    expect(row.sealedSecret).not.toContain(created.secret.slice(6));
+    await t.http.delete(`/v1/webhooks/${created.id}`).set(bearer(p.secretKey)).expect(204);
+    await t.http.get(`/v1/webhooks/${created.id}`).set(bearer(p.secretKey)).expect(404);
+  });
+
+  it('sends reward.created and message.sent signed, verified by the standardwebhooks package', async () => {
+    const endpoint = await createEndpoint(['reward.created', 'message.sent']);
+    receiver.secrets = [endpoint.secret];
+    await rewardEvent(25);
+    const [reward] = await eventually(async () => {
+      const got = receiver.events('reward.created');
+      return got.length ? got : undefined;
+    });
+    expect(reward.data).toMatchObject({
+      reward: { participantId: `wh-${n}`, amount: 25, currency: 'USD', kind: 'cash' },
+    });
+    const [sent] = await eventually(async () => {
+      const got = receiver.events('message.sent');
+      return got.length ? got : undefined;
+    }, 20000);
+    expect(sent.data).toMatchObject({
+      message: { template: 'reward-earned', to: `wh-${n}@example.com`, status: 'sent' },
+    });
+    // Every request the receiver got verified, and a wrong secret would not have.
+    expect(receiver.received.every((r) => r.verified)).toBe(true);
+    const other = new Webhook(`whsec_${Buffer.from('x'.repeat(32)).toString('base64')}`);
+    const first = receiver.received[0];
+    expect(() =>
+      other.verify(first.body, {
+        'webhook-id': first.id,
+        'webhook-timestamp': first.timestamp,
+        'webhook-signature': first.signature,
+      }),
+    ).toThrow();
+    // The log shows what was sent and what came back.
+    const log = await t.http
+      .get(`/v1/webhooks/${endpoint.id}/deliveries`)
+      .set(bearer(p.secretKey))
+      .expect(200);
+    expect(log.body.items).toHaveLength(2);
+    for (const d of log.body.items) {
+      expect(d).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200 });
+      expect(d.attemptLog[0]).toMatchObject({ statusCode: 200, responseExcerpt: 'ok' });
+      expect(receiver.received.map((r) => r.id)).toContain(d.id);
+    }
+    await t.http.delete(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey)).expect(204);
+  });
+
+  it('delivers on the fourth try to a receiver that fails three times', async () => {
+    const endpoint = await createEndpoint(['reward.created']);
+    receiver.secrets = [endpoint.secret];
+    let calls = 0;
+    receiver.answer = () => (++calls <= 3 ? 503 : 200);
+    await rewardEvent(10);
+    const delivery = await eventually(async () => {
+      const [d] = await db.getRepository(WebhookDelivery).findBy({ endpointId: endpoint.id });
+      return d?.status === 'delivered' ? d : undefined;
+    }, 30000);
+    expect(delivery.attempts).toBe(4);
+    expect(delivery.attemptLog.map((a) => a.statusCode)).toEqual([503, 503, 503, 200]);
+    // The same webhook-id on every try, so a receiver can tell a retry from a new event.
+    expect(new Set(receiver.received.map((r) => r.id))).toEqual(new Set([delivery.id]));
+    expect(receiver.received.every((r) => r.verified)).toBe(true);
+    const ep = await t.http.get(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey));
+    expect(ep.body).toMatchObject({ status: 'enabled', failingSince: null });
+    await t.http.delete(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey)).expect(204);
+  });
+
+  it('signs with both secrets while a rotation overlaps, and retries a failed delivery by hand', async () => {
+    const endpoint = await createEndpoint(['reward.created']);
+    const rotated = await t.http
+      .post(`/v1/webhooks/${endpoint.id}/rotate-secret`)
+      .set(bearer(p.secretKey))
+      .send({ overlapSeconds: 3600 })
+      .expect(200);
+    expect(rotated.body.secret).not.toBe(endpoint.secret);
+    // A receiver that still knows only the old secret verifies; one with only the new one too.
+    receiver.secrets = [endpoint.secret];
+    receiver.answer = () => 500;
+    await t.http
+      .patch(`/v1/webhooks/${endpoint.id}`)
+      .set(bearer(p.secretKey))
+      .send({ description: 'CRM (rotating)' })
+      .expect(200);
+    await rewardEvent(5);
+    const first = await eventually(async () => receiver.received[0]);
+    expect(first.verified).not.toBeNull();
+    expect(first.signature.split(' ')).toHaveLength(2);
+    expect(
+      new Webhook(rotated.body.secret).verify(first.body, {
+        'webhook-id': first.id,
+        'webhook-timestamp': first.timestamp,
+        'webhook-signature': first.signature,
+      }),
+    ).toMatchObject({ type: 'reward.created' });
+    // Given up (the endpoint is disabled meanwhile), then sent again by hand once it answers.
+    await t.http
+      .patch(`/v1/webhooks/${endpoint.id}`)
+      .set(bearer(p.secretKey))
+      .send({ status: 'disabled' })
+      .expect(200);
+    const failed = await eventually(async () => {
+      const [d] = await db.getRepository(WebhookDelivery).findBy({ endpointId: endpoint.id });
+      return d?.status === 'failed' ? d : undefined;
+    }, 30000);
+    await t.http
+      .patch(`/v1/webhooks/${endpoint.id}`)
+      .set(bearer(p.secretKey))
+      .send({ status: 'enabled' })
+      .expect(200);
+    receiver.answer = () => 200;
+    await t.http
+      .post(`/v1/webhooks/${endpoint.id}/deliveries/${failed.id}/retry`)
+      .set(bearer(p.secretKey))
+      .expect(202);
+    await eventually(async () => {
+      const d = await db.getRepository(WebhookDelivery).findOneByOrFail({ id: failed.id });
+      return d.status === 'delivered';
+    }, 20000);
+    const again = await t.http
+      .post(`/v1/webhooks/${endpoint.id}/deliveries/${failed.id}/retry`)
+      .set(bearer(p.secretKey))
+      .expect(409);
+    expect(again.body.code).toBe('WEBHOOK_DELIVERY_NOT_RETRYABLE');
+    await t.http.delete(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey)).expect(204);
+  });
+
+  it('refuses an invalid URL and an unknown event with a code', async () => {
+    const bad = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(p.secretKey))
+      .send({ url: 'ftp://example.com/x', events: ['reward.created'] })
+      .expect(400);
+    expect(bad.body.code).toBe('WEBHOOK_URL_INVALID');
+    const unknown = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(p.secretKey))
+      .send({ url: receiver.url, events: ['reward.exploded'] })
+      .expect(400);
+    expect(unknown.body.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('Webhooks without private hosts (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE_HOSTS: 'false' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it.each([
+    'http://127.0.0.1:8080/hooks',
+    'http://10.1.2.3/hooks',
+    'https://[::1]/hooks',
+    'http://169.254.169.254/latest/meta-data',
+    'http://localhost/hooks',
+  ])('refuses %s at creation', async (url) => {
+    const p = await t.createProgram({ name: 'Private' });
+    const res = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(p.secretKey))
+      .send({ url, events: ['reward.created'] })
+      .expect(422);
+    expect(res.body.code).toBe('WEBHOOK_URL_NOT_ALLOWED');
+    expect(res.body.message).toMatch(/public addresses only/);
+    const list = await t.http.get('/v1/webhooks').set(bearer(p.secretKey)).expect(200);
+    expect(list.body.items).toEqual([]);
+  });
+});
