@@ -1,6 +1,5 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import { bodyParserErrorHandler, bodyParsers } from './common/http/body-parsers';
@@ -10,6 +9,7 @@ import { AppLogger, LOGGER } from './common/logging/logging.module';
 import { PinoNestLogger } from './common/logging/logger';
 import { requestLog } from './common/logging/request-log';
 import { AppConfig, trustProxySetting } from './config/app.config';
+import { setupOpenApi } from './openapi/openapi-document';
 
 /** Builds the configured application; main.ts, the tests and the benchmarks all start it here. */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
@@ -44,17 +44,6 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   );
   app.useGlobalPipes(createValidationPipe());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Referral notification rules engine')
-      .setDescription(
-        'Program rules, rewards, system triggers, templates and SMTP delivery. Errors share one body: { statusCode, code, message, details? }.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  setupOpenApi(app);
   return app;
 }

@@ -1,9 +1,21 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
-import { ListMessagesQuery, MessageListResponse } from './dto/message.dto';
+import {
+  InboundMessageDetailResponse,
+  ListMessagesQuery,
+  MessageDetailResponse,
+  MessageListResponse,
+} from './dto/message.dto';
 import { InboundService } from '../inbound/inbound.service';
 import { MessagesService } from './messages.service';
 
@@ -25,6 +37,17 @@ export class MessagesController {
   }
 
   @Get(':id')
+  @ApiExtraModels(MessageDetailResponse, InboundMessageDetailResponse)
+  @ApiResponse({
+    status: 200,
+    description: 'An outbound message, or an inbound one (direction "inbound").',
+    schema: {
+      anyOf: [
+        { $ref: getSchemaPath(MessageDetailResponse) },
+        { $ref: getSchemaPath(InboundMessageDetailResponse) },
+      ],
+    },
+  })
   async get(@CurrentProgram() program: Program, @Param('id') id: string) {
     // One id space for both directions: an inbound message is found if no outbound one is.
     return (await this.inbound.find(program.id, id)) ?? this.messages.get(program.id, id);
@@ -38,6 +61,7 @@ export class MessagesController {
 
   @Post(':id/retry')
   @HttpCode(202)
+  @ApiResponse({ status: 202, type: MessageDetailResponse })
   retry(@CurrentProgram() program: Program, @Param('id') id: string) {
     return this.messages.retry(program.id, id);
   }

@@ -5,10 +5,12 @@ import { validateSync } from 'class-validator';
 import { parse } from 'csv-parse/sync';
 import { EntityManager, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
+import { detailCodeOf } from '../common/errors/detail-codes';
 import { refuseNulls } from '../common/validation/validators';
 import { EntityQueries } from '../database/entity-queries';
 import { isUniqueViolation } from '../common/errors/database-errors';
 import {
+  ImportRowError,
   PARTICIPANT_ID,
   PARTICIPANT_ID_MESSAGE,
   UpsertParticipantDto,
@@ -308,7 +310,7 @@ export class ParticipantsService {
       created: 0,
       updated: 0,
       failed: 0,
-      errors: [] as Array<{ row: number; id?: string; field?: string; message: string }>,
+      errors: [] as ImportRowError[],
     };
     for (const [i, row] of rows.entries()) {
       const rowNumber = i + 2; // the header is row 1
@@ -318,7 +320,13 @@ export class ParticipantsService {
       );
       if (!id || !PARTICIPANT_ID.test(id)) {
         result.failed++;
-        result.errors.push({ row: rowNumber, id, field: 'id', message: PARTICIPANT_ID_MESSAGE });
+        result.errors.push({
+          row: rowNumber,
+          id,
+          field: 'id',
+          code: id ? 'INVALID_FORMAT' : 'REQUIRED',
+          message: PARTICIPANT_ID_MESSAGE,
+        });
         continue;
       }
       const dto = plainToInstance(UpsertParticipantDto, fields);
@@ -326,10 +334,16 @@ export class ParticipantsService {
       if (problems.length > 0) {
         result.failed++;
         for (const p of problems) {
+          const [check] = Object.keys(p.constraints ?? {});
           result.errors.push({
             row: rowNumber,
             id,
             field: p.property,
+            // The same vocabulary as the details of VALIDATION_FAILED.
+            code:
+              p.value === undefined || p.value === null || p.value === ''
+                ? 'REQUIRED'
+                : detailCodeOf(check ?? '', p.constraints?.[check ?? '']),
             message: Object.values(p.constraints ?? {}).join('; '),
           });
         }

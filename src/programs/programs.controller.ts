@@ -8,6 +8,7 @@ import {
   RotateKeyDto,
   UpdateProgramDto,
 } from './dto/program.dto';
+import { RotatedKeyResponse } from './dto/operator-programs.dto';
 import { Program } from './program.entity';
 import { ProgramsService, toProgramView } from './programs.service';
 
@@ -42,6 +43,7 @@ export class ProgramsController {
   @ApiOperation({
     summary: 'Replace the secret or publishable key; the old one stops working at once.',
   })
+  @ApiResponse({ status: 200, type: RotatedKeyResponse })
   rotate(@CurrentProgram() program: Program, @Body() dto: RotateKeyDto) {
     return this.programs.rotateKey(program, dto.kind);
   }

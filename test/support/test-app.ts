@@ -10,6 +10,7 @@ import { createApp } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app.config';
 import { resolveConfig } from '../../src/config/config.module';
 import { JobQueue } from '../../src/queue/job-queue.port';
+import { checkAgainstOpenApi } from './openapi-check';
 
 export const TEST_ADMIN_TOKEN = 'adm_test_operator_token_0123456789';
 
@@ -81,6 +82,8 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
   const config = resolveConfig(env);
   if (options.role) config.APP_ROLE = options.role;
   const app = await createApp(config);
+  // With TEST_OPENAPI_REPORT set, every answer is checked against the OpenAPI document.
+  const openApi = checkAgainstOpenApi(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   config.PUBLIC_BASE_URL = options.env?.PUBLIC_BASE_URL ?? config.PUBLIC_BASE_URL;
@@ -93,6 +96,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     baseUrl: `http://127.0.0.1:${address.port}`,
     dataDir,
     async close() {
+      openApi.flush();
       await app.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },

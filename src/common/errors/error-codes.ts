@@ -80,6 +80,11 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
     'A skipped action: the event has no one to send it to (no referrer, no address).',
   EMAIL_CAP_REACHED:
     'A skipped email: the event already sent its recipient `MAX_EMAILS_PER_EVENT_RECIPIENT` emails.',
+  HOLD: 'A pending reward’s reason: it is held for the rule’s `hold` period before it is available.',
+  AWAITING_APPROVAL:
+    'A pending reward’s reason: the rule’s `approval: "manual"` waits for a person.',
+  REFERENCE_MISSING:
+    'A skipped `reverse-rewards` action: the event data has no value at its `ref`.',
   INVALID_TRANSITION:
     'A reward change its current state does not allow; the message names the states it can move to.',
   // Templates
@@ -107,6 +112,11 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   TOKEN_INVALID: 'A verification, reset or preference token that is wrong, expired or used.',
   INVALID_CREDENTIALS: 'A participant sign-in with a wrong address or password.',
   // Messages and delivery (a message’s error.code)
+  MESSAGE_CONTENT_WITHHELD:
+    'No raw copy: the message holds one-time links, so its content is withheld.',
+  MESSAGE_NOT_SENT: 'No raw copy: the message was never sent.',
+  MESSAGE_RAW_MISSING: 'The `.eml` the built-in sender wrote is no longer in `DATA_DIR/outbox`.',
+  MESSAGE_RAW_NOT_KEPT: 'No raw copy was kept of an SMTP send (see `KEEP_SENT_MESSAGES`).',
   MESSAGE_NOT_RETRYABLE: 'Only a failed or suppressed message can be retried.',
   SUPPRESSION_NOT_FOUND: 'The address is not suppressed: nothing to lift.',
   RECIPIENT_SUPPRESSED:

@@ -52,6 +52,7 @@ export class PreferencesResponse {
 
 export class PutTemplateSettingsDto {
   @ApiProperty({
+    type: String,
     nullable: true,
     example: 'newsletter',
     description:

@@ -84,10 +84,10 @@ export class EventResponse {
   @ApiProperty() type: string;
   @ApiProperty({ enum: ['queued', 'processed', 'failed'] }) status: string;
   @ApiProperty() participantId: string;
-  @ApiPropertyOptional({ nullable: true }) referrerId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) referrerId: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) data: Record<string, unknown>;
   @ApiProperty() occurredAt: string;
-  @ApiPropertyOptional({ nullable: true }) idempotencyKey: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) idempotencyKey: string | null;
   @ApiProperty({
     description:
       'Per enabled rule of the type: { ruleId, ruleName, ruleVersion, matched, failedConditions: [{ conditionPath, fact, path, operator, expected, actual, missing, negated }], actions: [{ index, type, to, recipientId, outcome: "written" | "skipped", reason?, rewardId?, messageId? }] }',
@@ -96,10 +96,11 @@ export class EventResponse {
   })
   results: unknown[];
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description: 'Why the evaluation failed, after its last attempt.',
   })
   error: string | null;
-  @ApiPropertyOptional({ nullable: true }) processedAt: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) processedAt: string | null;
   @ApiProperty() createdAt: string;
 }

@@ -102,13 +102,13 @@ export class ImapSettingsResponse {
   @ApiProperty() host: string;
   @ApiProperty() port: number;
   @ApiProperty({ enum: SMTP_SECURITY_VALUES }) security: SmtpSecurity;
-  @ApiPropertyOptional({ nullable: true }) sentFolder: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) sentFolder: string | null;
 }
 
 export class SenderIdentityResponse {
   @ApiProperty() senderId: string;
   @ApiProperty() email: string;
-  @ApiPropertyOptional({ nullable: true }) fromName: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) fromName: string | null;
   @ApiProperty({
     enum: ['connected', 'failing', 'needs_password', 'reauthorization_required'],
     description:

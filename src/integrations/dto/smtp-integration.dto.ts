@@ -95,10 +95,10 @@ export class SmtpIntegrationResponse {
   @ApiProperty() host: string;
   @ApiProperty() port: number;
   @ApiProperty({ enum: SMTP_SECURITY_VALUES }) security: SmtpSecurity;
-  @ApiPropertyOptional({ nullable: true }) username: string | null;
-  @ApiPropertyOptional({ nullable: true }) testFromAddress: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) username: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) testFromAddress: string | null;
   @ApiProperty() fromAddress: string;
-  @ApiPropertyOptional({ nullable: true }) fromName: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) fromName: string | null;
   @ApiProperty({ description: 'A password is stored; it is never returned.' }) hasPassword: boolean;
   @ApiProperty({
     type: AccountAuthResponse,

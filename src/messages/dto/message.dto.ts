@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
@@ -107,7 +107,7 @@ export class MessageSummaryResponse {
   @ApiProperty({ enum: MESSAGE_KINDS, description: 'test: a template test send.' })
   kind: string;
   @ApiProperty() to: string;
-  @ApiPropertyOptional({ nullable: true }) subject: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) subject: string | null;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status: string;
   @ApiPropertyOptional({ enum: ['smtp', 'builtin'], nullable: true }) transport: string | null;
   @ApiProperty() attempts: number;
@@ -141,10 +141,11 @@ export class InboundMessageSummaryResponse {
   @ApiPropertyOptional({ enum: ['dsn', 'arf', 'auto-reply', 'reply'], nullable: true })
   kind: string | null;
   @ApiProperty({ enum: ['received', 'processed', 'failed'] }) status: string;
-  @ApiPropertyOptional({ nullable: true }) from: string | null;
-  @ApiPropertyOptional({ nullable: true }) subject: string | null;
-  @ApiPropertyOptional({ nullable: true }) participantId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) from: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) subject: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) participantId: string | null;
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description: 'The outbound message it is about or answers.',
   })
@@ -154,8 +155,75 @@ export class InboundMessageSummaryResponse {
   @ApiProperty() receivedAt: string;
 }
 
+export class MessageAttemptResponse {
+  @ApiProperty() at: string;
+  @ApiProperty({ enum: ['sent', 'retry', 'waiting', 'failed', 'suppressed'] }) outcome: string;
+  @ApiPropertyOptional({ enum: ['smtp', 'builtin'] }) transport?: string;
+  @ApiPropertyOptional() code?: string;
+  @ApiPropertyOptional() message?: string;
+  @ApiPropertyOptional({ description: "The server's answer." }) response?: string;
+}
+
+export class RecipientRejectedResponse {
+  @ApiProperty() address: string;
+  @ApiProperty() code: string;
+  @ApiProperty() message: string;
+  @ApiProperty() permanent: boolean;
+}
+
+export class MessageContentResponse {
+  @ApiProperty() subject: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) html: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) text: string | null;
+}
+
+/** GET /v1/messages/:id of an outbound message: the summary, its history and its content. */
+export class MessageDetailResponse extends MessageSummaryResponse {
+  @ApiProperty({ type: [MessageEventResponse] }) events: MessageEventResponse[];
+  @ApiPropertyOptional({ nullable: true, type: String }) locale: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) participantId: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) senderId: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) serverResponse: string | null;
+  @ApiProperty({ type: [RecipientRejectedResponse] }) rejected: RecipientRejectedResponse[];
+  @ApiProperty({ type: [MessageAttemptResponse] }) attemptLog: MessageAttemptResponse[];
+  @ApiPropertyOptional({
+    nullable: true,
+    type: MessageContentResponse,
+    description: 'null for a message holding one-time links (contentWithheld) or not rendered yet.',
+  })
+  content: MessageContentResponse | null;
+  @ApiProperty() contentWithheld: boolean;
+}
+
+/** GET /v1/messages/:id of an inbound message (a report or a reply). */
+export class InboundMessageDetailResponse extends InboundMessageSummaryResponse {
+  @ApiPropertyOptional({ nullable: true, type: String }) envelopeFrom: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) to: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'What was read from it: the report or the reply.',
+  })
+  summary: Record<string, unknown> | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) error: string | null;
+  @ApiProperty() size: number;
+  @ApiPropertyOptional({ nullable: true, type: String }) processedAt: string | null;
+}
+
+@ApiExtraModels(MessageSummaryResponse, InboundMessageSummaryResponse)
 export class MessageListResponse {
-  @ApiProperty({ type: [MessageSummaryResponse] }) items: MessageSummaryResponse[];
+  @ApiProperty({
+    type: 'array',
+    items: {
+      anyOf: [
+        { $ref: getSchemaPath(MessageSummaryResponse) },
+        { $ref: getSchemaPath(InboundMessageSummaryResponse) },
+      ],
+    },
+    description: 'Outbound messages, or inbound ones with direction=inbound.',
+  })
+  items: Array<MessageSummaryResponse | InboundMessageSummaryResponse>;
   @ApiPropertyOptional({
     nullable: true,
     type: String,

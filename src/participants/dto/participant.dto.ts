@@ -58,10 +58,10 @@ export class UpsertParticipantDto {
 export class ParticipantResponse {
   @ApiProperty() id: string;
   @ApiProperty() email: string;
-  @ApiPropertyOptional({ nullable: true }) firstName: string | null;
-  @ApiPropertyOptional({ nullable: true }) lastName: string | null;
-  @ApiPropertyOptional({ nullable: true }) locale: string | null;
-  @ApiPropertyOptional({ nullable: true }) country: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) firstName: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) lastName: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) locale: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) country: string | null;
   @ApiProperty() taxFormOnFile: boolean;
   @ApiProperty() payoutDetailsOnFile: boolean;
   @ApiProperty() emailVerified: boolean;
@@ -92,10 +92,23 @@ export class ParticipantListResponse {
   items: ParticipantResponse[];
 }
 
+export class ImportRowError {
+  @ApiProperty({ description: 'The row in the file, the header being row 1.', example: 3 })
+  row: number;
+  @ApiPropertyOptional({ description: 'The id the row gave, when it gave one.' }) id?: string;
+  @ApiPropertyOptional({ example: 'email' }) field?: string;
+  @ApiPropertyOptional({
+    description: 'The field problem, in the vocabulary of validation details.',
+    example: 'INVALID_EMAIL_ADDRESS',
+  })
+  code?: string;
+  @ApiProperty() message: string;
+}
+
 export class ImportResultResponse {
   @ApiProperty() created: number;
   @ApiProperty() updated: number;
   @ApiProperty() failed: number;
-  @ApiProperty({ description: 'One entry per rejected row: { row, id?, field?, message }' })
-  errors: Array<{ row: number; id?: string; field?: string; message: string }>;
+  @ApiProperty({ type: [ImportRowError], description: 'One entry per problem of a rejected row.' })
+  errors: ImportRowError[];
 }

@@ -1,11 +1,20 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+} from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Program } from '../program.entity';
 
 /** Which credential a route takes. Routes without this take a program secret key. */
 export type AuthKind = 'operator' | 'secret' | 'publishable' | 'none';
 export const AUTH_KIND = 'authKind';
-export const Auth = (kind: AuthKind) => SetMetadata(AUTH_KIND, kind);
+/** Carries a route's kind of key into the OpenAPI document, which turns it into its security. */
+export const AUTH_EXTENSION = 'x-auth-kind';
+export const Auth = (kind: AuthKind) =>
+  applyDecorators(SetMetadata(AUTH_KIND, kind), ApiExtension(AUTH_EXTENSION, kind));
 
 export interface AuthenticatedRequest extends Request {
   program?: Program;

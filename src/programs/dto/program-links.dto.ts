@@ -30,6 +30,7 @@ const IsHttpsLink = () =>
 /** The program's own pages that system emails link to; each one missing is worded without a link. */
 export class ProgramLinksDto {
   @ApiPropertyOptional({
+    type: String,
     description:
       'The https page where participants submit their tax form (W-9). Linked from the W-9 notice and payout reminders; while unset they ask the participant to reply instead.',
     example: 'https://club.example.com/tax-form',
@@ -40,6 +41,7 @@ export class ProgramLinksDto {
   taxForm?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     description:
       'The https page where participants add payout (banking) details. Linked from payout reminders; while unset they ask the participant to reply instead.',
     example: 'https://club.example.com/payout-details',

@@ -92,6 +92,7 @@ export class ProgramSettingsDto {
   links?: ProgramLinksDto | null;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     maxLength: 300,
     example: 'Acme Inc., 100 Main Street, Springfield, IL 62701, USA',
@@ -159,8 +160,8 @@ export class ProgramResponse {
   @ApiProperty() name: string;
   @ApiProperty() timezone: string;
   @ApiProperty() defaultLocale: string;
-  @ApiPropertyOptional({ nullable: true }) fromName: string | null;
-  @ApiPropertyOptional({ nullable: true }) replyTo: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) fromName: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) replyTo: string | null;
   @ApiProperty({ type: ProgramSettingsDto }) settings: ProgramSettingsDto;
   @ApiProperty({
     type: [ProgramWarningResponse],

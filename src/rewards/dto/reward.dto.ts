@@ -28,9 +28,9 @@ export class UpdateRewardDto {
 export class RewardResponse {
   @ApiProperty() id: string;
   @ApiProperty() participantId: string;
-  @ApiPropertyOptional({ nullable: true }) ruleId: string | null;
-  @ApiPropertyOptional({ nullable: true }) ruleVersion: number | null;
-  @ApiPropertyOptional({ nullable: true }) eventId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) ruleId: string | null;
+  @ApiPropertyOptional({ type: Number, nullable: true }) ruleVersion: number | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) eventId: string | null;
   @ApiProperty({ enum: ['cash', 'credit', 'discount', 'gift_card', 'points'] }) kind: string;
   @ApiProperty() amount: number;
   @ApiProperty() currency: string;
@@ -39,8 +39,8 @@ export class RewardResponse {
     description: 'The amount for USD cash and gift cards, else what the rule set (default 0).',
   })
   taxableUsd: number;
-  @ApiPropertyOptional({ nullable: true }) paidAt: string | null;
-  @ApiPropertyOptional({ nullable: true }) cancelledAt: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) paidAt: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) cancelledAt: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

@@ -49,17 +49,19 @@ export class SenderDomainResponse {
   @ApiProperty({ enum: ['pending', 'verified', 'failed'] }) status:
     'pending' | 'verified' | 'failed';
   @ApiProperty() fromAddress: string;
-  @ApiPropertyOptional({ nullable: true }) fromName: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) fromName: string | null;
   @ApiProperty() selector: string;
   @ApiProperty({ type: [SenderDnsRecordResponse] }) records: SenderDnsRecordResponse[];
-  @ApiPropertyOptional({ nullable: true }) checkedAt: string | null;
-  @ApiPropertyOptional({ nullable: true }) verifiedAt: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) checkedAt: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) verifiedAt: string | null;
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description: 'Since when a domain that was verified fails its DNS check.',
   })
   failingSince: string | null;
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description:
       'Until when a failing domain still signs mail (SENDER_DOMAIN_GRACE_HOURS after it started failing); after that its mail stops until it is fixed and checked again.',

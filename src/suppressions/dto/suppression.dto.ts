@@ -97,5 +97,5 @@ export class SuppressionResponse {
 
 export class SuppressionListResponse {
   @ApiProperty({ type: [SuppressionResponse] }) items: SuppressionResponse[];
-  @ApiPropertyOptional({ nullable: true }) nextCursor: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
 }

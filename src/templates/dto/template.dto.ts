@@ -54,6 +54,7 @@ export class PutTemplateDto {
   html: string;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description:
       'Plain-text body; derived from the HTML when omitted, null or empty. At most 200 KB.',
@@ -158,10 +159,14 @@ export class TemplateResponse {
   resolvedLocale: string;
   @ApiProperty() subject: string;
   @ApiProperty() html: string;
-  @ApiPropertyOptional({ nullable: true, description: 'null: derived from the HTML when sending.' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'null: derived from the HTML when sending.',
+  })
   text: string | null;
-  @ApiPropertyOptional({ nullable: true }) version: number | null;
-  @ApiPropertyOptional({ nullable: true }) updatedAt: string | null;
+  @ApiPropertyOptional({ type: Number, nullable: true }) version: number | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) updatedAt: string | null;
   @ApiProperty({
     type: [String],
     description: 'Top-level variables a template of this key may use.',

@@ -73,6 +73,7 @@ export class InboundMailboxResponse {
   auth: AccountAuthResponse;
   @ApiProperty({ description: 'A worker holds the mailbox and reads it now.' }) reading: boolean;
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description: 'The last time the folder was read to the end.',
   })
@@ -84,6 +85,7 @@ export class InboundMailboxResponse {
   })
   lastError: IntegrationErrorResponse | null;
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description: 'After a failure: when reading is tried again (later after each failure).',
   })
