@@ -16,7 +16,19 @@ function newestSource(dir) {
   return newest;
 }
 
-if (!fs.existsSync(entry) || fs.statSync(entry).mtimeMs < newestSource(path.join(root, 'src'))) {
-  execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
+const built = fs.existsSync(entry);
+if (!built || fs.statSync(entry).mtimeMs < newestSource(path.join(root, 'src'))) {
+  // The build takes a while on a small machine; say so, or the first start looks stuck.
+  process.stdout.write(
+    built
+      ? 'The sources changed since the last build: building again (about 15 to 60 seconds)...\n'
+      : 'Building the service, first run only (about 15 to 60 seconds)...\n',
+  );
+  try {
+    execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
+  } catch {
+    process.stderr.write('The build failed (its errors are above); nothing was started.\n');
+    process.exit(1);
+  }
 }
 require(entry);

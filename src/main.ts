@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { ConfigError } from './config/app.config';
 import { resolveConfig } from './config/config.module';
+import { listenPorts, portProblem, portProblems } from './startup/ports';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -14,8 +15,26 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
+  // Before anything starts: a port another process holds (a second npm start) is one line that
+  // says what to change, not a stack trace.
+  const ports = listenPorts(config);
+  const problems = await portProblems(ports);
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.join('\n')}\n`);
+    process.exit(1);
+  }
   const app = await createApp(config);
-  await app.listen(config.PORT, config.HOST);
+  try {
+    await app.listen(config.PORT, config.HOST);
+  } catch (err) {
+    // Taken in the moment since the check.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+    process.stderr.write(
+      `${portProblem({ setting: 'PORT', port: config.PORT, host: config.HOST }, code)}\n`,
+    );
+    process.exit(1);
+  }
   const db = config.DATABASE_URL ? 'Postgres' : `SQLite in ${config.DATA_DIR}`;
   const queue = config.REDIS_URL ? 'Bull on Redis' : 'in-process queue';
   process.stdout.write(

@@ -145,3 +145,24 @@ describe('loadConfig: APP_SECRET_PREVIOUS', () => {
     },
   );
 });
+
+describe('loadConfig: a bad value', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['JOB_ATTEMPTS', 'many'],
+  ])('echoes %s as it was given (%s), not as it was converted', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      new RegExp(`  ${name}=${JSON.stringify(value)}: `),
+    );
+  });
+
+  it('says what a port is', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(
+      new RegExp(
+        'PORT="abc": PORT must be a port number from 1 to 65535, such as 3000 \\(0 picks a free one\\)$',
+        'm',
+      ),
+    );
+  });
+});

@@ -68,6 +68,9 @@ export function isOAuthEndpoint(value: string): boolean {
 
 const MIN_SECRET_LENGTH = 32;
 
+const PORT_MESSAGE =
+  'PORT must be a port number from 1 to 65535, such as 3000 (0 picks a free one)';
+
 /** The earlier APP_SECRET values in APP_SECRET_PREVIOUS, in order, without blanks. */
 export function previousSecrets(config: Pick<AppConfig, 'APP_SECRET_PREVIOUS'>): string[] {
   return (config.APP_SECRET_PREVIOUS ?? '')
@@ -117,9 +120,9 @@ export const MIN_MESSAGE_CLAIM_MS =
  */
 export class AppConfig {
   @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IsInt({ message: PORT_MESSAGE })
+  @Min(0, { message: PORT_MESSAGE })
+  @Max(65535, { message: PORT_MESSAGE })
   PORT = 3000;
 
   /** The address to listen on: loopback by default; 0.0.0.0 (or ::) to take connections from elsewhere. */
@@ -287,6 +290,15 @@ export class AppConfig {
   /** From address of the built-in sender when a program has no verified domain. */
   @IsString()
   BUILTIN_FROM_ADDRESS = 'notifications@localhost';
+
+  /**
+   * Keep the exact bytes of each message sent over SMTP (a program's server or BUILTIN_SMTP_URL)
+   * as an .eml in DATA_DIR/outbox, for GET /v1/messages/:id/raw. Messages holding one-time links
+   * are never kept. Without it only the embedded sender's own .eml files exist.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  KEEP_SENT_MESSAGES = false;
 
   /** Comma-separated DNS servers for sender-domain checks (ip or ip:port); unset uses the system's. */
   @Transform(emptyToUndefined)
@@ -659,8 +671,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const lines = errors.map((e) => {
       const shown = HIDDEN_SETTINGS.includes(e.property)
         ? '(hidden)'
-        : JSON.stringify(withoutCredentials(e.value));
-      return `  ${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+        : // What was given, not what it was converted to (PORT=abc is "abc", not null).
+          JSON.stringify(withoutCredentials(e.property in raw ? raw[e.property] : e.value));
+      return `  ${e.property}=${shown}: ${[...new Set(Object.values(e.constraints ?? {}))].join('; ')}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }

@@ -171,6 +171,8 @@ export class DeliveryService {
           to: [message.toEmail],
         },
       });
+      // Before the message reads as sent, so that whoever sees it sent finds its copy.
+      await this.keepSentCopy(route, message, composed.raw);
       await this.record(
         message,
         {
@@ -230,6 +232,17 @@ export class DeliveryService {
       now,
     ]);
     return message ?? null;
+  }
+
+  // A copy for the message log (KEEP_SENT_MESSAGES); never of a message holding one-time links.
+  private async keepSentCopy(route: MailRoute, message: Message, raw: Buffer): Promise<void> {
+    if (message.sensitive) return;
+    try {
+      await this.transports.keepSentCopy(route, message.programId, message.id, raw);
+    } catch (err) {
+      // The email went out; only the log's copy of it is missing.
+      this.logger.warn({ err, messageId: message.id }, 'could not keep a copy of a sent message');
+    }
   }
 
   private async fileSentCopy(route: MailRoute, message: Message, raw: Buffer): Promise<void> {

@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/comm
 import {
   ApiBearerAuth,
   ApiExtraModels,
+  ApiOperation,
   ApiProduces,
   ApiResponse,
   ApiTags,
@@ -55,8 +56,18 @@ export class MessagesController {
 
   @Get(':id/raw')
   @ApiProduces('message/rfc822')
+  @ApiOperation({
+    summary:
+      "The message as sent (RFC 5322): the embedded sender's .eml, or the copy of an SMTP send kept with KEEP_SENT_MESSAGES. Without one, a JSON 404 whose code says why: MESSAGE_CONTENT_WITHHELD, MESSAGE_NOT_SENT, MESSAGE_RAW_NOT_KEPT or MESSAGE_RAW_MISSING.",
+  })
+  @ApiResponse({
+    status: 200,
+    content: { 'message/rfc822': { schema: { type: 'string', format: 'binary' } } },
+  })
   async raw(@CurrentProgram() program: Program, @Param('id') id: string, @Res() res: Response) {
-    res.type('message/rfc822').send(await this.messages.raw(program.id, id));
+    // Read first: an error is answered as JSON by the exception filter, not as message/rfc822.
+    const raw = await this.messages.raw(program.id, id);
+    res.type('message/rfc822').send(raw);
   }
 
   @Post(':id/retry')

@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app.config';
 import { EmlWriter } from '../transports/drivers/eml-writer';
 import { ListMessagesQuery } from './dto/message.dto';
 import { Message } from './message.entity';
+import { noRawCopy } from './message-raw';
 import { countMessages, filterMessages, kindOf, pageOfMessages } from './message-search';
 import { MessageEvent } from './message-event.entity';
 import { MessageHistory } from './message-history';
@@ -92,6 +93,7 @@ function detail(m: Message, heard: MessageEvent[] = []) {
 export class MessagesService {
   // The .eml files the built-in sender wrote, read where it wrote them.
   private readonly eml: EmlWriter;
+  private readonly keepSent: boolean;
 
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
@@ -100,6 +102,7 @@ export class MessagesService {
     config: AppConfig,
   ) {
     this.eml = new EmlWriter(config.DATA_DIR);
+    this.keepSent = config.KEEP_SENT_MESSAGES;
   }
 
   /** A page of the log, newest first, with the total of what matches (see message-search.ts). */
@@ -120,10 +123,14 @@ export class MessagesService {
   }
 
   /** The raw .eml the built-in sender wrote for this message. */
+  /**
+   * The raw .eml of a sent message: the one the embedded sender wrote, or the copy kept of an
+   * SMTP send (KEEP_SENT_MESSAGES). Without one, a 404 whose code says why.
+   */
   async raw(programId: string, id: string): Promise<Buffer> {
     const m = await this.find(programId, id);
     const raw = m.sensitive ? null : await this.eml.read(programId, m.id).catch(() => null);
-    if (!raw) throw AppError.notFound('A stored copy of message', id);
+    if (!raw) throw noRawCopy(m, this.keepSent);
     return raw;
   }
 

@@ -37,14 +37,17 @@ export class MailTransports implements OnApplicationShutdown {
   private readonly smtp: MailDriver<SmtpRoute>;
   /** The relay when BUILTIN_SMTP_URL is set, else .eml files. */
   private readonly builtin: MailDriver<BuiltinRoute>;
+  /** KEEP_SENT_MESSAGES: what goes out over SMTP is kept as an .eml too. */
+  private readonly keepSent: boolean;
 
   constructor(
     private readonly router: MailRouter,
     private readonly accounts: MailAccounts,
     pool: SmtpTransportPool,
-    @Inject(EmlWriter) eml: EmlWriter,
+    @Inject(EmlWriter) private readonly eml: EmlWriter,
     config: AppConfig,
   ) {
+    this.keepSent = config.KEEP_SENT_MESSAGES;
     this.smtp = new SmtpDriver(pool);
     this.builtin = config.BUILTIN_SMTP_URL
       ? new RelayDriver(config.BUILTIN_SMTP_URL, ehloName(config))
@@ -82,6 +85,22 @@ export class MailTransports implements OnApplicationShutdown {
   /** Sends through the route's driver; throws an SmtpError when it was not accepted. */
   send(route: MailRoute, mail: OutgoingMail): Promise<DriverResult> {
     return route.kind === 'smtp' ? this.smtp.send(route, mail) : this.builtin.send(route, mail);
+  }
+
+  /**
+   * Keeps the bytes sent on `route` as the .eml the message log serves, when KEEP_SENT_MESSAGES
+   * is on; the embedded sender's own file already is that copy. True when a copy was written.
+   */
+  async keepSentCopy(
+    route: MailRoute,
+    programId: string,
+    messageId: string,
+    raw: Buffer,
+  ): Promise<boolean> {
+    if (!this.keepSent || (route.kind === 'builtin' && this.builtin instanceof EmlDriver))
+      return false;
+    await this.eml.write(programId, messageId, raw);
+    return true;
   }
 
   /**

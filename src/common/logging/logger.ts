@@ -25,12 +25,24 @@ export function createLogger(level: string): Logger {
   });
 }
 
+// Nest's account of wiring itself up (a line per module, controller and route, ~150 at start):
+// what the service says at start must not drown in it. Kept at debug.
+const FRAMEWORK_WIRING = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
 /** Routes Nest's own log calls into the same structured logger. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    if (context !== undefined && FRAMEWORK_WIRING.has(context))
+      this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
     this.logger.error({ context, trace }, String(message));
