@@ -43,14 +43,14 @@ describe('OAuth 2.0 sign-in for SMTP and IMAP (e2e)', () => {
   const smtpServer = () => ({ host: 'localhost', port: smtp.port, security: 'tls' });
 
   /** Authorize, sign in at the provider, and follow its redirect to the callback. */
-  async function connect(p: Program, body: object) {
+  async function connect(p: Program, body: object, accept = 'application/json') {
     const started = await api(p).post('/v1/integrations/oauth/authorize', {
       provider: 'microsoft',
       ...body,
     });
     expect(started.status).toBe(200);
     const back = await oauth.signIn(started.body.authorizeUrl);
-    const callback = await t.http.get(`${back.pathname}${back.search}`);
+    const callback = await t.http.get(`${back.pathname}${back.search}`).set('Accept', accept);
     return { started, back, callback };
   }
 
@@ -134,7 +134,21 @@ describe('OAuth 2.0 sign-in for SMTP and IMAP (e2e)', () => {
       ]);
       expect(back.searchParams.get('state')).toBe(url.searchParams.get('state'));
       expect(callback.status).toBe(200);
-      expect(callback.text).toContain(`${OWNER} is connected with Microsoft`);
+      expect(callback.body).toMatchObject({
+        status: 'connected',
+        purpose: 'integration',
+        provider: 'microsoft',
+        email: OWNER,
+        account: { status: 'connected', auth: { type: 'oauth2' } },
+      });
+      // A browser gets a page that says so.
+      const page = await t.http
+        .get('/oauth/callback?state=unknown')
+        .set('Accept', 'text/html,application/xhtml+xml');
+      expect(page.status).toBe(400);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+      expect(page.text).toContain('Not connected');
+      expect(page.text).toContain('OAUTH_STATE_INVALID');
 
       const integration = await api(p).get('/v1/integrations/smtp').expect(200);
       expect(integration.body).toMatchObject({
@@ -233,13 +247,20 @@ describe('OAuth 2.0 sign-in for SMTP and IMAP (e2e)', () => {
     });
 
     it('connects the inbound mailbox with XOAUTH2 and reads it', async () => {
-      const { callback } = await connect(p, {
-        for: 'inbound-mailbox',
-        email: BOUNCES,
-        imap: { host: 'localhost', port: imap.port, security: 'ssl' },
-        read: 'bounces',
-      });
+      const { callback } = await connect(
+        p,
+        {
+          for: 'inbound-mailbox',
+          email: BOUNCES,
+          imap: { host: 'localhost', port: imap.port, security: 'ssl' },
+          read: 'bounces',
+        },
+        'text/html',
+      );
       expect(callback.status).toBe(200);
+      expect(callback.text).toContain(
+        `${BOUNCES} is connected with Microsoft as the inbound mailbox.`,
+      );
       const mailbox = await api(p).get('/v1/integrations/inbound-mailbox').expect(200);
       expect(mailbox.body).toMatchObject({
         status: 'connected',

@@ -5,6 +5,9 @@ import type { AppLogger } from './logging.module';
 const GIVEN_ID = /^[\w.-]{1,64}$/;
 // Probes and scrapes would drown the requests that matter.
 const QUIET = new Set(['/health', '/metrics']);
+// Query parameters that carry one-time credentials (an OAuth callback's code and state, a link's
+// token): the line keeps their names, not their values.
+const SECRET_PARAMS = /([?&](?:code|state|token|access_token|refresh_token)=)[^&#]*/gi;
 
 /**
  * Gives every request an id (X-Request-Id, taken from the request when well formed, echoed in the
@@ -27,7 +30,7 @@ export function requestLog(logger: AppLogger): RequestHandler {
         req: {
           id,
           method,
-          url,
+          url: url.replace(SECRET_PARAMS, '$1[redacted]'),
           // The client's address as TRUST_PROXY lets the proxies in front say it.
           remoteAddress: req.ip,
           userAgent: req.headers['user-agent'],

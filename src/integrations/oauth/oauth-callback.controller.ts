@@ -1,5 +1,5 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Auth } from '../../programs/auth/auth.decorators';
 import { providerLabel } from '../../transports/oauth/oauth-providers';
@@ -67,8 +67,20 @@ export class OAuthCallbackController {
   @Auth('none')
   @ApiOperation({
     summary:
-      'The OAuth 2.0 redirect URI: exchanges the code, verifies the login, saves the account, then redirects to returnTo (with oauth=connected) or shows a page that says what happened. A refused step (wrong, used or expired state, a code the provider refuses, a login that fails) saves nothing.',
+      'The OAuth 2.0 redirect URI: exchanges the code, verifies the login, saves the account, then redirects to returnTo (with oauth=connected) or shows a page that says what happened (JSON for a client that does not ask for HTML). A refused step (wrong, used or expired state, a code the provider refuses, a login that fails) saves nothing.',
   })
+  @ApiQuery({
+    name: 'state',
+    required: false,
+    description: 'As the authorization request sent it.',
+  })
+  @ApiQuery({ name: 'code', required: false, description: 'The authorization code.' })
+  @ApiQuery({
+    name: 'error',
+    required: false,
+    description: 'The provider refused (RFC 6749 4.1.2.1).',
+  })
+  @ApiQuery({ name: 'error_description', required: false })
   @ApiResponse({ status: 200, description: 'Connected (no returnTo): a page that says so.' })
   @ApiResponse({ status: 303, description: 'Connected: back to returnTo, with oauth=connected.' })
   @ApiResponse({
@@ -81,7 +93,11 @@ export class OAuthCallbackController {
     description:
       'The login with the new token failed (SMTP_*, IMAP_*, OAUTH_NO_REFRESH_TOKEN): a page says why; nothing was saved.',
   })
-  async callback(@Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async callback(
+    @Query() query: Record<string, unknown>,
+    @Headers('accept') accept: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
     const outcome = await this.flow.callback(query);
     // The URL holds the authorization code: no page it leads to may see it.
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -95,6 +111,19 @@ export class OAuthCallbackController {
       const url = new URL(outcome.returnTo);
       url.searchParams.set('oauth', 'connected');
       res.redirect(303, url.toString());
+      return;
+    }
+    // A browser (the usual caller) gets a page; a program calling it gets the API's JSON.
+    if (!/text\/html/.test(accept ?? '')) {
+      if (!outcome.ok) {
+        const e = outcome.error;
+        res
+          .status(e.getStatus())
+          .json({ statusCode: e.getStatus(), code: e.code, message: e.message });
+        return;
+      }
+      const { view, ...account } = outcome.account;
+      res.status(200).json({ status: 'connected', ...account, account: view });
       return;
     }
     const { status, html } = render(outcome);

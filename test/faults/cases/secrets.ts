@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OAuthTestServer, xoauth2Check } from '../../support/oauth-test-server';
 import { SmtpTestServer, type ReceivedMail } from '../../support/smtp-test-server';
 import { Api, type ProgramKeys } from '../support/api';
 import { Cluster } from '../support/app-process';
@@ -9,13 +10,21 @@ import { waitFor } from '../support/run';
 import { SMTP_USER, type Suite } from '../support/suite';
 
 const KEY_KINDS = new Set(['secret key', 'publishable key']);
+const OAUTH_USER = 'owner@oauth.test';
 
-/** The forms a secret could take on the way to a log line: as is, URL-encoded, base64, AUTH PLAIN. */
+/**
+ * The forms a secret could take on the way to a log line: as is, URL-encoded, base64, AUTH PLAIN,
+ * and an access token's SASL XOAUTH2 form.
+ */
 function formsOf(kind: string, value: string, login?: string): string[] {
   const forms = new Set([value, encodeURIComponent(value), Buffer.from(value).toString('base64')]);
   if (/password/i.test(kind))
     for (const user of new Set([SMTP_USER, login ?? SMTP_USER]))
       forms.add(Buffer.from(`\0${user}\0${value}`).toString('base64'));
+  if (/access token/i.test(kind))
+    forms.add(
+      Buffer.from(`user=${login ?? OAUTH_USER}\x01auth=Bearer ${value}\x01\x01`).toString('base64'),
+    );
   return [...forms].filter((f) => f.length >= 8);
 }
 
@@ -30,6 +39,8 @@ export function secrets(suite: Suite): void {
   const rotatedSecret = randomBytes(32).toString('hex');
   let cluster: Cluster;
   let sink: SmtpTestServer;
+  let oauth: OAuthTestServer;
+  let oauthSink: SmtpTestServer;
   let api: Api;
   let program: ProgramKeys;
 
@@ -37,13 +48,25 @@ export function secrets(suite: Suite): void {
     sink = await SmtpTestServer.start({
       users: { [SMTP_USER]: password, 'ana@acme.test': senderPassword },
     });
-    cluster = await Cluster.start(suite.run, { name: 'secrets', workers: 1 });
+    // Sign-in with Microsoft against a local authorization server; a mail server that takes only
+    // XOAUTH2 and checks each token against that server's keys.
+    oauth = await OAuthTestServer.start();
+    oauthSink = await SmtpTestServer.start({
+      authMethods: ['XOAUTH2'],
+      authRequired: true,
+      onAuth: xoauth2Check(oauth),
+    });
+    cluster = await Cluster.start(suite.run, {
+      name: 'secrets',
+      workers: 1,
+      env: oauth.env('microsoft'),
+    });
     api = new Api(cluster.api.baseUrl, suite.run);
     program = await api.createProgram('Secrets');
   });
   afterAll(async () => {
     await cluster?.stop();
-    await sink?.stop();
+    await Promise.all([sink?.stop(), oauthSink?.stop(), oauth?.stop()]);
   });
 
   const tokenIn = (mail: ReceivedMail) => {
@@ -109,7 +132,11 @@ export function secrets(suite: Suite): void {
     cluster = await Cluster.start(suite.run, {
       name: 'secrets-rotated',
       workers: 1,
-      env: { APP_SECRET: rotatedSecret, APP_SECRET_PREVIOUS: suite.run.appSecret },
+      env: {
+        APP_SECRET: rotatedSecret,
+        APP_SECRET_PREVIOUS: suite.run.appSecret,
+        ...oauth.env('microsoft'),
+      },
     });
     api = new Api(cluster.api.baseUrl, suite.run);
     expect(
@@ -197,6 +224,76 @@ export function secrets(suite: Suite): void {
     suite.run.secrets.add('secret key', rotated.body.key);
     expect((await api.get('/v1/program', sk)).status).toBe(401);
     expect((await api.get('/v1/program', rotated.body.key)).status).toBe(200);
+  });
+
+  it('signs in with OAuth: a code exchanged, tokens refreshed, a sign-in revoked, and none of them stored in clear', async () => {
+    const oauthProgram = await api.createProgram('Secrets OAuth');
+    const sk = oauthProgram.secretKey;
+    const smtp = { host: 'localhost', port: oauthSink.port, security: 'tls' };
+    const connect = async () => {
+      const started = await api.post('/v1/integrations/oauth/authorize', sk, {
+        provider: 'microsoft',
+        for: 'integration',
+        email: OAUTH_USER,
+        smtp,
+      });
+      expect(started.status).toBe(200);
+      const back = await oauth.signIn(started.body.authorizeUrl);
+      suite.run.secrets.add('OAuth authorization code', back.searchParams.get('code'));
+      expect((await api.get(`${back.pathname}${back.search}`)).status).toBe(200);
+      return back;
+    };
+    // The first access token lapses at once: the test send after it refreshes.
+    await oauth.set({ accessLifetimeS: 2 });
+    const first = await connect();
+    await oauth.set({ accessLifetimeS: 3600 });
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    expect(
+      (await api.post('/v1/integrations/smtp/test', sk, { to: 'ops@example.com' })).status,
+    ).toBe(200);
+    expect(await oauth.tokenRequests('refresh_token')).toBeGreaterThanOrEqual(1);
+    // The same callback again, and a revoked sign-in: both answered with what to do, no token.
+    expect((await api.get(`${first.pathname}${first.search}`)).status).toBe(400);
+    await oauth.set({ accessLifetimeS: 2 });
+    await connect();
+    await oauth.set({ accessLifetimeS: 3600 });
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    await oauth.revokeAll();
+    const revoked = await api.post('/v1/integrations/smtp/test', sk, { to: 'ops@example.com' });
+    expect(revoked.status).toBe(409);
+    expect(revoked.body.code).toBe('OAUTH_REAUTHORIZATION_REQUIRED');
+    await api.get('/v1/integrations/smtp', sk);
+    await connect();
+    expect(
+      (await api.post('/v1/integrations/smtp/test', sk, { to: 'ops@example.com' })).status,
+    ).toBe(200);
+
+    const { issued } = await oauth.stats();
+    for (const token of issued.access)
+      suite.run.secrets.add('OAuth access token', token, OAUTH_USER);
+    for (const token of issued.refresh) suite.run.secrets.add('OAuth refresh token', token);
+    // At rest they are sealed: no table holds one in clear.
+    const tables = await suite.db.rows<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+    );
+    const found: string[] = [];
+    for (const { kind, value } of suite.run.secrets
+      .entries()
+      .filter((e) => e.kind.startsWith('OAuth'))) {
+      for (const { table_name: t } of tables) {
+        const n = await suite.db.count(
+          `SELECT count(*) AS n FROM "${t}" x WHERE strpos(x::text, $1) > 0`,
+          [value],
+        );
+        if (n) found.push(`${kind} in ${n} rows of ${t}`);
+      }
+    }
+    suite.run.report.line(
+      '8 secrets (OAuth)',
+      `${issued.refresh.length} refresh and ${issued.access.length} access tokens issued by the local authorization server (${await oauth.tokenRequests('refresh_token')} refreshes), looked for in every column of the ${tables.length} tables: ${found.join('; ') || 'none found'}`,
+    );
+    expect(found).toEqual([]);
+    expect(issued.refresh.length).toBeGreaterThanOrEqual(3);
   });
 
   it('keeps the one-time links out of the database once their emails are sent', async () => {
