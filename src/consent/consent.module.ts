@@ -7,6 +7,7 @@ import { ProgramsModule } from '../programs/programs.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { ConsentCoreModule } from './consent-core.module';
 import { ConsentService } from './consent.service';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /**
  * Consent: preferences per category, unsubscribe links and addresses, and the
@@ -20,6 +21,7 @@ import { ConsentService } from './consent.service';
     ParticipantsModule,
     ProgramsModule,
     TemplatesModule,
+    WebhooksModule,
   ],
   providers: [ConsentService],
   exports: [ConsentService, ConsentCoreModule],

@@ -23,6 +23,8 @@ import { unsubscribeLink } from './consent-headers';
 import type { ConsentSource } from './consent-preference.entity';
 import { ConsentStore } from './consent-store';
 import { ConsentTokens, type ConsentRef } from './consent-tokens';
+import { WebhookEvents } from '../webhooks/webhook-events';
+import { participantUnsubscribed } from '../webhooks/webhook-payloads';
 
 export type { ConsentSource } from './consent-preference.entity';
 
@@ -71,6 +73,7 @@ export class ConsentService {
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly webhooks: WebhookEvents,
   ) {}
 
   /** `${PUBLIC_BASE_URL}/p/unsubscribe/<token>`: the token names all three, sealed. */
@@ -186,6 +189,7 @@ export class ConsentService {
     };
     const at = new Date();
     if (!(await this.store.choose(manager, ref, false, source, at))) return null;
+    await this.webhooks.emit(manager, participantUnsubscribed(ref, source, at));
     return () => this.announce(ref, source, at);
   }
 
@@ -251,8 +255,10 @@ export class ConsentService {
       const changed: string[] = [];
       for (const [category, subscribed] of entries) {
         const ref = { programId, participantId, category };
-        if ((await this.store.choose(manager, ref, subscribed, source, at)) && !subscribed)
+        if ((await this.store.choose(manager, ref, subscribed, source, at)) && !subscribed) {
           changed.push(category);
+          await this.webhooks.emit(manager, participantUnsubscribed(ref, source, at));
+        }
       }
       return changed;
     });

@@ -11,6 +11,7 @@ import { SuppressionsModule } from '../suppressions/suppressions.module';
 import { InboundMessage } from './inbound-message.entity';
 import { InboundAddresses } from './inbound-addresses.service';
 import { InboundService } from './inbound.service';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /** What comes back after sending: bounces, complaints and replies, stored then read. */
 @Module({
@@ -24,6 +25,7 @@ import { InboundService } from './inbound.service';
     EventsModule,
     SenderDomainsModule,
     ConsentModule,
+    WebhooksModule,
   ],
   providers: [InboundService, InboundAddresses],
   // Consent too: the listener checks the unsubscribe addresses it is asked to take.

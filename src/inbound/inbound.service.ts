@@ -21,6 +21,8 @@ import { SuppressionsService } from '../suppressions/suppressions.service';
 import { decodeInboundAddress } from './inbound-addresses';
 import { InboundMessage, type InboundSource } from './inbound-message.entity';
 import { readInbound, type InboundReading } from './reports/read-inbound';
+import { WebhookEvents } from '../webhooks/webhook-events';
+import { emailReceived, messageReport } from '../webhooks/webhook-payloads';
 
 /** What is known of an email when it arrives, before it is read. */
 export interface Arrival {
@@ -81,6 +83,7 @@ export class InboundService {
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly consent: ConsentService,
+    private readonly webhooks: WebhookEvents,
   ) {
     this.queries = new EntityQueries(inbound);
   }
@@ -309,6 +312,17 @@ export class InboundService {
             });
           }
           fields.summary = { answers: message?.templateKey ?? null };
+          await this.webhooks.emit(
+            manager,
+            emailReceived(programId, {
+              inboundMessageId: row.id,
+              participantId: participant.id,
+              from: r.from.address,
+              subject: r.subject ?? null,
+              inReplyTo: message?.id ?? null,
+              answers: message?.templateKey ?? null,
+            }),
+          );
           // An event of its own, once per inbound email, after the participant is committed.
           const answered = message;
           after.push(() => this.receivedEvent(program, participant, row, r, answered));
@@ -345,6 +359,12 @@ export class InboundService {
         reportId: r.reportId,
         at: new Date(),
       });
+      await this.webhooks.emit(
+        manager,
+        messageReport('message.complained', message, row.id, {
+          complaint: { feedbackType: r.feedback?.type ?? null },
+        }),
+      );
       // A complaint stops what the person can leave; their password reset still reaches them.
       await this.suppressions.add(
         message.programId,
@@ -377,6 +397,18 @@ export class InboundService {
         reportId: r.reportId,
         at: new Date(),
       });
+      if (rcpt.action === 'failed')
+        await this.webhooks.emit(
+          manager,
+          messageReport('message.bounced', message, row.id, {
+            bounce: {
+              recipient: rcpt.address,
+              status: rcpt.status,
+              class: rcpt.class,
+              diagnostic: rcpt.diagnostic ?? null,
+            },
+          }),
+        );
       // Only an address that does not exist is suppressed: a full mailbox, a spam block or a
       // refused sender say nothing about the address.
       if (rcpt.class === 'hard') {

@@ -4,6 +4,8 @@ import { DataSource, EntityManager, LessThanOrEqual } from 'typeorm';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
 import { NotifyParticipant, type Notification } from '../notifications/notify-participant';
+import { WebhookEvents } from '../webhooks/webhook-events';
+import { payoutReminderSent } from '../webhooks/webhook-payloads';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import { effectiveSettings, Program } from '../programs/program.entity';
@@ -41,6 +43,7 @@ export class PayoutRemindersService implements OnModuleInit {
     private readonly hooks: RewardHooks,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: AppLogger,
+    private readonly webhooks: WebhookEvents,
   ) {}
 
   // In the transaction of every reward write.
@@ -148,6 +151,15 @@ export class PayoutRemindersService implements OnModuleInit {
         this.reminderMessage(program, participant, reward, reminder),
       );
       await manager.update(PayoutReminder, { id: reminder.id }, { messageId: message.id });
+      await this.webhooks.emit(
+        manager,
+        payoutReminderSent(program.id, {
+          reminderId: reminder.id,
+          participantId: participant.id,
+          rewardId: reward.id,
+          messageId: message.id,
+        }),
+      );
       outcome.sent++;
       // The cycle ends with its last reminder; a cash reward after that opens a new one.
       const left = await manager.countBy(PayoutReminder, {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ParticipantsModule } from '../participants/participants.module';
 import { ProgramsModule } from '../programs/programs.module';
 import { RewardsModule } from '../rewards/rewards.module';
@@ -15,6 +16,7 @@ import { PayoutRemindersService } from './payout-reminders.service';
     ParticipantsModule,
     RewardsModule,
     NotificationsModule,
+    WebhooksModule,
   ],
   providers: [PayoutRemindersService],
   exports: [PayoutRemindersService],

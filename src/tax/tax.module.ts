@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ParticipantsModule } from '../participants/participants.module';
 import { RewardsModule } from '../rewards/rewards.module';
 import { ParticipantTaxYear } from './participant-tax-year.entity';
@@ -13,6 +14,7 @@ import { W9Service } from './w9.service';
     ParticipantsModule,
     RewardsModule,
     NotificationsModule,
+    WebhooksModule,
   ],
   providers: [W9Service],
   exports: [W9Service],

@@ -3,6 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, IsNull, Repository } from 'typeorm';
 import { AppConfig } from '../config/app.config';
 import { NotifyParticipant } from '../notifications/notify-participant';
+import { WebhookEvents } from '../webhooks/webhook-events';
+import { w9Required } from '../webhooks/webhook-payloads';
 import { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import { Program } from '../programs/program.entity';
@@ -37,6 +39,7 @@ export class W9Service implements OnModuleInit {
     private readonly notify: NotifyParticipant,
     private readonly hooks: RewardHooks,
     private readonly config: AppConfig,
+    private readonly webhooks: WebhookEvents,
   ) {}
 
   // In the transaction of every reward write and status change.
@@ -187,5 +190,14 @@ export class W9Service implements OnModuleInit {
       dedupeKey: `w9:${participant.id}:${key.year}`,
     });
     await manager.update(ParticipantTaxYear, key, { w9NoticeMessageId: message.id });
+    await this.webhooks.emit(
+      manager,
+      w9Required(program.id, participant.id, {
+        year: key.year,
+        totalUsd: centsToUsd(row.totalCents),
+        thresholdUsd,
+        messageId: message.id,
+      }),
+    );
   }
 }

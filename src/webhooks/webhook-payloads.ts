@@ -46,3 +46,110 @@ export function messageOutcome(message: Message, patch: Partial<Message>): Webho
     key: `${type}:${message.id}:${message.attemptLog.length}`,
   };
 }
+
+/** A bounce or complaint reported back about a message the program sent. */
+export function messageReport(
+  type: 'message.bounced' | 'message.complained',
+  message: Message,
+  inboundId: string,
+  report: Record<string, unknown>,
+): WebhookEvent {
+  return {
+    programId: message.programId,
+    type,
+    data: {
+      message: {
+        id: message.id,
+        template: message.templateKey,
+        to: message.toEmail,
+        participantId: message.participantId,
+      },
+      inboundMessageId: inboundId,
+      ...report,
+    },
+    key: `${type}:${inboundId}:${message.id}`,
+  };
+}
+
+export function participantUnsubscribed(
+  ref: { programId: string; participantId: string; category: string },
+  source: string,
+  at: Date,
+): WebhookEvent {
+  return {
+    programId: ref.programId,
+    type: 'participant.unsubscribed',
+    data: {
+      participantId: ref.participantId,
+      category: ref.category,
+      source,
+      changedAt: at.toISOString(),
+    },
+    key: `participant.unsubscribed:${ref.participantId}:${ref.category}:${at.toISOString()}`,
+  };
+}
+
+export function w9Required(
+  programId: string,
+  participantId: string,
+  facts: { year: number; totalUsd: number; thresholdUsd: number; messageId: string },
+): WebhookEvent {
+  return {
+    programId,
+    type: 'w9.required',
+    data: { participantId, ...facts },
+    key: `w9.required:${participantId}:${facts.year}`,
+  };
+}
+
+export function payoutReminderSent(
+  programId: string,
+  facts: { reminderId: string; participantId: string; rewardId: string; messageId: string },
+): WebhookEvent {
+  return {
+    programId,
+    type: 'payout_reminder.sent',
+    data: facts,
+    key: `payout_reminder.sent:${facts.reminderId}`,
+  };
+}
+
+export function emailReceived(
+  programId: string,
+  facts: {
+    inboundMessageId: string;
+    participantId: string;
+    from: string | null;
+    subject: string | null;
+    inReplyTo: string | null;
+    answers: string | null;
+  },
+): WebhookEvent {
+  return {
+    programId,
+    type: 'email.received',
+    data: facts,
+    key: `email.received:${facts.inboundMessageId}`,
+  };
+}
+
+export function rewardStatusChanged(
+  reward: Reward,
+  previous: string,
+  change: { reason: string | null; actor: string; at: Date } | undefined,
+): WebhookEvent {
+  const at = change?.at ?? reward.updatedAt;
+  return {
+    programId: reward.programId,
+    type: 'reward.status_changed',
+    data: {
+      reward: toRewardView(reward),
+      from: previous,
+      to: reward.status,
+      reason: change?.reason ?? null,
+      actor: change?.actor ?? null,
+      at: new Date(at).toISOString(),
+    },
+    key: `reward.status_changed:${reward.id}:${previous}:${reward.status}:${new Date(at).toISOString()}`,
+  };
+}

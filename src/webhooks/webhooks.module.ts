@@ -4,6 +4,8 @@ import { SecretsModule } from '../common/crypto/secrets.module';
 import { DatabaseModule } from '../database/database.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { QueueModule } from '../queue/queue.module';
+import { RewardsModule } from '../rewards/rewards.module';
+import { RewardWebhooks } from './reward-webhooks';
 import { WebhookDeliveries } from './webhook-deliveries.service';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
@@ -22,8 +24,9 @@ import { WebhooksService } from './webhooks.service';
     QueueModule,
     SecretsModule,
     NotificationsModule,
+    RewardsModule,
   ],
-  providers: [WebhookEvents, WebhooksService, WebhookDeliveries],
+  providers: [WebhookEvents, WebhooksService, WebhookDeliveries, RewardWebhooks],
   exports: [WebhookEvents, WebhooksService, WebhookDeliveries],
 })
 export class WebhooksModule {}
