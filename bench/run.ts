@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runGrowth } from './growth';
+import { runInbound } from './inbound';
 import { runIngest } from './ingest';
 import { runPipeline } from './pipeline';
 import { runRender } from './render';
@@ -59,6 +60,11 @@ function sizesTable(o: BenchOptions): string {
         'BENCH_W9_REWARDS / _WRITES',
         `${o.w9RewardCounts.join(',')} / ${o.w9Writes}`,
         'earlier rewards seeded, reward writes timed per size',
+      ],
+      [
+        'BENCH_INBOUND_REPORTS / _CONCURRENCY',
+        `${o.inboundReports} / ${o.inboundConcurrency}`,
+        'bounce reports per path (listener, mailbox), handed to the listener over this many connections',
       ],
       ['BENCH_LOG_LEVEL', o.logLevel, 'LOG_LEVEL of the service under test'],
       [
@@ -265,6 +271,7 @@ async function main(): Promise<void> {
     ['ingest', () => runIngest(ctx, backends)],
     ['pipeline', () => runPipeline(ctx, backends)],
     ['growth', () => runGrowth(ctx, backends)],
+    ['inbound', () => runInbound(ctx, backends)],
   ];
   for (const [name, step] of steps) {
     if (!options.only.includes(name as never)) continue;

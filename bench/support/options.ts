@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-export type MeasurementName = 'ingest' | 'pipeline' | 'render' | 'growth';
+export type MeasurementName = 'ingest' | 'pipeline' | 'render' | 'growth' | 'inbound';
 export type BackendName = 'embedded' | 'postgres-redis';
 
 /** Every size the bench uses; each has an env variable so a slower or faster machine can scale it. */
@@ -18,6 +18,10 @@ export interface BenchOptions {
   growthEvents: number;
   w9RewardCounts: number[];
   w9Writes: number;
+  /** Bounce reports per path (listener, mailbox) and configuration. */
+  inboundReports: number;
+  /** SMTP connections the reports are handed to the listener over. */
+  inboundConcurrency: number;
   databaseUrl: string;
   redisUrl: string;
   logLevel: string;
@@ -62,7 +66,13 @@ function names<T extends string>(name: string, allowed: readonly T[]): T[] {
 
 export function benchOptions(): BenchOptions {
   return {
-    only: names<MeasurementName>('BENCH_ONLY', ['ingest', 'pipeline', 'render', 'growth']),
+    only: names<MeasurementName>('BENCH_ONLY', [
+      'ingest',
+      'pipeline',
+      'render',
+      'growth',
+      'inbound',
+    ]),
     backends: names<BackendName>('BENCH_BACKENDS', ['embedded', 'postgres-redis']),
     ingestConnections: int('BENCH_INGEST_CONNECTIONS', 50),
     ingestSeconds: int('BENCH_INGEST_SECONDS', 10),
@@ -74,6 +84,8 @@ export function benchOptions(): BenchOptions {
     growthEvents: int('BENCH_GROWTH_EVENTS', 200),
     w9RewardCounts: ints('BENCH_W9_REWARDS', [10, 1000, 100000]),
     w9Writes: int('BENCH_W9_WRITES', 30),
+    inboundReports: int('BENCH_INBOUND_REPORTS', 200),
+    inboundConcurrency: int('BENCH_INBOUND_CONCURRENCY', 8),
     databaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/rn_bench',
     redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
     // The service's own default: a realistic run logs every request.
