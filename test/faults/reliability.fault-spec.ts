@@ -7,6 +7,7 @@ import { redisRestart } from './cases/redis-restart';
 import { secrets } from './cases/secrets';
 import { smtpOutage } from './cases/smtp-outage';
 import { tenantIsolation } from './cases/tenant-isolation';
+import { webhookReceiverCrash } from './cases/webhook-receiver-crash';
 import { workerCrash } from './cases/worker-crash';
 import { Db } from './support/db';
 import { startRun } from './support/run';
@@ -52,6 +53,9 @@ maybe('6')('6. hostile input on every endpoint', () => hostileInput(suite));
 maybe('7')('7. tenant isolation', () => tenantIsolation(suite));
 maybe('10')('10. the inbound listener’s worker killed with SIGKILL while bounces arrive', () =>
   inboundCrash(suite),
+);
+maybe('11')('11. the webhook receiver killed with SIGKILL while deliveries go out', () =>
+  webhookReceiverCrash(suite),
 );
 
 // Cases 2 to 7 take longer than a claim (MESSAGE_CLAIM_MS), so this rarely waits. It runs before

@@ -9,7 +9,8 @@ import { statusLine } from '../support/db';
 import { waitFor } from '../support/run';
 import { SMTP_USER, type Suite } from '../support/suite';
 
-const KEY_KINDS = new Set(['secret key', 'publishable key']);
+// Shown once, on purpose, in the answer that creates them.
+const KEY_KINDS = new Set(['secret key', 'publishable key', 'webhook secret']);
 const OAUTH_USER = 'owner@oauth.test';
 
 /**
