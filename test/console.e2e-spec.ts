@@ -230,7 +230,10 @@ describe('Console (HTTP)', () => {
     const { agent } = await signIn(program.secretKey);
     const res = await agent.get('/console/templates/verification/en/preview-frame');
     expect(res.status).toBe(200);
-    expect(res.headers['content-security-policy']).toMatch(/^sandbox; /);
+    // Scripts stay off; same-origin only so the console can size the frame to the email.
+    expect(res.headers['content-security-policy']).toMatch(/^sandbox allow-same-origin; /);
+    expect(res.headers['content-security-policy']).not.toContain('allow-scripts');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'self'");
     expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(res.text).toContain('<html');

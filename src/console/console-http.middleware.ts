@@ -24,9 +24,11 @@ export const CONSOLE_CSP = [
 ].join('; ');
 
 // The rendered email in the preview frame: its own inline styles and remote images, no scripts
-// (sandbox without allow-scripts), and framed only by the console itself.
+// (sandbox without allow-scripts), and framed only by the console itself. Same-origin, so the
+// console can read how tall the email is and size the frame to it; without scripts, that is
+// all the origin gives the frame.
 export const PREVIEW_CSP = [
-  'sandbox',
+  'sandbox allow-same-origin',
   "default-src 'none'",
   "style-src 'unsafe-inline'",
   'img-src https: data:',

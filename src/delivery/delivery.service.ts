@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { isDatabaseUnavailable } from '../common/errors/database-errors';
+import { withoutServerPaths } from '../common/errors/server-paths';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
 import { unsubscribedMessage } from '../consent/consent-categories';
@@ -56,7 +57,8 @@ const errorOf = (err: unknown): { code: string; message: string; permanent: bool
   const code = typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'DELIVERY_ERROR';
   return {
     code,
-    message: typeof e?.message === 'string' ? e.message : 'Delivery failed.',
+    // Not an SMTP answer: a file, a module, a socket of this machine may be named in it.
+    message: typeof e?.message === 'string' ? withoutServerPaths(e.message) : 'Delivery failed.',
     // Retrying cannot fix a template, nor a route that needs a person (a password, a DNS record).
     permanent: code.startsWith('TEMPLATE_') || e?.permanent === true,
   };

@@ -34,6 +34,7 @@ import { RuleEngine, type RuleRun } from '../rules/rule-engine.service';
 import type { Rule } from '../rules/rule.entity';
 import { withEventFields } from '../rules/rule-facts';
 import { ProgramEvent } from './event.entity';
+import { withoutServerPaths } from '../common/errors/server-paths';
 import { MetricsService } from '../metrics/metrics.service';
 
 /** What one run of the evaluation job did. */
@@ -350,7 +351,10 @@ export class EventEvaluationService {
   // Every failed attempt leaves its error on the event, so GET /v1/events/:id says why it is
   // still queued; the last one also marks it failed.
   private async recordFailure(event: ProgramEvent, err: unknown, final: boolean): Promise<void> {
-    const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
+    const message = withoutServerPaths(err instanceof Error ? err.message : String(err)).slice(
+      0,
+      MAX_ERROR_LENGTH,
+    );
     try {
       // Only while not processed: a run that committed in the meantime wins.
       await this.events

@@ -21,6 +21,7 @@ import {
   type TemplateTaskInput,
   type TemplateTaskResult,
 } from './template-tasks';
+import { withoutServerPaths } from '../common/errors/server-paths';
 
 // Under ts-jest (and ts-node) this file and the worker are .ts: the worker thread loads it
 // through ts-node, as the test process does. From the build both are .js.
@@ -189,7 +190,7 @@ export class TemplateWorkerPool implements OnApplicationShutdown {
             `the template needed more than ${this.config.TEMPLATE_WORKER_MEMORY_MB} MB of memory; show fewer items`,
           );
         throw new TemplateWorkerUnavailableError(
-          `No template worker could run the task: ${err instanceof Error ? err.message : String(err)}`,
+          `No template worker could run the task: ${withoutServerPaths(err instanceof Error ? err.message : String(err))}`,
           { cause: err },
         );
       })

@@ -36,6 +36,26 @@
     });
   }
 
+  // An email frame as tall as the email, so its footer is never cut off. The framed document is
+  // same-origin and runs no script (sandbox="allow-same-origin"), so its height can be read.
+  function fitToContent(frame) {
+    var doc = frame.contentDocument;
+    if (!doc || !doc.documentElement) return;
+    var content = Math.max(doc.documentElement.scrollHeight, doc.body ? doc.body.scrollHeight : 0);
+    var border = frame.offsetHeight - frame.clientHeight;
+    frame.style.height = content + border + 'px';
+  }
+
+  function fitFrames() {
+    document.querySelectorAll('iframe[data-fit-content]').forEach(function (frame) {
+      frame.addEventListener('load', function () {
+        fitToContent(frame);
+      });
+      if (frame.contentDocument && frame.contentDocument.readyState === 'complete')
+        fitToContent(frame);
+    });
+  }
+
   // The template editor's live preview: the draft is posted (with the form's CSRF token) as the
   // author types; problems go beside their fields, and the rendered email into a fresh sandboxed
   // frame, so the preview never piles up entries in the browser history.
@@ -80,7 +100,7 @@
       next.name = 'preview-frame-' + frames;
       next.className = current.className;
       next.title = current.title;
-      next.setAttribute('sandbox', '');
+      next.setAttribute('sandbox', 'allow-same-origin');
       next.hidden = true;
       current.parentNode.insertBefore(next, current.nextSibling);
       next.addEventListener(
@@ -92,6 +112,7 @@
           });
           next.id = 'preview-frame';
           next.hidden = false;
+          fitToContent(next);
         },
         { once: true },
       );
@@ -161,6 +182,7 @@
     focusNotice();
     confirmForms();
     copyButtons();
+    fitFrames();
     templatePreview();
   });
 })();

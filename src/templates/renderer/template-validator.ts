@@ -8,7 +8,8 @@ import {
   TEMPLATE_HELPERS,
   TEMPLATE_PARTIALS,
 } from './template-helpers';
-import { astLimitProblems, scanTemplate, type TemplateLimit } from './template-limits';
+import { astLimitProblems, scanTemplate, type Tag, type TemplateLimit } from './template-limits';
+import { unclosedBlock } from './unclosed-block';
 import type { TemplatePart } from './template-renderer';
 
 export interface TemplateValidationError {
@@ -94,7 +95,7 @@ function validatePart(part: TemplatePart, source: string, root: Field): Template
   try {
     ast = hb.parse(source);
   } catch (err) {
-    return [syntaxError(part, source, err)];
+    return [syntaxError(part, source, err, scan.tags)];
   }
   // The same limits as the parser built the tree (the scan is a cheaper reading of the source).
   const limits = astLimitProblems(part, source, ast);
@@ -115,7 +116,12 @@ function validatePart(part: TemplatePart, source: string, root: Field): Template
   return [];
 }
 
-function syntaxError(part: TemplatePart, source: string, err: unknown): TemplateValidationError {
+function syntaxError(
+  part: TemplatePart,
+  source: string,
+  err: unknown,
+  tags: readonly Tag[] = [],
+): TemplateValidationError {
   const e = err as { message?: unknown; lineNumber?: unknown; column?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (typeof e.lineNumber === 'number') {
@@ -135,8 +141,20 @@ function syntaxError(part: TemplatePart, source: string, err: unknown): Template
   const line = lineMatch ? Number(lineMatch[1]) : (loc?.first_line ?? 1);
   const column = loc && loc.first_line === line ? loc.first_column + 1 : 1;
   const snippet = loc && loc.first_line === line ? tokenAt(source, loc) : '';
-  return { part, line, column, message: `Syntax error: ${describeParseError(message, snippet)}` };
+  const description = describeParseError(message, snippet);
+  // The parser stops at the end; the author needs where the block that never ends began.
+  const unclosed = description === ENDS_INSIDE_BLOCK ? unclosedBlock(source, tags) : undefined;
+  if (unclosed)
+    return {
+      part,
+      line: unclosed.line,
+      column: unclosed.column,
+      message: `Syntax error: ${unclosed.opening} is never closed; add ${unclosed.closing} where the block ends.`,
+    };
+  return { part, line, column, message: `Syntax error: ${description}` };
 }
+
+const ENDS_INSIDE_BLOCK = 'the template ends inside a block: its closing {{/…}} is missing';
 
 interface Yylloc {
   first_line: number;
@@ -161,7 +179,7 @@ function describeParseError(message: string, snippet: string): string {
   const expected = /Expecting (.*), got/.exec(message)?.[1] ?? '';
   if (got === 'EOF') {
     return /OPEN_ENDBLOCK|INVERSE/.test(expected)
-      ? 'the template ends inside a block: its closing {{/…}} is missing'
+      ? ENDS_INSIDE_BLOCK
       : 'the template ends inside an expression: "}}" is missing';
   }
   if (got === 'INVERSE' || got === 'OPEN_INVERSE_CHAIN') return '{{else}} outside of a block';
