@@ -163,7 +163,8 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   SMTP_AUTH_TEMPORARY_FAILURE: 'The server could not check the login just now; it is retried.',
   SMTP_BASIC_AUTH_DISABLED:
     'The provider turned off password login (SMTP AUTH) for the tenant: use OAuth.',
-  SMTP_AUTH_DISABLED_FOR_MAILBOX: 'Password login is off for this mailbox.',
+  SMTP_AUTH_DISABLED_FOR_MAILBOX:
+    'Microsoft 365 answered 535 5.7.139: SMTP AUTH is off for the mailbox or tenant; an administrator turns it on.',
   SMTP_APP_PASSWORD_REQUIRED: 'The account needs an app password, not its sign-in password.',
   SMTP_XOAUTH2_REFUSED: 'The server refused the OAuth access token.',
   SMTP_RELAY_DENIED: 'The server relays for no login, or not for this one.',
@@ -187,6 +188,8 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
     'The mailbox must be signed in again (`POST /v1/integrations/oauth/authorize`).',
   OAUTH_TOKEN_ENDPOINT_CHANGED:
     'The provider’s token endpoint changed since the mailbox was connected; sign in again.',
+  OAUTH_TOKEN_REFRESH_FAILED:
+    'Renewing an OAuth access token failed for now; the message is retried with backoff.',
   OAUTH_TOKEN_ENDPOINT_FAILED:
     'The provider’s token endpoint could not be reached or answered an error.',
   OAUTH_PROVIDER_NOT_CONFIGURED:

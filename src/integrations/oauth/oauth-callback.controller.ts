@@ -1,5 +1,14 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { errorBody } from '../../common/errors/error-body';
+import { OAuthCallbackResponse } from './dto/oauth-authorize.dto';
 import type { Response } from 'express';
 import { Auth } from '../../programs/auth/auth.decorators';
 import { providerLabel } from '../../transports/oauth/oauth-providers';
@@ -11,6 +20,13 @@ const escapeHtml = (text: string) =>
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
+
+// A browser gets a page, a program the API's JSON: both are documented for every answer.
+const HTML = { 'text/html': { schema: { type: 'string' } } };
+const ERROR_CONTENT = {
+  'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } },
+  ...HTML,
+};
 
 const WHAT: Record<ConnectedAccount['purpose'], string> = {
   integration: "the program's SMTP server",
@@ -59,6 +75,7 @@ function render(outcome: CallbackOutcome): { status: number; html: string } {
 
 /** Where Microsoft and Google send the browser back after sign-in; public (the state names the program). */
 @ApiTags('integrations')
+@ApiExtraModels(OAuthCallbackResponse)
 @Controller('oauth')
 export class OAuthCallbackController {
   constructor(private readonly flow: OAuthFlow) {}
@@ -81,17 +98,42 @@ export class OAuthCallbackController {
     description: 'The provider refused (RFC 6749 4.1.2.1).',
   })
   @ApiQuery({ name: 'error_description', required: false })
-  @ApiResponse({ status: 200, description: 'Connected (no returnTo): a page that says so.' })
+  @ApiResponse({
+    status: 200,
+    description: 'Connected (no returnTo): a page that says so, or the account as JSON.',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(OAuthCallbackResponse) } },
+      ...HTML,
+    },
+  })
   @ApiResponse({ status: 303, description: 'Connected: back to returnTo, with oauth=connected.' })
   @ApiResponse({
     status: 400,
     description:
       'OAUTH_STATE_INVALID, OAUTH_STATE_USED, OAUTH_STATE_EXPIRED, OAUTH_ACCESS_DENIED, OAUTH_AUTHORIZATION_FAILED, OAUTH_CODE_MISSING, OAUTH_CODE_REJECTED: a page says why; nothing was saved.',
+    content: ERROR_CONTENT,
   })
   @ApiResponse({
     status: 422,
     description:
       'The login with the new token failed (SMTP_*, IMAP_*, OAUTH_NO_REFRESH_TOKEN): a page says why; nothing was saved.',
+    content: ERROR_CONTENT,
+  })
+  @ApiResponse({
+    status: 500,
+    description: 'OAUTH_CONNECT_FAILED: saving failed on this service; nothing was saved.',
+    content: ERROR_CONTENT,
+  })
+  @ApiResponse({
+    status: 502,
+    description:
+      "OAUTH_TOKEN_ENDPOINT_FAILED: the provider's token endpoint failed; nothing was saved.",
+    content: ERROR_CONTENT,
+  })
+  @ApiResponse({
+    status: 503,
+    description: 'OAUTH_PROVIDER_NOT_CONFIGURED: the provider is no longer configured.',
+    content: ERROR_CONTENT,
   })
   async callback(
     @Query() query: Record<string, unknown>,
@@ -110,16 +152,15 @@ export class OAuthCallbackController {
     if (outcome.ok && outcome.returnTo) {
       const url = new URL(outcome.returnTo);
       url.searchParams.set('oauth', 'connected');
-      res.redirect(303, url.toString());
+      res.status(303).setHeader('Location', url.toString());
+      res.end();
       return;
     }
     // A browser (the usual caller) gets a page; a program calling it gets the API's JSON.
     if (!/text\/html/.test(accept ?? '')) {
       if (!outcome.ok) {
         const e = outcome.error;
-        res
-          .status(e.getStatus())
-          .json({ statusCode: e.getStatus(), code: e.code, message: e.message });
+        res.status(e.getStatus()).json(errorBody(e.getStatus(), e.code, e.message, e.details));
         return;
       }
       const { view, ...account } = outcome.account;

@@ -9,16 +9,15 @@ export const ACCOUNT_WAIT_RECHECK_MS = 15 * 60_000;
 export class AccountWaitingError extends Error {
   readonly permanent = false;
   readonly waiting = true;
-  // Writable: nodemailer sets its own code on errors thrown inside a login, and it is put back.
+  // Writable: nodemailer sets its own code on errors thrown inside a login; `reason` puts it back.
   code: string;
+  readonly reason: 'OAUTH_REAUTHORIZATION_REQUIRED';
 
-  constructor(
-    readonly reason: 'OAUTH_REAUTHORIZATION_REQUIRED',
-    message: string,
-  ) {
+  constructor(code: 'OAUTH_REAUTHORIZATION_REQUIRED', message: string) {
     super(message);
     this.name = 'AccountWaitingError';
-    this.code = reason;
+    this.code = code;
+    this.reason = code;
   }
 }
 

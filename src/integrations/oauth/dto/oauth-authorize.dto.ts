@@ -134,6 +134,21 @@ export class OAuthAuthorizeResponse {
   expiresAt: string;
 }
 
+export class OAuthCallbackResponse {
+  @ApiProperty({ enum: ['connected'] }) status: 'connected';
+  @ApiProperty({ enum: OAUTH_PURPOSES }) purpose: OAuthPurpose;
+  @ApiProperty({ enum: OAUTH_PROVIDER_NAMES }) provider: OAuthProviderName;
+  @ApiProperty({ description: 'The mailbox signed in to.' }) email: string;
+  @ApiProperty({ type: String, nullable: true }) senderId: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'The account as GET answers it: the SMTP integration, the sender identity or the inbound mailbox.',
+  })
+  account: object;
+}
+
 export class OAuthProviderResponse {
   @ApiProperty({ enum: OAUTH_PROVIDER_NAMES }) name: OAuthProviderName;
   @ApiProperty({ example: 'Microsoft' }) label: string;
