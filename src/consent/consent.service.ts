@@ -163,10 +163,10 @@ export class ConsentService {
    * The message an unsubscribe address (`u-<tag><mac>` local part) was sent with, or null when
    * the address is not one of ours or names nothing that may be left.
    */
-  async messageOfMailto(localPart: string): Promise<Message | null> {
+  async messageOfMailto(localPart: string, manager?: EntityManager): Promise<Message | null> {
     const tag = this.tokens.readMailtoLocalPart(localPart);
     if (!tag) return null;
-    const message = await this.history.findByReturnPath(tag);
+    const message = await this.history.findByReturnPath(tag, manager);
     if (!message?.participantId || message.category === TRANSACTIONAL) return null;
     return message;
   }

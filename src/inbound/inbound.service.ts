@@ -13,8 +13,7 @@ import { MessageHistory } from '../messages/message-history';
 import type { Message } from '../messages/message.entity';
 import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
-import type { Program } from '../programs/program.entity';
-import { ProgramsService } from '../programs/programs.service';
+import { Program } from '../programs/program.entity';
 import { jobOf } from '../queue/job-options';
 import { JobQueue } from '../queue/job-queue.port';
 import { SuppressionsService } from '../suppressions/suppressions.service';
@@ -77,7 +76,6 @@ export class InboundService {
     private readonly history: MessageHistory,
     private readonly suppressions: SuppressionsService,
     private readonly participants: ParticipantsService,
-    private readonly programs: ProgramsService,
     private readonly events: EventsService,
     private readonly queue: JobQueue,
     private readonly config: AppConfig,
@@ -248,7 +246,9 @@ export class InboundService {
   ): Promise<boolean> {
     const address = decodeInboundAddress(row.envelopeTo, this.config.INBOUND_DOMAIN);
     const byTag =
-      address?.kind === 'return-path' ? await this.history.findByReturnPath(address.tag) : null;
+      address?.kind === 'return-path'
+        ? await this.history.findByReturnPath(address.tag, manager)
+        : null;
     let programId = row.programId ?? byTag?.programId ?? null;
     const fields: Partial<InboundMessage> = {
       kind: r.kind,
@@ -260,7 +260,7 @@ export class InboundService {
     if (address?.kind === 'unsubscribe') {
       // An email to a List-Unsubscribe mailto: address: its sender leaves the message's
       // category, whatever the email says; it is no reply and feeds no rule but that event.
-      message = await this.consent.messageOfMailto(address.localPart);
+      message = await this.consent.messageOfMailto(address.localPart, manager);
       programId ??= message?.programId ?? null;
       const announce = message && (await this.consent.leaveByMessage(manager, message, 'mailto'));
       if (announce) after.push(announce);
@@ -268,12 +268,16 @@ export class InboundService {
     } else if (r.kind === 'dsn' || r.kind === 'arf') {
       message =
         byTag ??
-        (await this.history.findReported(programId, {
-          entityRefId: r.original.entityRefId,
-          messageId: r.original.messageId,
-          recipient:
-            r.recipients[0]?.address ?? r.feedback?.originalRcptTo[0] ?? r.original.to[0] ?? null,
-        }));
+        (await this.history.findReported(
+          programId,
+          {
+            entityRefId: r.original.entityRefId,
+            messageId: r.original.messageId,
+            recipient:
+              r.recipients[0]?.address ?? r.feedback?.originalRcptTo[0] ?? r.original.to[0] ?? null,
+          },
+          manager,
+        ));
       programId ??= message?.programId ?? null;
       if (message) await this.hear(manager, message, row, r, after);
       fields.summary =
@@ -292,6 +296,7 @@ export class InboundService {
         ? await this.history.findByMessageIdHeader(
             programId,
             [r.inReplyTo, ...r.references].filter((h): h is string => !!h),
+            manager,
           )
         : null;
       message = byTag ?? answered;
@@ -299,7 +304,7 @@ export class InboundService {
       if (r.kind === 'auto-reply') {
         fields.summary = { autoReply: r.autoReplyReason };
       } else if (programId && r.from) {
-        const program = await this.programs.findById(programId);
+        const program = await manager.getRepository(Program).findOneBy({ id: programId });
         if (program) {
           const participant = await this.sender(manager, program, r.from);
           fields.participantId = participant.id;

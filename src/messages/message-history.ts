@@ -44,26 +44,33 @@ export class MessageHistory {
     this.queries = new EntityQueries(messages);
   }
 
-  findByReturnPath(tag: string): Promise<Message | null> {
-    return this.queries.findOne({ returnPathTag: tag });
+  // Lookups take the caller's manager: inside a transaction, a second connection from the pool
+  // may never come (every connection held by a transaction waiting for one).
+  findByReturnPath(tag: string, manager?: EntityManager): Promise<Message | null> {
+    return this.queries.findOne({ returnPathTag: tag }, manager);
   }
 
   /** The message a report names: by our id, then its Message-ID, then its recipient lately. */
-  async findReported(programId: string | null, o: ReportedOriginal): Promise<Message | null> {
+  async findReported(
+    programId: string | null,
+    o: ReportedOriginal,
+    manager?: EntityManager,
+  ): Promise<Message | null> {
+    const messages = manager?.getRepository(Message) ?? this.messages;
     const scope = programId ? { programId } : {};
     const ref = o.entityRefId?.trim();
     if (ref && /^[0-9a-f-]{36}$/i.test(ref)) {
-      const byRef = await this.messages.findOneBy({ ...scope, id: ref.toLowerCase() });
+      const byRef = await messages.findOneBy({ ...scope, id: ref.toLowerCase() });
       if (byRef) return byRef;
     }
     const header = o.messageId?.trim();
     if (header) {
       const wrapped = header.startsWith('<') ? header : `<${header}>`;
-      const byHeader = await this.messages.findOneBy({ ...scope, messageId: wrapped });
+      const byHeader = await messages.findOneBy({ ...scope, messageId: wrapped });
       if (byHeader) return byHeader;
     }
     if (o.recipient && programId) {
-      return this.messages.findOne({
+      return messages.findOne({
         where: {
           programId,
           toEmail: o.recipient,
@@ -76,10 +83,15 @@ export class MessageHistory {
   }
 
   /** The outbound message with this Message-ID in the program (what a reply's In-Reply-To names). */
-  findByMessageIdHeader(programId: string, headers: string[]): Promise<Message | null> {
+  findByMessageIdHeader(
+    programId: string,
+    headers: string[],
+    manager?: EntityManager,
+  ): Promise<Message | null> {
+    const messages = manager?.getRepository(Message) ?? this.messages;
     const ids = headers.map((h) => (h.startsWith('<') ? h : `<${h}>`)).slice(0, 50);
     if (ids.length === 0) return Promise.resolve(null);
-    return this.messages.findOne({
+    return messages.findOne({
       where: { programId, messageId: In(ids) },
       order: { createdAt: 'DESC' },
     });
