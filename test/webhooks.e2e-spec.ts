@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Webhook } from 'standardwebhooks';
+import { Message } from '../src/messages/message.entity';
 import { WebhookDelivery } from '../src/webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../src/webhooks/webhook-endpoint.entity';
 import { WebhookReceiver } from './support/webhook-receiver';
@@ -200,6 +201,64 @@ describe('Webhooks (e2e)', () => {
     await t.http.delete(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey)).expect(204);
   });
 
+  it('lets a rule send an endpoint the event and its facts, under the name it gives', async () => {
+    const endpoint = await createEndpoint(['reward.created']);
+    receiver.secrets = [endpoint.secret];
+    const unknown = await t.http
+      .post('/v1/rules')
+      .set(bearer(p.secretKey))
+      .send({
+        name: 'Tell nobody',
+        event: 'order',
+        actions: [{ type: 'webhook', endpoint: '7d2b6f0e-0000-4000-8000-000000000000' }],
+      })
+      .expect(400);
+    expect(unknown.body.code).toBe('RULE_INVALID');
+    expect(unknown.body.details).toEqual([
+      expect.objectContaining({ field: 'actions[0].endpoint', code: 'UNKNOWN_WEBHOOK' }),
+    ]);
+    await t.http
+      .post('/v1/rules')
+      .set(bearer(p.secretKey))
+      .send({
+        name: 'Tell the CRM',
+        event: 'order',
+        actions: [{ type: 'webhook', endpoint: endpoint.id, event: 'order.placed' }],
+      })
+      .expect(201);
+    const posted = await t.http
+      .post('/v1/events')
+      .set(bearer(p.secretKey))
+      .send({
+        type: 'order',
+        participant: { id: 'buyer-1', email: 'buyer-1@example.com' },
+        data: { orderId: 'A1', total: 40 },
+        idempotencyKey: 'order-A1',
+      })
+      .expect(202);
+    const got = await eventually(async () => receiver.events('order.placed')[0]);
+    expect(got.data).toMatchObject({
+      event: { id: posted.body.id, type: 'order', data: { orderId: 'A1', total: 40 } },
+      participant: { id: 'buyer-1', email: 'buyer-1@example.com' },
+      referrer: null,
+      rule: { name: 'Tell the CRM', version: 1 },
+    });
+    const event = await eventually(async () => {
+      const res = await t.http.get(`/v1/events/${posted.body.id}`).set(bearer(p.secretKey));
+      return res.body.status === 'processed' ? res.body : undefined;
+    });
+    const actions = event.results.flatMap((r: { actions: unknown[] }) => r.actions);
+    expect(actions).toContainEqual(
+      expect.objectContaining({
+        type: 'webhook',
+        endpoint: endpoint.id,
+        event: 'order.placed',
+        outcome: 'written',
+      }),
+    );
+    await t.http.delete(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey)).expect(204);
+  });
+
   it('refuses an invalid URL and an unknown event with a code', async () => {
     const bad = await t.http
       .post('/v1/webhooks')
@@ -243,5 +302,101 @@ describe('Webhooks without private hosts (e2e)', () => {
     expect(res.body.message).toMatch(/public addresses only/);
     const list = await t.http.get('/v1/webhooks').set(bearer(p.secretKey)).expect(200);
     expect(list.body.items).toEqual([]);
+  });
+});
+
+describe('Webhook endpoints that keep failing (e2e)', () => {
+  let t: TestApp;
+  let db: DataSource;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+    receiver.answer = () => 500;
+    t = await startTestApp({
+      env: {
+        WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true',
+        WEBHOOK_BACKOFF_MS: '100',
+        // The whole retry window, shortened from three days.
+        WEBHOOK_RETRY_WINDOW_MS: '1500',
+      },
+    });
+    db = t.app.get(DataSource);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.stop();
+  });
+
+  it('gives a delivery up after the window, disables the endpoint and alerts the program', async () => {
+    const p = await t.createProgram({
+      name: 'Failing',
+      settings: { alertEmail: 'ops@failing.example' },
+    });
+    const endpoint = (
+      await t.http
+        .post('/v1/webhooks')
+        .set(bearer(p.secretKey))
+        .send({ url: receiver.url, events: ['reward.created'] })
+        .expect(201)
+    ).body as { id: string; secret: string };
+    receiver.secrets = [endpoint.secret];
+    await t.http
+      .post('/v1/rules')
+      .set(bearer(p.secretKey))
+      .send({
+        name: 'Reward',
+        event: 'purchase',
+        actions: [
+          {
+            type: 'reward',
+            to: 'participant',
+            kind: 'credit',
+            amount: 5,
+            currency: 'USD',
+            email: false,
+          },
+        ],
+      })
+      .expect(201);
+    const fire = (id: string) =>
+      t.http
+        .post('/v1/events')
+        .set(bearer(p.secretKey))
+        .send({ type: 'purchase', participant: { id, email: `${id}@example.com` } })
+        .expect(202);
+    await fire('first');
+    const given = await eventually(async () => {
+      const [d] = await db.getRepository(WebhookDelivery).findBy({ endpointId: endpoint.id });
+      return d?.status === 'failed' ? d : undefined;
+    }, 20000);
+    expect(given.attempts).toBeGreaterThan(1);
+    expect(given.attemptLog.every((a) => a.statusCode === 500)).toBe(true);
+    // Still failing once the window has passed since its first failure: disabled, and told.
+    await fire('second');
+    const disabled = await eventually(async () => {
+      const res = await t.http.get(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey));
+      return res.body.status === 'disabled' ? res.body : undefined;
+    }, 20000);
+    expect(disabled.disabledReason).toMatch(/Every delivery failed since/);
+    const alert = await eventually(async () => {
+      const m = await db
+        .getRepository(Message)
+        .findOneBy({ programId: p.id, templateKey: 'program-alert' });
+      return m?.status === 'sent' ? m : undefined;
+    }, 20000);
+    expect(alert.toEmail).toBe('ops@failing.example');
+    expect(alert.subject).toMatch(/webhook endpoint was disabled/);
+    expect((alert.data as { alert: { kind: string } }).alert.kind).toBe(
+      'webhook-endpoint-disabled',
+    );
+    // Nothing more is sent to it while it is disabled.
+    const before = receiver.received.length;
+    await fire('third');
+    await eventually(async () => {
+      const rows = await db.getRepository(WebhookDelivery).findBy({ endpointId: endpoint.id });
+      return rows.length === 2 && rows.every((r) => r.status === 'failed');
+    }, 20000);
+    expect(receiver.received.length).toBe(before);
   });
 });

@@ -21,21 +21,23 @@ import { backoffDelay, jobOf, retryPolicy } from '../queue/job-options';
 import { inProgram } from './event-writer';
 import type { Reward } from '../rewards/reward.entity';
 import { RewardsService } from '../rewards/rewards.service';
+import { creationTemplate } from '../rewards/emails/reward-email-plan';
+import { reversalReference, rewardOptionsOf } from '../rewards/rules/reward-action-options';
+import { ruleActor } from '../rewards/states/reward-states';
 import { WebhookEvents } from '../webhooks/webhook-events';
-import { rewardCreated } from '../webhooks/webhook-payloads';
+import { rewardCreated, ruleWebhook } from '../webhooks/webhook-payloads';
 import {
   describeAction,
   type ActionOutcome,
   type PlannedAction,
   type RuleResult,
 } from '../rules/action-plan';
-import { DEFAULT_REWARD_TEMPLATE } from '../rules/engine/rule-types';
 import { RuleEngine, type RuleRun } from '../rules/rule-engine.service';
 import type { Rule } from '../rules/rule.entity';
 import { withEventFields } from '../rules/rule-facts';
 import { ProgramEvent } from './event.entity';
-import { withoutServerPaths } from '../common/errors/server-paths';
 import { MetricsService } from '../metrics/metrics.service';
+import { withoutServerPaths } from '../common/errors/server-paths';
 
 /** What one run of the evaluation job did. */
 export type EvaluationOutcome =
@@ -286,6 +288,36 @@ export class EventEvaluationService {
       };
     }
     const { program, event } = loaded;
+    const actor = ruleActor(run.rule.id, run.rule.version);
+    if (action.type === 'webhook') {
+      const written = await this.webhooks.emit(
+        manager,
+        ruleWebhook(action, effectKey, {
+          program,
+          event,
+          participant: loaded.participant,
+          referrer: loaded.referrer,
+          rule: run.rule,
+        }),
+      );
+      return { ...base, outcome: 'written', ...(written ? {} : { duplicate: true }) };
+    }
+    if (action.type === 'reverse-rewards') {
+      const reference = reversalReference(action, event.data);
+      if (reference === null)
+        return {
+          ...base,
+          outcome: 'skipped',
+          reason: 'REFERENCE_MISSING',
+          message: `The event's data has no string or number at ${action.ref}; no reward was reversed.`,
+        };
+      const reversed = await this.rewards.reverseByReference(manager, program, reference, {
+        reason: action.reason ?? 'refund',
+        actor,
+      });
+      return { ...base, outcome: 'written', reference, reversed };
+    }
+    const options = rewardOptionsOf(action, event.data, event.createdAt ?? new Date());
     const { reward, created } = await this.rewards.createInTransaction(
       manager,
       {
@@ -299,6 +331,11 @@ export class EventEvaluationService {
         ruleVersion: run.rule.version,
         eventId: event.id,
         effectKey,
+        pending: options.pending,
+        reference: options.reference,
+        expiresAfterSeconds: options.expiresAfterSeconds,
+        emails: options.emails,
+        actor,
       },
       { program, participant: recipient },
     );
@@ -306,19 +343,29 @@ export class EventEvaluationService {
       ...base,
       outcome: 'written',
       rewardId: reward.id,
+      status: reward.status,
+      ...(reward.pendingReason ? { pendingReason: reward.pendingReason } : {}),
+      ...(reward.releaseAt ? { releaseAt: new Date(reward.releaseAt).toISOString() } : {}),
       ...(created ? {} : { duplicate: true }),
     };
     if (created) await this.webhooks.emit(manager, rewardCreated(reward));
-    if (action.email === false) return outcome;
+    // The email of the state it was written in: reward-pending, or the rule's (reward-earned).
+    const template = creationTemplate(reward);
+    if (!template) return outcome;
     if (planned.emailSkip) return { ...outcome, ...planned.emailSkip };
     const message = await this.email(
       manager,
       loaded,
-      action.template ?? DEFAULT_REWARD_TEMPLATE,
+      template,
       action.to,
       recipient,
       `${effectKey}:email`,
-      { reward },
+      {
+        reward,
+        ...(reward.status === 'pending'
+          ? { vars: { pendingReason: reward.pendingReason, releaseAt: reward.releaseAt } }
+          : {}),
+      },
     );
     return { ...outcome, messageId: message.id };
   }
@@ -330,7 +377,7 @@ export class EventEvaluationService {
     role: 'participant' | 'referrer',
     recipient: Participant,
     dedupeKey: string,
-    extra: { senderId?: string | null; reward?: Reward },
+    extra: { senderId?: string | null; reward?: Reward; vars?: Record<string, unknown> },
   ): Promise<Notified> {
     return this.notify.execute(manager, {
       program,
@@ -342,6 +389,7 @@ export class EventEvaluationService {
         recipientRole: role,
         reward: extra.reward ?? null,
         event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
+        extra: extra.vars,
       },
       dedupeKey: autoAnswerKey(event, recipient) ?? dedupeKey,
       senderId: extra.senderId,
@@ -380,7 +428,12 @@ export class EventEvaluationService {
 function writes(
   planned: PlannedAction,
 ): planned is PlannedAction & { recipient: Participant; effectKey: string } {
-  return !planned.skip && !!planned.recipient && !!planned.effectKey;
+  // reverse-rewards goes to no one: it changes rewards already written.
+  const recipient =
+    !!planned.recipient ||
+    planned.action.type === 'reverse-rewards' ||
+    planned.action.type === 'webhook';
+  return !planned.skip && recipient && !!planned.effectKey;
 }
 
 /**

@@ -8,8 +8,9 @@ import type { FailedCondition } from './engine/rule-evaluator';
 /** What became of one action of a matching rule; `would-write` only in a simulation. */
 export interface ActionOutcome {
   index: number;
-  type: 'email' | 'reward';
-  to: 'participant' | 'referrer';
+  type: 'email' | 'reward' | 'reverse-rewards' | 'webhook';
+  /** Absent for reverse-rewards and webhook, which go to no one. */
+  to?: 'participant' | 'referrer';
   recipientId: string | null;
   template?: string;
   kind?: string;
@@ -27,6 +28,22 @@ export interface ActionOutcome {
   messageId?: string;
   /** True when an earlier run for this event had already written the effect. */
   duplicate?: boolean;
+  /** A reward's state when written (or in a simulation, would be): pending or available. */
+  status?: string;
+  /** Why it is pending: HOLD, AWAITING_APPROVAL, CODE_POOL_EMPTY. */
+  pendingReason?: string;
+  /** When a held reward would be released. */
+  releaseAt?: string;
+  /** The reference taken from the event by `ref`. */
+  reference?: string | null;
+  /** reverse-rewards: the rewards this run reversed or cancelled. */
+  reversed?: Array<{ rewardId: string; from: string; to: string }>;
+  /** webhook: the endpoint, the event name it gets and its delivery (none when written before). */
+  endpoint?: string;
+  event?: string;
+  webhookDeliveries?: number;
+  /** reverse-rewards in a simulation: the rewards it would change. */
+  wouldReverse?: Array<{ rewardId: string; from: string; to: string }>;
 }
 
 /** One rule's part in an evaluation, as stored on the event and shown by simulate. */
@@ -59,6 +76,14 @@ export function planActions(
   eventId?: string,
 ): PlannedAction[] {
   return actions.map((action, index) => {
+    // It changes rewards already written, and sends no one anything.
+    if (action.type === 'reverse-rewards' || action.type === 'webhook')
+      return {
+        index,
+        action,
+        recipient: null,
+        ...(eventId ? { effectKey: effectKey(eventId, ruleId, index, action.type) } : {}),
+      };
     const recipient = action.to === 'referrer' ? people.referrer : people.participant;
     if (!recipient) {
       return {
@@ -99,7 +124,9 @@ function subCentProblem(action: RuleAction): string | undefined {
 /** Whether the action sends its recipient an email when it runs. */
 function sendsEmail(planned: PlannedAction): boolean {
   if (planned.skip || !planned.recipient) return false;
-  return planned.action.type === 'email' || planned.action.email !== false;
+  const { action } = planned;
+  if (action.type === 'reverse-rewards' || action.type === 'webhook') return false;
+  return action.type === 'email' || action.email !== false;
 }
 
 /**
@@ -118,7 +145,11 @@ export function capEmails(runs: ReadonlyArray<{ actions: PlannedAction[] }>, max
         sent.set(id, count + 1);
         continue;
       }
-      const why = `The ${planned.action.to} already gets ${max} emails from this event, the most one event sends one person (MAX_EMAILS_PER_EVENT_RECIPIENT).`;
+      const to =
+        planned.action.type === 'reverse-rewards' || planned.action.type === 'webhook'
+          ? ''
+          : planned.action.to;
+      const why = `The ${to} already gets ${max} emails from this event, the most one event sends one person (MAX_EMAILS_PER_EVENT_RECIPIENT).`;
       if (planned.action.type === 'email') {
         planned.skip = { reason: 'EMAIL_CAP_REACHED', message: why };
       } else {
@@ -134,6 +165,16 @@ export function capEmails(runs: ReadonlyArray<{ actions: PlannedAction[] }>, max
 /** The outcome of a planned action without what running it produced. */
 export function describeAction(planned: PlannedAction): Omit<ActionOutcome, 'outcome'> {
   const { action } = planned;
+  if (action.type === 'reverse-rewards')
+    return { index: planned.index, type: action.type, recipientId: null };
+  if (action.type === 'webhook')
+    return {
+      index: planned.index,
+      type: action.type,
+      recipientId: null,
+      endpoint: action.endpoint,
+      event: action.event ?? 'rule.matched',
+    };
   const base = {
     index: planned.index,
     type: action.type,

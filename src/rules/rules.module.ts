@@ -8,10 +8,16 @@ import { RuleSimulator } from './rule-simulator.service';
 import { Rule } from './rule.entity';
 import { RulesCache } from './rules-cache';
 import { RulesService } from './rules.service';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /** Rule definitions and the engine that evaluates them; events run it, simulate dry-runs it. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Rule, RuleRevision]), ParticipantsModule, TemplatesModule],
+  imports: [
+    TypeOrmModule.forFeature([Rule, RuleRevision]),
+    ParticipantsModule,
+    TemplatesModule,
+    WebhooksModule,
+  ],
   providers: [RulesService, RulesCache, RuleEngine, RuleSimulator],
   exports: [RulesService, RuleEngine, RuleSimulator, RulesCache],
 })

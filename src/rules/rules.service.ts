@@ -10,6 +10,7 @@ import type { RuleDefinition } from './engine/rule-types';
 import { CreateRuleDto, UpdateRuleDto } from './dto/rule.dto';
 import { Rule } from './rule.entity';
 import { RulesCache } from './rules-cache';
+import { WebhooksService } from '../webhooks/webhooks.service';
 
 export interface RuleView {
   id: string;
@@ -49,6 +50,7 @@ export class RulesService {
     private readonly cache: RulesCache,
     private readonly templates: TemplatesService,
     private readonly config: AppConfig,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   async create(programId: string, dto: CreateRuleDto): Promise<RuleView> {
@@ -149,9 +151,11 @@ export class RulesService {
   private async validate(programId: string, raw: object): Promise<RuleDefinition> {
     const own = await this.templates.listProgramKeys(programId);
     const ownSet = new Set(own);
+    const endpoints = new Set(await this.webhooks.endpointIds(programId));
     const parsed = parseRuleDefinition(raw, {
       templateExists: (key) => ownSet.has(key),
       listTemplates: () => own,
+      webhookExists: (id) => endpoints.has(id),
     });
     if (parsed.ok) return parsed.definition;
     const { problems } = parsed;

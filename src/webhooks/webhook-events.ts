@@ -13,7 +13,8 @@ import type { WebhookEventType } from './webhook-events.types';
 /** One event to tell endpoints about. */
 export interface WebhookEvent {
   programId: string;
-  type: WebhookEventType;
+  /** A built-in event, or the name a rule's webhook action gives its own. */
+  type: WebhookEventType | (string & {});
   /** The event's object: ids and facts, never secrets. */
   data: Record<string, unknown>;
   /** What caused it, unique per event: the same key again writes nothing. */

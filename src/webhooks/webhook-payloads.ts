@@ -153,3 +153,41 @@ export function rewardStatusChanged(
     key: `reward.status_changed:${reward.id}:${previous}:${reward.status}:${new Date(at).toISOString()}`,
   };
 }
+
+/** A rule's `webhook` action: the event that matched and its facts, to the endpoint it names. */
+export function ruleWebhook(
+  action: { endpoint: string; event?: string },
+  effectKey: string,
+  facts: {
+    program: { id: string };
+    event: {
+      id: string;
+      type: string;
+      data: Record<string, unknown>;
+      occurredAt: Date | string | null;
+    };
+    participant: { id: string; email: string };
+    referrer: { id: string; email: string } | null;
+    rule: { id: string; name: string; version: number };
+  },
+): WebhookEvent {
+  const person = (p: { id: string; email: string } | null) =>
+    p ? { id: p.id, email: p.email } : null;
+  return {
+    programId: facts.program.id,
+    type: action.event ?? 'rule.matched',
+    endpointId: action.endpoint,
+    data: {
+      event: {
+        id: facts.event.id,
+        type: facts.event.type,
+        data: facts.event.data,
+        occurredAt: facts.event.occurredAt ? new Date(facts.event.occurredAt).toISOString() : null,
+      },
+      participant: person(facts.participant),
+      referrer: person(facts.referrer),
+      rule: { id: facts.rule.id, name: facts.rule.name, version: facts.rule.version },
+    },
+    key: `rule:${effectKey}`,
+  };
+}

@@ -123,9 +123,10 @@ export class WebhooksService {
     return row;
   }
 
-  /** The endpoint, when it is the program's: for a rule that names it. */
-  async exists(programId: string, id: string): Promise<boolean> {
-    return (await this.endpoints.countBy({ id, programId })) > 0;
+  /** The ids of the program's endpoints: what a rule's webhook action may name. */
+  async endpointIds(programId: string): Promise<string[]> {
+    const rows = await this.endpoints.find({ where: { programId }, select: { id: true } });
+    return rows.map((r) => r.id);
   }
 
   async get(programId: string, id: string): Promise<WebhookResponse> {

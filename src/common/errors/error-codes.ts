@@ -76,6 +76,7 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   UNKNOWN_TEMPLATE: 'An email action naming a template the program does not have.',
   RESERVED_TEMPLATE: 'An email action naming a system email that only its own trigger sends.',
   UNKNOWN_SENDER: 'An email action naming a sender identity the program does not have.',
+  UNKNOWN_WEBHOOK: 'A webhook action naming a webhook endpoint the program does not have.',
   RECIPIENT_MISSING:
     'A skipped action: the event has no one to send it to (no referrer, no address).',
   EMAIL_CAP_REACHED:

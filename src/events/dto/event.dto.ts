@@ -90,7 +90,7 @@ export class EventResponse {
   @ApiPropertyOptional({ type: String, nullable: true }) idempotencyKey: string | null;
   @ApiProperty({
     description:
-      'Per enabled rule of the type: { ruleId, ruleName, ruleVersion, matched, failedConditions: [{ conditionPath, fact, path, operator, expected, actual, missing, negated }], actions: [{ index, type, to, recipientId, outcome: "written" | "skipped", reason?, rewardId?, messageId? }] }',
+      'Per enabled rule of the type: { ruleId, ruleName, ruleVersion, matched, failedConditions: [{ conditionPath, fact, path, operator, expected, actual, missing, negated }], actions: [{ index, type ("email" | "reward" | "reverse-rewards" | "webhook"), to?, recipientId, endpoint?, event?, outcome: "written" | "skipped", reason?, rewardId?, messageId?, status? ("pending" | "available"), pendingReason?, releaseAt?, reference?, reversed?: [{ rewardId, from, to }] }] }',
     type: 'array',
     items: { type: 'object' },
   })

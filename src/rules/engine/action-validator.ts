@@ -3,6 +3,8 @@
 import { centsBelowOrAt, isWholeCents } from '../../common/money/cents';
 import { REWARD_KINDS, taxableAsAmount, type RewardKind } from '../../rewards/reward-kinds';
 import { isEmailTypeKey, RULE_EMAIL_KEYS, sentOnlyBy } from '../../templates/renderer/email-types';
+import { parseDuration } from '../../rewards/states/reward-durations';
+import { parseFactPath } from './fact-paths';
 import { describe, isPlainObject, truncate } from './json-values';
 import {
   ACTION_TYPES,
@@ -10,7 +12,10 @@ import {
   RECIPIENTS,
   RULE_LIMITS,
   type EmailAction,
+  REWARD_EMAIL_STATES,
   type RewardAction,
+  type ReverseRewardsAction,
+  type WebhookAction,
   type RuleAction,
   type RuleProblem,
   type RuleProblemCode,
@@ -30,7 +35,17 @@ const REWARD_ACTION_KEYS = [
   'email',
   'template',
   'taxableUsd',
+  'hold',
+  'approval',
+  'expiresAfter',
+  'expiringEmailBefore',
+  'ref',
+  'emails',
 ];
+const REVERSE_ACTION_KEYS = ['type', 'ref', 'reason'];
+const WEBHOOK_ACTION_KEYS = ['type', 'endpoint', 'event'];
+// What a webhook action may call its event: a lower-case dotted name, as the built-in ones are.
+const WEBHOOK_EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 // Longer lists of the program's templates are cut, to keep the message readable.
 const MAX_LISTED_TEMPLATES = 20;
 
@@ -81,9 +96,17 @@ function checkAction(
     push(
       at,
       'INVALID_ACTION',
-      `${at} must be an object with "type": "email" or "reward", not ${describe(raw)}.`,
+      `${at} must be an object with "type": "email", "reward" or "reverse-rewards", not ${describe(raw)}.`,
     );
     return undefined;
+  }
+  if (raw.type === 'reverse-rewards') {
+    checkProperties(raw, raw.type, at, push);
+    return checkReverseAction(raw, at, push);
+  }
+  if (raw.type === 'webhook') {
+    checkProperties(raw, raw.type, at, push);
+    return checkWebhookAction(raw, at, ctx, push);
   }
   if (raw.type !== 'email' && raw.type !== 'reward') {
     push(
@@ -100,8 +123,20 @@ function checkAction(
     : checkRewardAction(raw, at, ctx, push);
 }
 
-function checkProperties(raw: RawAction, type: 'email' | 'reward', at: string, push: Push): void {
-  const allowed = type === 'email' ? EMAIL_ACTION_KEYS : REWARD_ACTION_KEYS;
+function checkProperties(
+  raw: RawAction,
+  type: 'email' | 'reward' | 'reverse-rewards' | 'webhook',
+  at: string,
+  push: Push,
+): void {
+  const allowed =
+    type === 'email'
+      ? EMAIL_ACTION_KEYS
+      : type === 'reward'
+        ? REWARD_ACTION_KEYS
+        : type === 'webhook'
+          ? WEBHOOK_ACTION_KEYS
+          : REVERSE_ACTION_KEYS;
   for (const key of Object.keys(raw)) {
     if (!allowed.includes(key)) {
       push(
@@ -162,9 +197,122 @@ function checkRewardAction(
   checkCurrency(raw.currency, `${at}.currency`, push);
   const email = checkRewardEmail(raw, at, ctx, push);
   if (raw.taxableUsd !== undefined) checkTaxable(raw, `${at}.taxableUsd`, push);
+  checkLifeOptions(raw, at, push);
   const action = { ...raw } as unknown as RewardAction;
   if (email && action.template === undefined) action.template = DEFAULT_REWARD_TEMPLATE;
   return action;
+}
+
+/** hold, approval, expiresAfter, expiringEmailBefore, ref and emails of a reward action. */
+function checkLifeOptions(raw: RawAction, at: string, push: Push): void {
+  for (const key of ['hold', 'expiresAfter', 'expiringEmailBefore'] as const) {
+    if (raw[key] === undefined) continue;
+    const parsed = parseDuration(raw[key]);
+    if ('error' in parsed) push(`${at}.${key}`, 'INVALID_ACTION', `${at}.${key} ${parsed.error}.`);
+  }
+  if (raw.approval !== undefined && raw.approval !== 'manual')
+    push(
+      `${at}.approval`,
+      'INVALID_ACTION',
+      `${at}.approval must be "manual" (pending until PATCH /v1/rewards/:id), not ${describe(raw.approval)}.`,
+    );
+  // One reason a reward waits: a hold that ends by itself, or a person's decision.
+  if (raw.approval !== undefined && raw.hold !== undefined)
+    push(
+      `${at}.hold`,
+      'INVALID_ACTION',
+      `${at} has both hold and approval; use one: a hold releases the reward by itself, approval waits for PATCH /v1/rewards/:id.`,
+    );
+  if (raw.expiringEmailBefore !== undefined && raw.expiresAfter === undefined)
+    push(
+      `${at}.expiringEmailBefore`,
+      'INVALID_ACTION',
+      `${at}.expiringEmailBefore needs expiresAfter: a reward that never expires has no expiry to warn of.`,
+    );
+  if (raw.ref !== undefined) checkRef(raw.ref, `${at}.ref`, push);
+  if (raw.emails !== undefined) {
+    const emails = raw.emails;
+    const bad = !isPlainObject(emails)
+      ? true
+      : Object.entries(emails).some(
+          ([k, v]) =>
+            !(REWARD_EMAIL_STATES as readonly string[]).includes(k) || typeof v !== 'boolean',
+        );
+    if (bad)
+      push(
+        `${at}.emails`,
+        'INVALID_ACTION',
+        `${at}.emails must be an object of true/false by state, with keys among ${REWARD_EMAIL_STATES.join(', ')}, not ${describe(emails)}.`,
+      );
+    else if (raw.email === false)
+      push(
+        `${at}.emails`,
+        'INVALID_ACTION',
+        `${at}.emails is not used with "email": false, which turns every email off; remove one of the two.`,
+      );
+  }
+}
+
+function checkRef(ref: unknown, at: string, push: Push): void {
+  const parsed = typeof ref === 'string' ? parseFactPath(ref) : null;
+  if (!parsed || 'error' in parsed || parsed.segments.length === 0)
+    push(
+      at,
+      'INVALID_PATH',
+      `${at} must be a path into the event's data such as "$.orderId"${parsed && 'error' in parsed ? `: ${parsed.error}` : `, not ${describe(ref)}`}.`,
+    );
+}
+
+function checkWebhookAction(
+  raw: RawAction,
+  at: string,
+  ctx: RuleValidationContext,
+  push: Push,
+): WebhookAction {
+  if (typeof raw.endpoint !== 'string' || raw.endpoint.length === 0 || raw.endpoint.length > 36) {
+    push(
+      `${at}.endpoint`,
+      'INVALID_ACTION',
+      `${at}.endpoint must be the id of one of the program's webhook endpoints (GET /v1/webhooks), not ${describe(raw.endpoint)}.`,
+    );
+  } else if (ctx.webhookExists && !ctx.webhookExists(raw.endpoint)) {
+    push(
+      `${at}.endpoint`,
+      'UNKNOWN_WEBHOOK',
+      `The program has no webhook endpoint ${JSON.stringify(raw.endpoint)}; create one with POST /v1/webhooks or pick one of GET /v1/webhooks.`,
+    );
+  }
+  if (
+    raw.event !== undefined &&
+    (typeof raw.event !== 'string' || raw.event.length > 64 || !WEBHOOK_EVENT_NAME.test(raw.event))
+  ) {
+    push(
+      `${at}.event`,
+      'INVALID_ACTION',
+      `${at}.event must be a lower-case dotted name of at most 64 characters, such as "order.refunded", not ${describe(raw.event)}.`,
+    );
+  }
+  return {
+    type: 'webhook',
+    endpoint: raw.endpoint as string,
+    ...(raw.event !== undefined ? { event: raw.event as string } : {}),
+  };
+}
+
+function checkReverseAction(raw: RawAction, at: string, push: Push): ReverseRewardsAction {
+  checkRef(raw.ref, `${at}.ref`, push);
+  if (
+    raw.reason !== undefined &&
+    (typeof raw.reason !== 'string' ||
+      raw.reason.length === 0 ||
+      raw.reason.length > RULE_LIMITS.maxReasonLength)
+  )
+    push(
+      `${at}.reason`,
+      'INVALID_ACTION',
+      `${at}.reason must be text of 1 to ${RULE_LIMITS.maxReasonLength} characters such as "refund", not ${describe(raw.reason)}.`,
+    );
+  return { ...raw } as unknown as ReverseRewardsAction;
 }
 
 function checkKind(kind: unknown, at: string, push: Push): void {

@@ -62,7 +62,7 @@ export type RuleConditions = BooleanCondition;
 export const RECIPIENTS = ['participant', 'referrer'] as const;
 export type Recipient = (typeof RECIPIENTS)[number];
 
-export const ACTION_TYPES = ['email', 'reward'] as const;
+export const ACTION_TYPES = ['email', 'reward', 'reverse-rewards', 'webhook'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 export interface EmailAction {
@@ -83,9 +83,43 @@ export interface RewardAction {
   template?: string;
   /** For rewards that are not USD cash or gift cards: the USD amount that counts toward the W-9 total. */
   taxableUsd?: number;
+  /** ISO 8601 duration: the reward is pending that long, then available unless reversed or denied. */
+  hold?: string;
+  /** "manual": pending until PATCH /v1/rewards/:id makes it available or denied. */
+  approval?: 'manual';
+  /** ISO 8601 duration from becoming available to `expired`. */
+  expiresAfter?: string;
+  /** ISO 8601 duration: the reward-expiring email goes out this long before the expiry. */
+  expiringEmailBefore?: string;
+  /** A simple JSONPath into the event's data (e.g. `$.orderId`): kept on the reward as its reference. */
+  ref?: string;
+  /** Turns off single emails of the reward's life; all are on unless `email` is false. */
+  emails?: Partial<Record<RewardEmailState, boolean>>;
 }
 
-export type RuleAction = EmailAction | RewardAction;
+/** The reward emails a rule can turn off one by one. */
+export const REWARD_EMAIL_STATES = ['pending', 'earned', 'denied', 'reversed', 'expiring'] as const;
+export type RewardEmailState = (typeof REWARD_EMAIL_STATES)[number];
+
+/** Reverses (or, while pending, cancels) the program's rewards whose reference is `ref`'s value. */
+export interface ReverseRewardsAction {
+  type: 'reverse-rewards';
+  /** A simple JSONPath into the event's data, e.g. `$.orderId`. */
+  ref: string;
+  /** Kept in each reward's history and shown in the reward-reversed email; default "refund". */
+  reason?: string;
+}
+
+/** Sends the program's webhook endpoint the event and its facts, signed like every webhook. */
+export interface WebhookAction {
+  type: 'webhook';
+  /** The id of one of the program's webhook endpoints. */
+  endpoint: string;
+  /** The event name the receiver sees; default `rule.matched`. */
+  event?: string;
+}
+
+export type RuleAction = EmailAction | RewardAction | ReverseRewardsAction | WebhookAction;
 
 export interface RuleDefinition {
   name: string;
@@ -117,6 +151,7 @@ export const RULE_LIMITS = {
   maxTemplateKeyLength: 100,
   maxSenderIdLength: 100,
   maxPriority: 1_000_000,
+  maxReasonLength: 200,
 } as const;
 
 export type RuleProblemCode =
@@ -131,6 +166,7 @@ export type RuleProblemCode =
   | 'UNKNOWN_TEMPLATE'
   | 'RESERVED_TEMPLATE'
   | 'UNKNOWN_SENDER'
+  | 'UNKNOWN_WEBHOOK'
   | 'INVALID_AMOUNT'
   | 'INVALID_CURRENCY';
 
@@ -148,6 +184,8 @@ export interface RuleValidationContext {
   listTemplates?: () => readonly string[];
   /** Whether the program has this sender identity; without it, sender ids are not checked. */
   senderExists?: (senderId: string) => boolean;
+  /** Whether the program has this webhook endpoint; without it, endpoint ids are not checked. */
+  webhookExists?: (endpointId: string) => boolean;
 }
 
 export type RuleParseResult =
