@@ -73,6 +73,19 @@ describeInBrowser('Console, first visit (e2e)', () => {
     expect(rules.text).not.toContain(lang === 'en' ? '(efectivo)' : '(cash)');
   });
 
+  it('simulates an event for someone not stored yet, and says what a real event would need', async () => {
+    await page.goto(`${t.baseUrl}/console/rules/simulate`);
+    await page.getByLabel('Event type').fill('purchase');
+    await page.locator('#sim-participant').fill('{ "id": "new-friend" }');
+    await page.getByRole('button', { name: 'Simulate', exact: true }).click();
+    const results = await page.locator('#simulation-results').innerText();
+    expect(results).toContain('Cash for a purchase');
+    expect(results).toContain('A real event like this one would be refused');
+    expect(results).toContain(
+      'event.participant.email is needed (code PARTICIPANT_EMAIL_REQUIRED).',
+    );
+  });
+
   it('sizes the preview frame to the email: the footer is inside it, nothing to scroll in it', async () => {
     await page.goto(`${t.baseUrl}/console/templates/reward-earned/en`);
     const frame = page.locator('#preview-frame');
