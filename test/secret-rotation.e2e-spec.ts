@@ -63,7 +63,11 @@ describe('APP_SECRET rotation (e2e): previous secrets, re-seal, and the old one 
       db.getRepository(SenderIdentity).findOneByOrFail({ programId: p.id, senderId: 'ana' }),
       db.getRepository(SenderDomain).findOneByOrFail({ programId: p.id }),
     ]);
-    return [integration.passwordSealed ?? '', identity.passwordSealed ?? '', domain.privateKeySealed];
+    return [
+      integration.passwordSealed ?? '',
+      identity.passwordSealed ?? '',
+      domain.privateKeySealed,
+    ];
   };
 
   /** Sends through each stored credential: the integration's and the sender's password, the DKIM key. */

@@ -147,8 +147,7 @@ export class OAuthFlow {
    * outcome is for a page a person reads.
    */
   async callback(query: Record<string, unknown>): Promise<CallbackOutcome> {
-    const param = (name: string) =>
-      typeof query[name] === 'string' ? query[name] : undefined;
+    const param = (name: string) => (typeof query[name] === 'string' ? query[name] : undefined);
     const stateParam = param('state');
     let row: OAuthState | null = null;
     try {
