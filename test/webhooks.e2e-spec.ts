@@ -259,6 +259,28 @@ describe('Webhooks (e2e)', () => {
     await t.http.delete(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey)).expect(204);
   });
 
+  it("answers 404 for another program's endpoint and for an id that is none", async () => {
+    const endpoint = await createEndpoint(['reward.created']);
+    const other = await t.createProgram({ name: 'Other' });
+    for (const path of [
+      `/v1/webhooks/${endpoint.id}`,
+      `/v1/webhooks/${endpoint.id}/deliveries`,
+      '/v1/webhooks/not-an-id',
+    ]) {
+      const res = await t.http.get(path).set(bearer(other.secretKey)).expect(404);
+      expect(res.body.code).toBe('WEBHOOK_NOT_FOUND');
+    }
+    await t.http
+      .patch(`/v1/webhooks/${endpoint.id}`)
+      .set(bearer(other.secretKey))
+      .send({ status: 'disabled' })
+      .expect(404);
+    await t.http.delete(`/v1/webhooks/${endpoint.id}`).set(bearer(other.secretKey)).expect(404);
+    const still = await t.http.get(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey));
+    expect(still.body.status).toBe('enabled');
+    await t.http.delete(`/v1/webhooks/${endpoint.id}`).set(bearer(p.secretKey)).expect(204);
+  });
+
   it('refuses an invalid URL and an unknown event with a code', async () => {
     const bad = await t.http
       .post('/v1/webhooks')

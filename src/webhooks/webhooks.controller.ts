@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ParseUUIDPipe } from '@nestjs/common';
 import { CurrentProgram } from '../programs/auth/auth.decorators';
 import { Program } from '../programs/program.entity';
 import {
@@ -51,7 +50,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'One webhook endpoint.' })
   @ApiResponse({ status: 200, type: WebhookResponse })
   @ApiResponse(NOT_FOUND)
-  get(@CurrentProgram() program: Program, @Param('id', ParseUUIDPipe) id: string) {
+  get(@CurrentProgram() program: Program, @Param('id') id: string) {
     return this.webhooks.get(program.id, id);
   }
 
@@ -61,7 +60,7 @@ export class WebhooksController {
   @ApiResponse(NOT_FOUND)
   update(
     @CurrentProgram() program: Program,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id') id: string,
     @Body() dto: UpdateWebhookDto,
   ) {
     return this.webhooks.update(program.id, id, dto);
@@ -74,10 +73,7 @@ export class WebhooksController {
   })
   @ApiResponse({ status: 204 })
   @ApiResponse(NOT_FOUND)
-  async remove(
-    @CurrentProgram() program: Program,
-    @Param('id', ParseUUIDPipe) id: string,
-  ): Promise<void> {
+  async remove(@CurrentProgram() program: Program, @Param('id') id: string): Promise<void> {
     await this.webhooks.remove(program.id, id);
   }
 
@@ -91,7 +87,7 @@ export class WebhooksController {
   @ApiResponse(NOT_FOUND)
   rotate(
     @CurrentProgram() program: Program,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id') id: string,
     @Body() dto: RotateWebhookSecretDto,
   ) {
     return this.webhooks.rotateSecret(program.id, id, dto);
@@ -106,7 +102,7 @@ export class WebhooksController {
   @ApiResponse(NOT_FOUND)
   deliveries(
     @CurrentProgram() program: Program,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id') id: string,
     @Query() query: ListWebhookDeliveriesQuery,
   ) {
     return this.webhooks.deliveriesOf(program.id, id, query);
@@ -125,8 +121,8 @@ export class WebhooksController {
   })
   retry(
     @CurrentProgram() program: Program,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('deliveryId', ParseUUIDPipe) deliveryId: string,
+    @Param('id') id: string,
+    @Param('deliveryId') deliveryId: string,
   ) {
     return this.webhooks.retry(program.id, id, deliveryId);
   }
