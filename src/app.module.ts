@@ -11,6 +11,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PayoutsModule } from './payouts/payouts.module';
 import { QueueModule } from './queue/queue.module';
 import { TaxModule } from './tax/tax.module';
+import { RewardLifecycleModule } from './rewards/lifecycle/reward-lifecycle.module';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -32,6 +33,7 @@ export class AppModule {
         ...(config.APP_ROLE !== 'api' ? [WorkerModule] : []),
         TaxModule,
         PayoutsModule,
+        RewardLifecycleModule,
         HealthModule,
         MetricsModule,
       ],

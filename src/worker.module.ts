@@ -6,6 +6,8 @@ import { EventsModule } from './events/events.module';
 import { MessagesModule } from './messages/messages.module';
 import { PayoutRemindersProcessor } from './payouts/payout-reminders.processor';
 import { PayoutsModule } from './payouts/payouts.module';
+import { RewardLifecycleModule } from './rewards/lifecycle/reward-lifecycle.module';
+import { RewardSweeperProcessor } from './rewards/lifecycle/reward-sweeper.processor';
 import { InboundModule } from './inbound/inbound.module';
 import { InboundProcessor } from './inbound/inbound.processor';
 import { InboundSmtpListener } from './inbound/inbound-smtp.listener';
@@ -30,6 +32,7 @@ import { WebhooksProcessor } from './webhooks/webhooks.processor';
     MessagesModule,
     DeliveryModule,
     PayoutsModule,
+    RewardLifecycleModule,
     InboundModule,
     InboundMailboxModule,
     ProgramsModule,
@@ -40,6 +43,7 @@ import { WebhooksProcessor } from './webhooks/webhooks.processor';
     EvaluateEventProcessor,
     DeliveryProcessor,
     PayoutRemindersProcessor,
+    RewardSweeperProcessor,
     InboundProcessor,
     InboundSmtpListener,
     MailboxReader,

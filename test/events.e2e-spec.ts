@@ -196,6 +196,7 @@ describe('Events (e2e)', () => {
             template: 'reward-earned',
             outcome: 'written',
             rewardId: expect.any(String),
+            status: 'available',
             messageId: expect.any(String),
           },
         ],
@@ -738,8 +739,8 @@ describe('Events (e2e)', () => {
           .send({ status })
           .expect(409);
         expect(res.body).toMatchObject({
-          code: 'REWARD_STATUS_CONFLICT',
-          message: expect.stringContaining('paid'),
+          code: 'INVALID_TRANSITION',
+          message: expect.stringContaining('it can become reversed'),
         });
       }
       const cancelledId = await rewardFor(p);
@@ -761,7 +762,7 @@ describe('Events (e2e)', () => {
       const bad = await t.http
         .patch(`/v1/rewards/${cancelledId}`)
         .set(bearer(p.secretKey))
-        .send({ status: 'available' })
+        .send({ status: 'expired' })
         .expect(400);
       expect(bad.body.code).toBe('VALIDATION_FAILED');
       const racing = await rewardFor(p);

@@ -46,11 +46,23 @@ export class PayoutRemindersService implements OnModuleInit {
     private readonly webhooks: WebhookEvents,
   ) {}
 
-  // In the transaction of every reward write.
+  // In the transaction of every reward write, and of a held reward's release.
   onModuleInit(): void {
     this.hooks.onRewardWritten((manager, reward, program, participant) =>
       this.onRewardWritten(manager, reward, program, participant),
     );
+    this.hooks.onRewardStatusChanged(async (manager, reward, previous, program) => {
+      if (previous !== 'pending' || reward.status !== 'available' || reward.kind !== 'cash') return;
+      const participant = await this.participants.find(program.id, reward.participantId, manager);
+      // The reminders count from the release: until then there was nothing to pay.
+      if (participant)
+        await this.onRewardWritten(
+          manager,
+          { ...reward, createdAt: new Date() },
+          program,
+          participant,
+        );
+    });
   }
 
   /**

@@ -14,6 +14,8 @@ export interface JobPayloads {
   'sweep-messages': Record<string, never>;
   /** Turn due payout reminders into outbox messages. */
   'sweep-payout-reminders': Record<string, never>;
+  /** Release rewards whose hold ended, expire rewards, send reward-expiring emails. */
+  'sweep-rewards': Record<string, never>;
   /** Read one stored inbound email (a bounce, a complaint, a reply) into what it means. */
   'process-inbound': { inboundId: string };
   /** Queue again inbound emails whose reading job was lost. */
@@ -34,6 +36,7 @@ export const JOB_NAMES: JobName[] = [
   'evaluate-events',
   'sweep-events',
   'sweep-payout-reminders',
+  'sweep-rewards',
   'process-inbound',
   'sweep-inbound',
   'deliver-webhook',

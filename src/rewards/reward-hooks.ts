@@ -12,12 +12,24 @@ export type RewardWrittenHook = (
   participant: Participant,
 ) => Promise<void>;
 
-/** Runs in the transaction that changed the status; throwing rolls the change back. */
+/** What a status change recorded in the reward's history, beside the two states. */
+export interface RewardChange {
+  reason: string | null;
+  /** `rule:<id>@<version>`, `api` or `system`. */
+  actor: string;
+  at: Date;
+}
+
+/**
+ * Runs in the transaction that changed the status (RewardsService.transition, the only place a
+ * status changes); throwing rolls the change back.
+ */
 export type RewardStatusChangedHook = (
   manager: EntityManager,
   reward: Reward,
   previous: RewardStatus,
   program: Program,
+  change: RewardChange,
 ) => Promise<void>;
 
 /**
@@ -52,7 +64,8 @@ export class RewardHooks {
     reward: Reward,
     previous: RewardStatus,
     program: Program,
+    change: RewardChange,
   ): Promise<void> {
-    for (const hook of this.statusChanged) await hook(manager, reward, previous, program);
+    for (const hook of this.statusChanged) await hook(manager, reward, previous, program, change);
   }
 }

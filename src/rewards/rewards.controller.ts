@@ -24,6 +24,7 @@ export class RewardsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'A reward with its history: every change, who made it and why.' })
   @ApiResponse({ status: 200, type: RewardResponse })
   get(@CurrentProgram() program: Program, @Param('id') id: string) {
     return this.rewards.get(program.id, id);
@@ -31,14 +32,16 @@ export class RewardsController {
 
   @Patch(':id')
   @ApiOperation({
-    summary: 'Mark an available reward paid or cancelled; any other change is a 409.',
+    summary:
+      "Change a reward's state: approve or deny a pending one, mark an available one paid, redeemed, cancelled or reversed. A change the state does not allow is a 409 INVALID_TRANSITION naming the allowed ones.",
   })
   @ApiResponse({ status: 200, type: RewardResponse })
+  @ApiResponse({ status: 409, description: 'INVALID_TRANSITION' })
   update(
     @CurrentProgram() program: Program,
     @Param('id') id: string,
     @Body() dto: UpdateRewardDto,
   ) {
-    return this.rewards.setStatus(program, id, dto.status);
+    return this.rewards.setStatus(program, id, dto.status, dto.reason);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
@@ -9,9 +9,19 @@ import { centsToUsd } from '../common/money/cents';
 import { taxableCentsOf, type RewardKind } from './reward-kinds';
 import { ListRewardsQuery } from './dto/reward.dto';
 import { RewardHooks } from './reward-hooks';
-import { Reward, RewardStatus } from './reward.entity';
+import { Reward, RewardEmailPlan, RewardStatus } from './reward.entity';
+import { canTransition, REWARD_TRANSITIONS, type PendingReason } from './states/reward-states';
+import { RewardTransition } from './states/reward-transition.entity';
 import { AfterCommit } from '../database/after-commit';
 import { MetricsService } from '../metrics/metrics.service';
+
+export interface RewardHistoryEntry {
+  from: RewardStatus | null;
+  to: RewardStatus;
+  at: string;
+  reason: string | null;
+  actor: string;
+}
 
 export interface RewardView {
   id: string;
@@ -23,12 +33,23 @@ export interface RewardView {
   amount: number;
   currency: string;
   status: RewardStatus;
+  /** Why a pending reward waits: HOLD, AWAITING_APPROVAL or CODE_POOL_EMPTY. */
+  pendingReason: PendingReason | null;
+  /** The reason given with the last change. */
+  statusReason: string | null;
+  reference: string | null;
   taxableUsd: number;
+  releaseAt: string | null;
+  expiresAt: string | null;
   paidAt: string | null;
   cancelledAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Every change, oldest first; only on a single reward. */
+  history?: RewardHistoryEntry[];
 }
+
+const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
 export function toRewardView(r: Reward): RewardView {
   return {
@@ -41,9 +62,14 @@ export function toRewardView(r: Reward): RewardView {
     amount: Number(r.amount),
     currency: r.currency,
     status: r.status,
+    pendingReason: r.pendingReason ?? null,
+    statusReason: r.statusReason ?? null,
+    reference: r.reference ?? null,
     taxableUsd: centsToUsd(r.taxableCents),
-    paidAt: r.paidAt?.toISOString() ?? null,
-    cancelledAt: r.cancelledAt?.toISOString() ?? null,
+    releaseAt: iso(r.releaseAt ?? null),
+    expiresAt: iso(r.expiresAt ?? null),
+    paidAt: iso(r.paidAt),
+    cancelledAt: iso(r.cancelledAt),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -65,9 +91,26 @@ export interface NewReward {
   eventId?: string | null;
   /** When set, a second write with the same key writes nothing and returns the first reward. */
   effectKey?: string | null;
+  /** Pending (held, awaiting approval, waiting for a code) rather than available at once. */
+  pending?: { reason: PendingReason; releaseAt?: Date | null } | null;
+  reference?: string | null;
+  expiresAfterSeconds?: number | null;
+  emails?: RewardEmailPlan | null;
+  /** Who wrote it, for its first history row: `rule:<id>@<version>`, `api`, `system`. */
+  actor?: string;
+}
+
+/** What a transition records beside the new state. */
+export interface TransitionInput {
+  reason?: string | null;
+  actor: string;
+  /** Extra columns changed in the same UPDATE (a code, a release date). */
+  set?: Partial<Reward>;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
+// What a refund can still take back: anything not already ended.
+const REVERSIBLE: RewardStatus[] = ['pending', 'available', 'paid', 'redeemed'];
 
 @Injectable()
 export class RewardsService {
@@ -106,7 +149,14 @@ export class RewardsService {
       amount: input.amount,
       currency: input.currency,
       taxableCents: taxableCentsOf(input),
-      status: 'available',
+      status: input.pending ? 'pending' : 'available',
+      pendingReason: input.pending?.reason ?? null,
+      statusReason: null,
+      reference: input.reference ?? null,
+      releaseAt: input.pending?.releaseAt ?? null,
+      expiresAfterSeconds: input.expiresAfterSeconds ?? null,
+      ...(input.pending ? { expiresAt: null, expiringNoticeAt: null } : expiryOf(input, now)),
+      emails: input.emails ?? null,
       paidAt: null,
       cancelledAt: null,
       createdAt: now,
@@ -121,6 +171,10 @@ export class RewardsService {
     } else {
       await manager.insert(Reward, reward);
     }
+    await manager.insert(
+      RewardTransition,
+      historyRow(reward, null, reward.status, now, null, input.actor ?? 'system'),
+    );
     await this.hooks.runRewardWritten(manager, reward, context.program, context.participant);
     this.afterCommit.collect(manager, this.count, reward.kind);
     return { reward, created: true };
@@ -138,29 +192,172 @@ export class RewardsService {
   async get(programId: string, id: string): Promise<RewardView> {
     const reward = await this.rewards.findOneBy({ programId, id });
     if (!reward) throw AppError.notFound('Reward', id);
-    return toRewardView(reward);
+    const rows = await this.dataSource.getRepository(RewardTransition).find({
+      where: { rewardId: id },
+      order: { at: 'ASC' },
+    });
+    // The creation row first: a change in the same millisecond sorts after it.
+    rows.sort((a, b) => +a.at - +b.at || (a.from === null ? -1 : b.from === null ? 1 : 0));
+    return {
+      ...toRewardView(reward),
+      history: rows.map((h) => ({
+        from: h.from,
+        to: h.to,
+        at: h.at.toISOString(),
+        reason: h.reason,
+        actor: h.actor,
+      })),
+    };
   }
 
-  /** available → paid or cancelled, once; the status hooks run in the same transaction. */
-  async setStatus(program: Program, id: string, status: 'paid' | 'cancelled'): Promise<RewardView> {
-    return this.dataSource.transaction(async (manager) => {
-      const now = new Date();
-      // The status in the WHERE makes the change one atomic step: of two requests, one wins.
-      const res = await manager.update(
-        Reward,
-        { id, programId: program.id, status: 'available' },
-        { status, updatedAt: now, ...(status === 'paid' ? { paidAt: now } : { cancelledAt: now }) },
-      );
+  /**
+   * The one place a reward changes state, in the caller's transaction: the UPDATE names the
+   * state it leaves, so of two concurrent changes one wins and the other gets false (nothing
+   * written); the winner writes the history row and runs the status hooks (the W-9 total, the
+   * emails, payout reminders) in the same transaction. Throws INVALID_TRANSITION for a change
+   * the state table does not allow.
+   */
+  async transition(
+    manager: EntityManager,
+    reward: Reward,
+    to: RewardStatus,
+    program: Program,
+    input: TransitionInput,
+  ): Promise<boolean> {
+    const from = reward.status;
+    if (!canTransition(from, to)) throw invalidTransition(from, to);
+    const now = new Date();
+    const change: Partial<Reward> = {
+      ...input.set,
+      status: to,
+      statusReason: input.reason ?? null,
+      updatedAt: now,
+      ...(to === 'paid' ? { paidAt: now } : {}),
+      ...(to === 'cancelled' ? { cancelledAt: now } : {}),
+      ...(from === 'pending' ? { pendingReason: null, releaseAt: null } : {}),
+      ...(to === 'available' ? expiryOf(reward, now) : {}),
+      // An ended reward has nothing left to expire or remind of.
+      ...(to !== 'available' ? { expiresAt: null, expiringNoticeAt: null } : {}),
+    };
+    const res = await manager.update(Reward, { id: reward.id, status: from }, change);
+    if (!res.affected) return false;
+    Object.assign(reward, change);
+    await manager.insert(
+      RewardTransition,
+      historyRow(reward, from, to, now, input.reason ?? null, input.actor),
+    );
+    await this.hooks.runRewardStatusChanged(manager, reward, from, program, {
+      reason: input.reason ?? null,
+      actor: input.actor,
+      at: now,
+    });
+    return true;
+  }
+
+  /**
+   * Reverses the program's rewards carrying `reference` (a pending one is cancelled: it was never
+   * owed), in the caller's transaction. Each changes once however many refunds arrive together:
+   * the transition's conditional UPDATE lets one of them win; the others find nothing to change.
+   */
+  async reverseByReference(
+    manager: EntityManager,
+    program: Program,
+    reference: string,
+    input: { reason: string; actor: string },
+  ): Promise<Array<{ rewardId: string; from: RewardStatus; to: RewardStatus }>> {
+    const found = await manager.find(Reward, {
+      where: { programId: program.id, reference, status: In(REVERSIBLE) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    const changed: Array<{ rewardId: string; from: RewardStatus; to: RewardStatus }> = [];
+    for (const first of found) {
+      // A change that won meanwhile (a hold released, a payout marked) is read again and
+      // reversed from there; a reversal that won ends it.
+      let reward: Reward | null = first;
+      for (let tries = 0; reward && REVERSIBLE.includes(reward.status) && tries < 3; tries++) {
+        const from: RewardStatus = reward.status;
+        const to: RewardStatus = from === 'pending' ? 'cancelled' : 'reversed';
+        if (await this.transition(manager, reward, to, program, input)) {
+          changed.push({ rewardId: reward.id, from, to });
+          break;
+        }
+        reward = await manager.findOneBy(Reward, { id: reward.id });
+      }
+    }
+    return changed;
+  }
+
+  /** A change asked for through the API (PATCH /v1/rewards/:id), in a transaction of its own. */
+  async setStatus(
+    program: Program,
+    id: string,
+    status: RewardStatus,
+    reason?: string,
+  ): Promise<RewardView> {
+    await this.dataSource.transaction(async (manager) => {
       const reward = await manager.findOneBy(Reward, { id, programId: program.id });
       if (!reward) throw AppError.notFound('Reward', id);
-      if (!res.affected) {
+      if (
+        reward.status === 'pending' &&
+        reward.pendingReason === 'CODE_POOL_EMPTY' &&
+        status === 'available'
+      )
         throw AppError.conflict(
-          'REWARD_STATUS_CONFLICT',
-          `The reward is ${reward.status}; only an available reward can be marked paid or cancelled.`,
+          'INVALID_TRANSITION',
+          'The reward waits for a code from its pool; add codes to the pool and it becomes available with one.',
         );
+      // Read and changed in one transaction; a concurrent change makes the UPDATE miss.
+      if (!(await this.transition(manager, reward, status, program, { reason, actor: 'api' }))) {
+        const now = await manager.findOneByOrFail(Reward, { id });
+        throw invalidTransition(now.status, status);
       }
-      await this.hooks.runRewardStatusChanged(manager, reward, 'available', program);
-      return toRewardView(reward);
     });
+    return this.get(program.id, id);
   }
+}
+
+function invalidTransition(from: RewardStatus, to: RewardStatus): AppError {
+  const allowed = REWARD_TRANSITIONS[from];
+  return AppError.conflict(
+    'INVALID_TRANSITION',
+    allowed.length
+      ? `The reward is ${from}; it can become ${allowed.join(', ')}, not ${to}.`
+      : `The reward is ${from}, which is final; it cannot become ${to}.`,
+  );
+}
+
+function historyRow(
+  reward: Pick<Reward, 'id' | 'programId'>,
+  from: RewardStatus | null,
+  to: RewardStatus,
+  at: Date,
+  reason: string | null,
+  actor: string,
+): RewardTransition {
+  return {
+    id: randomUUID(),
+    rewardId: reward.id,
+    programId: reward.programId,
+    from,
+    to,
+    at,
+    reason,
+    actor,
+  };
+}
+
+/** When a reward that becomes available at `now` expires, and when its reminder is due. */
+function expiryOf(
+  r: { expiresAfterSeconds?: number | null; emails?: RewardEmailPlan | null },
+  now: Date,
+): Pick<Reward, 'expiresAt' | 'expiringNoticeAt'> {
+  if (!r.expiresAfterSeconds) return { expiresAt: null, expiringNoticeAt: null };
+  const expiresAt = new Date(now.getTime() + r.expiresAfterSeconds * 1000);
+  const before = r.emails?.expiring ? r.emails.expiringBeforeSeconds : undefined;
+  return {
+    expiresAt,
+    expiringNoticeAt: before
+      ? new Date(Math.max(now.getTime(), expiresAt.getTime() - before * 1000))
+      : null,
+  };
 }

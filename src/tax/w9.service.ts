@@ -11,6 +11,7 @@ import { Program } from '../programs/program.entity';
 import { programLink } from '../programs/program-links';
 import { RewardFacts } from '../rewards/reward-facts';
 import { RewardHooks } from '../rewards/reward-hooks';
+import { isOwed } from '../rewards/states/reward-states';
 import { ParticipantTaxYear } from './participant-tax-year.entity';
 import { centsToUsd } from '../common/money/cents';
 import { aboveThreshold, w9NoticeDue, w9ThresholdFor, yearInTimeZone } from './tax-year';
@@ -24,6 +25,11 @@ export interface TaxSummary {
   aboveThreshold: boolean;
   taxFormOnFile: boolean;
   w9NoticeSentAt: string | null;
+  /**
+   * Set when a notice went out and the total fell below the threshold since (rewards reversed,
+   * denied, cancelled or expired leave it): the notice is not withdrawn.
+   */
+  note?: string;
 }
 
 /**
@@ -59,21 +65,27 @@ export class W9Service implements OnModuleInit {
     program: Program,
     participant: Participant,
   ): Promise<void> {
-    if (reward.status === 'cancelled') return;
+    if (!isOwed(reward.status)) return;
     await this.add(manager, reward, program, participant, 1);
   }
 
-  /** A cancelled reward leaves its year's total; one restored from cancelled comes back. */
+  /**
+   * The total counts what the program owes: a reward enters it when it becomes available (a
+   * pending one is not owed yet) and leaves it when reversed, denied, cancelled or expired.
+   * A notice already sent stays sent.
+   */
   async onRewardStatusChanged(
     manager: EntityManager,
     reward: RewardFacts,
     previous: RewardFacts['status'],
     program: Program,
   ): Promise<void> {
-    if (previous === reward.status) return;
-    if (reward.status === 'cancelled') {
+    const was = isOwed(previous);
+    const is = isOwed(reward.status);
+    if (was === is) return;
+    if (!is) {
       await this.add(manager, reward, program, null, -1);
-    } else if (previous === 'cancelled') {
+    } else {
       await this.add(
         manager,
         reward,
@@ -98,6 +110,11 @@ export class W9Service implements OnModuleInit {
       aboveThreshold: aboveThreshold(totalCents, thresholdUsd),
       taxFormOnFile: participant.taxFormOnFile,
       w9NoticeSentAt: row?.w9NoticeSentAt ? new Date(row.w9NoticeSentAt).toISOString() : null,
+      ...(row?.w9NoticeSentAt && !aboveThreshold(totalCents, thresholdUsd)
+        ? {
+            note: 'The W-9 notice sent this year stays sent: the total fell below the threshold since, as reversed, denied, cancelled and expired rewards leave it, but a notice is not withdrawn.',
+          }
+        : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PENDING_REASONS, REWARD_STATUSES } from '../states/reward-states';
 import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE } from '../../participants/dto/participant.dto';
 
 export class ListRewardsQuery {
@@ -19,10 +20,42 @@ export class ListRewardsQuery {
   limit?: number;
 }
 
+// `pending` and `expired` are set only by the engine (a rule, a hold's end, the expiry sweep).
+export const SETTABLE_STATUSES = [
+  'available',
+  'paid',
+  'redeemed',
+  'denied',
+  'cancelled',
+  'reversed',
+] as const;
+
 export class UpdateRewardDto {
-  @ApiProperty({ enum: ['paid', 'cancelled'], description: 'Only an available reward can change.' })
-  @IsIn(['paid', 'cancelled'], { message: 'status must be "paid" or "cancelled"' })
-  status: 'paid' | 'cancelled';
+  @ApiProperty({
+    enum: SETTABLE_STATUSES,
+    description:
+      'The new state. Allowed changes: pending → available | denied | cancelled; available → paid | redeemed | cancelled | reversed; paid, redeemed → reversed. Any other is a 409 INVALID_TRANSITION naming the allowed ones.',
+  })
+  @IsIn(SETTABLE_STATUSES, { message: `status must be one of: ${SETTABLE_STATUSES.join(', ')}` })
+  status: (typeof SETTABLE_STATUSES)[number];
+
+  @ApiPropertyOptional({
+    maxLength: 500,
+    description: 'Why, kept in the history (and shown in the reward-denied email).',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class RewardHistoryEntryResponse {
+  @ApiPropertyOptional({ enum: REWARD_STATUSES, nullable: true, description: 'null at creation' })
+  from: string | null;
+  @ApiProperty({ enum: REWARD_STATUSES }) to: string;
+  @ApiProperty() at: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) reason: string | null;
+  @ApiProperty({ description: '`rule:<id>@<version>`, `api` or `system`' }) actor: string;
 }
 
 export class RewardResponse {
@@ -34,7 +67,37 @@ export class RewardResponse {
   @ApiProperty({ enum: ['cash', 'credit', 'discount', 'gift_card', 'points'] }) kind: string;
   @ApiProperty() amount: number;
   @ApiProperty() currency: string;
-  @ApiProperty({ enum: ['available', 'paid', 'cancelled'] }) status: string;
+  @ApiProperty({ enum: REWARD_STATUSES }) status: string;
+  @ApiPropertyOptional({
+    enum: PENDING_REASONS,
+    nullable: true,
+    description: 'Why a pending reward waits.',
+  })
+  pendingReason: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'The reason given with the last change.',
+  })
+  statusReason: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: "The reference the rule's `ref` took from the event (e.g. an order id).",
+  })
+  reference: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'When a held reward becomes available.',
+  })
+  releaseAt: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'When an available reward expires.',
+  })
+  expiresAt: string | null;
   @ApiProperty({
     description: 'The amount for USD cash and gift cards, else what the rule set (default 0).',
   })
@@ -43,6 +106,11 @@ export class RewardResponse {
   @ApiPropertyOptional({ type: String, nullable: true }) cancelledAt: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
+  @ApiPropertyOptional({
+    type: [RewardHistoryEntryResponse],
+    description: 'Every change, oldest first (GET /v1/rewards/:id only).',
+  })
+  history?: RewardHistoryEntryResponse[];
 }
 
 export class RewardListResponse {

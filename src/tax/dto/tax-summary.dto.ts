@@ -25,4 +25,9 @@ export class TaxSummaryResponse {
   @ApiProperty() aboveThreshold: boolean;
   @ApiProperty() taxFormOnFile: boolean;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) w9NoticeSentAt: string | null;
+  @ApiPropertyOptional({
+    description:
+      'Present when a notice went out and the total fell below the threshold since: a notice is not withdrawn.',
+  })
+  note?: string;
 }

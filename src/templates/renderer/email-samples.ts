@@ -1,6 +1,7 @@
 import {
   contractFor,
   emailTypeOf,
+  hasUnsubscribeUrl,
   type Field,
   toEventVars,
   toPersonVars,
@@ -108,14 +109,20 @@ const EVENT = toEventVars({
 
 const BASE_URL = 'https://rewards.brightside.example';
 
+/** What a preview shows for `unsubscribeUrl`: a send fills in the recipient's own link. */
+export const SAMPLE_UNSUBSCRIBE_URL = `${BASE_URL}/p/unsubscribe/sample-unsubscribe-token`;
+
+// Every email that has the unsubscribe link gets the same sample one (added in sampleEmailData).
+type SampleOf<T extends EmailTypeKey> = Omit<EmailData<T>, 'unsubscribeUrl'>;
+
 function peopleFor(locale: string): SamplePeople {
   return PEOPLE[locale.split('-')[0]] ?? PEOPLE.en;
 }
 
-function sample(key: EmailTypeKey, locale: string): AnyEmailData {
+function sample(key: EmailTypeKey, locale: string): SampleOf<EmailTypeKey> {
   const { participant, referrer } = peopleFor(locale);
   const program = SAMPLE_PROGRAM;
-  const all: { [T in EmailTypeKey]: EmailData<T> } = {
+  const all: { [T in EmailTypeKey]: SampleOf<T> } = {
     verification: {
       participant,
       program,
@@ -162,6 +169,48 @@ function sample(key: EmailTypeKey, locale: string): AnyEmailData {
       reward: REWARD,
       event: EVENT,
     },
+    'reward-pending': {
+      recipient: referrer,
+      recipientRole: 'referrer',
+      participant,
+      referrer,
+      program,
+      reward: REWARD,
+      event: EVENT,
+      pendingReason: 'HOLD',
+      releaseAt: '2026-04-13T15:30:00.000Z',
+    },
+    'reward-denied': {
+      recipient: referrer,
+      recipientRole: 'referrer',
+      participant,
+      referrer,
+      program,
+      reward: REWARD,
+      event: EVENT,
+      reasonCode: 'SELF_REFERRAL_SAME_EMAIL',
+      reason: null,
+    },
+    'reward-reversed': {
+      recipient: referrer,
+      recipientRole: 'referrer',
+      participant,
+      referrer,
+      program,
+      reward: REWARD,
+      event: EVENT,
+      reason: 'refund',
+    },
+    'reward-expiring': {
+      recipient: referrer,
+      recipientRole: 'referrer',
+      participant,
+      referrer,
+      program,
+      reward: REWARD,
+      event: EVENT,
+      expiresAt: '2026-06-12T15:30:00.000Z',
+    },
     'program-alert': {
       program,
       alert: {
@@ -190,7 +239,9 @@ export function sampleEmailData<K extends EmailTypeKey>(key: K, locale?: string)
 export function sampleEmailData(key: string, locale?: string): AnyEmailData;
 export function sampleEmailData(key: string, locale = 'en'): AnyEmailData {
   // A deep copy, so a caller that fills in real values never changes the next preview.
-  return structuredClone(sample(emailTypeOf(key), locale));
+  const data = structuredClone(sample(emailTypeOf(key), locale)) as Record<string, unknown>;
+  if (hasUnsubscribeUrl(key)) data.unsubscribeUrl = SAMPLE_UNSUBSCRIBE_URL;
+  return data as unknown as AnyEmailData;
 }
 
 /**

@@ -33,6 +33,10 @@ describe('email types', () => {
       'w9-required',
       'payout-reminder',
       'reward-earned',
+      'reward-pending',
+      'reward-denied',
+      'reward-reversed',
+      'reward-expiring',
       'program-alert',
     ]);
     expect(EMAIL_TYPE_KEYS).toContain('generic');

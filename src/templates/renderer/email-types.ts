@@ -139,13 +139,23 @@ const EVENT = obj(
   'The event that triggered the email.',
 );
 
-// What every email a rule sends has: the person it goes to, both people of the event, the program.
+// Every email a participant may leave has it; transactional ones never do (a template of theirs
+// naming it is refused at save).
+const UNSUBSCRIBE_URL = nullable(
+  url(
+    "The recipient's unsubscribe and preferences page (the List-Unsubscribe link), filled when the email is sent; null in a test send to an address that is no participant.",
+  ),
+);
+
+// What every email a rule sends has: the person it goes to, both people of the event, the
+// program, and the link that lets the recipient leave.
 const RULE_EMAIL_VARIABLES = {
   recipient: RECIPIENT,
   recipientRole: RECIPIENT_ROLE,
   participant: PARTICIPANT,
   referrer: REFERRER,
   program: PROGRAM,
+  unsubscribeUrl: UNSUBSCRIBE_URL,
 } as const;
 
 const EXPIRES_IN_HOURS = num('How long the link stays valid, in hours.');
@@ -228,6 +238,60 @@ export const EMAIL_TYPES = {
     category: 'rewards',
     variables: { ...RULE_EMAIL_VARIABLES, reward: REWARD, event: nullable(EVENT) },
   },
+  'reward-pending': {
+    description:
+      'Tells the recipient about a reward that waits: a hold, an approval, or a code still to come.',
+    category: 'rewards',
+    sentBy: 'a reward action whose reward is written pending (hold, approval, empty code pool)',
+    variables: {
+      ...RULE_EMAIL_VARIABLES,
+      reward: REWARD,
+      event: nullable(EVENT),
+      pendingReason: oneOf(
+        ['HOLD', 'AWAITING_APPROVAL', 'CODE_POOL_EMPTY'],
+        'Why it waits: a hold, a review, or no code in the pool yet.',
+      ),
+      releaseAt: nullable(date('When a held reward becomes available; null for the others.')),
+    },
+  },
+  'reward-denied': {
+    description: 'Tells the recipient a pending reward was denied, and why.',
+    category: 'rewards',
+    sentBy: 'a pending reward that is denied (PATCH /v1/rewards/:id, or a fraud check)',
+    variables: {
+      ...RULE_EMAIL_VARIABLES,
+      reward: REWARD,
+      event: nullable(EVENT),
+      reasonCode: nullable(
+        str(
+          'A reason code (e.g. SELF_REFERRAL_SAME_EMAIL) the default templates word in the language of the email.',
+        ),
+      ),
+      reason: nullable(str('The reason in the words of who denied it, when not a code.')),
+    },
+  },
+  'reward-reversed': {
+    description: 'Tells the recipient a reward was taken back (a refund, a chargeback).',
+    category: 'rewards',
+    sentBy: 'a reward that is reversed, or a pending one cancelled by a reversal',
+    variables: {
+      ...RULE_EMAIL_VARIABLES,
+      reward: REWARD,
+      event: nullable(EVENT),
+      reason: nullable(str('Why, as the rule or the API gave it (e.g. "refund").')),
+    },
+  },
+  'reward-expiring': {
+    description: 'Reminds the recipient that an available reward expires soon.',
+    category: 'rewards',
+    sentBy: "the reward's expiry, expiringEmailBefore ahead of it",
+    variables: {
+      ...RULE_EMAIL_VARIABLES,
+      reward: REWARD,
+      event: nullable(EVENT),
+      expiresAt: date('When the reward expires.'),
+    },
+  },
   'program-alert': {
     description: "Tells the program's own people (settings.alertEmail) that something needs them.",
     category: 'transactional',
@@ -283,6 +347,11 @@ export function contractFor(key: string): EmailContract {
 /** The category of a key: its email type's, so a program's own keys are marketing. */
 export function emailCategoryOf(key: string): EmailCategory {
   return contractFor(key).category;
+}
+
+/** Whether an email of `key` carries the recipient's unsubscribe link (`unsubscribeUrl`). */
+export function hasUnsubscribeUrl(key: string): boolean {
+  return 'unsubscribeUrl' in contractFor(key).variables;
 }
 
 /** Why a rule may not send `key` (what sends it instead), or undefined when a rule may. */
