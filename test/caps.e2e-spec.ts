@@ -310,6 +310,8 @@ describe('Caps on what one event, one program and one test send may do (e2e)', (
         return Object.assign(new Message(), first, {
           id: randomUUID(),
           dedupeKey: `template-test:${randomUUID()}`,
+          // Each message has a return path of its own.
+          returnPathTag: null,
           createdAt: at,
           updatedAt: at,
         });

@@ -129,6 +129,69 @@ describe('Metrics (e2e)', () => {
       expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
   });
 
+  it('counts in the process that did the work: events accepted by the API, their evaluation and emails by the worker', async () => {
+    // One database (and, with Redis, one queue): the API only writes and queues; the worker runs
+    // the job (with the in-process queue, its sweeper finds the event the API could not hand over).
+    const env = { MESSAGE_STALE_MS: '300', SWEEP_INTERVAL_MS: '100' };
+    const prefix = `rnm${Date.now().toString(36)}`;
+    // On Postgres both join the database of this file's app instead of emptying it.
+    const api = await startTestApp({ role: 'api', env, queuePrefix: prefix, fresh: false });
+    const worker = await startTestApp({
+      role: 'worker',
+      env,
+      queuePrefix: prefix,
+      fresh: false,
+      dataDir: api.dataDir,
+    });
+    try {
+      const q = await api.createProgram({ name: 'Split' });
+      await api.http
+        .post('/v1/rules')
+        .set(bearer(q.secretKey))
+        .send({
+          name: 'Cash',
+          event: 'purchase',
+          actions: [
+            { type: 'reward', to: 'participant', kind: 'cash', amount: 5, currency: 'USD' },
+          ],
+        })
+        .expect(201);
+      const accepted = await api.http
+        .post('/v1/events')
+        .set(bearer(q.secretKey))
+        .send({ type: 'purchase', participant: { id: 'dee', email: 'dee@example.com' } })
+        .expect(202);
+      const metricsOf = async (app: TestApp) =>
+        parse((await app.http.get('/metrics').expect(200)).text);
+      const sent = await eventually(async () => {
+        const samples = await metricsOf(worker);
+        return value(samples, 'messages_total{status="sent",transport="builtin"}') === 1
+          ? samples
+          : undefined;
+      }, 30000);
+      const event = await api.http
+        .get(`/v1/events/${accepted.body.id as string}`)
+        .set(bearer(q.secretKey))
+        .expect(200);
+      expect(event.body.status).toBe('processed');
+
+      const fromApi = await metricsOf(api);
+      expect(value(fromApi, 'events_total{outcome="queued"}')).toBe(1);
+      expect(value(fromApi, 'events_total{outcome="processed"}')).toBe(0);
+      expect(value(fromApi, 'rewards_total{kind="cash"}')).toBe(0);
+      expect(value(fromApi, 'messages_total{status="sent",transport="builtin"}')).toBe(0);
+
+      expect(value(sent, 'events_total{outcome="queued"}')).toBe(0);
+      expect(value(sent, 'events_total{outcome="processed"}')).toBe(1);
+      expect(value(sent, 'rewards_total{kind="cash"}')).toBe(1);
+      expect(value(sent, 'messages_total{status="queued",transport="none"}')).toBe(1);
+      expect(value(sent, 'message_delivery_seconds_count{transport="builtin"}')).toBe(1);
+    } finally {
+      await worker.close();
+      await api.close();
+    }
+  });
+
   it('shows only metrics the example dashboard uses, and the dashboard uses only these', async () => {
     const { text } = await scrape();
     const exposed = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)/gm)].map((m) => m[1]));

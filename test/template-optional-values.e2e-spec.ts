@@ -1,5 +1,6 @@
 import { TemplateOverrideStore } from '../src/templates/template-override.store';
 import { TemplatesService } from '../src/templates/templates.service';
+import request from 'supertest';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
 
 type ProgramKeys = { id: string; secretKey: string };
@@ -107,6 +108,49 @@ describe('Templates: optional variables (e2e)', () => {
       .send({ sample: 'empty' })
       .expect(400);
     expect(wrong.body.details).toEqual([expect.objectContaining({ field: 'sample' })]);
+  });
+
+  it('offers the same in the console editor: its live preview with the optional fields empty, and the refusal beside the field', async () => {
+    const agent = request.agent(t.app.getHttpServer());
+    const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const form = await agent.get('/console/sign-in');
+    await agent
+      .post('/console/sign-in')
+      .type('form')
+      .send({ _csrf: csrfOf(form.text), secretKey: p.secretKey })
+      .expect(303);
+    const editor = await agent.get('/console/templates/welcome/en').expect(200);
+    expect(editor.text).toContain('name="sample" value="optional-empty"');
+    expect(editor.text).toContain('Preview with the optional fields empty');
+    const csrf = csrfOf(editor.text);
+    const preview = (fields: Record<string, string>) =>
+      agent
+        .post('/console/templates/welcome/en/preview')
+        .set('Accept', 'application/json')
+        .type('form')
+        .send({ _csrf: csrf, html: '<p>x</p>', text: '', ...fields })
+        .expect(200);
+    const subject = 'Welcome, {{default participant.firstName "there"}}!';
+    expect((await preview({ subject })).body).toMatchObject({
+      ok: true,
+      subject: 'Welcome, Alex!',
+    });
+    expect((await preview({ subject, sample: 'optional-empty' })).body).toMatchObject({
+      ok: true,
+      subject: 'Welcome, there!',
+    });
+    const bare = await preview({ subject: 'Welcome, {{participant.firstName}}!' });
+    expect(bare.body).toMatchObject({
+      ok: false,
+      problems: [
+        expect.objectContaining({
+          field: 'subject',
+          line: 1,
+          column: 10,
+          message: expect.stringContaining('{{default participant.firstName "there"}}') as string,
+        }),
+      ],
+    });
   });
 
   it('fails a message whose template, stored before the check, shows an empty value: TEMPLATE_DATA_MISSING, never a blank', async () => {

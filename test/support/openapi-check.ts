@@ -27,8 +27,9 @@ type Operation = {
 };
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch']);
-// Served by the app but not part of the API: the console, metrics, the document itself.
-const UNDOCUMENTED = /^\/(console|metrics|docs)(\/|$)/;
+// Served by the app but not part of the API: the console, metrics, the document itself, and
+// the participant pages (HTML, kept out of the document as the console is).
+const UNDOCUMENTED = /^\/(console|metrics|docs|p)(\/|$)/;
 const MAX_BODY = 2 * 1024 * 1024;
 
 export function checkAgainstOpenApi(app: INestApplication): { flush(): void } {

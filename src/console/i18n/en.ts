@@ -373,6 +373,8 @@ export const en = {
   'templates.saved': 'Saved as version {version}. New emails use it now.',
   'templates.refused': 'The template was not saved',
   'templates.previewButton': 'Update preview',
+  'templates.previewOptionalEmpty':
+    'Preview with the optional fields empty (no first name, no referrer)',
   'templates.preview': 'Preview',
   'templates.previewFrame': 'Email preview',
   'templates.preview.problems': 'The draft has problems',

@@ -380,6 +380,8 @@ export const es: Record<MessageKey, string> = {
   'templates.saved': 'Guardada como versión {version}. Los correos nuevos ya la usan.',
   'templates.refused': 'No se guardó la plantilla',
   'templates.previewButton': 'Actualizar vista previa',
+  'templates.previewOptionalEmpty':
+    'Vista previa con los campos opcionales vacíos (sin nombre, sin referente)',
   'templates.preview': 'Vista previa',
   'templates.previewFrame': 'Vista previa del correo',
   'templates.preview.problems': 'El borrador tiene problemas',

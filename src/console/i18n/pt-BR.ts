@@ -376,6 +376,8 @@ export const ptBR: Record<MessageKey, string> = {
   'templates.saved': 'Salvo como versão {version}. Os novos e-mails já o usam.',
   'templates.refused': 'O modelo não foi salvo',
   'templates.previewButton': 'Atualizar pré-visualização',
+  'templates.previewOptionalEmpty':
+    'Pré-visualizar com os campos opcionais vazios (sem nome, sem indicador)',
   'templates.preview': 'Pré-visualização',
   'templates.previewFrame': 'Pré-visualização do e-mail',
   'templates.preview.problems': 'O rascunho tem problemas',

@@ -8,6 +8,7 @@ import {
   TemplateRenderer,
   TemplateRenderError,
   validateTemplate,
+  withOptionalEmpty,
   type RenderedEmail,
   type TemplateParts,
 } from '../../templates/renderer';
@@ -33,7 +34,13 @@ export class TemplateDrafts {
 
   constructor(private readonly templates: TemplatesService) {}
 
-  render(program: Program, key: string, locale: string, parts: TemplateParts): DraftRendering {
+  render(
+    program: Program,
+    key: string,
+    locale: string,
+    parts: TemplateParts,
+    optionalEmpty = false,
+  ): DraftRendering {
     const problems = validateTemplate(key, parts);
     if (problems.length) return { ok: false, problems };
     // Built on first use: the default templates are only there once the templates module started.
@@ -43,7 +50,7 @@ export class TemplateDrafts {
       const email = this.renderer.renderParts(parts, {
         key,
         locales: chain,
-        data: this.sampleData(program, key, chain),
+        data: this.sampleData(program, key, chain, optionalEmpty),
       });
       return { ok: true, email, locale: chain[0] };
     } catch (err) {
@@ -60,12 +67,16 @@ export class TemplateDrafts {
     program: Program,
     key: string,
     chain: readonly string[],
+    optionalEmpty: boolean,
   ): Record<string, unknown> {
     const shipped = new Set(
       this.templates.defaults.locales(emailTypeOf(key)).map((l) => l.split('-')[0]),
     );
     const sampleLocale = chain.find((l) => shipped.has(l.split('-')[0])) ?? chain[0];
-    const data = { ...(sampleEmailData(key, sampleLocale) as Record<string, unknown>) };
+    const sample = sampleEmailData(key, sampleLocale);
+    const data = {
+      ...((optionalEmpty ? withOptionalEmpty(key, sample) : sample) as Record<string, unknown>),
+    };
     const real = this.templates.buildData(key, { program });
     if ('program' in real) data.program = real.program;
     // The same JSON round trip as a stored message, so the preview renders the values a send would.

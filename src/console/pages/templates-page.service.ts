@@ -276,7 +276,10 @@ export class TemplatesPageService {
       if (rendering.ok) return { html: rendering.email.html };
       return this.problemsDocument(rendering.problems);
     }
-    const outcome = await attempt(() => this.templateEditor.preview(ctx.program, key, { locale }));
+    const sample = optionalEmpty(body) ? ('optional-empty' as const) : undefined;
+    const outcome = await attempt(() =>
+      this.templateEditor.preview(ctx.program, key, { locale, sample }),
+    );
     if (outcome.ok) return { html: outcome.value.html };
     return this.problemsDocument([{ part: '', message: outcome.error.message }]);
   }
@@ -300,7 +303,7 @@ export class TemplatesPageService {
         problems: problems.length ? problems : [{ part: 'html', message: checked.error.message }],
       };
     }
-    return this.drafts.render(ctx.program, key, locale, parts);
+    return this.drafts.render(ctx.program, key, locale, parts, optionalEmpty(body));
   }
 
   private problemsDocument(problems: DraftProblem[]): Page {
@@ -369,4 +372,9 @@ export class TemplatesPageService {
       },
     };
   }
+}
+
+/** The editor's "optional fields empty" box: preview as for a participant without a name. */
+function optionalEmpty(body: unknown): boolean {
+  return pickFields(body, ['sample']).sample === 'optional-empty';
 }
