@@ -96,6 +96,8 @@ describe('OAuth 2.0 sign-in for SMTP and IMAP (e2e)', () => {
       env: {
         SMTP_ALLOW_PRIVATE_HOSTS: 'true',
         INBOUND_MAILBOX_POLL_MS: '250',
+        // A worker notices a mailbox changed under it at its next lease renewal (a third of this).
+        INBOUND_MAILBOX_LEASE_MS: '3000',
         PUBLIC_BASE_URL,
         BUILTIN_SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
         ...oauth.env('microsoft'),
@@ -275,6 +277,38 @@ describe('OAuth 2.0 sign-in for SMTP and IMAP (e2e)', () => {
       await eventually(async () => {
         const m = (await api(p).get('/v1/integrations/inbound-mailbox')).body;
         return m.lastCheckedAt && !m.lastError ? m : undefined;
+      }, 30_000);
+    });
+
+    it('stops reading a mailbox whose sign-in was revoked, and reads it again once reconnected', async () => {
+      // Connected again with a token that lapses at once, then revoked at the provider.
+      const mailbox = {
+        for: 'inbound-mailbox',
+        email: BOUNCES,
+        imap: { host: 'localhost', port: imap.port, security: 'ssl' },
+      };
+      await oauth.set({ accessLifetimeS: 2 });
+      expect((await connect(p, mailbox)).callback.status).toBe(200);
+      await oauth.set({ accessLifetimeS: 3600 });
+      await new Promise((resolve) => setTimeout(resolve, 2200));
+      await oauth.revokeAll();
+      const refused = await api(p).post('/v1/integrations/inbound-mailbox/test', {});
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('OAUTH_REAUTHORIZATION_REQUIRED');
+      // The worker that reads it lets go and no worker takes it while it waits for a person.
+      const waiting = await eventually(async () => {
+        const m = (await api(p).get('/v1/integrations/inbound-mailbox')).body;
+        return m.status === 'reauthorization_required' && !m.reading ? m : undefined;
+      }, 30_000);
+      expect(waiting.lastError.code).toBe('OAUTH_REAUTHORIZATION_REQUIRED');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect((await api(p).get('/v1/integrations/inbound-mailbox')).body.reading).toBe(false);
+
+      expect((await connect(p, mailbox)).callback.status).toBe(200);
+      await api(p).post('/v1/integrations/inbound-mailbox/test', {}).expect(200);
+      await eventually(async () => {
+        const m = (await api(p).get('/v1/integrations/inbound-mailbox')).body;
+        return m.status === 'connected' && m.reading ? m : undefined;
       }, 30_000);
     });
   });
