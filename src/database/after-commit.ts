@@ -3,6 +3,7 @@ import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } fro
 import type { TransactionCommitEvent } from 'typeorm/subscriber/event/TransactionCommitEvent';
 import type { TransactionRollbackEvent } from 'typeorm/subscriber/event/TransactionRollbackEvent';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import { outsideTransaction } from './sqlite-serializer';
 
 /** Receives, once, every item collected for it in one transaction. */
 export type Flush<T> = (items: T[]) => Promise<unknown>;
@@ -52,8 +53,11 @@ export class AfterCommit implements EntitySubscriberInterface {
   }
 
   private start(flush: Flush<unknown>, items: unknown[]): void {
-    flush(items).catch((err: unknown) =>
-      this.logger.warn({ err }, 'after-commit work failed; the sweeper will retry it'),
+    // The commit hook runs inside the transaction that ended: its work is no part of it.
+    void outsideTransaction(() =>
+      flush(items).catch((err: unknown) =>
+        this.logger.warn({ err }, 'after-commit work failed; the sweeper will retry it'),
+      ),
     );
   }
 }

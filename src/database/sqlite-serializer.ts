@@ -29,10 +29,23 @@ class Mutex {
 
 type Driverish = { options: { type: string }; connectionLock?: Mutex };
 
-const owner = new AsyncLocalStorage<true>();
+// The holder of the connection, as seen from the work it started. `held` ends with its hold: a
+// callback it left running (a timer, a promise nobody awaited) then waits its turn like any other.
+const owner = new AsyncLocalStorage<{ held: boolean }>();
+const owns = (): boolean => owner.getStore()?.held === true;
 const lockOf = (driver: Driverish): Mutex => (driver.connectionLock ??= new Mutex());
 
 let installed = false;
+
+/**
+ * Runs `fn`, and everything it starts, as no transaction's work: for what a transaction sets off
+ * to run after it (jobs queued on its commit). Started inside the callback, such work would skip
+ * the queue for the connection, run after the transaction has let go of it, and join, or roll
+ * back with, whichever transaction holds it then.
+ */
+export function outsideTransaction<T>(fn: () => T): T {
+  return owner.exit(fn);
+}
 
 export function serializeSqliteConnections(): void {
   if (installed) return;
@@ -47,9 +60,15 @@ export function serializeSqliteConnections(): void {
     ) {
       const driver = this.connection.driver as unknown as Driverish;
       const call = () => original.apply(this, args);
-      if (driver.options.type !== 'better-sqlite3' || this.queryRunner || owner.getStore())
-        return call();
-      return lockOf(driver).run(() => owner.run(true, call));
+      if (driver.options.type !== 'better-sqlite3' || this.queryRunner || owns()) return call();
+      return lockOf(driver).run(async () => {
+        const hold = { held: true };
+        try {
+          return await owner.run(hold, call);
+        } finally {
+          hold.held = false;
+        }
+      });
     };
   }
 
@@ -58,7 +77,7 @@ export function serializeSqliteConnections(): void {
     this: BetterSqlite3QueryRunner,
     ...args: Parameters<typeof query>
   ) {
-    if (owner.getStore()) return query.apply(this, args);
+    if (owns()) return query.apply(this, args);
     return lockOf(this.driver as unknown as Driverish).run(() => query.apply(this, args));
   } as typeof query;
 }

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { AppLogger } from '../common/logging/logging.module';
 import { backoffDelay, RetryPolicy } from './job-options';
@@ -35,6 +36,10 @@ export class InProcessJobQueue extends JobQueue {
   private active = 0;
   private failed = 0;
   private closed = false;
+  // Jobs run in the queue's own async context, as in a worker process, never in the context of
+  // whoever queued them or of the job before: a job queued from inside a database transaction
+  // must not pass for part of it (SQLite's serialisation tells its transaction's work by context).
+  private readonly context = new AsyncResource('in-process-job-queue');
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -129,11 +134,13 @@ export class InProcessJobQueue extends JobQueue {
     while (!this.closed && this.active < this.concurrency && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       this.active++;
-      void this.run(job).finally(() => {
-        this.active--;
-        if (this.active === 0) this.idle.splice(0).forEach((resolve) => resolve());
-        this.pump();
-      });
+      void this.context
+        .runInAsyncScope(() => this.run(job))
+        .finally(() => {
+          this.active--;
+          if (this.active === 0) this.idle.splice(0).forEach((resolve) => resolve());
+          this.pump();
+        });
     }
   }
 
@@ -142,7 +149,9 @@ export class InProcessJobQueue extends JobQueue {
     if (!handler) return;
     this.active++;
     try {
-      await handler({}, { jobId: `${name}:scheduled`, attempt: 1, maxAttempts: 1 });
+      await this.context.runInAsyncScope(() =>
+        handler({}, { jobId: `${name}:scheduled`, attempt: 1, maxAttempts: 1 }),
+      );
     } catch (err) {
       this.logger.error({ err, job: name }, 'scheduled job failed');
     } finally {
