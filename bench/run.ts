@@ -5,6 +5,7 @@ import { runInbound } from './inbound';
 import { runIngest } from './ingest';
 import { runPipeline } from './pipeline';
 import { runRender } from './render';
+import { runWebhooks } from './webhooks';
 import { closeClients } from './support/api';
 import { logDirFor, type BenchContext } from './support/app';
 import { resolveBackends, type Backend } from './support/backends';
@@ -272,6 +273,7 @@ async function main(): Promise<void> {
     ['pipeline', () => runPipeline(ctx, backends)],
     ['growth', () => runGrowth(ctx, backends)],
     ['inbound', () => runInbound(ctx, backends)],
+    ['webhooks', () => runWebhooks(ctx, backends)],
   ];
   for (const [name, step] of steps) {
     if (!options.only.includes(name as never)) continue;

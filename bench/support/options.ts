@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-export type MeasurementName = 'ingest' | 'pipeline' | 'render' | 'growth' | 'inbound';
+export type MeasurementName = 'ingest' | 'pipeline' | 'render' | 'growth' | 'inbound' | 'webhooks';
 export type BackendName = 'embedded' | 'postgres-redis';
 
 /** Every size the bench uses; each has an env variable so a slower or faster machine can scale it. */
@@ -72,6 +72,7 @@ export function benchOptions(): BenchOptions {
       'render',
       'growth',
       'inbound',
+      'webhooks',
     ]),
     backends: names<BackendName>('BENCH_BACKENDS', ['embedded', 'postgres-redis']),
     ingestConnections: int('BENCH_INGEST_CONNECTIONS', 50),
