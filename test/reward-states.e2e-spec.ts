@@ -470,3 +470,109 @@ describe('Reward states: holds, approval, reversal, expiry (e2e)', () => {
     });
   });
 });
+
+describe('Simulating reward actions (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('shows the state a reward would be in, its release date, and what a reversal would change', async () => {
+    const p = await t.createProgram({ name: 'Simulate states' });
+    for (const [event, actions] of [
+      [
+        'order.paid',
+        [
+          {
+            type: 'reward',
+            to: 'participant',
+            kind: 'cash',
+            amount: 10,
+            currency: 'USD',
+            hold: 'P30D',
+            ref: '$.orderId',
+            email: false,
+          },
+          {
+            type: 'reward',
+            to: 'participant',
+            kind: 'cash',
+            amount: 1,
+            currency: 'USD',
+            approval: 'manual',
+            email: false,
+          },
+        ],
+      ],
+      ['order.refunded', [{ type: 'reverse-rewards', ref: '$.orderId' }]],
+    ] as const) {
+      await t.http
+        .post('/v1/rules')
+        .set(bearer(p.secretKey))
+        .send({ name: event, event, actions })
+        .expect(201);
+    }
+    const simulate = (type: string) =>
+      t.http
+        .post('/v1/rules/simulate')
+        .set(bearer(p.secretKey))
+        .send({
+          event: {
+            type,
+            participant: { id: 's1', email: 's1@example.com' },
+            data: { orderId: 'Z-9' },
+          },
+        })
+        .expect(200);
+    const before = Date.now();
+    const paid = await simulate('order.paid');
+    const [held, approval] = paid.body.results[0].actions;
+    expect(held).toMatchObject({
+      outcome: 'would-write',
+      status: 'pending',
+      pendingReason: 'HOLD',
+      reference: 'Z-9',
+    });
+    const release = Date.parse(held.releaseAt) - before;
+    expect(release).toBeGreaterThanOrEqual(30 * 86400 * 1000);
+    expect(release).toBeLessThan(30 * 86400 * 1000 + 60_000);
+    expect(approval).toMatchObject({ status: 'pending', pendingReason: 'AWAITING_APPROVAL' });
+    expect(approval.releaseAt).toBeUndefined();
+    // Nothing written by the simulation: the reversal would find nothing.
+    const refund = await simulate('order.refunded');
+    expect(refund.body.results[0].actions[0]).toMatchObject({
+      type: 'reverse-rewards',
+      outcome: 'would-write',
+      reference: 'Z-9',
+      wouldReverse: [],
+    });
+    // Once the order's reward exists, the same simulation names it, and still changes nothing.
+    const ev = await t.http
+      .post('/v1/events')
+      .set(bearer(p.secretKey))
+      .send({
+        type: 'order.paid',
+        participant: { id: 's1', email: 's1@example.com' },
+        data: { orderId: 'Z-9' },
+      })
+      .expect(202);
+    await eventually(async () => {
+      const got = await t.http.get(`/v1/events/${ev.body.id}`).set(bearer(p.secretKey));
+      return got.body.status === 'processed';
+    });
+    const rewardId = (
+      await t.app
+        .get(DataSource)
+        .getRepository(Reward)
+        .findOneByOrFail({ programId: p.id, reference: 'Z-9' })
+    ).id;
+    const again = await simulate('order.refunded');
+    expect(again.body.results[0].actions[0].wouldReverse).toEqual([
+      { rewardId, from: 'pending', to: 'cancelled' },
+    ]);
+    expect((await t.http.get(`/v1/rewards/${rewardId}`).set(bearer(p.secretKey))).body.status).toBe(
+      'pending',
+    );
+  });
+});

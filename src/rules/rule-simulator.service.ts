@@ -1,4 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import { Reward } from '../rewards/reward.entity';
+import { reversalReference, rewardOptionsOf } from '../rewards/rules/reward-action-options';
+import type { RewardAction } from './engine/rule-types';
 import { AppError } from '../common/errors/app-error';
 import type { EventPersonDto } from '../events/dto/event.dto';
 import { Participant } from '../participants/participant.entity';
@@ -32,6 +36,7 @@ export class RuleSimulator {
   constructor(
     private readonly engine: RuleEngine,
     private readonly participants: ParticipantsService,
+    private readonly dataSource: DataSource,
   ) {}
 
   async simulate(program: Program, dto: SimulateRulesDto): Promise<SimulationView> {
@@ -59,6 +64,7 @@ export class RuleSimulator {
       participant,
       referrer,
     });
+    const now = new Date();
     const results: RuleResult[] = runs.map(({ rule, evaluation, actions }) => ({
       ruleId: rule.id,
       ruleName: rule.name,
@@ -73,10 +79,27 @@ export class RuleSimulator {
               reason: a.skip.reason,
               message: a.skip.message,
             }
-          : { ...describeAction(a), outcome: 'would-write' as const, ...a.emailSkip },
+          : {
+              ...describeAction(a),
+              outcome: 'would-write' as const,
+              ...a.emailSkip,
+              ...(a.action.type === 'reward' ? rewardPreview(a.action, event.data ?? {}, now) : {}),
+            },
       ),
       ...(evaluation.error ? { error: evaluation.error } : {}),
     }));
+    for (const result of results) {
+      for (const outcome of result.actions) {
+        const action = runs.find((r) => r.rule.id === result.ruleId)?.actions[outcome.index]
+          ?.action;
+        if (outcome.outcome !== 'would-write' || action?.type !== 'reverse-rewards') continue;
+        const reference = reversalReference(action, event.data ?? {});
+        Object.assign(outcome, {
+          reference,
+          wouldReverse: reference ? await this.reversible(program.id, reference) : [],
+        });
+      }
+    }
     return {
       matches: results
         .filter((r) => r.matched)
@@ -84,6 +107,22 @@ export class RuleSimulator {
       results,
       eventNeeds,
     };
+  }
+
+  /** The rewards a reversal of `reference` would change now, and to what. */
+  private async reversible(
+    programId: string,
+    reference: string,
+  ): Promise<Array<{ rewardId: string; from: string; to: string }>> {
+    const found = await this.dataSource.getRepository(Reward).find({
+      where: { programId, reference, status: In(['pending', 'available', 'paid', 'redeemed']) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return found.map((r) => ({
+      rewardId: r.id,
+      from: r.status,
+      to: r.status === 'pending' ? 'cancelled' : 'reversed',
+    }));
   }
 
   /**
@@ -115,4 +154,15 @@ export class RuleSimulator {
     );
     return withEventFields(participant, person);
   }
+}
+
+/** The state a reward action would write now: pending (and until when) or available. */
+function rewardPreview(action: RewardAction, data: unknown, now: Date) {
+  const options = rewardOptionsOf(action, data, now);
+  return {
+    status: options.pending ? 'pending' : 'available',
+    ...(options.pending ? { pendingReason: options.pending.reason } : {}),
+    ...(options.pending?.releaseAt ? { releaseAt: options.pending.releaseAt.toISOString() } : {}),
+    ...(action.ref ? { reference: options.reference } : {}),
+  };
 }

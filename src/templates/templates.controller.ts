@@ -19,7 +19,7 @@ import { TemplateTestSends } from './template-test-sends';
 const KEY_PARAM = ApiParam({
   name: 'key',
   description:
-    'A system key (verification, password-reset, password-changed, w9-required, payout-reminder, reward-earned), generic, or a key of your own: 1-64 of a-z 0-9 -.',
+    'A system key (verification, password-reset, password-changed, w9-required, payout-reminder, reward-earned, reward-pending, reward-denied, reward-reversed, reward-expiring), generic, or a key of your own: 1-64 of a-z 0-9 -.',
   example: 'spring-promo',
 });
 const LOCALE_PARAM = ApiParam({

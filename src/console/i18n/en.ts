@@ -294,6 +294,7 @@ export const en = {
   'rules.to.referrer': 'the referrer',
   'rules.action.email': 'Email {template} to {to}',
   'rules.action.reward': 'Reward {amount} {currency} ({kind}) to {to}',
+  'rules.action.reverse': 'Reverse the rewards of reference {ref}',
   'rules.kind.cash': 'cash',
   'rules.kind.credit': 'credit',
   'rules.kind.discount': 'discount',

@@ -300,6 +300,7 @@ export const es: Record<MessageKey, string> = {
   'rules.to.referrer': 'quien refirió',
   'rules.action.email': 'Correo {template} para {to}',
   'rules.action.reward': 'Recompensa de {amount} {currency} ({kind}) para {to}',
+  'rules.action.reverse': 'Anular las recompensas de la referencia {ref}',
   'rules.kind.cash': 'efectivo',
   'rules.kind.credit': 'crédito',
   'rules.kind.discount': 'descuento',

@@ -298,6 +298,7 @@ export const ptBR: Record<MessageKey, string> = {
   'rules.to.referrer': 'quem indicou',
   'rules.action.email': 'E-mail {template} para {to}',
   'rules.action.reward': 'Recompensa de {amount} {currency} ({kind}) para {to}',
+  'rules.action.reverse': 'Estornar as recompensas da referência {ref}',
   'rules.kind.cash': 'dinheiro',
   'rules.kind.credit': 'crédito',
   'rules.kind.discount': 'desconto',

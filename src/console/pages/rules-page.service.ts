@@ -35,6 +35,8 @@ const DEFAULT_SIMULATION = {
 function describeActions(lang: Lang, actions: readonly object[]): string[] {
   return actions.map((raw) => {
     const a = raw as Record<string, unknown>;
+    if (a.type === 'reverse-rewards')
+      return translate(lang, 'rules.action.reverse', { ref: String(a.ref) });
     const to = translate(lang, a.to === 'referrer' ? 'rules.to.referrer' : 'rules.to.participant');
     if (a.type === 'email')
       return translate(lang, 'rules.action.email', { template: String(a.template), to });
