@@ -125,8 +125,12 @@ export async function runWebhooks(ctx: BenchContext, backends: Backend[]): Promi
                 'GET',
                 `/v1/webhooks/${endpoint.id}/deliveries?status=pending&limit=2`,
               );
+              const started = (await fetch(`${app.server.baseUrl}/metrics`).then((r) => r.text()))
+                .split('\n')
+                .filter((l) => l.startsWith('queue_wait_seconds_count'))
+                .join(' / ');
               throw new Error(
-                `stalled at ${receiver.count() - before} of ${EVENTS} webhooks received; waiting: ${JSON.stringify(waiting.items)}`,
+                `stalled at ${receiver.count() - before} of ${EVENTS} webhooks received; jobs started: ${started}; waiting: ${JSON.stringify(waiting.items.slice(0, 1))}`,
               );
             }
           }
