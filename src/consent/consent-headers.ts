@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app.config';
+import { hasUnsubscribeUrl } from '../templates/renderer';
 import { TRANSACTIONAL } from './consent-categories';
 import { ConsentTokens, type ConsentRef } from './consent-tokens';
 
@@ -46,19 +47,30 @@ export class ConsentHeaders {
     return this.config.INBOUND_SMTP_PORT > 0 || this.config.INBOUND_DOMAIN !== 'localhost';
   }
 
-  for(message: ConsentHeaderSource): Record<string, string> {
+  /**
+   * The unsubscribe link of a message, or null for one nobody may leave: transactional, or to an
+   * address that is no participant (a test send). A new token each call: make it once per
+   * message, for both the header and the body.
+   */
+  unsubscribeUrl(message: ConsentHeaderSource): string | null {
+    if (message.category === TRANSACTIONAL || !message.participantId) return null;
+    return unsubscribeLink(this.config, this.tokens, {
+      programId: message.programId,
+      participantId: message.participantId,
+      category: message.category,
+    });
+  }
+
+  /** The headers of `message`; `link` is its unsubscribeUrl(), when the body shows it too. */
+  for(
+    message: ConsentHeaderSource,
+    link: string | null = this.unsubscribeUrl(message),
+  ): Record<string, string> {
     const headers: Record<string, string> = {
       'Feedback-ID': `${message.templateKey}:${message.category}:${message.programId}:${FEEDBACK_SENDER}`,
     };
-    // A message to an address that is no participant (a test send) has nobody to unsubscribe.
-    if (message.category === TRANSACTIONAL || !message.participantId) return headers;
-    const targets = [
-      `<${unsubscribeLink(this.config, this.tokens, {
-        programId: message.programId,
-        participantId: message.participantId,
-        category: message.category,
-      })}>`,
-    ];
+    if (!link) return headers;
+    const targets = [`<${link}>`];
     if (this.mailtoEnabled && message.returnPathTag) {
       const local = this.tokens.mailtoLocalPart(message.returnPathTag);
       targets.push(`<mailto:${local}@${this.config.INBOUND_DOMAIN}?subject=unsubscribe>`);
@@ -67,4 +79,18 @@ export class ConsentHeaders {
     headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
     return headers;
   }
+}
+
+/**
+ * The variables of a message with its `unsubscribeUrl` set, for an email type that has it: the
+ * link of the List-Unsubscribe header, or null. Whatever was stored there (a preview's sample)
+ * never reaches the recipient.
+ */
+export function withUnsubscribeUrl(
+  templateKey: string,
+  data: Record<string, unknown>,
+  link: string | null,
+): Record<string, unknown> {
+  if (!hasUnsubscribeUrl(templateKey)) return data;
+  return { ...data, unsubscribeUrl: link };
 }

@@ -7,7 +7,7 @@ import { withoutServerPaths } from '../common/errors/server-paths';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AppConfig } from '../config/app.config';
 import { unsubscribedMessage } from '../consent/consent-categories';
-import { ConsentHeaders } from '../consent/consent-headers';
+import { ConsentHeaders, withUnsubscribeUrl } from '../consent/consent-headers';
 import { ConsentStore } from '../consent/consent-store';
 import { EntityQueries } from '../database/entity-queries';
 import { Message, MessageAttempt } from '../messages/message.entity';
@@ -142,11 +142,13 @@ export class DeliveryService {
         const admission = await this.admit(message, route);
         if (!admission.send) return await this.waitForLimit(message, route, admission);
       }
+      // One link for the header and the body's footer: the same token in both.
+      const unsubscribeUrl = this.consentHeaders.unsubscribeUrl(message);
       const rendered = await this.templates.render({
         programId: message.programId,
         key: message.templateKey,
         locales: message.locales,
-        data: this.dataOf(message),
+        data: withUnsubscribeUrl(message.templateKey, this.dataOf(message), unsubscribeUrl),
       });
       const messageIdHeader =
         message.messageId ?? `<${message.id}@${route.from.address.split('@')[1] ?? 'localhost'}>`;
@@ -161,7 +163,7 @@ export class DeliveryService {
           'X-Entity-Ref-ID': message.id,
           'Auto-Submitted': 'auto-generated',
           // Feedback-ID always; List-Unsubscribe(-Post) on what the recipient may leave.
-          ...this.consentHeaders.for(message),
+          ...this.consentHeaders.for(message, unsubscribeUrl),
         },
       });
       const sent = await this.transports.send(route, {

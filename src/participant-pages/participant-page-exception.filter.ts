@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { classifyError } from '../common/errors/classify-error';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
+import { loggableUrl } from '../common/logging/request-log';
 import { acceptedLang, translate, type MessageKey } from './i18n';
 import { messagePage } from './page-parts';
 import { ParticipantPageViews } from './participant-page-views';
@@ -20,7 +21,7 @@ export class ParticipantPageExceptionFilter implements ExceptionFilter {
     if (res.headersSent) return;
     const error = classifyError(exception);
     if (error.kind === 'unexpected')
-      this.logger.error({ err: exception, path: req.path }, 'participant page error');
+      this.logger.error({ err: exception, path: loggableUrl(req.path) }, 'participant page error');
     const lang = acceptedLang(req.headers['accept-language']) ?? 'en';
     const retryAfter = error.headers?.['Retry-After'];
     const [title, body]: [MessageKey, string] =

@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../common/errors/app-error';
 import { categoryIsFixed, defaultCategoryOf, TRANSACTIONAL } from '../consent/consent-categories';
+import { ConsentHeaders } from '../consent/consent-headers';
 import { ConsentStore } from '../consent/consent-store';
 import { NotifyParticipant } from '../notifications/notify-participant';
 import { Participant } from '../participants/participant.entity';
@@ -20,6 +21,7 @@ import {
   EMAIL_TYPE_KEYS,
   emailTypeOf,
   flattenDetails,
+  hasUnsubscribeUrl,
   isEmailTypeKey,
   resolveLocaleChain,
   sampleEmailData,
@@ -125,6 +127,7 @@ export class TemplateEditorService {
     private readonly participants: ParticipantsService,
     private readonly notify: NotifyParticipant,
     private readonly consent: ConsentStore,
+    private readonly consentHeaders: ConsentHeaders,
   ) {}
 
   async list(program: Program): Promise<TemplateListItem[]> {
@@ -261,7 +264,8 @@ export class TemplateEditorService {
       to: { address: dto.to },
       template: key,
       locales,
-      data,
+      // A test goes to an address, not to the participant: no one's unsubscribe link is kept.
+      data: hasUnsubscribeUrl(key) ? { ...data, unsubscribeUrl: null } : data,
       // Every test is a new message, even with the same input.
       dedupeKey: `template-test:${randomUUID()}`,
     });
@@ -292,6 +296,15 @@ export class TemplateEditorService {
       this.sampleLocale(key, resolveLocaleChain(...locales)),
       dto.sample === 'optional-empty',
     );
+    // A real participant's preview shows their own unsubscribe link, as a send to them would.
+    if (participant && hasUnsubscribeUrl(key) && !(dto.data && 'unsubscribeUrl' in dto.data))
+      data.unsubscribeUrl = this.consentHeaders.unsubscribeUrl({
+        programId: program.id,
+        participantId: participant.id,
+        templateKey: key,
+        category: await this.consent.categoryOf(program.id, key),
+        returnPathTag: null,
+      });
     try {
       return {
         locales,

@@ -93,6 +93,8 @@ describe(TemplatesService.name, () => {
           data: sample.event.data,
           occurredAt: sample.event.occurredAt,
         },
+        // Filled by delivery, as a send fills it.
+        extra: { unsubscribeUrl: sample.unsubscribeUrl },
       });
       const renderer = new TemplateRenderer();
       const input = { programId: null, key: 'generic', locales: ['en'] };

@@ -8,6 +8,12 @@ const QUIET = new Set(['/health', '/metrics']);
 // Query parameters that carry one-time credentials (an OAuth callback's code and state, a link's
 // token): the line keeps their names, not their values.
 const SECRET_PARAMS = /([?&](?:code|state|token|access_token|refresh_token)=)[^&#]*/gi;
+// Path segments that are credentials: an unsubscribe link's token.
+const SECRET_SEGMENTS = /(\/p\/unsubscribe\/)[^/?#]+/gi;
+
+/** The request's URL as a log line may show it: the names of its credentials, not their values. */
+export const loggableUrl = (url: string): string =>
+  url.replace(SECRET_PARAMS, '$1[redacted]').replace(SECRET_SEGMENTS, '$1[redacted]');
 
 /**
  * Gives every request an id (X-Request-Id, taken from the request when well formed, echoed in the
@@ -30,7 +36,7 @@ export function requestLog(logger: AppLogger): RequestHandler {
         req: {
           id,
           method,
-          url: url.replace(SECRET_PARAMS, '$1[redacted]'),
+          url: loggableUrl(url),
           // The client's address as TRUST_PROXY lets the proxies in front say it.
           remoteAddress: req.ip,
           userAgent: req.headers['user-agent'],

@@ -4,7 +4,12 @@ export {
   type OutputFormat,
   type TemplateParts,
 } from './default-template-store';
-export { sampleEmailData, SAMPLE_PROGRAM, withOptionalEmpty } from './email-samples';
+export {
+  sampleEmailData,
+  SAMPLE_PROGRAM,
+  SAMPLE_UNSUBSCRIBE_URL,
+  withOptionalEmpty,
+} from './email-samples';
 export {
   contractFor,
   EMAIL_CATEGORIES,
@@ -13,6 +18,7 @@ export {
   EMAIL_TYPES,
   emailTypeOf,
   flattenDetails,
+  hasUnsubscribeUrl,
   isEmailTypeKey,
   RULE_EMAIL_KEYS,
   sentOnlyBy,

@@ -321,6 +321,8 @@ describe(TemplateRenderer.name, () => {
           '',
           'This email was sent to you by Brightside Rewards.',
           '',
+          'Unsubscribe or choose which emails you get (https://rewards.brightside.example/p/unsubscribe/sample-unsubscribe-token)',
+          '',
           'Sent with Referral Notify',
         ].join('\n'),
       );

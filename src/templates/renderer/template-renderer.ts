@@ -4,7 +4,7 @@ import {
   type OutputFormat,
   type TemplateParts,
 } from './default-template-store';
-import { isEmailTypeKey } from './email-types';
+import { hasUnsubscribeUrl, isEmailTypeKey } from './email-types';
 import { markAttributeLinks } from './html-context';
 import { htmlToText } from './html-to-text';
 import { formattingLocale, resolveLocaleChain } from './locale-fallback';
@@ -330,7 +330,15 @@ export class TemplateRenderer {
         limit,
       );
     const compiled = this.cached(resolved, fail);
-    const rendered = this.renderCompiled(compiled, data, resolved.locale, plan, fail, hooks);
+    const rendered = this.renderCompiled(
+      resolved.key,
+      compiled,
+      data,
+      resolved.locale,
+      plan,
+      fail,
+      hooks,
+    );
     const { key, locale, source, version } = resolved;
     return {
       subject: rendered.subject,
@@ -352,7 +360,14 @@ export class TemplateRenderer {
     const locale = plan.chain[0];
     const fail: Fail = (part, reason, line, column, limit) =>
       renderError(options.key, locale, 'draft', part, reason, line, column, limit);
-    return this.renderCompiled(this.compile(parts, true, fail), options.data, locale, plan, fail);
+    return this.renderCompiled(
+      options.key,
+      this.compile(parts, true, fail),
+      options.data,
+      locale,
+      plan,
+      fail,
+    );
   }
 
   /** Drops a program's compiled templates: all of them, one key, or one key in one locale. */
@@ -614,6 +629,7 @@ export class TemplateRenderer {
   }
 
   private renderCompiled(
+    key: string,
     compiled: CompiledTemplate,
     data: Readonly<Record<string, unknown>>,
     locale: string,
@@ -639,10 +655,14 @@ export class TemplateRenderer {
     );
     const bodyPartials = compiled.counted ? parts.countedBody : parts.body;
     const body = run('html', compiled.html, data, at, 'html', bodyPartials, fail);
+    // The footer's unsubscribe link: only for an email type that has one, so no data given to
+    // a transactional email can put one under it.
+    const unsubscribeUrl = hasUnsubscribeUrl(key) ? (data.unsubscribeUrl ?? null) : null;
     const layoutContext = (content: string | Handlebars.SafeString) => ({
       content,
       subject,
       program: data.program,
+      unsubscribeUrl,
     });
     const html = compiled.fullDocument
       ? body

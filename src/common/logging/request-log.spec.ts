@@ -1,0 +1,15 @@
+import { loggableUrl } from './request-log';
+
+describe('loggableUrl', () => {
+  it('keeps the path of an unsubscribe link, not its token', () => {
+    expect(loggableUrl('/p/unsubscribe/AbC-12_x')).toBe('/p/unsubscribe/[redacted]');
+    expect(loggableUrl('/p/unsubscribe/AbC-12_x?lang=es')).toBe(
+      '/p/unsubscribe/[redacted]?lang=es',
+    );
+  });
+
+  it('keeps the names of credential parameters, not their values', () => {
+    expect(loggableUrl('/p/verify?token=secret&x=1')).toBe('/p/verify?token=[redacted]&x=1');
+    expect(loggableUrl('/v1/participants/ana')).toBe('/v1/participants/ana');
+  });
+});
