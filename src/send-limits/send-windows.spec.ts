@@ -52,6 +52,15 @@ describe('reserveSlot', () => {
     expect(late.reason).toBe('perMinute');
   });
 
+  it('waits for the minute limit when earlier reservations crossed into the next day and there is no daily limit', () => {
+    // Two sends a minute from 28,000: the sixth reservation lands in the day starting at 30,000.
+    const first = reserveMany(5, { perMinute: 2, perDay: null }, 28_000);
+    expect(first.state.dayStart).toBe(30_000);
+    const late = reserveSlot(first.state, { perMinute: 2, perDay: null }, W, 28_100);
+    expect(late.at).toBeGreaterThan(30_000);
+    expect(late.reason).toBe('perMinute');
+  });
+
   it('moves to the next day once the day is full, whatever the minute allows', () => {
     const { at } = reserveMany(4, { perMinute: 10, perDay: 3 }, 25_000);
     expect(at.slice(0, 3)).toEqual([25_000, 25_100, 25_200]);

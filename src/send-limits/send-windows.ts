@@ -73,8 +73,12 @@ export function reserveSlot(
   }
   // A reservation never takes a place before one handed out already.
   if (s.minuteStart !== null && s.minuteStart > t) {
+    // Reservations run into a later day only because of a daily limit, or because the minutes
+    // reserved crossed a day boundary: then the minute limit is what this one waits for.
     reason =
-      s.dayStart !== null && s.dayStart > windowStart(t, windows.dayMs) ? 'perDay' : 'perMinute';
+      limits.perDay !== null && s.dayStart !== null && s.dayStart > windowStart(t, windows.dayMs)
+        ? 'perDay'
+        : 'perMinute';
     t = s.minuteStart;
   }
   // At most: the day is full (next day), the minute is full (next minute), then there is room.
