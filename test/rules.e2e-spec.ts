@@ -362,6 +362,7 @@ describe('Rules (e2e)', () => {
             currency: 'USD',
             template: 'reward-earned',
             outcome: 'would-write',
+            status: 'available',
           },
         ],
       });
