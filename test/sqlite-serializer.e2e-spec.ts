@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { AppLogger } from '../src/common/logging/logging.module';
+import { AfterCommit } from '../src/database/after-commit';
 import { serializeSqliteConnections } from '../src/database/sqlite-serializer';
+import { InProcessJobQueue } from '../src/queue/in-process-job-queue';
 
 // The embedded database is one better-sqlite3 connection shared by the API and the jobs.
 describe('SQLite connection serializing', () => {
@@ -71,5 +74,78 @@ describe('SQLite connection serializing', () => {
       return n;
     });
     expect(result).toBe(7);
+  });
+
+  // Another transaction takes the connection, lets `go` start work that an ended transaction set
+  // off, then rolls back. Run as part of the ended transaction, that work would skip the wait for
+  // the connection, join the other and be rolled back with it.
+  async function besideARollback(go: () => void, work: () => Promise<unknown>): Promise<unknown> {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const holding = new Promise<void>((r) => (entered = r));
+    const failing = ds
+      .transaction(async (m) => {
+        await m.query('INSERT INTO counters (id, n) VALUES (3, 3)');
+        entered();
+        await held;
+        throw new Error('roll back');
+      })
+      .catch((e: Error) => e.message);
+    await holding;
+    go();
+    // Until the work is done, or long enough to see that it waits for the connection.
+    await Promise.race([work(), new Promise((r) => setTimeout(r, 200))]);
+    release();
+    expect(await failing).toBe('roll back');
+    await work();
+    return ds.query('SELECT id, n FROM counters WHERE id > 2 ORDER BY id');
+  }
+
+  it('makes work an ended transaction left running wait its turn like any other', async () => {
+    let go!: () => void;
+    const gate = new Promise<void>((r) => (go = r));
+    let leftRunning!: Promise<unknown>;
+    await ds.transaction(async () => {
+      // Started inside the callback, run after it: a promise nobody awaited.
+      leftRunning = (async () => {
+        await gate;
+        await ds.transaction((m) => m.query('INSERT INTO counters (id, n) VALUES (4, 4)'));
+      })();
+    });
+    expect(await besideARollback(go, () => leftRunning)).toEqual([{ id: 4, n: 4 }]);
+  });
+
+  it('runs a job queued on a commit as no part of that transaction', async () => {
+    await ds.query('DELETE FROM counters WHERE id > 2');
+    const logger = { warn: () => undefined, error: () => undefined } as unknown as AppLogger;
+    const afterCommit = new AfterCommit(ds, logger);
+    const queue = new InProcessJobQueue({ attempts: 1, backoffMs: 10 }, 4, logger);
+    let go!: () => void;
+    const gate = new Promise<void>((r) => (go = r));
+    let job!: Promise<unknown>;
+    queue.register('sweep-events', () => {
+      job = (async () => {
+        await gate;
+        await ds.transaction((m) => m.query('INSERT INTO counters (id, n) VALUES (5, 5)'));
+      })();
+      return job;
+    });
+    try {
+      await ds.transaction(async (m) => {
+        afterCommit.collect(
+          m,
+          (items: object[]) =>
+            queue.enqueueMany(
+              'sweep-events',
+              items.map(() => ({ payload: {} })),
+            ),
+          {},
+        );
+      });
+      expect(await besideARollback(go, () => job)).toEqual([{ id: 5, n: 5 }]);
+    } finally {
+      await queue.close();
+    }
   });
 });
