@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, LessThanOrEqual } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, LessThanOrEqual } from 'typeorm';
 import { AppLogger, LOGGER } from '../../common/logging/logging.module';
 import { Program } from '../../programs/program.entity';
 import { ProgramsService } from '../../programs/programs.service';
@@ -17,6 +17,17 @@ export interface RewardSweepOutcome {
 }
 
 type Step = 'release' | 'expire' | 'expiring';
+
+const COLUMN = { release: 'releaseAt', expire: 'expiresAt', expiring: 'expiringNoticeAt' } as const;
+
+/** The rewards a step acts on at `now`. */
+function dueWhere(step: Step, now: Date): FindOptionsWhere<Reward> {
+  return {
+    status: step === 'release' ? 'pending' : 'available',
+    [COLUMN[step]]: LessThanOrEqual(now),
+    ...(step === 'release' ? { pendingReason: 'HOLD' as const } : {}),
+  };
+}
 
 /**
  * The times stored on rewards, acted on when they come: a hold that ended releases its reward,
@@ -37,6 +48,9 @@ export class RewardSweeper {
   async sweepDue(now = new Date()): Promise<RewardSweepOutcome> {
     const outcome: RewardSweepOutcome = { released: 0, expired: 0, expiringEmails: 0 };
     for (const step of ['release', 'expiring', 'expire'] as const) {
+      // Most sweeps find nothing due: one indexed read, and no transaction opened for it.
+      if (!(await this.dataSource.getRepository(Reward).exists({ where: dueWhere(step, now) })))
+        continue;
       for (let i = 0; i < MAX_BATCHES_PER_SWEEP; i++) {
         const batch = await this.dataSource.transaction((m) => this.sweepBatch(m, step, now));
         if (step === 'release') outcome.released += batch.done;
@@ -55,16 +69,11 @@ export class RewardSweeper {
     step: Step,
     now: Date,
   ): Promise<{ claimed: number; done: number }> {
-    const column =
-      step === 'release' ? 'releaseAt' : step === 'expire' ? 'expiresAt' : 'expiringNoticeAt';
+    const column = COLUMN[step];
     const query = manager
       .getRepository(Reward)
       .createQueryBuilder('r')
-      .where({
-        status: step === 'release' ? 'pending' : 'available',
-        [column]: LessThanOrEqual(now),
-        ...(step === 'release' ? { pendingReason: 'HOLD' } : {}),
-      })
+      .where(dueWhere(step, now))
       .orderBy(`r.${column}`, 'ASC')
       .addOrderBy('r.createdAt', 'ASC')
       .limit(BATCH_SIZE);
