@@ -200,7 +200,7 @@ describe('Links in default emails (e2e): none leads nowhere', () => {
   });
 
   it('walked every default email in every language, and found no tax or payout link', () => {
-    const keys = EMAIL_TYPE_KEYS.filter((k) => k !== 'generic').concat('generic');
+    const keys: string[] = [...EMAIL_TYPE_KEYS.filter((k) => k !== 'generic'), 'generic'];
     for (const key of keys)
       for (const locale of LOCALES)
         expect([key, locale, walked.has(`${key}/${locale}`)]).toEqual([key, locale, true]);

@@ -25,7 +25,14 @@ describe('Idempotency key reused with another body (e2e)', () => {
   it('answers 409 IDEMPOTENCY_KEY_REUSED for a different body, and the first event for the same one', async () => {
     const first = await post(purchase(80), 'order-1001').expect(202);
     const same = await post(
-      { data: { amount: 80 }, ...purchase(80), idempotencyKey: 'order-1001' },
+      // The same body with its keys in another order, and the key in the body this time.
+      {
+        idempotencyKey: 'order-1001',
+        data: { amount: 80 },
+        referrer: purchase(80).referrer,
+        participant: purchase(80).participant,
+        type: 'purchase',
+      },
       undefined,
     ).expect(202);
     expect(same.body.id).toBe(first.body.id);
