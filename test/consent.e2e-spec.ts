@@ -1,4 +1,5 @@
 import type { DNSResolver } from 'mailauth';
+import { arf } from './support/inbound-reports';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import { promises as dns } from 'node:dns';
 import { createServer } from 'node:net';
@@ -54,40 +55,6 @@ const signedNames = (raw: Buffer): string[] => {
   const h = /\bh=([^;]*)/.exec(field.replace(/\r\n[ \t]/g, ''))?.[1] ?? '';
   return h.split(':').map((n) => n.trim().toLowerCase());
 };
-
-/** An RFC 5965 abuse report about one of our messages. */
-function arf(to: string, recipient: string, original: { id: string; messageId: string }) {
-  return [
-    'From: fbl@isp.example',
-    `To: ${to}`,
-    'Subject: FW: Abuse report',
-    `Message-ID: <arf-${original.id}@isp.example>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=feedback-report; boundary="F"',
-    '',
-    '--F',
-    'Content-Type: text/plain',
-    '',
-    'This is an email abuse report.',
-    '--F',
-    'Content-Type: message/feedback-report',
-    '',
-    'Feedback-Type: abuse',
-    'User-Agent: ISP-FBL/1.0',
-    'Version: 1',
-    `Original-Rcpt-To: <${recipient}>`,
-    '',
-    '--F',
-    'Content-Type: text/rfc822-headers',
-    '',
-    `Message-ID: ${original.messageId}`,
-    `X-Entity-Ref-ID: ${original.id}`,
-    `To: ${recipient}`,
-    '',
-    '--F--',
-    '',
-  ].join('\r\n');
-}
 
 describe('Consent (e2e): categories, one-click and mailto unsubscribe, preferences, headers', () => {
   let t: TestApp;
@@ -636,10 +603,7 @@ describe('Consent (e2e): categories, one-click and mailto unsubscribe, preferenc
       const m = await event(b, 'news', dan);
       expect(m.status).toBe('sent');
       const returnPath = `b-${m.returnPathTag}@${INBOUND_DOMAIN}`;
-      await toListener(
-        { from: '', to: [returnPath] },
-        arf(returnPath, dan.email, { id: m.id, messageId: m.messageId! }),
-      );
+      await toListener({ from: '', to: [returnPath] }, arf(returnPath, dan.email, m));
       const marketing = await eventually(async () =>
         (await preferences(b, dan.id)).find((c) => c.category === 'marketing' && !c.subscribed),
       );

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { arf, dsn } from './support/inbound-reports';
 import { createTransport } from 'nodemailer';
 import { DataSource } from 'typeorm';
 import { Message } from '../src/messages/message.entity';
@@ -17,76 +18,6 @@ const freePort = () =>
       s.close(() => done(port));
     });
   });
-
-/** An RFC 3464 hard bounce of `original`, sent to its return path. */
-function dsn(to: string, recipient: string, original: Message): string {
-  return [
-    'From: MAILER-DAEMON@mx.example.org',
-    `To: ${to}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <dsn-${original.id}@mx.example.org>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
-    '',
-    '--B',
-    'Content-Type: text/plain',
-    '',
-    'Your message could not be delivered.',
-    '--B',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.example.org',
-    '',
-    `Final-Recipient: rfc822; ${recipient}`,
-    'Action: failed',
-    'Status: 5.1.1',
-    'Diagnostic-Code: smtp; 550 5.1.1 User unknown',
-    '',
-    '--B',
-    'Content-Type: text/rfc822-headers',
-    '',
-    `Message-ID: ${original.messageId}`,
-    `X-Entity-Ref-ID: ${original.id}`,
-    `To: ${recipient}`,
-    '',
-    '--B--',
-    '',
-  ].join('\r\n');
-}
-
-/** An RFC 5965 abuse report about `original`. */
-function arf(to: string, recipient: string, original: Message): string {
-  return [
-    'From: fbl@isp.example',
-    `To: ${to}`,
-    'Subject: FW: Abuse report',
-    `Message-ID: <arf-${original.id}@isp.example>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=feedback-report; boundary="F"',
-    '',
-    '--F',
-    'Content-Type: text/plain',
-    '',
-    'This is an email abuse report.',
-    '--F',
-    'Content-Type: message/feedback-report',
-    '',
-    'Feedback-Type: abuse',
-    'User-Agent: ISP-FBL/1.0',
-    'Version: 1',
-    `Original-Rcpt-To: <${recipient}>`,
-    '',
-    '--F',
-    'Content-Type: text/rfc822-headers',
-    '',
-    `Message-ID: ${original.messageId}`,
-    `X-Entity-Ref-ID: ${original.id}`,
-    `To: ${recipient}`,
-    '',
-    '--F--',
-    '',
-  ].join('\r\n');
-}
 
 describe('Webhook events (e2e): every event arrives signed', () => {
   let t: TestApp;
@@ -228,7 +159,7 @@ describe('Webhook events (e2e): every event arrives signed', () => {
     const returnPath = `b-${bouncing.returnPathTag}@${INBOUND_DOMAIN}`;
     await toListener(
       { from: '', to: [returnPath] },
-      dsn(returnPath, 'ghost@example.org', bouncing),
+      dsn(returnPath, 'ghost@example.org', '5.1.1', bouncing),
     );
     const bounced = await arrived('message.bounced');
     expect(bounced).toMatchObject({
