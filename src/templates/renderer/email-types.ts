@@ -301,14 +301,18 @@ export const EMAIL_TYPES = {
       alert: obj(
         {
           kind: oneOf(
-            ['sender-domain-failing', 'oauth-reauthorization-required'],
+            [
+              'sender-domain-failing',
+              'oauth-reauthorization-required',
+              'webhook-endpoint-disabled',
+            ],
             'What happened.',
           ),
           domain: nullable(str('The domain it is about, when there is one.')),
           until: nullable(date('When it takes effect, when it has a deadline.')),
           detail: nullable(
             str(
-              'What the service found, in its own words; for oauth-reauthorization-required, the mailbox and its provider.',
+              'What the service found, in its own words; for oauth-reauthorization-required, the mailbox and its provider; for webhook-endpoint-disabled, the endpoint URL.',
             ),
           ),
         },

@@ -1,8 +1,7 @@
 import { Tokenizer } from 'htmlparser2';
 import { LINK_IN_ATTRIBUTE } from './template-helpers';
 import type { Tag } from './template-limits';
-import type { TemplatePart } from './template-renderer';
-import type { TemplateValidationError } from './template-validator';
+import type { TemplatePart, TemplateValidationError } from './template-problems';
 
 /** Attributes whose value is a URL: a value there could be a `javascript:` link. */
 export const URL_ATTRIBUTES: ReadonlySet<string> = new Set([

@@ -1,6 +1,7 @@
 import type { TemplateParts } from './default-template-store';
-import type { TemplatePart } from './template-renderer';
-import type { TemplateValidationError } from './template-validator';
+import type { TemplateLimit, TemplatePart, TemplateValidationError } from './template-problems';
+
+export type { TemplateLimit };
 
 /**
  * How much work one template part may ask for, whoever wrote it. Checked before a template is
@@ -19,9 +20,6 @@ export const TEMPLATE_LIMITS = {
   /** Sub-expressions inside sub-expressions: `(a (b (c)))` is 3. */
   subexpressionDepth: 10,
 } as const;
-
-export type TemplateLimit =
-  'bytes' | 'mustaches' | 'elseChain' | 'blockDepth' | 'subexpressionDepth';
 
 /** A limit crossed: which, how much the part has, and where it first went over. */
 export interface TemplateLimitProblem extends TemplateValidationError {

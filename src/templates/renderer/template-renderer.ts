@@ -23,9 +23,10 @@ import {
   type RenderFrame,
 } from './template-helpers';
 import { scanTemplate, type TemplateLimit } from './template-limits';
+import type { TemplatePart } from './template-problems';
 import type { TemplateOverride, TemplateSource } from './template-source';
 
-export type TemplatePart = 'subject' | 'html' | 'text';
+export type { TemplatePart };
 
 export interface RenderedEmail {
   subject: string;

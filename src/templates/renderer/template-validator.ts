@@ -8,22 +8,11 @@ import {
   TEMPLATE_HELPERS,
   TEMPLATE_PARTIALS,
 } from './template-helpers';
-import { astLimitProblems, scanTemplate, type Tag, type TemplateLimit } from './template-limits';
+import { astLimitProblems, scanTemplate, type Tag } from './template-limits';
 import { unclosedBlock } from './unclosed-block';
-import type { TemplatePart } from './template-renderer';
+import type { TemplatePart, TemplateValidationError } from './template-problems';
 
-export interface TemplateValidationError {
-  part: TemplatePart;
-  /** 1-based. */
-  line: number;
-  /** 1-based. */
-  column: number;
-  message: string;
-  /** A limit crossed (see TEMPLATE_LIMITS): its name, what the part has, and the most allowed. */
-  limit?: TemplateLimit;
-  count?: number;
-  max?: number;
-}
+export type { TemplateValidationError };
 
 /** What a program submits: a missing text part is derived from the HTML when sending. */
 export type TemplateDraft = TemplateParts;
