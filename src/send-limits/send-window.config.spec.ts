@@ -23,7 +23,7 @@ describe('SEND_LIMIT_MINUTE_MS and SEND_LIMIT_DAY_MS', () => {
 
   it('refuse a day that does not hold whole minute windows', () => {
     expect(() => loadConfig({ SEND_LIMIT_MINUTE_MS: '700', SEND_LIMIT_DAY_MS: '3000' })).toThrow(
-      /SEND_LIMIT_DAY_MS=3000: SEND_LIMIT_DAY_MS must be a whole multiple of SEND_LIMIT_MINUTE_MS \(700\)/,
+      /SEND_LIMIT_DAY_MS="3000": SEND_LIMIT_DAY_MS must be a whole multiple of SEND_LIMIT_MINUTE_MS \(700\)/,
     );
   });
 
