@@ -108,6 +108,11 @@ export class PayoutRemindersService implements OnModuleInit {
   /** Sends what is due, batch by batch; each batch is one transaction, dispatched after commit. */
   async sweepDue(): Promise<SweepOutcome> {
     const total: SweepOutcome = { sent: 0, cancelled: 0 };
+    // Most sweeps find nothing due: one indexed read, and no transaction opened for it.
+    const anyDue = await this.dataSource
+      .getRepository(PayoutReminder)
+      .exists({ where: { status: 'pending', dueAt: LessThanOrEqual(new Date()) } });
+    if (!anyDue) return total;
     for (let i = 0; i < MAX_BATCHES_PER_SWEEP; i++) {
       const batch = await this.dataSource.transaction((manager) => this.sweepBatch(manager));
       total.sent += batch.sent;
