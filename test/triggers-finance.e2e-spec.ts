@@ -333,8 +333,11 @@ describe('Finance triggers (e2e): W-9 notice and payout reminders', () => {
         async () => (mailsTo('r1@example.com').length >= 2 ? mailsTo('r1@example.com') : undefined),
         15000,
       );
-      const rows = await messagesOf(p.id, 'payout-reminder', 'r1');
-      expect(rows).toHaveLength(2);
+      // The sink holds a message before its row records the outcome; wait for both ids.
+      const rows = await eventually(async () => {
+        const found = await messagesOf(p.id, 'payout-reminder', 'r1');
+        return found.length === 2 && found.every((m) => m.messageId) ? found : undefined;
+      }, 15000);
       const numberOf = new Map(rows.map((m) => [m.messageId, m.data.reminderNumber]));
       expect(mails.map((m) => numberOf.get(m.messageId ?? ''))).toEqual([1, 2]);
       expect(rows[0].createdAt.getTime() - started).toBeGreaterThanOrEqual(900);
