@@ -1,0 +1,96 @@
+import type { EffectiveFraudSettings, FraudAction, FraudMode } from './fraud-settings';
+import { isDisposableAddress } from './disposable-domains';
+import { normaliseEmail } from './email-normalisation';
+
+export const FRAUD_REASONS = [
+  'SELF_REFERRAL_SAME_EMAIL',
+  'SELF_REFERRAL_SAME_IP',
+  'SELF_REFERRAL_SAME_DEVICE',
+  'DISPOSABLE_DOMAIN',
+  'VELOCITY_LIMIT',
+] as const;
+export type FraudReason = (typeof FRAUD_REASONS)[number];
+
+/** What is known of one person of the event: the address, and the IPs and devices seen. */
+export interface PersonSignals {
+  email: string | null;
+  ips: readonly string[];
+  devices: readonly string[];
+}
+
+export interface FraudFacts {
+  participant: PersonSignals;
+  /** Null when the event has no referrer: there is no referral to check. */
+  referrer: PersonSignals | null;
+  /** The reward goes to the event's referrer (the velocity limit counts those). */
+  toReferrer: boolean;
+  /** The referrer's rewards as referrer inside the limit's window, this one not counted. */
+  referrerRecentRewards: number;
+}
+
+/** What the checks found, as kept on the reward and shown on the event. */
+export interface FraudVerdict {
+  mode: Exclude<FraudMode, 'off'>;
+  verdict: 'clear' | 'match';
+  reasons: FraudReason[];
+  /** What was done: nothing (observe mode, or clear), the reward denied, or held for review. */
+  action: 'none' | FraudAction;
+}
+
+/** The checks a reward trips, in the order of FRAUD_REASONS. Pure. */
+export function fraudReasons(settings: EffectiveFraudSettings, facts: FraudFacts): FraudReason[] {
+  const reasons: FraudReason[] = [];
+  const { participant, referrer } = facts;
+  if (referrer) {
+    const { sameEmail, sameIp, sameDevice } = settings.selfReferral;
+    if (
+      sameEmail &&
+      participant.email &&
+      referrer.email &&
+      normaliseEmail(participant.email) === normaliseEmail(referrer.email)
+    )
+      reasons.push('SELF_REFERRAL_SAME_EMAIL');
+    if (sameIp && overlaps(participant.ips.map(normaliseIp), referrer.ips.map(normaliseIp)))
+      reasons.push('SELF_REFERRAL_SAME_IP');
+    if (sameDevice && overlaps(participant.devices, referrer.devices))
+      reasons.push('SELF_REFERRAL_SAME_DEVICE');
+  }
+  if (
+    settings.disposableDomains &&
+    [participant.email, referrer?.email].some((e) => !!e && isDisposableAddress(e))
+  )
+    reasons.push('DISPOSABLE_DOMAIN');
+  const limit = settings.maxRewardsPerReferrer;
+  if (limit && facts.toReferrer && facts.referrerRecentRewards >= limit.count)
+    reasons.push('VELOCITY_LIMIT');
+  return reasons;
+}
+
+/** The verdict of a reward under the program's settings; null when the checks are off. */
+export function fraudVerdict(
+  settings: EffectiveFraudSettings,
+  facts: FraudFacts,
+): FraudVerdict | null {
+  if (settings.mode === 'off') return null;
+  const reasons = fraudReasons(settings, facts);
+  const match = reasons.length > 0;
+  return {
+    mode: settings.mode,
+    verdict: match ? 'match' : 'clear',
+    reasons,
+    action: match && settings.mode === 'enforce' ? settings.onMatch : 'none',
+  };
+}
+
+/** An IPv4 address written as IPv6 (`::ffff:203.0.113.7`) is the IPv4 address; case ignored. */
+export function normaliseIp(ip: string): string {
+  const lower = ip.trim().toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
+  return mapped ? mapped[1] : lower;
+}
+
+function overlaps(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length === 0 || b.length === 0) return false;
+  const seen = new Set(a);
+  return b.some((x) => seen.has(x));
+}
