@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { TemplateOverrideStore } from '../src/templates/template-override.store';
 import { TemplatesService } from '../src/templates/templates.service';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
@@ -127,6 +128,20 @@ describe('Metrics (e2e)', () => {
       'http_request_duration_seconds',
     ])
       expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
+  });
+
+  it('counts every SQL statement the process sends, transaction control included', async () => {
+    const before = value((await scrape()).samples, 'db_statements_total');
+    const db = t.app.get(DataSource);
+    await db.query('SELECT 1');
+    await db.transaction(async (m) => {
+      await m.query('SELECT 1');
+    });
+    const { text, samples } = await scrape();
+    // The plain query, then BEGIN, the query and COMMIT; sweeps may run meanwhile and add theirs.
+    expect(value(samples, 'db_statements_total') - before).toBeGreaterThanOrEqual(4);
+    expect(text).toMatch(/^# TYPE db_statements_total counter$/m);
+    expect(text).toMatch(/^# HELP db_statements_total \S/m);
   });
 
   it('counts in the process that did the work: events accepted by the API, their evaluation and emails by the worker', async () => {

@@ -146,6 +146,13 @@ describe('loadConfig: APP_SECRET_PREVIOUS', () => {
   );
 });
 
+describe('loadConfig: DATABASE_POOL_SIZE', () => {
+  it('defaults to 10 connections a process and takes another size', () => {
+    expect(loadConfig({}).DATABASE_POOL_SIZE).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '4' }).DATABASE_POOL_SIZE).toBe(4);
+  });
+});
+
 describe('loadConfig: a bad value', () => {
   it.each([
     ['PORT', 'abc'],
@@ -156,6 +163,15 @@ describe('loadConfig: a bad value', () => {
       new RegExp(`  ${name}=${JSON.stringify(value)}: `),
     );
   });
+
+  it.each(['0', '1001', '2.5', 'ten'])(
+    'refuses DATABASE_POOL_SIZE=%s, saying what it takes',
+    (v) => {
+      expect(() => loadConfig({ DATABASE_POOL_SIZE: v })).toThrow(
+        /DATABASE_POOL_SIZE must be a whole number of connections from 1 to 1000/,
+      );
+    },
+  );
 
   it('says what a port is', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(

@@ -68,6 +68,9 @@ export function isOAuthEndpoint(value: string): boolean {
 
 const MIN_SECRET_LENGTH = 32;
 
+const DATABASE_POOL_SIZE_MESSAGE =
+  'DATABASE_POOL_SIZE must be a whole number of connections from 1 to 1000, such as 10';
+
 const PORT_MESSAGE =
   'PORT must be a port number from 1 to 65535, such as 3000 (0 picks a free one)';
 
@@ -165,6 +168,16 @@ export class AppConfig {
   })
   DATABASE_URL?: string;
 
+  /**
+   * Connections each process may open to Postgres (its pool). Every process holds up to this
+   * many, so processes × this must stay under the server's max_connections (README).
+   */
+  @Transform(toInt)
+  @IsInt({ message: DATABASE_POOL_SIZE_MESSAGE })
+  @Min(1, { message: DATABASE_POOL_SIZE_MESSAGE })
+  @Max(1000, { message: DATABASE_POOL_SIZE_MESSAGE })
+  DATABASE_POOL_SIZE = 10;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^rediss?:\/\//, {
@@ -229,6 +242,16 @@ export class AppConfig {
   @Min(1)
   @Max(256)
   WORKER_CONCURRENCY = 8;
+
+  /**
+   * The most messages one delivery job takes: messages committed together (an evaluation's
+   * emails, a sweep) are claimed, checked and recorded together, one job per this many.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  DELIVERY_BATCH_SIZE = 50;
 
   /** Prefix of the Redis keys of the job queue; lets several deployments share one Redis. */
   @IsString()

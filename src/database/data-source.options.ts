@@ -4,10 +4,13 @@ import { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 import { serializeSqliteConnections } from './sqlite-serializer';
+import { StatementCountingLogger } from './statement-counter';
 
 export interface DatabaseSettings {
   DATA_DIR: string;
   DATABASE_URL?: string;
+  /** Connections this process may open to Postgres; 10 when not given (the CLI's one-off runs). */
+  DATABASE_POOL_SIZE?: number;
 }
 
 /**
@@ -30,6 +33,8 @@ export function dataSourceOptions(config: DatabaseSettings): DataSourceOptions {
     migrationsTableName: 'migrations',
     synchronize: false,
     logging: false,
+    // Counts statements for /metrics (db_statements_total); logs what the default logger would.
+    logger: new StatementCountingLogger(),
   } as const;
   if (config.DATABASE_URL) {
     ownerOnly(config.DATA_DIR);
@@ -38,7 +43,7 @@ export function dataSourceOptions(config: DatabaseSettings): DataSourceOptions {
       type: 'postgres',
       url: config.DATABASE_URL,
       // Fail fast when the database is away instead of queueing requests behind a dead pool.
-      extra: { max: 10, connectionTimeoutMillis: 5000 },
+      extra: { max: config.DATABASE_POOL_SIZE ?? 10, connectionTimeoutMillis: 5000 },
     };
   }
   const database = join(config.DATA_DIR, 'app.sqlite');

@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app.config';
 import { AfterCommit } from './after-commit';
 import { dataSourceOptions } from './data-source.options';
+import { DatabaseStatements } from './statement-counter';
 
-/** The data source (SQLite or Postgres, from the configuration) and work to run after a commit. */
+/**
+ * The data source (SQLite or Postgres, from the configuration), work to run after a commit, and
+ * the count of statements it sent.
+ */
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -15,7 +20,10 @@ import { dataSourceOptions } from './data-source.options';
       }),
     }),
   ],
-  providers: [AfterCommit],
-  exports: [AfterCommit],
+  providers: [
+    AfterCommit,
+    { provide: DatabaseStatements, inject: [DataSource], useFactory: DatabaseStatements.of },
+  ],
+  exports: [AfterCommit, DatabaseStatements],
 })
 export class DatabaseModule {}

@@ -1,12 +1,13 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { DatabaseModule } from '../database/database.module';
 import { QueueModule } from '../queue/queue.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
 /** Prometheus metrics at /metrics, served by every process. */
 @Module({
-  imports: [QueueModule],
+  imports: [QueueModule, DatabaseModule],
   controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],

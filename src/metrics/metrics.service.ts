@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DatabaseStatements } from '../database/statement-counter';
 import { JobQueue } from '../queue/job-queue.port';
 
 /** What a message became: written (queued or held back at once) or an attempt's outcome. */
@@ -14,7 +15,7 @@ export type EventMetricOutcome = 'queued' | 'no_rule' | 'processed' | 'retried' 
  * it did itself (an API process the events it accepted and the messages its requests wrote, a
  * worker its evaluations and sends): Prometheus adds the processes up, so nothing is counted
  * twice. Counters and histograms are updated in memory, the scrape reads them; the queue gauge
- * is the one value read at scrape time. Modules add gauges of their own through `gauge`.
+ * and statement count are read at scrape time. Modules add gauges of their own through `gauge`.
  */
 @Injectable()
 export class MetricsService {
@@ -27,7 +28,7 @@ export class MetricsService {
   private readonly rewards: Counter<'kind'>;
   private readonly queueWait: Histogram<'job'>;
 
-  constructor(queue: JobQueue) {
+  constructor(queue: JobQueue, statements: DatabaseStatements) {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
     this.httpDuration = new Histogram({
@@ -80,6 +81,16 @@ export class MetricsService {
       registers,
     });
     queue.onJobStart((job, waitMs) => this.queueWait.observe({ job }, waitMs / 1000));
+    new Counter({
+      name: 'db_statements_total',
+      help: 'SQL statements this process sent to its database, transaction control included (on Postgres each is a round trip)',
+      registers,
+      // Counted by the data source's logger; read at scrape time.
+      collect() {
+        this.reset();
+        this.inc(statements.total);
+      },
+    });
   }
 
   /** An email was written: queued for delivery, or held back at once (suppressed, unsubscribed). */
