@@ -38,6 +38,7 @@ import { withEventFields } from '../rules/rule-facts';
 import { ProgramEvent } from './event.entity';
 import { MetricsService } from '../metrics/metrics.service';
 import { withoutServerPaths } from '../common/errors/server-paths';
+import { FraudService } from '../fraud/fraud.service';
 
 /** What one run of the evaluation job did. */
 export type EvaluationOutcome =
@@ -85,6 +86,7 @@ export class EventEvaluationService {
     @Inject(LOGGER) private readonly logger: AppLogger,
     private readonly metrics: MetricsService,
     private readonly webhooks: WebhookEvents,
+    private readonly fraud: FraudService,
   ) {
     this.queries = new EntityQueries(events);
   }
@@ -318,6 +320,13 @@ export class EventEvaluationService {
       return { ...base, outcome: 'written', reference, reversed };
     }
     const options = rewardOptionsOf(action, event.data, event.createdAt ?? new Date());
+    const fraud = await this.fraud.assess(
+      { program, participant: loaded.participant, referrer: loaded.referrer, to: action.to },
+      manager,
+    );
+    // A match the program acts on is written pending; "deny" then denies it below.
+    if (fraud && fraud.action !== 'none')
+      options.pending = { reason: 'FRAUD_REVIEW', releaseAt: null };
     const { reward, created } = await this.rewards.createInTransaction(
       manager,
       {
@@ -335,10 +344,18 @@ export class EventEvaluationService {
         reference: options.reference,
         expiresAfterSeconds: options.expiresAfterSeconds,
         emails: options.emails,
+        fraud,
         actor,
       },
       { program, participant: recipient },
     );
+    if (created) await this.webhooks.emit(manager, rewardCreated(reward));
+    // Denied through the one transition path: the reward-denied email and webhooks follow.
+    if (created && fraud?.action === 'deny')
+      await this.rewards.transition(manager, reward, 'denied', program, {
+        reason: fraud.reasons[0],
+        actor,
+      });
     const outcome: ActionOutcome = {
       ...base,
       outcome: 'written',
@@ -346,9 +363,9 @@ export class EventEvaluationService {
       status: reward.status,
       ...(reward.pendingReason ? { pendingReason: reward.pendingReason } : {}),
       ...(reward.releaseAt ? { releaseAt: new Date(reward.releaseAt).toISOString() } : {}),
+      ...(reward.fraud ? { fraud: reward.fraud } : {}),
       ...(created ? {} : { duplicate: true }),
     };
-    if (created) await this.webhooks.emit(manager, rewardCreated(reward));
     // The email of the state it was written in: reward-pending, or the rule's (reward-earned).
     const template = creationTemplate(reward);
     if (!template) return outcome;

@@ -11,6 +11,7 @@ import { jobOf } from '../queue/job-options';
 import { JobQueue } from '../queue/job-queue.port';
 import { RuleEngine } from '../rules/rule-engine.service';
 import type { CreateEventDto, EventPersonDto } from './dto/event.dto';
+import { contextOf } from './dto/event-context.dto';
 import { assertSameRequest } from './event-idempotency';
 import { EventStatus, ProgramEvent } from './event.entity';
 
@@ -344,6 +345,7 @@ function buildEvent(
     participantId: dto.participant.id,
     referrerId: dto.referrer?.id ?? null,
     data: dto.data ?? {},
+    context: contextOf(dto.context),
     occurredAt: dto.occurredAt ? new Date(dto.occurredAt) : now,
     idempotencyKey: key,
     // The request as received: a repeat of its idempotency key is compared with it.

@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TIMESTAMP } from '../database/column-types';
 import type { RuleResult } from '../rules/action-plan';
+import type { EventContext } from './dto/event-context.dto';
 
 export type EventStatus = 'queued' | 'processed' | 'failed';
 
@@ -8,6 +9,7 @@ export type EventStatus = 'queued' | 'processed' | 'failed';
 @Index('UQ_events_program_idempotency', ['programId', 'idempotencyKey'], { unique: true })
 @Index('IDX_events_program_created', ['programId', 'createdAt'])
 @Index('IDX_events_status_created', ['status', 'createdAt'])
+@Index('IDX_events_program_participant_created', ['programId', 'participantId', 'createdAt'])
 export class ProgramEvent {
   @PrimaryColumn('varchar', { length: 36 })
   id: string;
@@ -37,6 +39,10 @@ export class ProgramEvent {
   /** The request body as received, kept for support and replays. */
   @Column('simple-json')
   raw: Record<string, unknown>;
+
+  /** Where the participant acted from (IP, user agent, device); the fraud checks read it. */
+  @Column('simple-json', { nullable: true })
+  context: EventContext | null;
 
   @Column('varchar', { length: 16 })
   status: EventStatus;

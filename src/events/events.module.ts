@@ -13,6 +13,7 @@ import { EventWriter } from './event-writer';
 import { EventsService } from './events.service';
 import { MetricsModule } from '../metrics/metrics.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { FraudModule } from '../fraud/fraud.module';
 
 /** Event ingestion (idempotent) and the evaluation that runs the rules. */
 @Module({
@@ -27,6 +28,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module';
     NotificationsModule,
     MetricsModule,
     WebhooksModule,
+    FraudModule,
   ],
   providers: [EventsService, EventWriter, EventEvaluationService],
   exports: [EventsService, EventEvaluationService],

@@ -6,6 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import { EntityQueries } from '../database/entity-queries';
 import type { Program } from '../programs/program.entity';
 import { CreateEventDto } from './dto/event.dto';
+import type { EventContext } from './dto/event-context.dto';
 import { EventStatus, ProgramEvent } from './event.entity';
 import { EventWriter, type EventWritten } from './event-writer';
 import { MetricsService } from '../metrics/metrics.service';
@@ -19,6 +20,7 @@ export interface EventView {
   data: Record<string, unknown>;
   occurredAt: string;
   idempotencyKey: string | null;
+  context: EventContext | null;
   results: NonNullable<ProgramEvent['results']>;
   error: string | null;
   processedAt: string | null;
@@ -35,6 +37,7 @@ export function toEventView(e: ProgramEvent): EventView {
     data: e.data,
     occurredAt: e.occurredAt.toISOString(),
     idempotencyKey: e.idempotencyKey,
+    context: e.context ?? null,
     results: e.results ?? [],
     error: e.error,
     processedAt: e.processedAt?.toISOString() ?? null,

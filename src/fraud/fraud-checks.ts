@@ -40,6 +40,7 @@ export interface FraudVerdict {
 /** The checks a reward trips, in the order of FRAUD_REASONS. Pure. */
 export function fraudReasons(settings: EffectiveFraudSettings, facts: FraudFacts): FraudReason[] {
   const reasons: FraudReason[] = [];
+  const trip = (code: FraudReason) => reasons.push(code);
   const { participant, referrer } = facts;
   if (referrer) {
     const { sameEmail, sameIp, sameDevice } = settings.selfReferral;
@@ -49,20 +50,20 @@ export function fraudReasons(settings: EffectiveFraudSettings, facts: FraudFacts
       referrer.email &&
       normaliseEmail(participant.email) === normaliseEmail(referrer.email)
     )
-      reasons.push('SELF_REFERRAL_SAME_EMAIL');
+      trip('SELF_REFERRAL_SAME_EMAIL');
     if (sameIp && overlaps(participant.ips.map(normaliseIp), referrer.ips.map(normaliseIp)))
-      reasons.push('SELF_REFERRAL_SAME_IP');
+      trip('SELF_REFERRAL_SAME_IP');
     if (sameDevice && overlaps(participant.devices, referrer.devices))
-      reasons.push('SELF_REFERRAL_SAME_DEVICE');
+      trip('SELF_REFERRAL_SAME_DEVICE');
   }
   if (
     settings.disposableDomains &&
     [participant.email, referrer?.email].some((e) => !!e && isDisposableAddress(e))
   )
-    reasons.push('DISPOSABLE_DOMAIN');
+    trip('DISPOSABLE_DOMAIN');
   const limit = settings.maxRewardsPerReferrer;
   if (limit && facts.toReferrer && facts.referrerRecentRewards >= limit.count)
-    reasons.push('VELOCITY_LIMIT');
+    trip('VELOCITY_LIMIT');
   return reasons;
 }
 
@@ -93,4 +94,14 @@ function overlaps(a: readonly string[], b: readonly string[]): boolean {
   if (a.length === 0 || b.length === 0) return false;
   const seen = new Set(a);
   return b.some((x) => seen.has(x));
+}
+
+/** How a verdict changes the state a reward would be written in (the simulation shows it). */
+export function fraudState(verdict: FraudVerdict): {
+  status?: 'pending' | 'denied';
+  pendingReason?: 'FRAUD_REVIEW';
+} {
+  if (verdict.action === 'deny') return { status: 'denied' };
+  if (verdict.action === 'hold') return { status: 'pending', pendingReason: 'FRAUD_REVIEW' };
+  return {};
 }

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TIMESTAMP } from '../database/column-types';
+import type { FraudSettings } from '../fraud/fraud-settings';
 
 export interface ProgramSettings {
   /** Notice when the calendar-year taxable total is above this, in USD. */
@@ -20,6 +21,8 @@ export interface ProgramSettings {
   links?: ProgramLinks | null;
   /** The program's postal address, one line: the footer of the default templates shows it. */
   postalAddress?: string | null;
+  /** Fraud checks of the rewards rules write; off when absent. */
+  fraud?: FraudSettings;
 }
 
 export interface ProgramLinks {

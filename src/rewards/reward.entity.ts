@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { centsToUsd } from '../common/money/cents';
 import { bigintTransformer, decimalTransformer, TIMESTAMP } from '../database/column-types';
+import type { FraudVerdict } from '../fraud/fraud-checks';
 import type { RewardKind } from './reward-kinds';
 import type { PendingReason, RewardStatus } from './states/reward-states';
 
@@ -80,6 +81,10 @@ export class Reward {
   /** When the reward-expiring email is due; cleared once it is written. */
   @Column(TIMESTAMP, { nullable: true })
   expiringNoticeAt: Date | null;
+
+  /** The fraud checks' verdict when the program runs them (observe or enforce); null otherwise. */
+  @Column('simple-json', { nullable: true })
+  fraud: FraudVerdict | null;
 
   /** Which emails the rule asked for, kept for the ones sent at later changes. */
   @Column('simple-json', { nullable: true })

@@ -13,6 +13,7 @@ import { Reward, RewardEmailPlan, RewardStatus } from './reward.entity';
 import { canTransition, REWARD_TRANSITIONS, type PendingReason } from './states/reward-states';
 import { RewardTransition } from './states/reward-transition.entity';
 import { AfterCommit } from '../database/after-commit';
+import type { FraudVerdict } from '../fraud/fraud-checks';
 import { MetricsService } from '../metrics/metrics.service';
 
 export interface RewardHistoryEntry {
@@ -37,6 +38,8 @@ export interface RewardView {
   pendingReason: PendingReason | null;
   /** The reason given with the last change. */
   statusReason: string | null;
+  /** The fraud checks' verdict, when the program runs them. */
+  fraud: FraudVerdict | null;
   reference: string | null;
   taxableUsd: number;
   releaseAt: string | null;
@@ -64,6 +67,7 @@ export function toRewardView(r: Reward): RewardView {
     status: r.status,
     pendingReason: r.pendingReason ?? null,
     statusReason: r.statusReason ?? null,
+    fraud: r.fraud ?? null,
     reference: r.reference ?? null,
     taxableUsd: centsToUsd(r.taxableCents),
     releaseAt: iso(r.releaseAt ?? null),
@@ -98,6 +102,8 @@ export interface NewReward {
   emails?: RewardEmailPlan | null;
   /** Who wrote it, for its first history row: `rule:<id>@<version>`, `api`, `system`. */
   actor?: string;
+  /** The fraud checks' verdict, kept on the reward. */
+  fraud?: FraudVerdict | null;
 }
 
 /** What a transition records beside the new state. */
@@ -157,6 +163,7 @@ export class RewardsService {
       expiresAfterSeconds: input.expiresAfterSeconds ?? null,
       ...(input.pending ? { expiresAt: null, expiringNoticeAt: null } : expiryOf(input, now)),
       emails: input.emails ?? null,
+      fraud: input.fraud ?? null,
       paidAt: null,
       cancelledAt: null,
       createdAt: now,

@@ -4,6 +4,7 @@ import { taxableCentsOf } from '../rewards/reward-kinds';
 import { effectKey } from './engine/effect-keys';
 import { DEFAULT_REWARD_TEMPLATE, type RuleAction } from './engine/rule-types';
 import type { FailedCondition } from './engine/rule-evaluator';
+import type { FraudVerdict } from '../fraud/fraud-checks';
 
 /** What became of one action of a matching rule; `would-write` only in a simulation. */
 export interface ActionOutcome {
@@ -36,6 +37,8 @@ export interface ActionOutcome {
   releaseAt?: string;
   /** The reference taken from the event by `ref`. */
   reference?: string | null;
+  /** A reward's fraud verdict, when the program runs the checks (recorded even in observe mode). */
+  fraud?: FraudVerdict;
   /** reverse-rewards: the rewards this run reversed or cancelled. */
   reversed?: Array<{ rewardId: string; from: string; to: string }>;
   /** webhook: the endpoint, the event name it gets and its delivery (none when written before). */

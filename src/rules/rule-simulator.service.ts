@@ -12,6 +12,9 @@ import { describeAction, type RuleResult } from './action-plan';
 import type { SimulateRulesDto } from './dto/rule.dto';
 import { RuleEngine } from './rule-engine.service';
 import { withEventFields } from './rule-facts';
+import { contextOf } from '../events/dto/event-context.dto';
+import { fraudState } from '../fraud/fraud-checks';
+import { FraudService } from '../fraud/fraud.service';
 
 /** What POST /v1/events would refuse in the simulated event, and what to send instead. */
 export interface EventNeed {
@@ -37,6 +40,7 @@ export class RuleSimulator {
     private readonly engine: RuleEngine,
     private readonly participants: ParticipantsService,
     private readonly dataSource: DataSource,
+    private readonly fraud: FraudService,
   ) {}
 
   async simulate(program: Program, dto: SimulateRulesDto): Promise<SimulationView> {
@@ -98,6 +102,26 @@ export class RuleSimulator {
           reference,
           wouldReverse: reference ? await this.reversible(program.id, reference) : [],
         });
+      }
+    }
+    for (const result of results) {
+      for (const outcome of result.actions) {
+        const action = runs.find((r) => r.rule.id === result.ruleId)?.actions[outcome.index]
+          ?.action;
+        if (outcome.outcome !== 'would-write' || action?.type !== 'reward') continue;
+        // The verdict the reward would get now, with the event's context as if it were stored.
+        const fraud = await this.fraud.assess({
+          program,
+          participant,
+          referrer,
+          to: action.to,
+          context: contextOf(event.context),
+        });
+        if (!fraud) continue;
+        const state = fraudState(fraud);
+        if (state.status) delete outcome.releaseAt;
+        if (state.status === 'denied') delete outcome.pendingReason;
+        Object.assign(outcome, state, { fraud });
       }
     }
     return {

@@ -9,6 +9,7 @@ import { Rule } from './rule.entity';
 import { RulesCache } from './rules-cache';
 import { RulesService } from './rules.service';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { FraudModule } from '../fraud/fraud.module';
 
 /** Rule definitions and the engine that evaluates them; events run it, simulate dry-runs it. */
 @Module({
@@ -17,6 +18,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module';
     ParticipantsModule,
     TemplatesModule,
     WebhooksModule,
+    FraudModule,
   ],
   providers: [RulesService, RulesCache, RuleEngine, RuleSimulator],
   exports: [RulesService, RuleEngine, RuleSimulator, RulesCache],

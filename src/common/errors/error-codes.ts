@@ -84,6 +84,18 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   HOLD: 'A pending reward’s reason: it is held for the rule’s `hold` period before it is available.',
   AWAITING_APPROVAL:
     'A pending reward’s reason: the rule’s `approval: "manual"` waits for a person.',
+  FRAUD_REVIEW:
+    'A pending reward’s reason: a fraud check matched and the program holds such rewards (`settings.fraud.onMatch: "hold"`) until `PATCH /v1/rewards/:id`.',
+  SELF_REFERRAL_SAME_EMAIL:
+    'A fraud check (a reward’s `fraud.reasons`, a denied reward’s reason): the participant and the referrer have one mailbox, once case, `+tags` and Gmail dots are ignored.',
+  SELF_REFERRAL_SAME_IP:
+    'A fraud check: an IP of the participant’s events is an IP of the referrer’s own events.',
+  SELF_REFERRAL_SAME_DEVICE:
+    'A fraud check: a device id of the participant’s events is one of the referrer’s own events.',
+  DISPOSABLE_DOMAIN:
+    'A fraud check: the participant or the referrer has an address at a disposable (throwaway) domain.',
+  VELOCITY_LIMIT:
+    'A fraud check: the referrer already has `settings.fraud.maxRewardsPerReferrer.count` rewards as referrer within its `per`.',
   REFERENCE_MISSING:
     'A skipped `reverse-rewards` action: the event data has no value at its `ref`.',
   INVALID_TRANSITION:

@@ -15,6 +15,7 @@ import {
   PARTICIPANT_ID_MESSAGE,
   UpsertParticipantDto,
 } from '../../participants/dto/participant.dto';
+import { EventContextDto } from './event-context.dto';
 
 /** A person in an event: upserted from these fields; `email` is needed only to create one. */
 export class EventPersonDto extends PartialType(UpsertParticipantDto) {
@@ -65,6 +66,16 @@ export class CreateEventDto {
   occurredAt?: string;
 
   @ApiPropertyOptional({
+    type: EventContextDto,
+    description:
+      "Where the participant acted from: IP, user agent, device id. Kept with the event for the program's fraud checks.",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EventContextDto)
+  context?: EventContextDto;
+
+  @ApiPropertyOptional({
     description: 'Or the Idempotency-Key header. The same key again returns the first event.',
   })
   @IsOptional()
@@ -88,9 +99,15 @@ export class EventResponse {
   @ApiProperty({ type: 'object', additionalProperties: true }) data: Record<string, unknown>;
   @ApiProperty() occurredAt: string;
   @ApiPropertyOptional({ type: String, nullable: true }) idempotencyKey: string | null;
+  @ApiPropertyOptional({
+    type: EventContextDto,
+    nullable: true,
+    description: 'The context the event was sent with; null when none.',
+  })
+  context: EventContextDto | null;
   @ApiProperty({
     description:
-      'Per enabled rule of the type: { ruleId, ruleName, ruleVersion, matched, failedConditions: [{ conditionPath, fact, path, operator, expected, actual, missing, negated }], actions: [{ index, type ("email" | "reward" | "reverse-rewards" | "webhook"), to?, recipientId, endpoint?, event?, outcome: "written" | "skipped", reason?, rewardId?, messageId?, status? ("pending" | "available"), pendingReason?, releaseAt?, reference?, reversed?: [{ rewardId, from, to }] }] }',
+      'Per enabled rule of the type: { ruleId, ruleName, ruleVersion, matched, failedConditions: [{ conditionPath, fact, path, operator, expected, actual, missing, negated }], actions: [{ index, type ("email" | "reward" | "reverse-rewards" | "webhook"), to?, recipientId, endpoint?, event?, outcome: "written" | "skipped", reason?, rewardId?, messageId?, status? ("pending" | "available"), pendingReason?, releaseAt?, reference?, reversed?: [{ rewardId, from, to }], fraud?: { mode ("observe" | "enforce"), verdict ("clear" | "match"), reasons, action ("none" | "deny" | "hold") } }] }',
     type: 'array',
     items: { type: 'object' },
   })

@@ -22,6 +22,7 @@ import {
   NoControlChars,
 } from '../../common/validation/validators';
 import { ProgramLinksDto } from './program-links.dto';
+import { FraudSettingsDto } from '../../fraud/dto/fraud-settings.dto';
 
 export class ProgramSettingsDto {
   @ApiPropertyOptional({
@@ -102,6 +103,16 @@ export class ProgramSettingsDto {
   @IsOptional()
   @IsSingleLine(300)
   postalAddress?: string | null;
+
+  @ApiPropertyOptional({
+    type: FraudSettingsDto,
+    description:
+      'Fraud checks of the rewards rules write (self-referral, disposable domains, velocity), and what a match does. Replaced as a whole by a PATCH.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FraudSettingsDto)
+  fraud?: FraudSettingsDto;
 }
 
 export class CreateProgramDto {

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PENDING_REASONS, REWARD_STATUSES } from '../states/reward-states';
 import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE } from '../../participants/dto/participant.dto';
+import { FraudVerdictResponse } from '../../fraud/dto/fraud-verdict.dto';
 
 export class ListRewardsQuery {
   @ApiPropertyOptional({ description: "Only this participant's rewards." })
@@ -80,6 +81,12 @@ export class RewardResponse {
     description: 'The reason given with the last change.',
   })
   statusReason: string | null;
+  @ApiPropertyOptional({
+    type: FraudVerdictResponse,
+    nullable: true,
+    description: "The fraud checks' verdict, when the program runs them (settings.fraud.mode).",
+  })
+  fraud: FraudVerdictResponse | null;
   @ApiPropertyOptional({
     type: String,
     nullable: true,

@@ -50,5 +50,11 @@ export function ruleActor(ruleId: string, version: number): RewardActor {
 }
 
 /** Why a reward is pending, kept on it while it is. */
-export const PENDING_REASONS = ['HOLD', 'AWAITING_APPROVAL', 'CODE_POOL_EMPTY'] as const;
+export const PENDING_REASONS = [
+  'HOLD',
+  'AWAITING_APPROVAL',
+  'CODE_POOL_EMPTY',
+  // A fraud check tripped and the program holds such rewards for a person to approve or deny.
+  'FRAUD_REVIEW',
+] as const;
 export type PendingReason = (typeof PENDING_REASONS)[number];

@@ -248,8 +248,8 @@ export const EMAIL_TYPES = {
       reward: REWARD,
       event: nullable(EVENT),
       pendingReason: oneOf(
-        ['HOLD', 'AWAITING_APPROVAL', 'CODE_POOL_EMPTY'],
-        'Why it waits: a hold, a review, or no code in the pool yet.',
+        ['HOLD', 'AWAITING_APPROVAL', 'CODE_POOL_EMPTY', 'FRAUD_REVIEW'],
+        'Why it waits: a hold, a review, no code in the pool yet, or a fraud check held it.',
       ),
       releaseAt: nullable(date('When a held reward becomes available; null for the others.')),
     },
