@@ -53,7 +53,7 @@ export const VALIDATION_DETAIL_CODES = [
   {
     code: 'INVALID_FORMAT',
     meaning:
-      'Not in the form the field takes: a pattern, a date, a URL, an IP address, a locale tag, a time zone, a duration, a JSON object of bounded size (the message says which).',
+      'Not in the form the field takes: a pattern, a date, a URL, a locale tag, a time zone, a duration, a JSON object of bounded size (the message says which).',
     checks: [
       'matches',
       'isDateString',

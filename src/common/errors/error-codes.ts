@@ -85,17 +85,17 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   AWAITING_APPROVAL:
     'A pending reward’s reason: the rule’s `approval: "manual"` waits for a person.',
   FRAUD_REVIEW:
-    'A pending reward’s reason: a fraud check matched and the program holds such rewards (`settings.fraud.onMatch: "hold"`) until `PATCH /v1/rewards/:id`.',
+    'A pending reward’s reason: a fraud check matched with `onMatch: "hold"`; `PATCH /v1/rewards/:id` approves or denies it.',
   SELF_REFERRAL_SAME_EMAIL:
-    'A fraud check (a reward’s `fraud.reasons`, a denied reward’s reason): the participant and the referrer have one mailbox, once case, `+tags` and Gmail dots are ignored.',
+    'A fraud check: the participant and the referrer have one mailbox (case, `+tags` and Gmail dots ignored).',
   SELF_REFERRAL_SAME_IP:
-    'A fraud check: an IP of the participant’s events is an IP of the referrer’s own events.',
+    'A fraud check: an IP of the participant’s events is one of the referrer’s own events.',
   SELF_REFERRAL_SAME_DEVICE:
     'A fraud check: a device id of the participant’s events is one of the referrer’s own events.',
   DISPOSABLE_DOMAIN:
-    'A fraud check: the participant or the referrer has an address at a disposable (throwaway) domain.',
+    'A fraud check: the participant or the referrer has an address at a disposable domain.',
   VELOCITY_LIMIT:
-    'A fraud check: the referrer already has `settings.fraud.maxRewardsPerReferrer.count` rewards as referrer within its `per`.',
+    'A fraud check: the referrer already has `maxRewardsPerReferrer.count` rewards as referrer within its `per`.',
   REFERENCE_MISSING:
     'A skipped `reverse-rewards` action: the event data has no value at its `ref`.',
   INVALID_TRANSITION:
