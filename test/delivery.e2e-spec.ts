@@ -4,6 +4,8 @@ import { Message } from '../src/messages/message.entity';
 import { sampleEmailData } from '../src/templates/renderer';
 import { NotifyParticipant } from '../src/notifications/notify-participant';
 import { ProgramsService } from '../src/programs/programs.service';
+import { JobQueue } from '../src/queue/job-queue.port';
+import { SuppressionsService } from '../src/suppressions/suppressions.service';
 import { SmtpTestServer } from './support/smtp-test-server';
 import { bearer, eventually, startTestApp, TestApp } from './support/test-app';
 
@@ -333,5 +335,79 @@ describe('Delivery (e2e)', () => {
     await t.http.get(`/v1/messages/${ids[0]}`).set(bearer(other.secretKey)).expect(404);
     const bad = await t.http.get('/v1/messages?status=lost').set(bearer(p.secretKey)).expect(400);
     expect(bad.body.code).toBe('VALIDATION_FAILED');
+  });
+
+  // An app of its own: the sweeper of the others (MESSAGE_STALE_MS 500) would queue these again.
+  describe('messages committed together', () => {
+    let b: TestApp;
+    let server: SmtpTestServer;
+    let p: { id: string; secretKey: string };
+
+    beforeAll(async () => {
+      b = await startTestApp({ env: { SMTP_ALLOW_PRIVATE_HOSTS: 'true' } });
+      server = await SmtpTestServer.start({ authMethods: [], disableSTARTTLS: true });
+      p = await b.createProgram({ name: 'Batches' });
+      await b.http
+        .put('/v1/integrations/smtp')
+        .set(bearer(p.secretKey))
+        .send({
+          host: '127.0.0.1',
+          port: server.port,
+          security: 'none',
+          fromAddress: 'news@acme.test',
+        })
+        .expect(200);
+    });
+    afterAll(async () => {
+      await server.stop();
+      await b.close();
+    });
+    const settledIn = (id: string) =>
+      eventually(async () => {
+        const m = await b.app.get(DataSource).getRepository(Message).findOneByOrFail({ id });
+        return ['sent', 'failed', 'suppressed'].includes(m.status) ? m : undefined;
+      }, 20000);
+
+    it('delivers messages committed together through one job: each once, a newly suppressed one held', async () => {
+      const queue = b.app.get(JobQueue);
+      let jobs = 0;
+      queue.onJobStart((name) => {
+        if (name === 'deliver-messages' || name === 'deliver-message') jobs++;
+      });
+      const program = (await b.app.get(ProgramsService).findById(p.id))!;
+      const ids = await b.app.get(DataSource).transaction(async (manager) => {
+        const written: string[] = [];
+        for (let i = 0; i < 30; i++) {
+          const r = request(p.id, `batch${i}@example.com`);
+          const { id } = await b.app.get(NotifyParticipant).execute(manager, {
+            program,
+            to: { address: r.recipient.email, name: r.recipient.name },
+            template: r.templateKey,
+            locales: r.locales,
+            data: r.data,
+            dedupeKey: r.dedupeKey,
+          });
+          written.push(id);
+        }
+        // Suppressed after the messages were written: delivery's own check holds it back.
+        await b.app
+          .get(SuppressionsService)
+          .add(p.id, 'Batch7@example.com', 'manual', 'Asked by phone.', { manager });
+        return written;
+      });
+      const done = await Promise.all(ids.map(settledIn));
+      expect(done.filter((m) => m.status === 'sent')).toHaveLength(29);
+      expect(done[7]).toMatchObject({ status: 'suppressed', errorCode: 'RECIPIENT_SUPPRESSED' });
+      const mails = await server.waitForMessages(29);
+      expect(new Set(mails.map((m) => m.messageId)).size).toBe(29);
+      expect(mails.map((m) => m.envelope.rcptTo[0])).not.toContain('batch7@example.com');
+      for (const m of done.filter((d) => d.status === 'sent')) {
+        expect(m.attempts).toBe(1);
+        expect(m.attemptLog.map((a) => a.outcome)).toEqual(['sent']);
+        expect(mails.find((mail) => mail.messageId === m.messageId)?.subject).toBe(m.subject);
+      }
+      // 30 ids within DELIVERY_BATCH_SIZE (50): one job took them all.
+      expect(jobs).toBe(1);
+    });
   });
 });

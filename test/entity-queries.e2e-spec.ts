@@ -179,4 +179,55 @@ describe(EntityQueries.name, () => {
     expect(await touch.run([id])).toBe(1);
     expect((await repo(Message).findOneByOrFail({ id })).attempts).toBe(1);
   });
+
+  it('sets each row its own values in one statement, only where the shared condition holds', async () => {
+    const outbox = t.app.get(OutboxService);
+    const write = (n: number) =>
+      outbox.write(undefined, {
+        programId: program.id,
+        templateKey: 'generic',
+        category: 'marketing',
+        recipient: { email: `each${n}@example.com` },
+        locales: ['en'],
+        data: sampleEmailData('generic', 'en'),
+        dedupeKey: `queries-each-${n}`,
+      });
+    const ids = [(await write(1)).id, (await write(2)).id, (await write(3)).id];
+    const queries = new EntityQueries(repo(Message));
+    await queries.update({ status: 'sending' }, { id: ids[0] });
+    await queries.update({ status: 'sending' }, { id: ids[1] });
+    const sentAt = new Date('2026-04-05T06:07:08.009Z');
+    const rows: Partial<Message>[] = ids.map((id, i) => ({
+      id,
+      status: 'sent',
+      subject: `Subject ${i} – ✓`,
+      html: i === 0 ? null : `<p>${i}</p>`,
+      sentAt: new Date(sentAt.getTime() + i),
+      errorPermanent: i === 1 ? false : null,
+      attempts: i + 5,
+      lockedUntil: null,
+      attemptLog: [{ at: sentAt.toISOString(), outcome: 'sent', response: `250 ${i}` }],
+      rejected:
+        i === 2 ? [{ address: 'x@example.com', code: 'X', message: 'm', permanent: true }] : null,
+    }));
+    // The third is still queued: the condition leaves it as it was.
+    const changed = await queries.updateEach(rows, { by: 'id', where: { status: 'sending' } });
+    expect([...changed].sort()).toEqual([ids[0], ids[1]].sort());
+    const byId = async (id: string) => repo(Message).findOneByOrFail({ id });
+    for (const i of [0, 1]) {
+      expect(await byId(ids[i])).toMatchObject({
+        status: 'sent',
+        subject: rows[i].subject,
+        html: rows[i].html,
+        sentAt: rows[i].sentAt,
+        errorPermanent: rows[i].errorPermanent,
+        attempts: i + 5,
+        lockedUntil: null,
+        attemptLog: rows[i].attemptLog,
+        rejected: null,
+      });
+    }
+    expect(await byId(ids[2])).toMatchObject({ status: 'queued', subject: null, attempts: 0 });
+    expect(await queries.updateEach([], { by: 'id' })).toEqual([]);
+  });
 });

@@ -113,8 +113,8 @@ describe('Metrics (e2e)', () => {
       delta('queue_wait_seconds_count{job="evaluate-event"}') +
       delta('queue_wait_seconds_count{job="evaluate-events"}');
     expect(evaluations).toBeGreaterThanOrEqual(1);
-    expect(delta('queue_wait_seconds_count{job="deliver-message"}')).toBe(2);
-    expect(samples.has('queue_wait_seconds_bucket{le="+Inf",job="deliver-message"}')).toBe(true);
+    expect(delta('queue_wait_seconds_count{job="deliver-messages"}')).toBe(2);
+    expect(samples.has('queue_wait_seconds_bucket{le="+Inf",job="deliver-messages"}')).toBe(true);
 
     // Every metric says what it is.
     for (const name of [

@@ -43,6 +43,19 @@ export class ConsentStore {
     return row !== null && !row.subscribed;
   }
 
+  /** The categories each of `participantIds` left: one read for all. */
+  async leftOf(programId: string, participantIds: string[]): Promise<Map<string, Set<string>>> {
+    const rows = await this.preferences.findIn(
+      { programId },
+      'participantId',
+      [...new Set(participantIds)],
+    );
+    const left = new Map<string, Set<string>>();
+    for (const row of rows.filter((r) => !r.subscribed))
+      left.set(row.participantId, new Set([...(left.get(row.participantId) ?? []), row.category]));
+    return left;
+  }
+
   /** Every choice the participant made, one row per category. */
   choicesOf(programId: string, participantId: string): Promise<ConsentPreference[]> {
     return this.preferenceRows.find({

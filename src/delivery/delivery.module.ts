@@ -9,6 +9,7 @@ import { TemplatesModule } from '../templates/templates.module';
 import { TransportsModule } from '../transports/transports.module';
 import { SendLimitsModule } from '../send-limits/send-limits.module';
 import { DeliveryService } from './delivery.service';
+import { OutcomeWriter } from './outcome-writer';
 import { MetricsModule } from '../metrics/metrics.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 
@@ -26,7 +27,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module';
     MetricsModule,
     WebhooksModule,
   ],
-  providers: [DeliveryService],
+  providers: [DeliveryService, OutcomeWriter],
   exports: [DeliveryService],
 })
 export class DeliveryModule {}

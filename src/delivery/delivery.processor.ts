@@ -15,6 +15,8 @@ export class DeliveryProcessor implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    this.queue.register('deliver-messages', (p) => this.delivery.deliverMany(p.messageIds));
+    // Jobs an earlier version queued, one message each.
     this.queue.register('deliver-message', (p) => this.delivery.deliver(p.messageId));
     this.queue.register('sweep-messages', () => this.outbox.sweepStale());
     await this.queue.schedule('sweep-messages', this.config.SWEEP_INTERVAL_MS);

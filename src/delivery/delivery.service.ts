@@ -2,11 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
-import { isDatabaseUnavailable } from '../common/errors/database-errors';
 import { withoutServerPaths } from '../common/errors/server-paths';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
-import { AppConfig } from '../config/app.config';
-import { unsubscribedMessage } from '../consent/consent-categories';
+import { AppConfig, MIN_MESSAGE_CLAIM_MS } from '../config/app.config';
+import { TRANSACTIONAL, unsubscribedMessage } from '../consent/consent-categories';
 import { ConsentHeaders, withUnsubscribeUrl } from '../consent/consent-headers';
 import { ConsentStore } from '../consent/consent-store';
 import { EntityQueries } from '../database/entity-queries';
@@ -14,20 +13,22 @@ import { Message, MessageAttempt } from '../messages/message.entity';
 import { OutboxService } from '../messages/outbox.service';
 import { returnPathAddress } from '../inbound/inbound-addresses';
 import { backoffDelay } from '../queue/job-options';
-import { SuppressionsService, suppressedMessage } from '../suppressions/suppressions.service';
+import {
+  SuppressionsService,
+  suppressedMessage,
+  suppressionApplies,
+} from '../suppressions/suppressions.service';
 import { TemplatesService } from '../templates/templates.service';
 import type { MailRoute, SmtpRoute } from '../transports/mail-route';
 import { SendLimiter, type Admission } from '../send-limits/send-limiter';
 import { MailTransports } from '../transports/mail-transports';
 import { SmtpError } from '../transports/smtp/smtp-errors';
-import { MetricsService, type MessageMetricStatus } from '../metrics/metrics.service';
 import {
   ACCOUNT_WAIT_RECHECK_MS,
   isAccountWaiting,
   type AccountWaitingError,
 } from '../transports/accounts/account-waiting';
-import { WebhookEvents } from '../webhooks/webhook-events';
-import { messageOutcome } from '../webhooks/webhook-payloads';
+import { OutcomeWriter } from './outcome-writer';
 
 export type DeliveryOutcome =
   | { outcome: 'sent'; messageId: string }
@@ -36,18 +37,21 @@ export type DeliveryOutcome =
   | { outcome: 'failed' | 'suppressed'; code: string }
   | { outcome: 'waiting'; notBefore: string };
 
-/** The metric of an attempt: what the message became, through which transport, with which code. */
-function attemptMetric(
-  attempt: Omit<MessageAttempt, 'at'>,
-  patch: Partial<Message>,
-): [Exclude<MessageMetricStatus, 'queued'>, string | null | undefined, string | undefined] {
-  const status =
-    attempt.outcome === 'retry'
-      ? 'retried'
-      : attempt.outcome === 'suppressed' && attempt.code === 'UNSUBSCRIBED'
-        ? 'unsubscribed'
-        : attempt.outcome;
-  return [status, attempt.transport ?? patch.transport, attempt.code];
+/** Why a claimed message must not go out after all. */
+interface HeldBack {
+  code: string;
+  message: string;
+  permanent: true;
+}
+
+// Sends of one job under way at once: enough to keep a route's pool busy, few enough that a
+// message does not wait long behind its batch (its claim covers one send's timeouts).
+const SENDS_AT_ONCE = 8;
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
 }
 
 const errorOf = (err: unknown): { code: string; message: string; permanent: boolean } => {
@@ -72,7 +76,6 @@ const errorOf = (err: unknown): { code: string; message: string; permanent: bool
 @Injectable()
 export class DeliveryService {
   private readonly queries: EntityQueries<Message>;
-  private readonly claimStatement: ReturnType<EntityQueries<Message>['statement']>;
 
   constructor(
     @InjectRepository(Message) messages: Repository<Message>,
@@ -86,52 +89,80 @@ export class DeliveryService {
     private readonly consent: ConsentStore,
     private readonly consentHeaders: ConsentHeaders,
     private readonly limits: SendLimiter,
-    private readonly metrics: MetricsService,
-    private readonly webhooks: WebhookEvents,
+    private readonly outcomes: OutcomeWriter,
   ) {
     this.queries = new EntityQueries(messages);
-    // One conditional update: only one worker can move a message to sending, and a claim left
-    // by a dead worker can be taken once it expires (MESSAGE_CLAIM_MS). It returns the claimed row.
-    this.claimStatement = this.queries.statement(
-      'claim',
-      (q) =>
-        `UPDATE ${q.table} SET ${q.col('status')} = 'sending', ${q.col('attempts')} = ${q.col('attempts')} + 1, ` +
-        `${q.col('lockedUntil')} = ${q.param('lockedUntil')}, ${q.col('updatedAt')} = ${q.param('updatedAt')} ` +
-        `WHERE ${q.col('id')} = ${q.param('id')} AND (${q.col('status')} = 'queued' OR (${q.col('status')} = 'sending' AND ${q.col('lockedUntil')} < ${q.param('lockedUntil')})) ` +
-        `RETURNING ${q.all}`,
-    );
   }
 
+  /** Delivers one message (a job queued by an earlier version, a test). */
   async deliver(messageId: string): Promise<DeliveryOutcome> {
-    const message = await this.claim(messageId);
-    if (!message) return { outcome: 'skipped', reason: 'not queued, or claimed by another worker' };
+    const [outcome] = await this.deliverMany([messageId]);
+    return outcome ?? { outcome: 'skipped', reason: 'not queued, or claimed by another worker' };
+  }
 
-    // Checked again at the last moment: the address may have been suppressed since it was written.
-    const suppressed = await this.persist(() =>
-      this.suppressions.find(message.programId, message.toEmail, message.category),
-    );
-    if (suppressed) {
-      await this.finish(message, 'suppressed', {
-        code: 'RECIPIENT_SUPPRESSED',
-        message: suppressedMessage(suppressed),
-        permanent: true,
-      });
-      return { outcome: 'suppressed', code: 'RECIPIENT_SUPPRESSED' };
+  /**
+   * Delivers the messages of one job: claimed in one statement, their suppressions and consent
+   * read in one query each, then sent SENDS_AT_ONCE at a time over their routes' pools. Answers
+   * the outcome of each message this worker claimed.
+   */
+  async deliverMany(messageIds: string[]): Promise<DeliveryOutcome[]> {
+    const claimed = await this.claim([...new Set(messageIds)]);
+    if (claimed.length === 0) return [];
+    const held = await this.outcomes.persist(() => this.heldBack(claimed));
+    const outcomes: DeliveryOutcome[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < claimed.length) {
+        const message = claimed[next++];
+        outcomes.push(await this.deliverClaimed(message, held.get(message.id)));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SENDS_AT_ONCE, claimed.length) }, lane));
+    return outcomes;
+  }
+
+  /**
+   * Why messages of the batch must not go out, checked again at the last moment: the address was
+   * suppressed, or the recipient left the category, since the message was written.
+   */
+  private async heldBack(messages: Message[]): Promise<Map<string, HeldBack>> {
+    const held = new Map<string, HeldBack>();
+    for (const [programId, ofProgram] of groupBy(messages, (m) => m.programId)) {
+      const suppressed = await this.suppressions.findAll(
+        programId,
+        ofProgram.map((m) => m.toEmail),
+      );
+      const left = await this.consent.leftOf(
+        programId,
+        ofProgram.flatMap((m) => (m.participantId ? [m.participantId] : [])),
+      );
+      for (const m of ofProgram) {
+        const s = suppressed.get(m.toEmail.toLowerCase());
+        if (s && suppressionApplies(s, m.category))
+          held.set(m.id, {
+            code: 'RECIPIENT_SUPPRESSED',
+            message: suppressedMessage(s),
+            permanent: true,
+          });
+        else if (
+          m.participantId &&
+          m.category !== TRANSACTIONAL &&
+          left.get(m.participantId)?.has(m.category)
+        )
+          held.set(m.id, {
+            code: 'UNSUBSCRIBED',
+            message: unsubscribedMessage(m.category),
+            permanent: true,
+          });
+      }
     }
-    // And whether the recipient left the category meanwhile (a one-click after it was written).
-    const participantId = message.participantId;
-    if (
-      participantId &&
-      (await this.persist(() =>
-        this.consent.hasLeft(message.programId, participantId, message.category),
-      ))
-    ) {
-      await this.finish(message, 'suppressed', {
-        code: 'UNSUBSCRIBED',
-        message: unsubscribedMessage(message.category),
-        permanent: true,
-      });
-      return { outcome: 'suppressed', code: 'UNSUBSCRIBED' };
+    return held;
+  }
+
+  private async deliverClaimed(message: Message, held?: HeldBack): Promise<DeliveryOutcome> {
+    if (held) {
+      await this.finish(message, 'suppressed', held);
+      return { outcome: 'suppressed', code: held.code };
     }
 
     let route: MailRoute | undefined;
@@ -166,6 +197,8 @@ export class DeliveryService {
           ...this.consentHeaders.for(message, unsubscribeUrl),
         },
       });
+      if (!(await this.keepClaim(message)))
+        return { outcome: 'skipped', reason: 'its claim ran out and another worker took it' };
       const sent = await this.transports.send(route, {
         id: message.id,
         programId: message.programId,
@@ -177,7 +210,7 @@ export class DeliveryService {
       });
       // Before the message reads as sent, so that whoever sees it sent finds its copy.
       await this.keepSentCopy(route, message, composed.raw);
-      await this.record(
+      await this.outcomes.record(
         message,
         {
           subject: rendered.subject,
@@ -227,15 +260,42 @@ export class DeliveryService {
     return { ...message.data, ...secret };
   }
 
-  private async claim(id: string): Promise<Message | null> {
+  /**
+   * One conditional update for the batch: only one worker can move a message to sending, and a
+   * claim left by a dead worker can be taken once it expires (MESSAGE_CLAIM_MS). It returns the
+   * rows claimed.
+   */
+  private claim(ids: string[]): Promise<Message[]> {
     const now = new Date();
-    const [message] = await this.claimStatement.rows([
-      new Date(now.getTime() + this.config.MESSAGE_CLAIM_MS),
-      now,
-      id,
-      now,
-    ]);
-    return message ?? null;
+    const until = new Date(now.getTime() + this.config.MESSAGE_CLAIM_MS);
+    return this.queries.once(
+      (q) =>
+        `UPDATE ${q.table} SET ${q.col('status')} = 'sending', ${q.col('attempts')} = ${q.col('attempts')} + 1, ` +
+        `${q.col('lockedUntil')} = ${q.param('lockedUntil')}, ${q.col('updatedAt')} = ${q.param('updatedAt')} ` +
+        `WHERE ${q.col('id')} IN (${ids.map(() => q.param('id')).join(', ')}) AND (${q.col('status')} = 'queued' ` +
+        `OR (${q.col('status')} = 'sending' AND ${q.col('lockedUntil')} < ${q.param('lockedUntil')})) ` +
+        `RETURNING ${q.all}`,
+      [until, now, ...ids, now],
+    );
+  }
+
+  /**
+   * A message that waited for others of its batch must still hold enough of its claim for a send
+   * that meets every SMTP timeout; otherwise the claim is extended, unless another worker has
+   * taken it meanwhile (false: leave it to that worker).
+   */
+  private async keepClaim(message: Message): Promise<boolean> {
+    const held = message.lockedUntil;
+    if (!held || held.getTime() - Date.now() >= MIN_MESSAGE_CLAIM_MS) return true;
+    const until = new Date(Date.now() + this.config.MESSAGE_CLAIM_MS);
+    const kept = await this.outcomes.persist(() =>
+      this.queries.update(
+        { lockedUntil: until },
+        { id: message.id, status: 'sending', lockedUntil: held },
+      ),
+    );
+    if (kept) message.lockedUntil = until;
+    return kept > 0;
   }
 
   // A copy for the message log (KEEP_SENT_MESSAGES); never of a message holding one-time links.
@@ -252,7 +312,7 @@ export class DeliveryService {
   private async fileSentCopy(route: MailRoute, message: Message, raw: Buffer): Promise<void> {
     try {
       if (!(await this.transports.fileSentCopy(route, raw))) return;
-      await this.appendLog(message, {
+      await this.outcomes.appendLog(message, {
         at: new Date().toISOString(),
         outcome: 'sent',
         transport: 'smtp',
@@ -265,7 +325,7 @@ export class DeliveryService {
         { messageId: message.id, code: e.code },
         'could not save a copy to the Sent folder',
       );
-      await this.appendLog(message, {
+      await this.outcomes.appendLog(message, {
         at: new Date().toISOString(),
         outcome: 'sent',
         code: e.code,
@@ -320,7 +380,7 @@ export class DeliveryService {
       return { outcome: 'failed', code: e.code };
     }
     const delayMs = backoffDelay(this.config.JOB_BACKOFF_MS, message.attempts, Math.random);
-    await this.record(
+    await this.outcomes.record(
       message,
       {
         status: 'queued',
@@ -342,7 +402,7 @@ export class DeliveryService {
       message.notBefore && message.limitKey
         ? { key: message.limitKey, at: message.notBefore }
         : null;
-    return this.persist(() =>
+    return this.outcomes.persist(() =>
       this.limits.admit({ key: route.transportKey, limits: route.limits }, held),
     );
   }
@@ -390,10 +450,10 @@ export class DeliveryService {
     err: SmtpError,
   ): Promise<DeliveryOutcome> {
     const account = { key: route.transportKey, limits: route.limits };
-    const resumesAt = await this.persist(() =>
+    const resumesAt = await this.outcomes.persist(() =>
       this.limits.pause(account.key, err.quotaWindow ?? 'minute'),
     );
-    const admission = await this.persist(() => this.limits.admit(account, null));
+    const admission = await this.outcomes.persist(() => this.limits.admit(account, null));
     const notBefore = admission.send ? resumesAt : admission.notBefore;
     const why = `${err.message} Sending from this account resumes at ${resumesAt.toISOString()}.`;
     this.logger.warn(
@@ -422,7 +482,7 @@ export class DeliveryService {
     attempt: Omit<MessageAttempt, 'at'>,
     error: Partial<Message> = {},
   ): Promise<DeliveryOutcome> {
-    await this.record(
+    await this.outcomes.record(
       message,
       {
         status: 'queued',
@@ -445,7 +505,7 @@ export class DeliveryService {
     error: { code: string; message: string; permanent: boolean },
     transport: Message['transport'] = null,
   ): Promise<void> {
-    await this.record(
+    await this.outcomes.record(
       message,
       {
         status,
@@ -477,7 +537,7 @@ export class DeliveryService {
     const notBefore = new Date(Date.now() + ACCOUNT_WAIT_RECHECK_MS);
     // One line in its log for the whole wait, however often it is looked at again.
     const logged = message.errorCode === err.reason;
-    await this.record(
+    await this.outcomes.record(
       message,
       {
         status: 'queued',
@@ -491,54 +551,5 @@ export class DeliveryService {
       logged ? null : { outcome: 'waiting', code: err.reason, message: err.message },
     );
     return { outcome: 'waiting', notBefore: notBefore.toISOString() };
-  }
-
-  private async record(
-    message: Message,
-    patch: Partial<Message>,
-    attempt: Omit<MessageAttempt, 'at'> | null,
-  ): Promise<void> {
-    if (attempt)
-      message.attemptLog = [...message.attemptLog, { at: new Date().toISOString(), ...attempt }];
-    // Counted when the row says so; nothing here touches the database or waits.
-    if (attempt) this.metrics.messageAttempt(...attemptMetric(attempt, patch), message.createdAt);
-    // A final outcome is told to webhook endpoints in the same transaction as it is recorded.
-    const hook = messageOutcome(message, patch);
-    await this.persist(() =>
-      this.webhooks.withEvent(hook, (manager) =>
-        this.queries.update(
-          // A message that waited has used the send it waited for, whatever happens now.
-          {
-            notBefore: null,
-            limitKey: null,
-            ...patch,
-            attemptLog: message.attemptLog,
-            updatedAt: new Date(),
-          },
-          { id: message.id, status: 'sending' },
-          manager,
-        ),
-      ),
-    );
-  }
-
-  // Between its claim and its recorded outcome a message is this worker's alone: a database away
-  // for a moment must not leave it claimed (and sent again once the claim expires), so keep trying
-  // within the claim.
-  private async persist<T>(work: () => Promise<T>): Promise<T> {
-    const until = Date.now() + this.config.MESSAGE_CLAIM_MS / 2;
-    for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5000)) {
-      try {
-        return await work();
-      } catch (err) {
-        if (!isDatabaseUnavailable(err) || Date.now() + waitMs > until) throw err;
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
-    }
-  }
-
-  private async appendLog(message: Message, entry: MessageAttempt): Promise<void> {
-    message.attemptLog = [...message.attemptLog, entry];
-    await this.queries.update({ attemptLog: message.attemptLog }, { id: message.id });
   }
 }

@@ -104,12 +104,16 @@ export class OutboxService {
     return { id: stored.id, created: false };
   }
 
-  /** Queues delivery of messages already committed. */
+  /**
+   * Queues delivery of messages already committed: one job per DELIVERY_BATCH_SIZE of them, so a
+   * single message goes out at once and a thousand written together take twenty jobs.
+   */
   async dispatch(ids: string[], delayMs?: number): Promise<void> {
-    await this.queue.enqueueMany(
-      'deliver-message',
-      ids.map((id) => jobOf('deliver-message', { messageId: id }, delayMs)),
-    );
+    const size = this.config.DELIVERY_BATCH_SIZE;
+    const jobs: Array<ReturnType<typeof jobOf<'deliver-messages'>>> = [];
+    for (let i = 0; i < ids.length; i += size)
+      jobs.push(jobOf('deliver-messages', { messageIds: ids.slice(i, i + size) }, delayMs));
+    await this.queue.enqueueMany('deliver-messages', jobs);
   }
 
   /** A failed or suppressed message, sent again from the start. */

@@ -42,6 +42,10 @@ export function jobOptions<N extends JobName>(name: N, payload: JobPayloads[N]):
         jobId: `deliver:${(payload as JobPayloads['deliver-message']).messageId}:${randomUUID()}`,
         attempts: 3,
       };
+    case 'deliver-messages': {
+      const ids = (payload as JobPayloads['deliver-messages']).messageIds;
+      return { jobId: `deliver:${ids[0]}+${ids.length - 1}:${randomUUID()}`, attempts: 3 };
+    }
     case 'deliver-webhook':
       // Like a message: dispatched again on purpose (retries, the sweeper); tries counted on the row.
       return {

@@ -6,8 +6,10 @@ export interface JobPayloads {
   'evaluate-event': { eventId: string };
   /** Evaluate stored events that arrived together: one job for a batch instead of one per event. */
   'evaluate-events': { eventIds: string[] };
-  /** Render and send one outbox message. */
+  /** Render and send one outbox message (queued by earlier versions; still run). */
   'deliver-message': { messageId: string };
+  /** Render and send outbox messages committed together: one job for the batch. */
+  'deliver-messages': { messageIds: string[] };
   /** Re-queue events whose evaluation job was lost. */
   'sweep-events': Record<string, never>;
   /** Re-queue messages left queued or sending too long. */
@@ -31,6 +33,7 @@ export type JobName = keyof JobPayloads;
 /** The jobs a worker process must have a handler for; checked at start-up. */
 export const JOB_NAMES: JobName[] = [
   'deliver-message',
+  'deliver-messages',
   'sweep-messages',
   'evaluate-event',
   'evaluate-events',

@@ -137,6 +137,13 @@ export class SuppressionsService {
     return found && suppressionApplies(found, category) ? found : null;
   }
 
+  /** The suppressions of `emails` in the program, by lower-cased address: one read for all. */
+  async findAll(programId: string, emails: string[]): Promise<Map<string, Suppression>> {
+    const lower = [...new Set(emails.map((e) => e.toLowerCase()))];
+    const found = await this.queries.findIn({ programId }, 'emailLower', lower);
+    return new Map(found.map((s) => [s.emailLower, s]));
+  }
+
   /**
    * Suppresses `email`. An address already suppressed keeps its first reason (one row per
    * address), except that a wider scope replaces a narrower one: a hard bounce after a complaint

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import { AppConfig } from '../config/app.config';
 import { AfterCommit } from '../database/after-commit';
 import { jobOf } from '../queue/job-options';
@@ -123,6 +123,22 @@ export class WebhookEvents {
       select: { id: true, events: true },
     });
     return endpoints.some((e) => e.id === event.endpointId || e.events.includes(event.type));
+  }
+
+  /** For each event, whether an enabled endpoint of its program takes it: one read for all. */
+  async wantedOf(events: WebhookEvent[]): Promise<boolean[]> {
+    if (events.length === 0) return [];
+    const endpoints = await this.endpoints.find({
+      where: { programId: In([...new Set(events.map((e) => e.programId))]), status: 'enabled' },
+      select: { id: true, programId: true, events: true },
+    });
+    return events.map((event) =>
+      endpoints.some(
+        (e) =>
+          e.programId === event.programId &&
+          (e.id === event.endpointId || e.events.includes(event.type)),
+      ),
+    );
   }
 
   /** Queues deliveries already committed, optionally after a delay. */
