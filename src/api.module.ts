@@ -42,6 +42,8 @@ import { TemplateEditorModule } from './templates/template-editor.module';
 import { TemplatesController } from './templates/templates.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { CodePoolsController } from './code-pools/code-pools.controller';
+import { CodePoolsModule } from './code-pools/code-pools.module';
 
 /**
  * What an API process serves: the HTTP API under /v1 (every route checked by the key guard),
@@ -68,6 +70,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ConsentModule,
     ParticipantPagesModule,
     WebhooksModule,
+    CodePoolsModule,
   ],
   // Express tries routes in this order: the ingest route, the busiest by far, comes first.
   controllers: [
@@ -94,6 +97,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     InboundController,
     InboundMailboxController,
     WebhooksController,
+    CodePoolsController,
   ],
   providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],
 })

@@ -12,6 +12,7 @@ import { PayoutsModule } from './payouts/payouts.module';
 import { QueueModule } from './queue/queue.module';
 import { TaxModule } from './tax/tax.module';
 import { RewardLifecycleModule } from './rewards/lifecycle/reward-lifecycle.module';
+import { CodePoolsModule } from './code-pools/code-pools.module';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -34,6 +35,7 @@ export class AppModule {
         TaxModule,
         PayoutsModule,
         RewardLifecycleModule,
+        CodePoolsModule,
         HealthModule,
         MetricsModule,
       ],

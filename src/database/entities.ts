@@ -25,6 +25,8 @@ import { RewardTransition } from '../rewards/states/reward-transition.entity';
 import { SendLimitStateRow } from '../send-limits/send-limit-state.entity';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
+import { CodePool } from '../code-pools/code-pool.entity';
+import { PoolCode } from '../code-pools/pool-code.entity';
 
 // Every entity the data source knows. Listed rather than globbed so builds and tests agree.
 export const ENTITIES = [
@@ -55,4 +57,6 @@ export const ENTITIES = [
   TemplateCategory,
   WebhookEndpoint,
   WebhookDelivery,
+  CodePool,
+  PoolCode,
 ];

@@ -346,6 +346,7 @@ export class EventEvaluationService {
         emails: options.emails,
         fraud,
         actor,
+        codePoolId: action.codePool ?? null,
       },
       { program, participant: recipient },
     );

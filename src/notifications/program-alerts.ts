@@ -7,7 +7,11 @@ import { NotifyParticipant } from './notify-participant';
 
 /** Something the program's own people must act on. */
 export interface Alert {
-  kind: 'sender-domain-failing' | 'oauth-reauthorization-required' | 'webhook-endpoint-disabled';
+  kind:
+    | 'sender-domain-failing'
+    | 'oauth-reauthorization-required'
+    | 'webhook-endpoint-disabled'
+    | 'code-pool-low-stock';
   domain?: string | null;
   until?: Date | null;
   detail?: string | null;

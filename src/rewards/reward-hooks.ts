@@ -33,6 +33,19 @@ export type RewardStatusChangedHook = (
 ) => Promise<void>;
 
 /**
+ * Takes one code of a pool for a reward about to be written, in its transaction; null when the
+ * pool has none left (the reward then waits, pending CODE_POOL_EMPTY).
+ */
+export interface CodeClaimer {
+  claim(
+    manager: EntityManager,
+    claim: { programId: string; poolId: string; rewardId: string },
+  ): Promise<string | null>;
+  /** Puts back the code claimed for a reward that was not written after all. */
+  giveBack(manager: EntityManager, rewardId: string): Promise<void>;
+}
+
+/**
  * Where other modules hook into the reward lifecycle (the W-9 check, payout reminders), so the
  * rewards module needs to know none of them. Register in onModuleInit.
  */
@@ -40,6 +53,19 @@ export type RewardStatusChangedHook = (
 export class RewardHooks {
   private readonly written: RewardWrittenHook[] = [];
   private readonly statusChanged: RewardStatusChangedHook[] = [];
+  private claimer: CodeClaimer | null = null;
+
+  /** The code pools register how a reward takes a code. */
+  onClaimCode(claimer: CodeClaimer): void {
+    this.claimer = claimer;
+  }
+
+  /** The code pools' claimer; a reward naming a pool in a process without them is a bug. */
+  codes(): CodeClaimer {
+    if (!this.claimer)
+      throw new Error('a reward names a code pool, and no code pool module is loaded');
+    return this.claimer;
+  }
 
   onRewardWritten(hook: RewardWrittenHook): void {
     this.written.push(hook);

@@ -14,6 +14,7 @@ export type { RewardStatus } from './states/reward-states';
 @Index('IDX_rewards_status_release', ['status', 'releaseAt'])
 @Index('IDX_rewards_status_expires', ['status', 'expiresAt'])
 @Index('IDX_rewards_status_expiring', ['status', 'expiringNoticeAt'])
+@Index('IDX_rewards_pool_status_created', ['codePoolId', 'status', 'createdAt'])
 export class Reward {
   @PrimaryColumn('varchar', { length: 36 })
   id: string;
@@ -81,6 +82,14 @@ export class Reward {
   /** When the reward-expiring email is due; cleared once it is written. */
   @Column(TIMESTAMP, { nullable: true })
   expiringNoticeAt: Date | null;
+
+  /** The pool the rule's `codePool` named; the reward takes one code from it. */
+  @Column('varchar', { length: 36, nullable: true })
+  codePoolId: string | null;
+
+  /** The code it was given; null while it waits for one, or after it went back to the pool. */
+  @Column('varchar', { length: 200, nullable: true })
+  code: string | null;
 
   /** The fraud checks' verdict when the program runs them (observe or enforce); null otherwise. */
   @Column('simple-json', { nullable: true })

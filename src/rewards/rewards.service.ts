@@ -41,6 +41,9 @@ export interface RewardView {
   /** The fraud checks' verdict, when the program runs them. */
   fraud: FraudVerdict | null;
   reference: string | null;
+  /** The code pool the reward takes its code from, and the code it was given. */
+  codePoolId: string | null;
+  code: string | null;
   taxableUsd: number;
   releaseAt: string | null;
   expiresAt: string | null;
@@ -69,6 +72,8 @@ export function toRewardView(r: Reward): RewardView {
     statusReason: r.statusReason ?? null,
     fraud: r.fraud ?? null,
     reference: r.reference ?? null,
+    codePoolId: r.codePoolId ?? null,
+    code: r.code ?? null,
     taxableUsd: centsToUsd(r.taxableCents),
     releaseAt: iso(r.releaseAt ?? null),
     expiresAt: iso(r.expiresAt ?? null),
@@ -104,6 +109,8 @@ export interface NewReward {
   actor?: string;
   /** The fraud checks' verdict, kept on the reward. */
   fraud?: FraudVerdict | null;
+  /** The rule's `codePool`: the reward takes one code of it, or waits (CODE_POOL_EMPTY). */
+  codePoolId?: string | null;
 }
 
 /** What a transition records beside the new state. */
@@ -143,8 +150,23 @@ export class RewardsService {
     context: { program: Program; participant: Participant },
   ): Promise<{ reward: Reward; created: boolean }> {
     const now = new Date();
+    const id = randomUUID();
+    if (input.effectKey) {
+      // Written before by a retried run: take no code for it again.
+      const first = await manager.findOneBy(Reward, { effectKey: input.effectKey });
+      if (first) return { reward: first, created: false };
+    }
+    // One code of the pool, claimed in this transaction; none left: the reward waits for one.
+    const code = input.codePoolId
+      ? await this.hooks
+          .codes()
+          .claim(manager, { programId: input.programId, poolId: input.codePoolId, rewardId: id })
+      : null;
+    const pending =
+      input.pending ??
+      (input.codePoolId && code === null ? { reason: 'CODE_POOL_EMPTY' as const } : null);
     const reward: Reward = manager.create(Reward, {
-      id: randomUUID(),
+      id,
       programId: input.programId,
       participantId: input.participantId,
       ruleId: input.ruleId ?? null,
@@ -155,13 +177,15 @@ export class RewardsService {
       amount: input.amount,
       currency: input.currency,
       taxableCents: taxableCentsOf(input),
-      status: input.pending ? 'pending' : 'available',
-      pendingReason: input.pending?.reason ?? null,
+      status: pending ? 'pending' : 'available',
+      pendingReason: pending?.reason ?? null,
       statusReason: null,
       reference: input.reference ?? null,
-      releaseAt: input.pending?.releaseAt ?? null,
+      releaseAt: pending?.releaseAt ?? null,
       expiresAfterSeconds: input.expiresAfterSeconds ?? null,
-      ...(input.pending ? { expiresAt: null, expiringNoticeAt: null } : expiryOf(input, now)),
+      ...(pending ? { expiresAt: null, expiringNoticeAt: null } : expiryOf(input, now)),
+      codePoolId: input.codePoolId ?? null,
+      code,
       emails: input.emails ?? null,
       fraud: input.fraud ?? null,
       paidAt: null,
@@ -174,7 +198,10 @@ export class RewardsService {
       await manager.createQueryBuilder().insert().into(Reward).values(reward).orIgnore().execute();
       const stored = await manager.findOneBy(Reward, { effectKey: reward.effectKey });
       if (!stored) throw new Error(`reward ${reward.effectKey} was neither inserted nor found`);
-      if (stored.id !== reward.id) return { reward: stored, created: false };
+      if (stored.id !== reward.id) {
+        if (code !== null) await this.hooks.codes().giveBack(manager, reward.id);
+        return { reward: stored, created: false };
+      }
     } else {
       await manager.insert(Reward, reward);
     }

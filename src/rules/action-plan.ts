@@ -45,6 +45,11 @@ export interface ActionOutcome {
   endpoint?: string;
   event?: string;
   webhookDeliveries?: number;
+  /**
+   * A reward with a code pool in a simulation: whether it would get a code now, or wait
+   * (pending CODE_POOL_EMPTY); nothing is claimed.
+   */
+  codePool?: { id: string; outcome: 'would-get-code' | 'would-wait'; available: number };
   /** reverse-rewards in a simulation: the rewards it would change. */
   wouldReverse?: Array<{ rewardId: string; from: string; to: string }>;
 }

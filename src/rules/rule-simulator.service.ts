@@ -11,6 +11,7 @@ import type { Program } from '../programs/program.entity';
 import { describeAction, type RuleResult } from './action-plan';
 import type { SimulateRulesDto } from './dto/rule.dto';
 import { RuleEngine } from './rule-engine.service';
+import { CodePoolsService } from '../code-pools/code-pools.service';
 import { withEventFields } from './rule-facts';
 import { contextOf } from '../events/dto/event-context.dto';
 import { fraudState } from '../fraud/fraud-checks';
@@ -41,6 +42,7 @@ export class RuleSimulator {
     private readonly participants: ParticipantsService,
     private readonly dataSource: DataSource,
     private readonly fraud: FraudService,
+    private readonly codePools: CodePoolsService,
   ) {}
 
   async simulate(program: Program, dto: SimulateRulesDto): Promise<SimulationView> {
@@ -96,6 +98,8 @@ export class RuleSimulator {
       for (const outcome of result.actions) {
         const action = runs.find((r) => r.rule.id === result.ruleId)?.actions[outcome.index]
           ?.action;
+        if (outcome.outcome === 'would-write' && action?.type === 'reward' && action.codePool)
+          Object.assign(outcome, await this.codePoolPreview(program.id, action.codePool));
         if (outcome.outcome !== 'would-write' || action?.type !== 'reverse-rewards') continue;
         const reference = reversalReference(action, event.data ?? {});
         Object.assign(outcome, {
@@ -131,6 +135,18 @@ export class RuleSimulator {
       results,
       eventNeeds,
     };
+  }
+
+  /** Whether a reward would get a code from the pool now, or wait for one; claims nothing. */
+  private async codePoolPreview(programId: string, poolId: string) {
+    const available = (await this.codePools.availableCount(programId, poolId)) ?? 0;
+    return available > 0
+      ? { codePool: { id: poolId, outcome: 'would-get-code' as const, available } }
+      : {
+          status: 'pending',
+          pendingReason: 'CODE_POOL_EMPTY',
+          codePool: { id: poolId, outcome: 'would-wait' as const, available },
+        };
   }
 
   /** The rewards a reversal of `reference` would change now, and to what. */

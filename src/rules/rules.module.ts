@@ -10,6 +10,7 @@ import { RulesCache } from './rules-cache';
 import { RulesService } from './rules.service';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { FraudModule } from '../fraud/fraud.module';
+import { CodePoolsModule } from '../code-pools/code-pools.module';
 
 /** Rule definitions and the engine that evaluates them; events run it, simulate dry-runs it. */
 @Module({
@@ -19,6 +20,7 @@ import { FraudModule } from '../fraud/fraud.module';
     TemplatesModule,
     WebhooksModule,
     FraudModule,
+    CodePoolsModule,
   ],
   providers: [RulesService, RulesCache, RuleEngine, RuleSimulator],
   exports: [RulesService, RuleEngine, RuleSimulator, RulesCache],

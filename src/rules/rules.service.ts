@@ -11,6 +11,7 @@ import { CreateRuleDto, UpdateRuleDto } from './dto/rule.dto';
 import { Rule } from './rule.entity';
 import { RulesCache } from './rules-cache';
 import { WebhooksService } from '../webhooks/webhooks.service';
+import { CodePoolsService } from '../code-pools/code-pools.service';
 
 export interface RuleView {
   id: string;
@@ -51,6 +52,7 @@ export class RulesService {
     private readonly templates: TemplatesService,
     private readonly config: AppConfig,
     private readonly webhooks: WebhooksService,
+    private readonly codePools: CodePoolsService,
   ) {}
 
   async create(programId: string, dto: CreateRuleDto): Promise<RuleView> {
@@ -152,10 +154,12 @@ export class RulesService {
     const own = await this.templates.listProgramKeys(programId);
     const ownSet = new Set(own);
     const endpoints = new Set(await this.webhooks.endpointIds(programId));
+    const pools = new Set(await this.codePools.poolIds(programId));
     const parsed = parseRuleDefinition(raw, {
       templateExists: (key) => ownSet.has(key),
       listTemplates: () => own,
       webhookExists: (id) => endpoints.has(id),
+      codePoolExists: (id) => pools.has(id),
     });
     if (parsed.ok) return parsed.definition;
     const { problems } = parsed;

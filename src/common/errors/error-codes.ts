@@ -152,6 +152,18 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   WEBHOOK_DELIVERY_NOT_FOUND: 'No delivery with that id for this webhook endpoint.',
   WEBHOOK_DELIVERY_NOT_RETRYABLE:
     'Only a failed or waiting webhook delivery can be sent again; this one was delivered or is being sent.',
+  // Code pools
+  CODE_POOL_NOT_FOUND:
+    'No code pool with that id in this program (a route, or a reward action’s `codePool` at save).',
+  CODE_POOL_NAME_TAKEN: 'The program already has a code pool with that name.',
+  CODE_POOL_EMPTY:
+    'A pending reward’s reason: its code pool had no code left; it gets one, oldest reward first, when codes are added.',
+  CODES_MISSING: 'An upload of codes without codes: send `{"codes": [...]}` or CSV.',
+  CODE_INVALID:
+    'An uploaded code that is empty, longer than 200 characters or has control characters.',
+  TOO_MANY_CODES: 'More codes in one upload than one request may add (10000).',
+  CODE_NOT_FOUND: 'The pool has no such code.',
+  CODE_ASSIGNED: 'The code belongs to a reward and cannot be deleted.',
   // SMTP (integration checks and sends)
   SMTP_NOT_CONNECTED: 'No SMTP server is connected for the program.',
   SMTP_PASSWORD_REQUIRED: 'The server or account changed: enter its password again.',

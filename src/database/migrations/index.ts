@@ -20,6 +20,7 @@ import { SendLimits1764000007500 } from './1764000007500-send-limits';
 import { SearchIndexes1764000009000 } from './1764000009000-search-indexes';
 import { RewardStates1764000010000 } from './1764000010000-reward-states';
 import { Webhooks1764000011000 } from './1764000011000-webhooks';
+import { CodePools1764000012000 } from './1764000012000-code-pools';
 import { FraudChecks1764000013000 } from './1764000013000-fraud-checks';
 
 // Every migration, in order. Listed rather than globbed so builds and tests load the same set.
@@ -46,5 +47,6 @@ export const MIGRATIONS = [
   SearchIndexes1764000009000,
   RewardStates1764000010000,
   Webhooks1764000011000,
+  CodePools1764000012000,
   FraudChecks1764000013000,
 ];

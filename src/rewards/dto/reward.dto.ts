@@ -96,6 +96,19 @@ export class RewardResponse {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
+    description: "The code pool the rule's `codePool` named.",
+  })
+  codePoolId: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description:
+      'The code from its pool; null while it waits for one (CODE_POOL_EMPTY) or after a denial or cancellation put it back.',
+  })
+  code: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
     description: 'When a held reward becomes available.',
   })
   releaseAt: string | null;

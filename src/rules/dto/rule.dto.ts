@@ -152,7 +152,7 @@ export class SimulateResponse {
   matches: unknown[];
   @ApiProperty({
     description:
-      'Every enabled rule of the type: { ruleId, ruleName, ruleVersion, matched, failedConditions, actions: [{ ..., outcome: "would-write" | "skipped", reason?, status? ("pending" | "available": the state a reward would be written in), pendingReason?, releaseAt? (when a held reward would be released), reference?, wouldReverse?: [{ rewardId, from, to }] (what a reverse-rewards action would change now) }] }',
+      'Every enabled rule of the type: { ruleId, ruleName, ruleVersion, matched, failedConditions, actions: [{ ..., outcome: "would-write" | "skipped", reason?, status? ("pending" | "available": the state a reward would be written in), pendingReason?, releaseAt? (when a held reward would be released), reference?, codePool?: { id, outcome ("would-get-code" | "would-wait": pending CODE_POOL_EMPTY), available } (a reward with a code pool, as the pool stands now; nothing is claimed), wouldReverse?: [{ rewardId, from, to }] (what a reverse-rewards action would change now) }] }',
     type: 'array',
     items: { type: 'object' },
   })

@@ -41,6 +41,7 @@ const REWARD_ACTION_KEYS = [
   'expiringEmailBefore',
   'ref',
   'emails',
+  'codePool',
 ];
 const REVERSE_ACTION_KEYS = ['type', 'ref', 'reason'];
 const WEBHOOK_ACTION_KEYS = ['type', 'endpoint', 'event'];
@@ -198,6 +199,7 @@ function checkRewardAction(
   const email = checkRewardEmail(raw, at, ctx, push);
   if (raw.taxableUsd !== undefined) checkTaxable(raw, `${at}.taxableUsd`, push);
   checkLifeOptions(raw, at, push);
+  if (raw.codePool !== undefined) checkCodePool(raw, at, ctx, push);
   const action = { ...raw } as unknown as RewardAction;
   if (email && action.template === undefined) action.template = DEFAULT_REWARD_TEMPLATE;
   return action;
@@ -251,6 +253,32 @@ function checkLifeOptions(raw: RawAction, at: string, push: Push): void {
         `${at}.emails is not used with "email": false, which turns every email off; remove one of the two.`,
       );
   }
+}
+
+/** `codePool`: one of the program's pools; the code is claimed when the reward is written. */
+function checkCodePool(raw: RawAction, at: string, ctx: RuleValidationContext, push: Push): void {
+  const pool = raw.codePool;
+  if (typeof pool !== 'string' || pool.length === 0 || pool.length > 36) {
+    push(
+      `${at}.codePool`,
+      'INVALID_ACTION',
+      `${at}.codePool must be the id of one of the program's code pools (GET /v1/code-pools), not ${describe(pool)}.`,
+    );
+  } else if (ctx.codePoolExists && !ctx.codePoolExists(pool)) {
+    push(
+      `${at}.codePool`,
+      'CODE_POOL_NOT_FOUND',
+      `The program has no code pool ${JSON.stringify(pool)}; create one with POST /v1/code-pools (and add codes with POST /v1/code-pools/:id/codes), or pick one of GET /v1/code-pools.`,
+    );
+  }
+  // The code is claimed as the reward is written; a reward that waits for a hold or a person
+  // would hold a code it may never use.
+  if (raw.hold !== undefined || raw.approval !== undefined)
+    push(
+      `${at}.codePool`,
+      'INVALID_ACTION',
+      `${at} has codePool with ${raw.hold !== undefined ? 'hold' : 'approval'}; a reward takes its code when it is written, so use codePool on a reward without hold or approval.`,
+    );
 }
 
 function checkRef(ref: unknown, at: string, push: Push): void {

@@ -95,6 +95,8 @@ export interface RewardAction {
   ref?: string;
   /** Turns off single emails of the reward's life; all are on unless `email` is false. */
   emails?: Partial<Record<RewardEmailState, boolean>>;
+  /** The id of one of the program's code pools: the reward takes one code from it. */
+  codePool?: string;
 }
 
 /** The reward emails a rule can turn off one by one. */
@@ -167,6 +169,7 @@ export type RuleProblemCode =
   | 'RESERVED_TEMPLATE'
   | 'UNKNOWN_SENDER'
   | 'UNKNOWN_WEBHOOK'
+  | 'CODE_POOL_NOT_FOUND'
   | 'INVALID_AMOUNT'
   | 'INVALID_CURRENCY';
 
@@ -186,6 +189,8 @@ export interface RuleValidationContext {
   senderExists?: (senderId: string) => boolean;
   /** Whether the program has this webhook endpoint; without it, endpoint ids are not checked. */
   webhookExists?: (endpointId: string) => boolean;
+  /** Whether the program has this code pool; without it, pool ids are not checked. */
+  codePoolExists?: (poolId: string) => boolean;
 }
 
 export type RuleParseResult =

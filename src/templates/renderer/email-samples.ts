@@ -98,6 +98,7 @@ const REWARD: RewardVars = {
   amount: 25,
   currency: 'USD',
   taxableUsd: 25,
+  code: null,
   createdAt: '2026-03-14T15:30:00.000Z',
 };
 

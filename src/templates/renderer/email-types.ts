@@ -118,6 +118,11 @@ const REWARD = obj(
     amount: num('Amount, in the currency (or in points).'),
     currency: nullable(str('ISO 4217 currency code; null for points.')),
     taxableUsd: num('Taxable amount in USD.'),
+    code: nullable(
+      str(
+        "The code from the reward's code pool; null for a reward without one, or still waiting for one.",
+      ),
+    ),
     createdAt: date('When the reward was earned.'),
   },
   'The reward.',
@@ -305,6 +310,7 @@ export const EMAIL_TYPES = {
               'sender-domain-failing',
               'oauth-reauthorization-required',
               'webhook-endpoint-disabled',
+              'code-pool-low-stock',
             ],
             'What happened.',
           ),
@@ -452,6 +458,7 @@ export interface RewardInput {
   amount: number | string;
   currency?: string | null;
   taxableUsd?: number | string | null;
+  code?: string | null;
   createdAt: Date | string;
 }
 
@@ -463,6 +470,7 @@ export function toRewardVars(r: RewardInput): RewardVars {
     amount: Number(r.amount),
     currency: r.currency ?? null,
     taxableUsd: Number(r.taxableUsd ?? 0),
+    code: r.code ?? null,
     createdAt: r.createdAt,
   };
 }
