@@ -109,12 +109,26 @@ export class DeliveryService {
     const claimed = await this.claim([...new Set(messageIds)]);
     if (claimed.length === 0) return [];
     const held = await this.outcomes.persist(() => this.heldBack(claimed));
+    // Each route is read once for the batch: its messages share a program's settings as they
+    // stood when the job began.
+    const routes = new Map<string, Promise<MailRoute>>();
+    const routeOf = (m: Message): Promise<MailRoute> => {
+      const key = `${m.programId}\n${m.senderId ?? ''}\n${m.via}`;
+      let route = routes.get(key);
+      if (!route) {
+        route = this.transports.routeFor(m.programId, m.senderId, m.via);
+        // Each message awaits it and handles its failure; the map's copy must not go unhandled.
+        route.catch(() => undefined);
+        routes.set(key, route);
+      }
+      return route;
+    };
     const outcomes: DeliveryOutcome[] = [];
     let next = 0;
     const lane = async () => {
       while (next < claimed.length) {
         const message = claimed[next++];
-        outcomes.push(await this.deliverClaimed(message, held.get(message.id)));
+        outcomes.push(await this.deliverClaimed(message, routeOf, held.get(message.id)));
       }
     };
     await Promise.all(Array.from({ length: Math.min(SENDS_AT_ONCE, claimed.length) }, lane));
@@ -159,7 +173,11 @@ export class DeliveryService {
     return held;
   }
 
-  private async deliverClaimed(message: Message, held?: HeldBack): Promise<DeliveryOutcome> {
+  private async deliverClaimed(
+    message: Message,
+    routeOf: (m: Message) => Promise<MailRoute>,
+    held?: HeldBack,
+  ): Promise<DeliveryOutcome> {
     if (held) {
       await this.finish(message, 'suppressed', held);
       return { outcome: 'suppressed', code: held.code };
@@ -167,7 +185,7 @@ export class DeliveryService {
 
     let route: MailRoute | undefined;
     try {
-      route = await this.transports.routeFor(message.programId, message.senderId, message.via);
+      route = await routeOf(message);
       // Before anything is rendered: a message over its account's sending limit waits for it.
       if (route.kind === 'smtp') {
         const admission = await this.admit(message, route);
