@@ -333,6 +333,88 @@ describe('Code pools (e2e)', () => {
       expect(row).toMatchObject({ status: 'assigned', rewardId: g3.id });
     });
 
+    it('puts the code of a denied reward back: one held for review by the fraud checks had its code reserved', async () => {
+      const p = await t.createProgram({
+        name: 'Denied back',
+        settings: {
+          fraud: { mode: 'enforce', selfReferral: { sameEmail: true }, onMatch: 'hold' },
+        },
+      });
+      const pool = await createPool(p, 'Review pool');
+      await addCodes(p, pool.id, ['REVIEW-1']);
+      await codeRule(p, 'sale', pool.id).expect(201);
+      // The referrer is the participant under another address: held for review.
+      const res = await api(p)
+        .post('/v1/events')
+        .send({
+          type: 'sale',
+          participant: { id: 'friend', email: 'same.person+friend@example.com' },
+          referrer: { id: 'referrer', email: 'same.person@example.com' },
+        })
+        .expect(202);
+      await eventually(async () => {
+        const ev = await api(p).get(`/v1/events/${res.body.id}`);
+        return ev.body.status === 'processed';
+      });
+      const held = await rewardOf(p, 'friend');
+      expect(held).toMatchObject({
+        status: 'pending',
+        pendingReason: 'FRAUD_REVIEW',
+        code: 'REVIEW-1',
+      });
+      expect((await api(p).get(`/v1/code-pools/${pool.id}`).expect(200)).body).toMatchObject({
+        available: 0,
+        assigned: 1,
+      });
+      const denied = await api(p)
+        .patch(`/v1/rewards/${held.id}`)
+        .send({ status: 'denied', reason: 'self-referral' })
+        .expect(200);
+      expect(denied.body).toMatchObject({ status: 'denied', code: null });
+      expect((await api(p).get(`/v1/code-pools/${pool.id}`).expect(200)).body).toMatchObject({
+        available: 1,
+        assigned: 0,
+      });
+      // Back in the pool, it goes to the next reward.
+      await send(p, 'sale', 'next');
+      expect(await rewardOf(p, 'next')).toMatchObject({ status: 'available', code: 'REVIEW-1' });
+    });
+
+    it('makes a reward held for review from an empty pool wait for a code when approved, never available without one', async () => {
+      const p = await t.createProgram({
+        name: 'Approved empty',
+        settings: {
+          fraud: { mode: 'enforce', selfReferral: { sameEmail: true }, onMatch: 'hold' },
+        },
+      });
+      const pool = await createPool(p, 'Dry pool');
+      await codeRule(p, 'sale', pool.id).expect(201);
+      const res = await api(p)
+        .post('/v1/events')
+        .send({
+          type: 'sale',
+          participant: { id: 'friend', email: 'dry+friend@example.com' },
+          referrer: { id: 'referrer', email: 'dry@example.com' },
+        })
+        .expect(202);
+      await eventually(
+        async () => (await api(p).get(`/v1/events/${res.body.id}`)).body.status === 'processed',
+      );
+      const held = await rewardOf(p, 'friend');
+      expect(held).toMatchObject({ status: 'pending', pendingReason: 'FRAUD_REVIEW', code: null });
+      const approved = await api(p)
+        .patch(`/v1/rewards/${held.id}`)
+        .send({ status: 'available', reason: 'checked by hand' })
+        .expect(200);
+      expect(approved.body).toMatchObject({
+        status: 'pending',
+        pendingReason: 'CODE_POOL_EMPTY',
+        code: null,
+      });
+      await addCodes(p, pool.id, ['DRY-1']);
+      expect(await rewardOf(p, 'friend')).toMatchObject({ status: 'available', code: 'DRY-1' });
+    });
+
     it('simulates the pool outcome without claiming a code', async () => {
       const p = await t.createProgram({ name: 'Simulated' });
       const pool = await createPool(p, 'Sim pool');

@@ -340,8 +340,36 @@ export class RewardsService {
           'INVALID_TRANSITION',
           'The reward waits for a code from its pool; add codes to the pool and it becomes available with one.',
         );
+      // Approved while its pool was empty (held for review first): it takes a code now, or
+      // waits for one as CODE_POOL_EMPTY; never available without its code.
+      let set: Partial<Reward> | undefined;
+      if (
+        reward.status === 'pending' &&
+        status === 'available' &&
+        reward.codePoolId &&
+        !reward.code
+      ) {
+        const code = await this.hooks
+          .codes()
+          .claim(manager, { programId: program.id, poolId: reward.codePoolId, rewardId: id });
+        if (code === null) {
+          await manager.update(
+            Reward,
+            { id, status: 'pending' },
+            {
+              pendingReason: 'CODE_POOL_EMPTY',
+              statusReason: reason ?? null,
+              updatedAt: new Date(),
+            },
+          );
+          return;
+        }
+        set = { code };
+      }
       // Read and changed in one transaction; a concurrent change makes the UPDATE miss.
-      if (!(await this.transition(manager, reward, status, program, { reason, actor: 'api' }))) {
+      if (
+        !(await this.transition(manager, reward, status, program, { reason, actor: 'api', set }))
+      ) {
         const now = await manager.findOneByOrFail(Reward, { id });
         throw invalidTransition(now.status, status);
       }
