@@ -39,6 +39,8 @@ export interface OutboxRequest {
 @Injectable()
 export class OutboxService {
   private readonly queries: EntityQueries<Message>;
+  private handOver: Array<{ ids: string[]; done: (err?: Error) => void }> = [];
+  private handingOver = false;
 
   constructor(
     @InjectRepository(Message) private readonly messages: Repository<Message>,
@@ -105,10 +107,37 @@ export class OutboxService {
   }
 
   /**
-   * Queues delivery of messages already committed: one job per DELIVERY_BATCH_SIZE of them, so a
-   * single message goes out at once and a thousand written together take twenty jobs.
+   * Queues delivery of messages already committed. Messages handed over while an earlier hand-over
+   * is on its way to the queue wait for it and go together in the next, one job per
+   * DELIVERY_BATCH_SIZE of them: a single message goes out at once, and under load the
+   * evaluations of many events share a job.
    */
-  async dispatch(ids: string[], delayMs?: number): Promise<void> {
+  dispatch(ids: string[], delayMs?: number): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    if (delayMs) return this.enqueue(ids, delayMs);
+    return new Promise((resolve, reject) => {
+      this.handOver.push({ ids, done: (err) => (err ? reject(err) : resolve()) });
+      if (!this.handingOver) void this.drainHandOver();
+    });
+  }
+
+  private async drainHandOver(): Promise<void> {
+    this.handingOver = true;
+    // Hand-overs of the same turn of the event loop go together.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.handOver.length > 0) {
+      const waiting = this.handOver.splice(0, this.handOver.length);
+      try {
+        await this.enqueue(waiting.flatMap((w) => w.ids));
+        for (const w of waiting) w.done();
+      } catch (err) {
+        for (const w of waiting) w.done(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    this.handingOver = false;
+  }
+
+  private async enqueue(ids: string[], delayMs?: number): Promise<void> {
     const size = this.config.DELIVERY_BATCH_SIZE;
     const jobs: Array<ReturnType<typeof jobOf<'deliver-messages'>>> = [];
     for (let i = 0; i < ids.length; i += size)
