@@ -164,6 +164,55 @@ describe.each(adapters)('JobQueue on %s', (_name, factory) => {
     expect(seen).toEqual(['first:e9']);
   });
 
+  it('runs at most its concurrency of jobs at once, all job names together', async () => {
+    // The adapters above are built with a concurrency of 4; three names, four jobs each.
+    const limit = 4;
+    let running = 0;
+    let most = 0;
+    const done: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const hold = (id: string) => async () => {
+      running++;
+      most = Math.max(most, running);
+      await gate;
+      running--;
+      done.push(id);
+    };
+    queue.register('evaluate-event', (p) => hold(`event:${p.eventId}`)());
+    queue.register('deliver-webhook', (p) => hold(`webhook:${p.deliveryId}`)());
+    queue.register('process-inbound', (p) => hold(`inbound:${p.inboundId}`)());
+    const ids = [1, 2, 3, 4].map(String);
+    await queue.enqueueMany(
+      'evaluate-event',
+      ids.map((id) => ({ payload: { eventId: id } })),
+    );
+    await queue.enqueueMany(
+      'deliver-webhook',
+      ids.map((id) => ({ payload: { deliveryId: id } })),
+    );
+    await queue.enqueueMany(
+      'process-inbound',
+      ids.map((id) => ({ payload: { inboundId: id } })),
+    );
+    try {
+      await eventually(async () => running >= limit);
+      // Time for any job past the limit to start, were it allowed to: one worker loop per name
+      // would have started all twelve by now.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(running).toBe(limit);
+      expect((await queue.counts()).active).toBe(limit);
+    } finally {
+      // Held jobs would keep close() waiting.
+      open();
+    }
+    await eventually(async () => done.length === 12, 10000);
+    expect(most).toBe(limit);
+    expect(done.filter((d) => d.startsWith('event:'))).toHaveLength(4);
+    expect(done.filter((d) => d.startsWith('webhook:'))).toHaveLength(4);
+    expect(done.filter((d) => d.startsWith('inbound:'))).toHaveLength(4);
+  });
+
   it('waits for running jobs on close', async () => {
     let finished = false;
     queue.register('evaluate-event', async () => {

@@ -36,38 +36,49 @@ export class BullJobQueue extends JobQueue {
     };
   }
 
-  register<N extends JobName>(
-    name: N,
-    handler: JobHandler<JobPayloads[N]>,
-    concurrency = this.concurrency,
-  ): void {
+  register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>): void {
     if (this.handlers.has(name))
       throw new Error(`A handler for job "${name}" is already registered`);
     this.handlers.set(name, handler as JobHandler<unknown>);
+    if (this.handlers.size === 1) this.work();
+  }
+
+  /**
+   * One worker loop for every job name. Bull runs `concurrency` jobs per process() call, so a
+   * call per name would run that many of each name at once; one call for '*' makes
+   * WORKER_CONCURRENCY the limit of the whole process, as with the in-process queue.
+   */
+  private work(): void {
     // The promise of process() settles only when the worker loop stops; a close ends it on purpose.
-    const loop = this.queue.process(name, concurrency, async (job: Job) => {
-      const maxAttempts = job.opts.attempts ?? 1;
-      // Due when added, or once its delay ran out; a retry's wait is its backoff, not queueing.
-      if (job.attemptsMade === 0) this.jobStarted(name, job.timestamp + (job.opts.delay ?? 0));
-      try {
-        return await handler(job.data, {
-          jobId: String(job.id),
-          attempt: job.attemptsMade + 1,
-          maxAttempts,
-        });
-      } catch (err) {
-        // Bull retries unless the job is discarded; a permanent error must stop here.
-        if (isPermanentJobError(err)) await job.discard();
-        this.logger.warn(
-          { err, job: name, jobId: job.id, attempt: job.attemptsMade + 1 },
-          'job failed',
-        );
-        throw err;
-      }
-    });
+    const loop = this.queue.process('*', this.concurrency, (job: Job) => this.run(job));
     loop.catch((err: unknown) => {
-      if (!this.closing) this.logger.error({ err, job: name }, 'job worker loop stopped');
+      if (!this.closing) this.logger.error({ err }, 'job worker loop stopped');
     });
+  }
+
+  private async run(job: Job): Promise<unknown> {
+    const name = job.name as JobName;
+    const handler = this.handlers.get(name);
+    const maxAttempts = job.opts.attempts ?? 1;
+    // Due when added, or once its delay ran out; a retry's wait is its backoff, not queueing.
+    if (job.attemptsMade === 0) this.jobStarted(name, job.timestamp + (job.opts.delay ?? 0));
+    try {
+      // Only while a worker is still registering its handlers; the job is retried.
+      if (!handler) throw new Error(`No handler is registered for job "${name}" in this process`);
+      return await handler(job.data, {
+        jobId: String(job.id),
+        attempt: job.attemptsMade + 1,
+        maxAttempts,
+      });
+    } catch (err) {
+      // Bull retries unless the job is discarded; a permanent error must stop here.
+      if (isPermanentJobError(err)) await job.discard();
+      this.logger.warn(
+        { err, job: name, jobId: job.id, attempt: job.attemptsMade + 1 },
+        'job failed',
+      );
+      throw err;
+    }
   }
 
   registeredNames(): JobName[] {

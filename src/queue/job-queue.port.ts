@@ -58,11 +58,8 @@ export abstract class JobQueue {
     for (const listener of this.startListeners) listener(name, waitMs);
   }
 
-  abstract register<N extends JobName>(
-    name: N,
-    handler: JobHandler<JobPayloads[N]>,
-    concurrency?: number,
-  ): void;
+  /** One handler per job name; a process runs at most its concurrency of jobs at once, all names together. */
+  abstract register<N extends JobName>(name: N, handler: JobHandler<JobPayloads[N]>): void;
   enqueue<N extends JobName>(
     name: N,
     payload: JobPayloads[N],
