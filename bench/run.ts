@@ -6,6 +6,7 @@ import { runIngest } from './ingest';
 import { runPipeline } from './pipeline';
 import { runRender } from './render';
 import { runWebhooks } from './webhooks';
+import { runCodeClaims } from './code-claims';
 import { closeClients } from './support/api';
 import { logDirFor, type BenchContext } from './support/app';
 import { resolveBackends, type Backend } from './support/backends';
@@ -246,7 +247,8 @@ async function main(): Promise<void> {
   const backends = await resolveBackends(options);
   for (const b of backends)
     log(`${b.label}: ${b.unavailable ? `SKIPPED: ${b.unavailable}` : b.describe}`);
-  const needsApp = options.only.some((m) => m !== 'render');
+  // Render and code claims run in the bench's own processes, without the built service.
+  const needsApp = options.only.some((m) => m !== 'render' && m !== 'code-claims');
   let entry = '';
   let buildNote = 'nothing (only in-process measurements ran)';
   if (needsApp) {
@@ -274,6 +276,7 @@ async function main(): Promise<void> {
     ['growth', () => runGrowth(ctx, backends)],
     ['inbound', () => runInbound(ctx, backends)],
     ['webhooks', () => runWebhooks(ctx, backends)],
+    ['code-claims', () => runCodeClaims(ctx, backends)],
   ];
   for (const [name, step] of steps) {
     if (!options.only.includes(name as never)) continue;

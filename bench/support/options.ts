@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 
-export type MeasurementName = 'ingest' | 'pipeline' | 'render' | 'growth' | 'inbound' | 'webhooks';
+export type MeasurementName =
+  'ingest' | 'pipeline' | 'render' | 'growth' | 'inbound' | 'webhooks' | 'code-claims';
 export type BackendName = 'embedded' | 'postgres-redis';
 
 /** Every size the bench uses; each has an env variable so a slower or faster machine can scale it. */
@@ -73,6 +74,7 @@ export function benchOptions(): BenchOptions {
       'growth',
       'inbound',
       'webhooks',
+      'code-claims',
     ]),
     backends: names<BackendName>('BENCH_BACKENDS', ['embedded', 'postgres-redis']),
     ingestConnections: int('BENCH_INGEST_CONNECTIONS', 50),

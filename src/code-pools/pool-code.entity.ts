@@ -6,8 +6,9 @@ export type PoolCodeStatus = 'available' | 'assigned';
 /** One code of a pool: available, or assigned to exactly one reward. */
 @Entity('pool_codes')
 @Index('UQ_pool_codes_pool_code', ['poolId', 'code'], { unique: true })
-// The claim's lookup: the oldest available code of a pool.
-@Index('IDX_pool_codes_pool_status_created', ['poolId', 'status', 'createdAt'])
+// The claim's lookup, in the claim's order: the oldest available code of a pool, read off the
+// index (codes of one upload share createdAt; without id every claim would sort them).
+@Index('IDX_pool_codes_pool_status_created', ['poolId', 'status', 'createdAt', 'id'])
 @Index('IDX_pool_codes_reward', ['rewardId'])
 export class PoolCode {
   @PrimaryColumn('varchar', { length: 36 })

@@ -50,7 +50,7 @@ export class CodePools1764000012000 implements MigrationInterface {
           }),
           new TableIndex({
             name: 'IDX_pool_codes_pool_status_created',
-            columnNames: ['poolId', 'status', 'createdAt'],
+            columnNames: ['poolId', 'status', 'createdAt', 'id'],
           }),
           new TableIndex({ name: 'IDX_pool_codes_reward', columnNames: ['rewardId'] }),
         ],
