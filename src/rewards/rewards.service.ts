@@ -151,7 +151,7 @@ export class RewardsService {
   ): Promise<{ reward: Reward; created: boolean }> {
     const now = new Date();
     const id = randomUUID();
-    if (input.effectKey) {
+    if (input.effectKey && input.codePoolId) {
       // Written before by a retried run: take no code for it again.
       const first = await manager.findOneBy(Reward, { effectKey: input.effectKey });
       if (first) return { reward: first, created: false };
