@@ -85,7 +85,9 @@ export class CodePoolsService implements OnModuleInit {
         await this.claims.giveBack(manager, rewardId);
       },
     });
-    this.hooks.onRewardStatusChanged((manager, reward) => this.onStatusChanged(manager, reward));
+    this.hooks.onRewardStatusChanged((manager, reward, _previous, program) =>
+      this.onStatusChanged(manager, reward, program),
+    );
   }
 
   async create(programId: string, dto: CreateCodePoolDto): Promise<CodePoolView> {
@@ -264,12 +266,18 @@ export class CodePoolsService implements OnModuleInit {
     return code;
   }
 
-  private async onStatusChanged(manager: EntityManager, reward: Reward): Promise<void> {
+  private async onStatusChanged(
+    manager: EntityManager,
+    reward: Reward,
+    program: Program,
+  ): Promise<void> {
     if (!reward.codePoolId || !reward.code || !GIVES_CODE_BACK.includes(reward.status)) return;
     if (!(await this.claims.giveBack(manager, reward.id))) return;
     await manager.update(Reward, { id: reward.id }, { code: null });
     reward.code = null;
-    // The code goes to the oldest waiting reward, and may lift the pool above its threshold.
+    // The oldest waiting reward gets it in this transaction, before a new reward could see it.
+    await this.releaseWaiting(manager, program, reward.codePoolId, 1);
+    // What is left may lift the pool above its threshold.
     this.afterCommit.collect(manager, this.releaseAfterCommit, {
       programId: reward.programId,
       poolId: reward.codePoolId,
