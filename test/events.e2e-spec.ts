@@ -586,7 +586,9 @@ describe('Events (e2e)', () => {
       const program = (await t.app.get(ProgramsService).findById(p.id))!;
       const queue = t.app.get(JobQueue);
       const many = jest.spyOn(queue, 'enqueueMany');
-      hookFailures = 1;
+      // The first failure rolls back the batch's one transaction; each event is then evaluated
+      // on its own, and the second fails the event whose turn it is.
+      hookFailures = 2;
       try {
         // Called in one turn of the event loop, the three are written as one batch, and evaluated by one job.
         const accepted = await Promise.all(
@@ -634,6 +636,7 @@ describe('Events (e2e)', () => {
         { amount: 80 },
       );
       const reads = jest.spyOn(t.app.get(ParticipantsService), 'findMany');
+      const transactions = jest.spyOn(db, 'transaction');
       try {
         const outcome = await t.app
           .get(EventEvaluationService)
@@ -642,8 +645,11 @@ describe('Events (e2e)', () => {
         expect(outcome).toEqual({ evaluated: 5, retried: 0 });
         // One read for the batch; the stranger's people, missing from it, are read again.
         expect(reads).toHaveBeenCalledTimes(2);
+        // The effects of the three events are written in one transaction.
+        expect(transactions).toHaveBeenCalledTimes(1);
       } finally {
         reads.mockRestore();
+        transactions.mockRestore();
       }
       const stored = await db.getRepository(ProgramEvent).findBy({ id: In([...ids, stranger]) });
       const byId = new Map(stored.map((e) => [e.id, e]));

@@ -134,10 +134,22 @@ export class EventEvaluationService {
    * usual retries and backoff, and the others are not held back by it.
    */
   async evaluateMany(eventIds: string[]): Promise<{ evaluated: number; retried: number }> {
+    const read = await this.readBatch(eventIds);
+    let alone: string[];
+    try {
+      alone = await this.evaluateTogether(eventIds, read);
+    } catch (err) {
+      // The batch's transaction failed and wrote nothing: each event is evaluated on its own, so
+      // that the one at fault does not hold back the others.
+      this.logger.info(
+        { err, events: eventIds.length },
+        'a batch of events is evaluated one by one',
+      );
+      alone = eventIds;
+    }
     const retry: string[] = [];
     const policy = retryPolicy(this.config);
-    const read = await this.readBatch(eventIds);
-    await eachLimited(eventIds, BATCH_CONCURRENCY, async (eventId) => {
+    await eachLimited(alone, BATCH_CONCURRENCY, async (eventId) => {
       try {
         // Not the last attempt: the job of its own has them all still.
         await this.evaluate(eventId, { attempt: 1, maxAttempts: policy.attempts + 1 }, read);
@@ -153,6 +165,70 @@ export class EventEvaluationService {
       );
     }
     return { evaluated: eventIds.length - retry.length, retried: retry.length };
+  }
+
+  /**
+   * The batch in one transaction: each event through its rules as `evaluate` does, their effects
+   * written one after the other, and every event's status in one statement. An event that cannot
+   * be planned fails for good at once (a missing participant) or is left to be evaluated on its
+   * own (anything a retry may cure); those are the ids it answers. Throws, having written
+   * nothing, when the transaction fails.
+   */
+  private async evaluateTogether(eventIds: string[], read: BatchRead): Promise<string[]> {
+    const events = eventIds.flatMap((id) => read.events.get(id) ?? []);
+    // Processed already (a run that committed without its job acknowledged): queue its messages.
+    const done = events.filter((e) => e.status === 'processed');
+    if (done.length > 0)
+      await this.outbox.dispatch(done.flatMap((e) => messageIdsOf(e.results ?? [])));
+    const programs = new Map<string, Promise<Program | null>>();
+    const rulesOf = new Map<string, Promise<Rule[]>>();
+    const planned: Array<{ event: ProgramEvent; loaded: Loaded | null; runs: RuleRun[] }> = [];
+    const alone: string[] = [];
+    for (const event of events.filter((e) => e.status !== 'processed')) {
+      try {
+        if (!programs.has(event.programId))
+          programs.set(event.programId, this.programs.findById(event.programId));
+        const program = await programs.get(event.programId)!;
+        if (!program) throw new PermanentJobError(`Program ${event.programId} does not exist.`);
+        const rulesKey = `${program.id}\n${event.type}`;
+        if (!rulesOf.has(rulesKey))
+          rulesOf.set(rulesKey, this.engine.enabledRules(program.id, event.type));
+        const rules = await rulesOf.get(rulesKey)!;
+        // Most event types have no rule: nothing to read about the people, only the status.
+        if (rules.length === 0) {
+          planned.push({ event, loaded: null, runs: [] });
+          continue;
+        }
+        const loaded = await this.load(event, program, read.people);
+        planned.push({ event, loaded, runs: await this.engine.run(runInput(loaded), rules) });
+      } catch (err) {
+        if (!isPermanentJobError(err)) {
+          alone.push(event.id);
+          continue;
+        }
+        await this.recordFailure(event, err, true);
+        this.metrics.event('failed');
+      }
+    }
+    const record = async (manager: EntityManager) => {
+      const now = new Date();
+      const statuses: Partial<ProgramEvent>[] = [];
+      for (const { event, loaded, runs } of planned)
+        statuses.push({
+          id: event.id,
+          status: 'processed',
+          results: loaded ? await this.recordRuns(manager, loaded, runs) : [],
+          error: null,
+          processedAt: now,
+          updatedAt: now,
+        });
+      await this.queries.updateEach(statuses, { by: 'id', manager });
+    };
+    if (planned.some((p) => p.runs.some((run) => run.actions.some(writes))))
+      await this.dataSource.transaction(record);
+    else if (planned.length > 0) await record(this.dataSource.manager);
+    for (let i = 0; i < planned.length; i++) this.metrics.event('processed');
+    return alone;
   }
 
   /** The events of a batch in one query, and the people of those still queued in one per program. */
@@ -217,43 +293,38 @@ export class EventEvaluationService {
   }
 
   private async process(loaded: Loaded, rules: Rule[]): Promise<EvaluationOutcome> {
-    const { event, program, participant, referrer } = loaded;
-    const runs = await this.engine.run(
-      {
-        program,
-        eventType: event.type,
-        data: event.data,
-        participant,
-        referrer,
-        eventId: event.id,
-      },
-      rules,
-    );
-    const messageIds: string[] = [];
-    let rewards = 0;
+    const runs = await this.engine.run(runInput(loaded), rules);
+    let results: RuleResult[] = [];
     const record = async (manager: EntityManager) => {
-      const results: RuleResult[] = [];
-      for (const run of runs) {
-        const actions: ActionOutcome[] = [];
-        for (const planned of run.actions) {
-          const outcome = await this.apply(manager, loaded, run, planned);
-          if (outcome.messageId) messageIds.push(outcome.messageId);
-          if (outcome.rewardId && !outcome.duplicate) rewards++;
-          actions.push(outcome);
-        }
-        results.push(resultOf(run, actions));
-      }
-      await this.markProcessed(event.id, results, manager);
+      results = await this.recordRuns(manager, loaded, runs);
+      await this.markProcessed(loaded.event.id, results, manager);
     };
     // Only the status to write (no rule matched, or every action skipped): one statement, no transaction.
     if (runs.some((run) => run.actions.some(writes))) await this.dataSource.transaction(record);
     else await record(this.dataSource.manager);
+    const actions = results.flatMap((r) => r.actions);
     return {
       outcome: 'processed',
       matched: runs.filter((r) => r.evaluation.matched).length,
-      messages: messageIds.length,
-      rewards,
+      messages: actions.filter((a) => a.messageId).length,
+      rewards: actions.filter((a) => a.rewardId && !a.duplicate).length,
     };
+  }
+
+  /** Writes what the runs' actions produce, in the caller's transaction; answers the results. */
+  private async recordRuns(
+    manager: EntityManager,
+    loaded: Loaded,
+    runs: RuleRun[],
+  ): Promise<RuleResult[]> {
+    const results: RuleResult[] = [];
+    for (const run of runs) {
+      const actions: ActionOutcome[] = [];
+      for (const planned of run.actions)
+        actions.push(await this.apply(manager, loaded, run, planned));
+      results.push(resultOf(run, actions));
+    }
+    return results;
   }
 
   private async apply(
@@ -461,6 +532,17 @@ function writes(
 function autoAnswerKey(event: ProgramEvent, recipient: Participant): string | null {
   if (event.type !== 'email.received' || recipient.id !== event.participantId) return null;
   return `auto-answer:${recipient.id}:${event.occurredAt.toISOString().slice(0, 10)}`;
+}
+
+function runInput({ event, program, participant, referrer }: Loaded) {
+  return {
+    program,
+    eventType: event.type,
+    data: event.data,
+    participant,
+    referrer,
+    eventId: event.id,
+  };
 }
 
 function resultOf(run: RuleRun, actions: ActionOutcome[]): RuleResult {
