@@ -8,6 +8,13 @@ describe('loggableUrl', () => {
     );
   });
 
+  it('keeps the pool of a code being deleted, not the code', () => {
+    expect(loggableUrl('/v1/code-pools/pool-1/codes/SPRING-7Q4K')).toBe(
+      '/v1/code-pools/pool-1/codes/[redacted]',
+    );
+    expect(loggableUrl('/v1/code-pools/pool-1/codes')).toBe('/v1/code-pools/pool-1/codes');
+  });
+
   it('keeps the names of credential parameters, not their values', () => {
     expect(loggableUrl('/p/verify?token=secret&x=1')).toBe('/p/verify?token=[redacted]&x=1');
     expect(loggableUrl('/v1/participants/ana')).toBe('/v1/participants/ana');

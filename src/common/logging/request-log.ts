@@ -8,8 +8,9 @@ const QUIET = new Set(['/health', '/metrics']);
 // Query parameters that carry one-time credentials (an OAuth callback's code and state, a link's
 // token): the line keeps their names, not their values.
 const SECRET_PARAMS = /([?&](?:code|state|token|access_token|refresh_token)=)[^&#]*/gi;
-// Path segments that are credentials: an unsubscribe link's token.
-const SECRET_SEGMENTS = /(\/p\/unsubscribe\/)[^/?#]+/gi;
+// Path segments that are credentials (an unsubscribe link's token) or worth money (a pool's code
+// being deleted: an unused coupon).
+const SECRET_SEGMENTS = /(\/p\/unsubscribe\/|\/v1\/code-pools\/[^/?#]+\/codes\/)[^/?#]+/gi;
 
 /** The request's URL as a log line may show it: the names of its credentials, not their values. */
 export const loggableUrl = (url: string): string =>
