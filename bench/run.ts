@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { runGrowth } from './growth';
 import { runInbound } from './inbound';
 import { runIngest } from './ingest';
-import { runPipeline } from './pipeline';
+import { runPipeline, runScale } from './pipeline';
 import { runRender } from './render';
 import { runWebhooks } from './webhooks';
 import { runCodeClaims } from './code-claims';
@@ -47,6 +47,11 @@ function sizesTable(o: BenchOptions): string {
         'BENCH_PIPELINE_EVENTS / _CONCURRENCY',
         `${o.pipelineEvents} / ${o.pipelineConcurrency}`,
         'events through to the SMTP sink, posted this many at a time',
+      ],
+      [
+        'BENCH_SCALE_WORKERS',
+        o.scaleWorkers.join(','),
+        'worker processes beside one API process in the scale run (Postgres + Redis), one run each',
       ],
       [
         'BENCH_RENDER_ROUNDS / _ROUND_MS',
@@ -114,7 +119,7 @@ function render(
     '',
     '## Configuration',
     '',
-    `- The service: built with ${buildNote}, started as \`node ${relative(o.rootDir, join(o.rootDir, 'node_modules/.cache/rn-bench/dist/src/main.js'))}\` in a child process per measurement (APP_ROLE=all: API and jobs in one process), fresh data each start, \`SMTP_ALLOW_PRIVATE_HOSTS=true\`, LOG_LEVEL=${o.logLevel} (logs to a file).`,
+    `- The service: built with ${buildNote}, started as \`node ${relative(o.rootDir, join(o.rootDir, 'node_modules/.cache/rn-bench/dist/src/main.js'))}\` in a child process per measurement (APP_ROLE=all: API and jobs in one process, unless a configuration names one API process and its worker processes), fresh data each start, \`SMTP_ALLOW_PRIVATE_HOSTS=true\`, LOG_LEVEL=${o.logLevel} (logs to a file).`,
     ...backends.map(
       (b) => `- **${b.label}**: ${b.unavailable ? `skipped: ${b.unavailable}.` : b.describe}.`,
     ),
@@ -273,6 +278,7 @@ async function main(): Promise<void> {
     ['render', () => runRender(ctx)],
     ['ingest', () => runIngest(ctx, backends)],
     ['pipeline', () => runPipeline(ctx, backends)],
+    ['scale', () => runScale(ctx, backends)],
     ['growth', () => runGrowth(ctx, backends)],
     ['inbound', () => runInbound(ctx, backends)],
     ['webhooks', () => runWebhooks(ctx, backends)],

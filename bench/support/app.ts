@@ -13,7 +13,10 @@ export interface BenchContext {
 }
 
 export interface RunningApp {
+  /** The process the API is reached on. */
   server: ChildServer;
+  /** Every process of the service: the server, then any worker processes. */
+  processes: ChildServer[];
   store: BackendInstance;
   admin: ApiClient;
   stop(): Promise<void>;
@@ -44,12 +47,68 @@ export async function startApp(
   }
   return {
     server,
+    processes: [server],
     store,
     admin: new ApiClient(server.baseUrl, BENCH_ADMIN_TOKEN),
     stop: async () => {
       await server.stop();
       await store.dispose();
     },
+    newProgram: (body) => createProgram(server.baseUrl, BENCH_ADMIN_TOKEN, body),
+  };
+}
+
+/**
+ * One API process and `workers` worker processes on one fresh store of `backend` (Redis
+ * between them), as the README's several-processes deployment runs. The API starts first and
+ * runs the migrations; the workers join the migrated database.
+ */
+export async function startCluster(
+  ctx: BenchContext,
+  backend: Backend,
+  name: string,
+  workers: number,
+): Promise<RunningApp> {
+  const store = await backend.fresh();
+  const processes: ChildServer[] = [];
+  const stopAll = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await store.dispose();
+  };
+  try {
+    const spawn = async (role: string, i: number, env: Record<string, string>) =>
+      spawnServer({
+        name: `${name}-${backend.name}-${role}${role === 'worker' ? i + 1 : ''}`,
+        args: [ctx.entry],
+        env: { ...store.env, APP_ROLE: role, ...env },
+        port: await freePort(),
+        logDir: ctx.logDir,
+        cwd: ctx.options.rootDir,
+      });
+    processes.push(await spawn('api', 0, {}));
+    const started = await Promise.allSettled(
+      // Each worker listens for inbound mail as a deployed one does, on a port of its own here.
+      Array.from({ length: workers }, async (_, i) =>
+        spawn('worker', i, {
+          MIGRATIONS_RUN: 'false',
+          INBOUND_SMTP_PORT: String(await freePort()),
+        }),
+      ),
+    );
+    for (const s of started) if (s.status === 'fulfilled') processes.push(s.value);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const server = processes[0];
+  return {
+    server,
+    processes,
+    store,
+    admin: new ApiClient(server.baseUrl, BENCH_ADMIN_TOKEN),
+    stop: stopAll,
     newProgram: (body) => createProgram(server.baseUrl, BENCH_ADMIN_TOKEN, body),
   };
 }
@@ -66,10 +125,15 @@ export async function withApp(
   problems: string[],
   work: (app: RunningApp) => Promise<void>,
   env: Record<string, string> = {},
+  /** Worker processes beside one API process; none: one process with APP_ROLE=all. */
+  workers = 0,
 ): Promise<void> {
   let app: RunningApp | undefined;
   try {
-    app = await startApp(ctx, backend, name, env);
+    app =
+      workers > 0
+        ? await startCluster(ctx, backend, name, workers)
+        : await startApp(ctx, backend, name, env);
     await work(app);
   } catch (err) {
     const message = (err as Error).message.split('\n').slice(0, 15).join('\n');

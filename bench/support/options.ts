@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 
 export type MeasurementName =
-  'ingest' | 'pipeline' | 'render' | 'growth' | 'inbound' | 'webhooks' | 'code-claims';
+  'ingest' | 'pipeline' | 'scale' | 'render' | 'growth' | 'inbound' | 'webhooks' | 'code-claims';
 export type BackendName = 'embedded' | 'postgres-redis';
 
 /** Every size the bench uses; each has an env variable so a slower or faster machine can scale it. */
@@ -13,6 +13,8 @@ export interface BenchOptions {
   pipelineEvents: number;
   /** Events posted at once while feeding the pipeline. */
   pipelineConcurrency: number;
+  /** Worker processes beside one API process in the scale run, one configuration each. */
+  scaleWorkers: number[];
   renderRounds: number;
   renderRoundMs: number;
   growthRuleCounts: number[];
@@ -70,6 +72,7 @@ export function benchOptions(): BenchOptions {
     only: names<MeasurementName>('BENCH_ONLY', [
       'ingest',
       'pipeline',
+      'scale',
       'render',
       'growth',
       'inbound',
@@ -81,6 +84,7 @@ export function benchOptions(): BenchOptions {
     ingestSeconds: int('BENCH_INGEST_SECONDS', 10),
     pipelineEvents: int('BENCH_PIPELINE_EVENTS', 5000),
     pipelineConcurrency: int('BENCH_PIPELINE_CONCURRENCY', 32),
+    scaleWorkers: ints('BENCH_SCALE_WORKERS', [1, 2, 4]),
     renderRounds: int('BENCH_RENDER_ROUNDS', 15),
     renderRoundMs: int('BENCH_RENDER_ROUND_MS', 500),
     growthRuleCounts: ints('BENCH_GROWTH_RULES', [10, 100, 1000]),
