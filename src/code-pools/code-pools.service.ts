@@ -1,10 +1,8 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { parse } from 'csv-parse/sync';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
-import { hasNoControlChars } from '../common/validation/validators';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { AfterCommit } from '../database/after-commit';
 import { ProgramAlerts } from '../notifications/program-alerts';
@@ -14,6 +12,7 @@ import { RewardHooks } from '../rewards/reward-hooks';
 import { Reward, type RewardStatus } from '../rewards/reward.entity';
 import { RewardsService } from '../rewards/rewards.service';
 import { CodeClaims } from './code-claims';
+import { readUpload } from './code-uploads';
 import { CodePool } from './code-pool.entity';
 import type { CreateCodePoolDto } from './dto/code-pool.dto';
 import { PoolCode } from './pool-code.entity';
@@ -45,8 +44,6 @@ interface PoolRef {
   poolId: string;
 }
 
-export const MAX_CODES_PER_UPLOAD = 10_000;
-export const MAX_CODE_LENGTH = 200;
 // Rows per INSERT: well under both databases' limits on parameters.
 const INSERT_CHUNK = 500;
 // Waiting rewards given a code per transaction after commit.
@@ -147,25 +144,7 @@ export class CodePoolsService implements OnModuleInit {
    */
   async addCodes(program: Program, poolId: string, body: unknown): Promise<AddCodesResult> {
     const pool = await this.find(program.id, poolId);
-    const raw = codesOf(body);
-    if (raw.length > MAX_CODES_PER_UPLOAD)
-      throw AppError.badRequest(
-        'TOO_MANY_CODES',
-        `Send at most ${MAX_CODES_PER_UPLOAD} codes at a time; this upload has ${raw.length}. Split it into several uploads.`,
-      );
-    const bad = raw.findIndex(
-      (c) =>
-        typeof c !== 'string' ||
-        c.trim().length === 0 ||
-        c.trim().length > MAX_CODE_LENGTH ||
-        !hasNoControlChars(c),
-    );
-    if (bad >= 0)
-      throw AppError.badRequest(
-        'CODE_INVALID',
-        `Code number ${bad + 1} is not a code: each must be text of 1 to ${MAX_CODE_LENGTH} characters without control characters. Nothing was added.`,
-      );
-    const unique = [...new Set((raw as string[]).map((c) => c.trim()))];
+    const { codes: unique, received } = readUpload(body);
     const now = new Date();
     let added = 0;
     let released = 0;
@@ -180,7 +159,7 @@ export class CodePoolsService implements OnModuleInit {
     });
     return {
       added,
-      duplicates: raw.length - added,
+      duplicates: received - added,
       released,
       pool: await this.get(program.id, poolId),
     };
@@ -436,50 +415,6 @@ export class CodePoolsService implements OnModuleInit {
       updatedAt: new Date(pool.updatedAt).toISOString(),
     };
   }
-}
-
-/** The codes of an upload: `{ codes: [...] }`, or CSV text with the codes in its first column. */
-function codesOf(body: unknown): unknown[] {
-  if (typeof body === 'string') {
-    let rows: string[][];
-    try {
-      rows = parse(body, {
-        skip_empty_lines: true,
-        trim: true,
-        bom: true,
-        relax_column_count: true,
-      });
-    } catch (err) {
-      throw AppError.badRequest(
-        'CSV_INVALID',
-        `The CSV could not be read: ${(err as Error).message}`,
-      );
-    }
-    const codes = rows.map((r) => r[0] ?? '');
-    // An optional header row naming the column.
-    if (codes.length > 0 && codes[0].toLowerCase() === 'code') codes.shift();
-    if (codes.length === 0) throw emptyUpload();
-    return codes;
-  }
-  if (
-    body !== null &&
-    typeof body === 'object' &&
-    !Array.isArray(body) &&
-    Object.keys(body).length === 1 &&
-    Array.isArray((body as { codes?: unknown }).codes)
-  ) {
-    const codes = (body as { codes: unknown[] }).codes;
-    if (codes.length === 0) throw emptyUpload();
-    return codes;
-  }
-  throw emptyUpload();
-}
-
-function emptyUpload(): AppError {
-  return AppError.badRequest(
-    'CODES_MISSING',
-    'Send the codes as JSON {"codes": ["SPRING-7Q4K", ...]}, or as CSV (Content-Type: text/csv) with one code per row in the first column and an optional header row "code".',
-  );
 }
 
 function uniquePools(refs: PoolRef[]): PoolRef[] {
