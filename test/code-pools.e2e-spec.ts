@@ -263,6 +263,10 @@ describe('Code pools (e2e)', () => {
         .getRepository(Message)
         .findBy({ programId: p.id, templateKey: 'reward-pending' });
       expect(pendingMails).toHaveLength(3);
+      const told = await eventually(async () =>
+        smtp.received.find((m) => m.envelope.rcptTo.includes('w2@example.com')),
+      );
+      expect(told.text).toContain('Your code is being prepared');
       // A person cannot approve a reward that waits for a code.
       const w1 = await rewardOf(p, 'w1');
       const approve = await api(p).patch(`/v1/rewards/${w1.id}`).send({ status: 'available' });
