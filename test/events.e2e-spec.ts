@@ -665,6 +665,47 @@ describe('Events (e2e)', () => {
       expect(await counts(p.id)).toMatchObject({ rewards: 2, messages: 2 });
     });
 
+    it('holds back, in a batch, the email of a suppressed address and of a category its recipient left', async () => {
+      const { p } = await setup();
+      const bodies = [purchase(), purchase(), purchase()];
+      for (const body of bodies)
+        await post(p, '/v1/events', { ...body, type: 'signup' }).expect(202);
+      await t.http
+        .put(`/v1/suppressions/${bodies[0].referrer.email}`)
+        .set(bearer(p.secretKey))
+        .send({ note: 'Asked by phone.' })
+        .expect(201);
+      await t.http
+        .put(`/v1/participants/${bodies[1].referrer.id}/preferences`)
+        .set(bearer(p.secretKey))
+        .send({ categories: { rewards: false } })
+        .expect(200);
+      const ids = [];
+      for (const body of bodies) ids.push(await storeQueued(p.id, body, { amount: 80 }));
+      const transactions = jest.spyOn(db, 'transaction');
+      try {
+        expect(await t.app.get(EventEvaluationService).evaluateMany(ids)).toEqual({
+          evaluated: 3,
+          retried: 0,
+        });
+        expect(transactions).toHaveBeenCalledTimes(1);
+      } finally {
+        transactions.mockRestore();
+      }
+      const messages = await db.getRepository(Message).findBy({ programId: p.id });
+      const of = (email: string) => messages.find((m) => m.toEmail === email);
+      expect(of(bodies[0].referrer.email)).toMatchObject({
+        status: 'suppressed',
+        errorCode: 'RECIPIENT_SUPPRESSED',
+      });
+      expect(of(bodies[1].referrer.email)).toMatchObject({
+        status: 'suppressed',
+        errorCode: 'UNSUBSCRIBED',
+      });
+      expect(of(bodies[2].referrer.email)?.status).toMatch(/^(queued|sending|sent)$/);
+      expect(await counts(p.id)).toMatchObject({ rewards: 3, messages: 3 });
+    });
+
     it('marks the event failed with the error after the last attempt', async () => {
       const { p } = await setup();
       hookFailures = 3;

@@ -44,11 +44,16 @@ export class ConsentStore {
   }
 
   /** The categories each of `participantIds` left: one read for all. */
-  async leftOf(programId: string, participantIds: string[]): Promise<Map<string, Set<string>>> {
+  async leftOf(
+    programId: string,
+    participantIds: string[],
+    manager?: EntityManager,
+  ): Promise<Map<string, Set<string>>> {
     const rows = await this.preferences.findIn(
       { programId },
       'participantId',
       [...new Set(participantIds)],
+      manager,
     );
     const left = new Map<string, Set<string>>();
     for (const row of rows.filter((r) => !r.subscribed))

@@ -5,6 +5,7 @@ import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { EntityQueries } from '../database/entity-queries';
 import { OutboxService } from '../messages/outbox.service';
 import { NotifyParticipant, type Notified } from '../notifications/notify-participant';
+import type { RecipientChecks } from '../notifications/recipient-checks';
 import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
 import type { Program } from '../programs/program.entity';
@@ -212,12 +213,30 @@ export class EventEvaluationService {
     }
     const record = async (manager: EntityManager) => {
       const now = new Date();
+      // What the emails of the batch check (suppressions, consent), read once for all of them.
+      const recipients = planned.flatMap(({ event, runs }) =>
+        runs.flatMap((run) =>
+          run.actions.flatMap((a) =>
+            // Webhook and reverse-rewards actions email no one.
+            writes(a) && (a.action.type === 'email' || a.action.type === 'reward')
+              ? [
+                  {
+                    programId: event.programId,
+                    email: a.recipient.email,
+                    participantId: a.recipient.id,
+                  },
+                ]
+              : [],
+          ),
+        ),
+      );
+      const checks = recipients.length ? await this.notify.prepare(manager, recipients) : undefined;
       const statuses: Partial<ProgramEvent>[] = [];
       for (const { event, loaded, runs } of planned)
         statuses.push({
           id: event.id,
           status: 'processed',
-          results: loaded ? await this.recordRuns(manager, loaded, runs) : [],
+          results: loaded ? await this.recordRuns(manager, loaded, runs, checks) : [],
           error: null,
           processedAt: now,
           updatedAt: now,
@@ -316,12 +335,13 @@ export class EventEvaluationService {
     manager: EntityManager,
     loaded: Loaded,
     runs: RuleRun[],
+    checks?: RecipientChecks,
   ): Promise<RuleResult[]> {
     const results: RuleResult[] = [];
     for (const run of runs) {
       const actions: ActionOutcome[] = [];
       for (const planned of run.actions)
-        actions.push(await this.apply(manager, loaded, run, planned));
+        actions.push(await this.apply(manager, loaded, run, planned, checks));
       results.push(resultOf(run, actions));
     }
     return results;
@@ -332,6 +352,7 @@ export class EventEvaluationService {
     loaded: Loaded,
     run: RuleRun,
     planned: PlannedAction,
+    checks?: RecipientChecks,
   ): Promise<ActionOutcome> {
     const base = describeAction(planned);
     if (!writes(planned)) {
@@ -351,7 +372,7 @@ export class EventEvaluationService {
         action.to,
         recipient,
         effectKey,
-        { senderId: action.sender ?? null },
+        { senderId: action.sender ?? null, checks },
       );
       return {
         ...base,
@@ -451,6 +472,7 @@ export class EventEvaluationService {
       `${effectKey}:email`,
       {
         reward,
+        checks,
         ...(reward.status === 'pending'
           ? { vars: { pendingReason: reward.pendingReason, releaseAt: reward.releaseAt } }
           : {}),
@@ -466,23 +488,32 @@ export class EventEvaluationService {
     role: 'participant' | 'referrer',
     recipient: Participant,
     dedupeKey: string,
-    extra: { senderId?: string | null; reward?: Reward; vars?: Record<string, unknown> },
+    extra: {
+      senderId?: string | null;
+      reward?: Reward;
+      vars?: Record<string, unknown>;
+      checks?: RecipientChecks;
+    },
   ): Promise<Notified> {
-    return this.notify.execute(manager, {
-      program,
-      to: { participant: recipient },
-      template,
-      context: {
-        participant,
-        referrer,
-        recipientRole: role,
-        reward: extra.reward ?? null,
-        event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
-        extra: extra.vars,
+    return this.notify.execute(
+      manager,
+      {
+        program,
+        to: { participant: recipient },
+        template,
+        context: {
+          participant,
+          referrer,
+          recipientRole: role,
+          reward: extra.reward ?? null,
+          event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
+          extra: extra.vars,
+        },
+        dedupeKey: autoAnswerKey(event, recipient) ?? dedupeKey,
+        senderId: extra.senderId,
       },
-      dedupeKey: autoAnswerKey(event, recipient) ?? dedupeKey,
-      senderId: extra.senderId,
-    });
+      extra.checks,
+    );
   }
 
   // Every failed attempt leaves its error on the event, so GET /v1/events/:id says why it is

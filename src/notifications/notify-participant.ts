@@ -2,12 +2,18 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { ConsentStore } from '../consent/consent-store';
-import { unsubscribedMessage } from '../consent/consent-categories';
+import { TRANSACTIONAL, unsubscribedMessage } from '../consent/consent-categories';
 import { AfterCommit } from '../database/after-commit';
 import { OutboxService } from '../messages/outbox.service';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
-import { SuppressionsService, suppressedMessage } from '../suppressions/suppressions.service';
+import type { Suppression } from '../suppressions/suppression.entity';
+import {
+  SuppressionsService,
+  suppressedMessage,
+  suppressionApplies,
+} from '../suppressions/suppressions.service';
+import { RecipientChecks } from './recipient-checks';
 import { MetricsService } from '../metrics/metrics.service';
 import { resolveLocaleChain } from '../templates/renderer';
 import { TemplatesService, type TemplateDataInput } from '../templates/templates.service';
@@ -80,20 +86,68 @@ export class NotifyParticipant {
     private readonly metrics: MetricsService,
   ) {}
 
+  /**
+   * Reads in two statements, inside `manager`'s transaction, what writing emails to `recipients`
+   * will check; handed to `execute`, it spares each email those reads.
+   */
+  async prepare(
+    manager: EntityManager,
+    recipients: Array<{ programId: string; email: string; participantId: string | null }>,
+  ): Promise<RecipientChecks> {
+    const suppressions = new Map<string, Suppression | null>();
+    const left = new Map<string, Set<string> | null>();
+    const byProgram = new Map<string, typeof recipients>();
+    for (const r of recipients)
+      byProgram.set(r.programId, [...(byProgram.get(r.programId) ?? []), r]);
+    for (const [programId, list] of byProgram) {
+      const found = await this.suppressions.findAll(
+        programId,
+        list.map((r) => r.email),
+        manager,
+      );
+      for (const r of list)
+        suppressions.set(
+          RecipientChecks.key(programId, r.email.toLowerCase()),
+          found.get(r.email.toLowerCase()) ?? null,
+        );
+      const ids = list.flatMap((r) => (r.participantId ? [r.participantId] : []));
+      const gone = await this.consent.leftOf(programId, ids, manager);
+      for (const id of ids) left.set(RecipientChecks.key(programId, id), gone.get(id) ?? null);
+    }
+    return new RecipientChecks(suppressions, left);
+  }
+
   /** Writes the email inside `manager`'s transaction, or on its own without one. */
-  async execute(manager: EntityManager | undefined, n: Notification): Promise<Notified> {
+  async execute(
+    manager: EntityManager | undefined,
+    n: Notification,
+    checks?: RecipientChecks,
+  ): Promise<Notified> {
     const participant = 'participant' in n.to ? n.to.participant : null;
     const address = 'address' in n.to ? n.to : null;
     const email = participant?.email ?? address!.address;
-    const category = await this.consent.categoryOf(n.program.id, n.template, manager);
-    const suppressed = await this.suppressions.find(n.program.id, email, category, manager);
+    const programId = n.program.id;
+    let category = checks?.categoryOf(programId, n.template);
+    if (category === undefined) {
+      category = await this.consent.categoryOf(programId, n.template, manager);
+      checks?.rememberCategory(programId, n.template, category);
+    }
+    const known = checks?.suppressionOf(programId, email);
+    const suppression =
+      known === undefined
+        ? await this.suppressions.find(programId, email, category, manager)
+        : known && suppressionApplies(known, category)
+          ? known
+          : null;
     // A category the recipient left is not sent; a transactional one is never held here.
     const left =
-      !suppressed &&
+      !suppression &&
       participant !== null &&
-      (await this.consent.hasLeft(n.program.id, participant.id, category, manager));
-    const withheld = suppressed
-      ? { code: 'RECIPIENT_SUPPRESSED', message: suppressedMessage(suppressed) }
+      category !== TRANSACTIONAL &&
+      (checks?.hasLeft(programId, participant.id, category) ??
+        (await this.consent.hasLeft(programId, participant.id, category, manager)));
+    const withheld = suppression
+      ? { code: 'RECIPIENT_SUPPRESSED', message: suppressedMessage(suppression) }
       : left
         ? { code: 'UNSUBSCRIBED', message: unsubscribedMessage(category) }
         : undefined;

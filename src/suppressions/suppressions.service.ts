@@ -138,9 +138,13 @@ export class SuppressionsService {
   }
 
   /** The suppressions of `emails` in the program, by lower-cased address: one read for all. */
-  async findAll(programId: string, emails: string[]): Promise<Map<string, Suppression>> {
+  async findAll(
+    programId: string,
+    emails: string[],
+    manager?: EntityManager,
+  ): Promise<Map<string, Suppression>> {
     const lower = [...new Set(emails.map((e) => e.toLowerCase()))];
-    const found = await this.queries.findIn({ programId }, 'emailLower', lower);
+    const found = await this.queries.findIn({ programId }, 'emailLower', lower, manager);
     return new Map(found.map((s) => [s.emailLower, s]));
   }
 
