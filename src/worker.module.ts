@@ -20,6 +20,8 @@ import { JOB_NAMES } from './queue/queue.constants';
 import { QueueModule } from './queue/queue.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WebhooksProcessor } from './webhooks/webhooks.processor';
+import { CodePoolsModule } from './code-pools/code-pools.module';
+import { CodePoolsProcessor } from './code-pools/code-pools.processor';
 
 /**
  * What a worker process runs: the job handlers, the periodic sweeps, the inbound SMTP listener
@@ -38,6 +40,7 @@ import { WebhooksProcessor } from './webhooks/webhooks.processor';
     ProgramsModule,
     SenderDomainsModule,
     WebhooksModule,
+    CodePoolsModule,
   ],
   providers: [
     EvaluateEventProcessor,
@@ -48,6 +51,7 @@ import { WebhooksProcessor } from './webhooks/webhooks.processor';
     InboundSmtpListener,
     MailboxReader,
     WebhooksProcessor,
+    CodePoolsProcessor,
   ],
 })
 export class WorkerModule implements OnApplicationBootstrap {

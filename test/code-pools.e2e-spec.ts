@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { CodePool } from '../src/code-pools/code-pool.entity';
 import { PoolCode } from '../src/code-pools/pool-code.entity';
@@ -415,6 +415,30 @@ describe('Code pools (e2e)', () => {
       });
       await addCodes(p, pool.id, ['DRY-1']);
       expect(await rewardOf(p, 'friend')).toMatchObject({ status: 'available', code: 'DRY-1' });
+    });
+
+    it('gives a waiting reward a code that arrived without its release pass, at the next sweep', async () => {
+      const p = await t.createProgram({ name: 'Swept' });
+      const pool = await createPool(p, 'Swept pool');
+      await codeRule(p, 'sale', pool.id).expect(201);
+      await send(p, 'sale', 'sw1');
+      expect(await rewardOf(p, 'sw1')).toMatchObject({ pendingReason: 'CODE_POOL_EMPTY' });
+      // As if the process that added it had stopped right after its commit.
+      await db.getRepository(PoolCode).insert({
+        id: randomUUID(),
+        programId: p.id,
+        poolId: pool.id,
+        code: 'SWEPT-1',
+        status: 'available',
+        rewardId: null,
+        assignedAt: null,
+        createdAt: new Date(),
+      });
+      const swept = await eventually(async () => {
+        const r = await rewardOf(p, 'sw1');
+        return r.status === 'available' ? r : undefined;
+      });
+      expect(swept.code).toBe('SWEPT-1');
     });
 
     it('simulates the pool outcome without claiming a code', async () => {

@@ -48,6 +48,8 @@ interface PoolRef {
 const INSERT_CHUNK = 500;
 // Waiting rewards given a code per transaction after commit.
 const RELEASE_BATCH = 50;
+// Pools one sweep gives codes to; the next sweep takes the others.
+const SWEPT_POOLS = 100;
 // A denied or cancelled reward had not used its code: it goes back.
 const GIVES_CODE_BACK: readonly RewardStatus[] = ['denied', 'cancelled'];
 
@@ -230,6 +232,31 @@ export class CodePoolsService implements OnModuleInit {
       else released++;
     }
     return released;
+  }
+
+  /**
+   * Pools whose rewards wait while codes are available: the release pass after a commit did not
+   * run (the process stopped in between). Most sweeps find none: one read.
+   */
+  async sweepWaiting(): Promise<{ pools: number }> {
+    const waiting = await this.dataSource
+      .getRepository(Reward)
+      .createQueryBuilder('r')
+      .select('r.programId', 'programId')
+      .addSelect('r.codePoolId', 'poolId')
+      .where('r.status = :status AND r.pendingReason = :reason', {
+        status: 'pending',
+        reason: 'CODE_POOL_EMPTY',
+      })
+      .andWhere(
+        `EXISTS (SELECT 1 FROM "pool_codes" "c" WHERE "c"."poolId" = "r"."codePoolId" AND "c"."status" = 'available')`,
+      )
+      .groupBy('r.programId')
+      .addGroupBy('r.codePoolId')
+      .limit(SWEPT_POOLS)
+      .getRawMany<PoolRef>();
+    await this.releaseAfterCommit(waiting);
+    return { pools: waiting.length };
   }
 
   private async claimForNewReward(

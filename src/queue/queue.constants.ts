@@ -26,6 +26,8 @@ export interface JobPayloads {
   'deliver-webhook': { deliveryId: string };
   /** Re-queue webhook deliveries whose job was lost. */
   'sweep-webhooks': Record<string, never>;
+  /** Give waiting rewards the codes their pools have, where the pass after a commit was lost. */
+  'sweep-code-pools': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -44,4 +46,5 @@ export const JOB_NAMES: JobName[] = [
   'sweep-inbound',
   'deliver-webhook',
   'sweep-webhooks',
+  'sweep-code-pools',
 ];
