@@ -109,6 +109,7 @@ export class DeliveryService {
     const claimed = await this.claim([...new Set(messageIds)]);
     if (claimed.length === 0) return [];
     const held = await this.outcomes.persist(() => this.heldBack(claimed));
+    await this.outcomes.expect(claimed);
     // Each route is read once for the batch: its messages share a program's settings as they
     // stood when the job began.
     const routes = new Map<string, Promise<MailRoute>>();

@@ -27,6 +27,8 @@ interface Pending {
   message: Message;
   row: Partial<Message>;
   hook: WebhookEvent | null;
+  /** Whether an endpoint wants the hook, when known beforehand. */
+  wanted?: boolean;
   done: (err?: unknown) => void;
 }
 
@@ -44,6 +46,8 @@ export class OutcomeWriter {
   private readonly queries: EntityQueries<Message>;
   private queued: Pending[] = [];
   private writing = false;
+  // Read with a batch's claim: which of its messages' outcomes endpoints want.
+  private readonly interest = new WeakMap<Message, (event: WebhookEvent) => boolean>();
 
   constructor(
     @InjectRepository(Message) messages: Repository<Message>,
@@ -52,6 +56,17 @@ export class OutcomeWriter {
     private readonly config: AppConfig,
   ) {
     this.queries = new EntityQueries(messages);
+  }
+
+  /**
+   * Tells, for messages just claimed, which outcome events endpoints want (read once for the
+   * batch), so that recording their outcomes reads no endpoints.
+   */
+  async expect(messages: Message[]): Promise<void> {
+    const wants = await this.persist(() =>
+      this.webhooks.interestOf(messages.map((m) => m.programId)),
+    );
+    for (const m of messages) this.interest.set(m, wants);
   }
 
   /** Records `patch` on a message this worker claimed, with `attempt` added to its log. */
@@ -74,11 +89,14 @@ export class OutcomeWriter {
       attemptLog: message.attemptLog,
       updatedAt: new Date(),
     };
+    const hook = messageOutcome(message, patch);
+    const wants = this.interest.get(message);
     return new Promise((resolve, reject) => {
       this.queued.push({
         message,
         row,
-        hook: messageOutcome(message, patch),
+        hook,
+        wanted: hook && wants ? wants(hook) : undefined,
         done: (err) =>
           err
             ? reject(err instanceof Error ? err : new Error('could not record the outcome'))
@@ -128,7 +146,7 @@ export class OutcomeWriter {
       for (const p of batch) p.done(err);
       return;
     }
-    const alone = batch.filter((p) => p.hook && wanted.has(p.message.id));
+    const alone = batch.filter((p) => p.hook && (p.wanted ?? wanted.has(p.message.id)));
     const together = batch.filter((p) => !alone.includes(p));
     const byShape = new Map<string, Pending[]>();
     for (const p of together) {
@@ -143,7 +161,9 @@ export class OutcomeWriter {
 
   /** Which messages of the batch have an outcome an enabled endpoint wants: one read for all. */
   private async wantedEvents(batch: Pending[]): Promise<Set<string>> {
-    const hooks = batch.flatMap((p) => (p.hook ? [{ id: p.message.id, hook: p.hook }] : []));
+    const hooks = batch.flatMap((p) =>
+      p.hook && p.wanted === undefined ? [{ id: p.message.id, hook: p.hook }] : [],
+    );
     if (hooks.length === 0) return new Set();
     const wanted = await this.webhooks.wantedOf(hooks.map((h) => h.hook));
     return new Set(hooks.filter((_, i) => wanted[i]).map((h) => h.id));

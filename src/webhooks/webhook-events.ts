@@ -128,17 +128,27 @@ export class WebhookEvents {
   /** For each event, whether an enabled endpoint of its program takes it: one read for all. */
   async wantedOf(events: WebhookEvent[]): Promise<boolean[]> {
     if (events.length === 0) return [];
-    const endpoints = await this.endpoints.find({
-      where: { programId: In([...new Set(events.map((e) => e.programId))]), status: 'enabled' },
-      select: { id: true, programId: true, events: true },
-    });
-    return events.map((event) =>
+    const wants = await this.interestOf(events.map((e) => e.programId));
+    return events.map(wants);
+  }
+
+  /**
+   * Whether an enabled endpoint takes an event, for events of these programs: the endpoints read
+   * once, then asked as often as needed.
+   */
+  async interestOf(programIds: string[]): Promise<(event: WebhookEvent) => boolean> {
+    const endpoints = programIds.length
+      ? await this.endpoints.find({
+          where: { programId: In([...new Set(programIds)]), status: 'enabled' },
+          select: { id: true, programId: true, events: true },
+        })
+      : [];
+    return (event) =>
       endpoints.some(
         (e) =>
           e.programId === event.programId &&
           (e.id === event.endpointId || e.events.includes(event.type)),
-      ),
-    );
+      );
   }
 
   /** Queues deliveries already committed, optionally after a delay. */
