@@ -392,7 +392,7 @@ export async function runPipeline(ctx: BenchContext, backends: Backend[]): Promi
     const b = await baselinesAfter(ctx, sink, before, section.problems);
     section.notes.unshift(
       baselineNote(b, count),
-      `Second baseline: the same nodemailer pool with Nagle on, nodemailer's default (${fmt(b.nagle.emailsPerSecond)} emails/s, run once before the services). Its body and the closing \`.\` go out as two writes, and the second waits for the server's delayed ACK (~40 ms on Linux), so each connection carries about 22 messages a second whatever the CPU does: a floor, not the transport's limit.`,
+      `Second baseline: the same nodemailer pool with Nagle on, nodemailer's default (${fmt(b.nagle.emailsPerSecond)} emails/s, run once before the services). nodemailer writes a message's body and its closing \`.\` apart; with Nagle on the second write may wait for the server's delayed ACK (~40 ms on Linux), which held each connection to about 22 messages a second in earlier runs; whether it does on the machine of a run shows in its two baselines.`,
       SINK_NOTE,
       COUNT_NOTE,
       'One API + two workers: APP_ROLE=api for the process the events are posted to, APP_ROLE=worker for two more (evaluation and delivery), all on the same Postgres database and Redis prefix; CPU, memory and statements are those of the three processes added up.',
