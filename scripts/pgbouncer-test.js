@@ -46,6 +46,19 @@ function reachable(port) {
   });
 }
 
+/** SHOW STATS from pgbouncer's admin console, the row of one database. */
+async function bouncerStats(port, database) {
+  const { Client } = require('pg');
+  const client = new Client({ host: '127.0.0.1', port, user, database: 'pgbouncer' });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SHOW STATS');
+    return rows.find((r) => r.database === database);
+  } finally {
+    await client.end();
+  }
+}
+
 async function main() {
   const binary = spawnSync('pgbouncer', ['--version'], { encoding: 'utf8' });
   if (binary.status !== 0)
@@ -67,6 +80,7 @@ async function main() {
       'auth_type = trust',
       `auth_file = ${path.join(dir, 'users.txt')}`,
       'pool_mode = transaction',
+      `stats_users = ${user}`,
       `default_pool_size = ${serverPool}`,
       'max_client_conn = 500',
       'ignore_startup_parameters = extra_float_digits',
@@ -87,7 +101,8 @@ async function main() {
   const bouncer = spawn(
     'pgbouncer',
     [...(asRoot ? ['-u', 'postgres'] : []), path.join(dir, 'pgbouncer.ini')],
-    { stdio: 'inherit' },
+    // Its log is in the temporary folder, shown when it fails to start.
+    { stdio: 'ignore' },
   );
   let exited = false;
   bouncer.once('exit', () => (exited = true));
@@ -124,7 +139,14 @@ async function main() {
       ],
       { stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: url } },
     );
-    return jest.status ?? 1;
+    // What went through pgbouncer: proof that the files ran behind it, not around it.
+    const stats = await bouncerStats(port, database);
+    process.stdout.write(
+      stats
+        ? `through pgbouncer to ${database}: ${stats.total_xact_count} transactions, ${stats.total_query_count} statements\n`
+        : `pgbouncer reports no traffic to ${database}\n`,
+    );
+    return jest.status === 0 && !stats ? 1 : (jest.status ?? 1);
   } finally {
     stop();
   }
