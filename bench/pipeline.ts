@@ -5,7 +5,7 @@ import { withApp, type BenchContext, type RunningApp } from './support/app';
 import type { Backend } from './support/backends';
 import type { MailerJob, MailerReport } from './support/baseline-mailer';
 import { forkChild } from './support/child';
-import { redisStats, sqlStatements } from './support/counters';
+import { backendCpuDelta, postgresBackendCpu, redisStats, sqlStatements } from './support/counters';
 import { procCpuSeconds, procMemory, RssSampler } from './support/machine';
 import {
   BENCH_TEMPLATE,
@@ -122,6 +122,10 @@ interface ServiceRun {
   statementsPerEmail: number;
   /** Undefined without Redis. */
   redisPerEmail?: number;
+  /** CPU of the Postgres backends of the service's connections, per email; undefined without. */
+  postgresCpuMs?: number;
+  /** CPU of the Redis server, per email; undefined without Redis. */
+  redisCpuMs?: number;
   processes: number;
 }
 
@@ -152,6 +156,8 @@ async function measureService(
   const cpuOf = () => pids.map(procCpuSeconds).reduce((a, b) => a + b, 0);
   const statements0 = await sqlStatements(app.processes);
   const redis0 = redisUrl ? await redisStats(redisUrl) : undefined;
+  const databaseUrl = app.store.databaseUrl;
+  const backends0 = databaseUrl ? await postgresBackendCpu(databaseUrl) : undefined;
   const cpu0 = cpuOf();
   const t0 = nowMs();
   const accepted = await mapLimit(
@@ -198,6 +204,14 @@ async function measureService(
   const statementsPerEmail = ((await sqlStatements(app.processes)) - statements0) / count;
   const redis1 = redisUrl ? await redisStats(redisUrl) : undefined;
   const redisPerEmail = redis0 && redis1 ? (redis1.commands - redis0.commands) / count : undefined;
+  const redisCpuMs =
+    redis0 && redis1 ? ((redis1.cpuSeconds - redis0.cpuSeconds) * 1000) / count : undefined;
+  const backends1 = databaseUrl ? await postgresBackendCpu(databaseUrl) : undefined;
+  // No backend readable: Postgres runs on another machine, and its CPU is not seen from here.
+  const postgresCpuMs =
+    backends0 && backends1 && backends1.size > 0
+      ? (backendCpuDelta(backends0, backends1) * 1000) / count
+      : undefined;
   const peakMiB = rss.reduce((a, r) => a + r.peakMiB, 0);
   const seconds = (sink.lastAcceptedAt! - t0) / 1000;
   const rate = count / seconds;
@@ -212,9 +226,25 @@ async function measureService(
       (redis0 && redis1
         ? `, ${fmt(redis1.commands - redis0.commands, 6)} Redis commands (INFO stats total_commands_processed; ${redis0.clients} and ${redis1.clients} clients connected at the two readings, the reading's own included${redis0.clients > processes * 3 + 1 ? ': more than the service and the bench hold, so other clients may be counted too' : ''})`
         : '') +
+      (postgresCpuMs === undefined
+        ? ''
+        : `; ${fmt(postgresCpuMs)} ms of Postgres CPU per email (its backends for the service's connections, from /proc)`) +
+      (redisCpuMs === undefined
+        ? ''
+        : `; ${fmt(redisCpuMs)} ms of Redis CPU per email (INFO used_cpu_user + used_cpu_sys)`) +
       '.',
   );
-  return { label, rate, cpuMs, peakMiB, statementsPerEmail, redisPerEmail, processes };
+  return {
+    label,
+    rate,
+    cpuMs,
+    peakMiB,
+    statementsPerEmail,
+    redisPerEmail,
+    postgresCpuMs,
+    redisCpuMs,
+    processes,
+  };
 }
 
 interface Baselines {
@@ -342,6 +372,21 @@ function serviceFigures(
       baselineLabel: 'none: the count itself',
       better: 'lower',
     });
+  for (const [what, value] of [
+    ['Postgres CPU per email (the backends of the service)', s.postgresCpuMs],
+    ['Redis CPU per email (the server)', s.redisCpuMs],
+  ] as const) {
+    if (value !== undefined)
+      rows.push({
+        measurement,
+        figure: what,
+        configuration: s.label,
+        unit: 'ms',
+        project: value,
+        baselineLabel: 'none: the cost itself, beside the service processes',
+        better: 'lower',
+      });
+  }
   rows.push({
     measurement: measurement === 'Pipeline' ? 'Memory' : measurement,
     figure: `peak RSS during the pipeline run${s.processes > 1 ? ' (processes added up)' : ''}`,
@@ -356,7 +401,7 @@ function serviceFigures(
 }
 
 const COUNT_NOTE =
-  "Counted, not estimated: SQL statements are the change of `db_statements_total` (every statement each service process sent, BEGIN and COMMIT included) summed over the processes, read before the first post and after the last email; Redis commands are the change of `total_commands_processed` in Redis's INFO stats over the same span (the bench does not use Redis meanwhile, so on a Redis no one else uses they are the service's). Both are divided by the emails sent. CPU is user + system time of every service process from /proc over the same span, per email.";
+  "Counted, not estimated: SQL statements are the change of `db_statements_total` (every statement each service process sent, BEGIN and COMMIT included) summed over the processes, read before the first post and after the last email; Redis commands are the change of `total_commands_processed` in Redis's INFO stats over the same span (the bench does not use Redis meanwhile, so on a Redis no one else uses they are the service's). Both are divided by the emails sent. CPU is user + system time of every service process from /proc over the same span, per email; beside it, when they run on this machine, the CPU of the Postgres backends serving the service's connections (from /proc; a connection the pool closed during the run takes its CPU with it) and of the Redis server (INFO used_cpu_user + used_cpu_sys), per email: what one Postgres and one Redis spend for each email, the basis for how many emails a second they carry.";
 
 const SINK_NOTE =
   'Sink: smtp-server in the bench process on 127.0.0.1, plaintext, no AUTH, no parsing (counts and times only).';

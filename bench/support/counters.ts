@@ -1,4 +1,6 @@
 import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { procCpuSeconds } from './machine';
 import type { ChildServer } from './child';
 
 /**
@@ -22,6 +24,8 @@ export interface RedisStats {
   commands: number;
   /** Clients connected at the moment, this reading's own connection included. */
   clients: number;
+  /** CPU time the Redis server has used (user + system), in seconds. */
+  cpuSeconds: number;
 }
 
 /**
@@ -33,9 +37,43 @@ export async function redisStats(url: string): Promise<RedisStats> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableReadyCheck: false });
   try {
     const info = await redis.info();
-    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
-    return { commands: field('total_commands_processed'), clients: field('connected_clients') };
+    const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1]);
+    return {
+      commands: field('total_commands_processed'),
+      clients: field('connected_clients'),
+      cpuSeconds: field('used_cpu_user') + field('used_cpu_sys'),
+    };
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * CPU time of the Postgres backends serving `url`'s database, by process id: the service's
+ * pooled connections (the reading's own is left out). Read from /proc, so only for a Postgres
+ * on this machine; empty when it is elsewhere.
+ */
+export async function postgresBackendCpu(url: string): Promise<Map<number, number>> {
+  const ds = new DataSource({ type: 'postgres', url, extra: { max: 1 } });
+  await ds.initialize();
+  try {
+    const rows: Array<{ pid: number }> = await ds.query(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    const cpu = new Map<number, number>();
+    for (const { pid } of rows) {
+      const seconds = procCpuSeconds(pid);
+      if (Number.isFinite(seconds)) cpu.set(pid, seconds);
+    }
+    return cpu;
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** The CPU the backends used between two readings; a backend opened meanwhile counts from zero. */
+export function backendCpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }
