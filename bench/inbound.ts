@@ -28,8 +28,8 @@ const POLL_MS = 50;
 const TEMPLATE = {
   key: 'bench-inbound',
   subject: 'Thanks for your activity at {{program.name}}',
-  html: '<p>Hi {{participant.firstName}},</p><p>Thanks from the {{program.name}} team.</p>',
-  text: 'Hi {{participant.firstName}},\n\nThanks from the {{program.name}} team.',
+  html: '<p>Hi {{default participant.firstName "there"}},</p><p>Thanks from the {{program.name}} team.</p>',
+  text: 'Hi {{default participant.firstName "there"}},\n\nThanks from the {{program.name}} team.',
 };
 const STALL_MS = 60_000;
 

@@ -71,19 +71,26 @@ function rawHandlebars(
     timeZone: program.timezone,
     output,
   });
+  // The footer's unsubscribe link, as the renderer gives the layout of an email that has one.
+  const unsubscribeUrl = (data.unsubscribeUrl as string | undefined) ?? null;
   const htmlFrame = frame('html');
   const textFrame = frame('text');
   return () => {
     const s = subject(data, { data: textFrame }).trim();
     const body = html(data, { data: htmlFrame, partials: htmlPartials });
     const fullHtml = layout.html(
-      { content: new hb.SafeString(body.trim()), subject: s, program: data.program },
+      {
+        content: new hb.SafeString(body.trim()),
+        subject: s,
+        program: data.program,
+        unsubscribeUrl,
+      },
       { data: htmlFrame, partials: htmlPartials },
     );
     const textBody = text(data, { data: textFrame }).trim();
     const fullText = layout
       .text(
-        { content: textBody, subject: s, program: data.program },
+        { content: textBody, subject: s, program: data.program, unsubscribeUrl },
         { data: textFrame, partials: textPartials },
       )
       .trim();
