@@ -133,7 +133,12 @@ export class OutcomeWriter {
     await new Promise((resolve) => setImmediate(resolve));
     while (this.queued.length > 0) {
       const batch = this.queued.splice(0, MOST_PER_STATEMENT);
-      await this.write(batch);
+      try {
+        await this.write(batch);
+      } catch (err) {
+        // Not expected (write answers each outcome itself), but no caller may wait forever.
+        for (const p of batch) p.done(err);
+      }
     }
     this.writing = false;
   }
