@@ -1,5 +1,7 @@
 import { simpleParser } from 'mailparser';
 import { DataSource } from 'typeorm';
+import { MIN_MESSAGE_CLAIM_MS } from '../src/config/app.config';
+import { EntityQueries } from '../src/database/entity-queries';
 import { Message } from '../src/messages/message.entity';
 import { sampleEmailData } from '../src/templates/renderer';
 import { NotifyParticipant } from '../src/notifications/notify-participant';
@@ -344,7 +346,14 @@ describe('Delivery (e2e)', () => {
     let p: { id: string; secretKey: string };
 
     beforeAll(async () => {
-      b = await startTestApp({ env: { SMTP_ALLOW_PRIVATE_HOSTS: 'true' } });
+      b = await startTestApp({
+        env: {
+          SMTP_ALLOW_PRIVATE_HOSTS: 'true',
+          // The shortest claim allowed: just one send's timeouts, so a message that waits at all
+          // behind its batch must extend its claim before it is sent.
+          MESSAGE_CLAIM_MS: String(MIN_MESSAGE_CLAIM_MS),
+        },
+      });
       server = await SmtpTestServer.start({ authMethods: [], disableSTARTTLS: true });
       p = await b.createProgram({ name: 'Batches' });
       await b.http
@@ -408,6 +417,47 @@ describe('Delivery (e2e)', () => {
       }
       // 30 ids within DELIVERY_BATCH_SIZE (50): one job took them all.
       expect(jobs).toBe(1);
+    });
+
+    it('extends the claim of a message that waited behind its batch before sending it', async () => {
+      const update = jest.spyOn(EntityQueries.prototype, 'update');
+      const program = (await b.app.get(ProgramsService).findById(p.id))!;
+      try {
+        const ids = await b.app.get(DataSource).transaction(async (manager) => {
+          const written: string[] = [];
+          for (let i = 0; i < 3; i++) {
+            const r = request(p.id, `claim${i}@example.com`);
+            const { id } = await b.app.get(NotifyParticipant).execute(manager, {
+              program,
+              to: { address: r.recipient.email, name: r.recipient.name },
+              template: r.templateKey,
+              locales: r.locales,
+              data: r.data,
+              dedupeKey: r.dedupeKey,
+            });
+            written.push(id);
+          }
+          return written;
+        });
+        const done = await Promise.all(ids.map(settledIn));
+        expect(done.map((m) => [m.status, m.attempts])).toEqual([
+          ['sent', 1],
+          ['sent', 1],
+          ['sent', 1],
+        ]);
+        // One conditional update of the claim each, on the row this worker still held.
+        const extensions = update.mock.calls.filter(
+          ([set, where]) =>
+            Object.keys(set).join() === 'lockedUntil' &&
+            (where as Partial<Message>).status === 'sending' &&
+            ids.includes((where as Partial<Message>).id!),
+        );
+        expect(extensions.map(([, where]) => (where as Partial<Message>).id).sort()).toEqual(
+          [...ids].sort(),
+        );
+      } finally {
+        update.mockRestore();
+      }
     });
   });
 });

@@ -305,7 +305,7 @@ export class DeliveryService {
    */
   private async keepClaim(message: Message): Promise<boolean> {
     const held = message.lockedUntil;
-    if (!held || held.getTime() - Date.now() >= MIN_MESSAGE_CLAIM_MS) return true;
+    if (!held || held.getTime() - Date.now() > MIN_MESSAGE_CLAIM_MS) return true;
     const until = new Date(Date.now() + this.config.MESSAGE_CLAIM_MS);
     const kept = await this.outcomes.persist(() =>
       this.queries.update(
