@@ -1,5 +1,5 @@
 import { simpleParser } from 'mailparser';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { MIN_MESSAGE_CLAIM_MS } from '../src/config/app.config';
 import { EntityQueries } from '../src/database/entity-queries';
 import { Message } from '../src/messages/message.entity';
@@ -377,17 +377,17 @@ describe('Delivery (e2e)', () => {
         return ['sent', 'failed', 'suppressed'].includes(m.status) ? m : undefined;
       }, 20000);
 
-    it('delivers messages committed together through one job: each once, a newly suppressed one held', async () => {
-      const queue = b.app.get(JobQueue);
-      let jobs = 0;
-      queue.onJobStart((name) => {
-        if (name === 'deliver-messages' || name === 'deliver-message') jobs++;
-      });
-      const program = (await b.app.get(ProgramsService).findById(p.id))!;
-      const ids = await b.app.get(DataSource).transaction(async (manager) => {
+    // `count` emails written in one transaction, with `also` run in it after them.
+    const writeTogether = (
+      count: number,
+      prefix: string,
+      also?: (manager: EntityManager) => Promise<unknown>,
+    ) =>
+      b.app.get(DataSource).transaction(async (manager) => {
+        const program = (await b.app.get(ProgramsService).findById(p.id))!;
         const written: string[] = [];
-        for (let i = 0; i < 30; i++) {
-          const r = request(p.id, `batch${i}@example.com`);
+        for (let i = 0; i < count; i++) {
+          const r = request(p.id, `${prefix}${i}@example.com`);
           const { id } = await b.app.get(NotifyParticipant).execute(manager, {
             program,
             to: { address: r.recipient.email, name: r.recipient.name },
@@ -398,12 +398,22 @@ describe('Delivery (e2e)', () => {
           });
           written.push(id);
         }
-        // Suppressed after the messages were written: delivery's own check holds it back.
-        await b.app
-          .get(SuppressionsService)
-          .add(p.id, 'Batch7@example.com', 'manual', 'Asked by phone.', { manager });
+        await also?.(manager);
         return written;
       });
+
+    it('delivers messages committed together through one job: each once, a newly suppressed one held', async () => {
+      const queue = b.app.get(JobQueue);
+      let jobs = 0;
+      queue.onJobStart((name) => {
+        if (name === 'deliver-messages' || name === 'deliver-message') jobs++;
+      });
+      // Suppressed after the messages were written: delivery's own check holds it back.
+      const ids = await writeTogether(30, 'batch', (manager) =>
+        b.app
+          .get(SuppressionsService)
+          .add(p.id, 'Batch7@example.com', 'manual', 'Asked by phone.', { manager }),
+      );
       const done = await Promise.all(ids.map(settledIn));
       expect(done.filter((m) => m.status === 'sent')).toHaveLength(29);
       expect(done[7]).toMatchObject({ status: 'suppressed', errorCode: 'RECIPIENT_SUPPRESSED' });
@@ -421,24 +431,8 @@ describe('Delivery (e2e)', () => {
 
     it('extends the claim of a message that waited behind its batch before sending it', async () => {
       const update = jest.spyOn(EntityQueries.prototype, 'update');
-      const program = (await b.app.get(ProgramsService).findById(p.id))!;
       try {
-        const ids = await b.app.get(DataSource).transaction(async (manager) => {
-          const written: string[] = [];
-          for (let i = 0; i < 3; i++) {
-            const r = request(p.id, `claim${i}@example.com`);
-            const { id } = await b.app.get(NotifyParticipant).execute(manager, {
-              program,
-              to: { address: r.recipient.email, name: r.recipient.name },
-              template: r.templateKey,
-              locales: r.locales,
-              data: r.data,
-              dedupeKey: r.dedupeKey,
-            });
-            written.push(id);
-          }
-          return written;
-        });
+        const ids = await writeTogether(3, 'claim');
         const done = await Promise.all(ids.map(settledIn));
         expect(done.map((m) => [m.status, m.attempts])).toEqual([
           ['sent', 1],
