@@ -230,4 +230,51 @@ describe(EntityQueries.name, () => {
     expect(await byId(ids[2])).toMatchObject({ status: 'queued', subject: null, attempts: 0 });
     expect(await queries.updateEach([], { by: 'id' })).toEqual([]);
   });
+
+  it('writes many outbox rows in one statement, each dedupe key once, in the order asked', async () => {
+    const outbox = t.app.get(OutboxService);
+    const request = (key: string, email: string, withheld?: { code: string; message: string }) => ({
+      programId: program.id,
+      templateKey: 'generic',
+      category: 'marketing',
+      recipient: { email, name: 'Ana' },
+      locales: ['en'],
+      data: sampleEmailData('generic', 'en'),
+      dedupeKey: key,
+      withheld,
+    });
+    const earlier = await outbox.write(undefined, request('many-earlier', 'earlier@example.com'));
+    const answers = await db.transaction((manager) =>
+      outbox.writeMany(manager, [
+        request('many-1', 'one@example.com'),
+        // Written before this call, and twice within it: found, not written again.
+        request('many-earlier', 'earlier@example.com'),
+        request('many-2', 'two@example.com', { code: 'RECIPIENT_SUPPRESSED', message: 'held' }),
+        request('many-1', 'one-again@example.com'),
+      ]),
+    );
+    expect(answers.map((a) => a.created)).toEqual([true, false, true, false]);
+    expect(answers[1].id).toBe(earlier.id);
+    expect(answers[3].id).toBe(answers[0].id);
+    const stored = await repo(Message).findBy({ programId: program.id });
+    const byKey = new Map(stored.map((m) => [m.dedupeKey, m]));
+    expect(byKey.get('many-1')).toMatchObject({
+      id: answers[0].id,
+      toEmail: 'one@example.com',
+      toName: 'Ana',
+      status: 'queued',
+      errorCode: null,
+      attempts: 0,
+    });
+    expect(byKey.get('many-1')?.lockedUntil).toBeInstanceOf(Date);
+    expect(byKey.get('many-2')).toMatchObject({
+      id: answers[2].id,
+      status: 'suppressed',
+      errorCode: 'RECIPIENT_SUPPRESSED',
+      errorPermanent: true,
+      lockedUntil: null,
+    });
+    expect(stored.filter((m) => m.dedupeKey === 'many-1')).toHaveLength(1);
+    expect(await outbox.writeMany(undefined, [])).toEqual([]);
+  });
 });

@@ -4,7 +4,11 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppLogger, LOGGER } from '../common/logging/logging.module';
 import { EntityQueries } from '../database/entity-queries';
 import { OutboxService } from '../messages/outbox.service';
-import { NotifyParticipant, type Notified } from '../notifications/notify-participant';
+import {
+  NotifyParticipant,
+  type Notification,
+  type Notified,
+} from '../notifications/notify-participant';
 import type { RecipientChecks } from '../notifications/recipient-checks';
 import type { Participant } from '../participants/participant.entity';
 import { ParticipantsService } from '../participants/participants.service';
@@ -231,16 +235,19 @@ export class EventEvaluationService {
         ),
       );
       const checks = recipients.length ? await this.notify.prepare(manager, recipients) : undefined;
+      const emails = new EmailsToWrite();
       const statuses: Partial<ProgramEvent>[] = [];
       for (const { event, loaded, runs } of planned)
         statuses.push({
           id: event.id,
           status: 'processed',
-          results: loaded ? await this.recordRuns(manager, loaded, runs, checks) : [],
+          results: loaded ? await this.recordRuns(manager, loaded, runs, emails) : [],
           error: null,
           processedAt: now,
           updatedAt: now,
         });
+      // The results name their messages once these are written: before the statuses are.
+      await emails.write(this.notify, manager, checks);
       await this.queries.updateEach(statuses, { by: 'id', manager });
     };
     if (planned.some((p) => p.runs.some((run) => run.actions.some(writes))))
@@ -315,7 +322,9 @@ export class EventEvaluationService {
     const runs = await this.engine.run(runInput(loaded), rules);
     let results: RuleResult[] = [];
     const record = async (manager: EntityManager) => {
-      results = await this.recordRuns(manager, loaded, runs);
+      const emails = new EmailsToWrite();
+      results = await this.recordRuns(manager, loaded, runs, emails);
+      await emails.write(this.notify, manager);
       await this.markProcessed(loaded.event.id, results, manager);
     };
     // Only the status to write (no rule matched, or every action skipped): one statement, no transaction.
@@ -335,13 +344,13 @@ export class EventEvaluationService {
     manager: EntityManager,
     loaded: Loaded,
     runs: RuleRun[],
-    checks?: RecipientChecks,
+    emails: EmailsToWrite,
   ): Promise<RuleResult[]> {
     const results: RuleResult[] = [];
     for (const run of runs) {
       const actions: ActionOutcome[] = [];
       for (const planned of run.actions)
-        actions.push(await this.apply(manager, loaded, run, planned, checks));
+        actions.push(await this.apply(manager, loaded, run, planned, emails));
       results.push(resultOf(run, actions));
     }
     return results;
@@ -352,7 +361,7 @@ export class EventEvaluationService {
     loaded: Loaded,
     run: RuleRun,
     planned: PlannedAction,
-    checks?: RecipientChecks,
+    emails: EmailsToWrite,
   ): Promise<ActionOutcome> {
     const base = describeAction(planned);
     if (!writes(planned)) {
@@ -365,21 +374,17 @@ export class EventEvaluationService {
     }
     const { action, recipient, effectKey } = planned;
     if (action.type === 'email') {
-      const message = await this.email(
-        manager,
-        loaded,
-        action.template,
-        action.to,
-        recipient,
-        effectKey,
-        { senderId: action.sender ?? null, checks },
+      const outcome: ActionOutcome = { ...base, outcome: 'written' };
+      emails.add(
+        this.email(loaded, action.template, action.to, recipient, effectKey, {
+          senderId: action.sender ?? null,
+        }),
+        (message) => {
+          outcome.messageId = message.id;
+          if (!message.created) outcome.duplicate = true;
+        },
       );
-      return {
-        ...base,
-        outcome: 'written',
-        messageId: message.id,
-        ...(message.created ? {} : { duplicate: true }),
-      };
+      return outcome;
     }
     const { program, event } = loaded;
     const actor = ruleActor(run.rule.id, run.rule.version);
@@ -463,57 +468,44 @@ export class EventEvaluationService {
     const template = creationTemplate(reward);
     if (!template) return outcome;
     if (planned.emailSkip) return { ...outcome, ...planned.emailSkip };
-    const message = await this.email(
-      manager,
-      loaded,
-      template,
-      action.to,
-      recipient,
-      `${effectKey}:email`,
-      {
+    emails.add(
+      this.email(loaded, template, action.to, recipient, `${effectKey}:email`, {
         reward,
-        checks,
         ...(reward.status === 'pending'
           ? { vars: { pendingReason: reward.pendingReason, releaseAt: reward.releaseAt } }
           : {}),
+      }),
+      (message) => {
+        outcome.messageId = message.id;
       },
     );
-    return { ...outcome, messageId: message.id };
+    return outcome;
   }
 
+  /** The notification of an email action, or of a reward's email. */
   private email(
-    manager: EntityManager,
     { program, event, participant, referrer }: Loaded,
     template: string,
     role: 'participant' | 'referrer',
     recipient: Participant,
     dedupeKey: string,
-    extra: {
-      senderId?: string | null;
-      reward?: Reward;
-      vars?: Record<string, unknown>;
-      checks?: RecipientChecks;
-    },
-  ): Promise<Notified> {
-    return this.notify.execute(
-      manager,
-      {
-        program,
-        to: { participant: recipient },
-        template,
-        context: {
-          participant,
-          referrer,
-          recipientRole: role,
-          reward: extra.reward ?? null,
-          event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
-          extra: extra.vars,
-        },
-        dedupeKey: autoAnswerKey(event, recipient) ?? dedupeKey,
-        senderId: extra.senderId,
+    extra: { senderId?: string | null; reward?: Reward; vars?: Record<string, unknown> },
+  ): Notification {
+    return {
+      program,
+      to: { participant: recipient },
+      template,
+      context: {
+        participant,
+        referrer,
+        recipientRole: role,
+        reward: extra.reward ?? null,
+        event: { type: event.type, data: event.data, occurredAt: event.occurredAt },
+        extra: extra.vars,
       },
-      extra.checks,
-    );
+      dedupeKey: autoAnswerKey(event, recipient) ?? dedupeKey,
+      senderId: extra.senderId,
+    };
   }
 
   // Every failed attempt leaves its error on the event, so GET /v1/events/:id says why it is
@@ -590,4 +582,27 @@ function resultOf(run: RuleRun, actions: ActionOutcome[]): RuleResult {
 
 function messageIdsOf(results: RuleResult[]): string[] {
   return results.flatMap((r) => r.actions.flatMap((a) => (a.messageId ? [a.messageId] : [])));
+}
+
+/**
+ * The emails of one transaction's evaluations: their rows are written together, in one
+ * statement, once every action is planned, and each action's outcome then names its message.
+ */
+class EmailsToWrite {
+  private readonly list: Array<{ n: Notification; done: (m: Notified) => void }> = [];
+
+  add(n: Notification, done: (m: Notified) => void): void {
+    this.list.push({ n, done });
+  }
+
+  async write(notify: NotifyParticipant, manager: EntityManager, checks?: RecipientChecks) {
+    if (this.list.length === 0) return;
+    const list = this.list.splice(0, this.list.length);
+    const written = await notify.executeMany(
+      manager,
+      list.map((e) => e.n),
+      checks,
+    );
+    written.forEach((m, i) => list[i].done(m));
+  }
 }

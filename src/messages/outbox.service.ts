@@ -9,6 +9,9 @@ import { jobOf } from '../queue/job-options';
 import { JobQueue } from '../queue/job-queue.port';
 import { Message } from './message.entity';
 
+// Rows of one INSERT: about 25 parameters each, well under SQLite's and Postgres's limits.
+const INSERT_ROWS = 200;
+
 export interface OutboxRequest {
   programId: string;
   templateKey: string;
@@ -58,10 +61,62 @@ export class OutboxService {
     manager: EntityManager | undefined,
     req: OutboxRequest,
   ): Promise<{ id: string; created: boolean }> {
+    const row = this.rowOf(req, new Date());
+    // Insert-or-ignore keeps the caller's transaction usable on Postgres, where a failed
+    // unique insert would abort it.
+    if (await this.queries.insert(row, { ignoreConflict: true, manager }))
+      return { id: row.id, created: true };
+    const stored = await this.queries.findOne(
+      { programId: req.programId, dedupeKey: req.dedupeKey },
+      manager,
+    );
+    if (!stored) throw new Error(`outbox message ${req.dedupeKey} was neither inserted nor found`);
+    return { id: stored.id, created: false };
+  }
+
+  /**
+   * `write` for many rows in one statement (a batch of evaluations): answers, in the order
+   * asked, each row's id and whether this call wrote it. Rows whose dedupe key was written
+   * before, or earlier in the same list, are found in one read per program.
+   */
+  async writeMany(
+    manager: EntityManager | undefined,
+    reqs: OutboxRequest[],
+  ): Promise<Array<{ id: string; created: boolean }>> {
     const now = new Date();
-    const id = randomUUID();
-    const row: Partial<Message> = {
-      id,
+    const rows = reqs.map((req) => this.rowOf(req, now));
+    const written = new Set<string>();
+    for (let i = 0; i < rows.length; i += INSERT_ROWS)
+      for (const id of await this.queries.insertMany(rows.slice(i, i + INSERT_ROWS), {
+        returning: 'id',
+        ignoreConflict: true,
+        manager,
+      }))
+        written.add(id);
+    const keyOf = (programId: string, dedupeKey: string) => `${programId}\n${dedupeKey}`;
+    const missing = new Map<string, string[]>();
+    for (const row of rows)
+      if (!written.has(row.id))
+        missing.set(row.programId, [...(missing.get(row.programId) ?? []), row.dedupeKey]);
+    const stored = new Map<string, string>();
+    for (const [programId, keys] of missing)
+      for (const m of await this.queries.findIn({ programId }, 'dedupeKey', keys, manager))
+        stored.set(keyOf(programId, m.dedupeKey), m.id);
+    return rows.map((row) => {
+      if (written.has(row.id)) return { id: row.id, created: true };
+      const id = stored.get(keyOf(row.programId, row.dedupeKey));
+      if (!id) throw new Error(`outbox message ${row.dedupeKey} was neither inserted nor found`);
+      return { id, created: false };
+    });
+  }
+
+  /** The row a request writes; every row has the same columns, so many go in one statement. */
+  private rowOf(
+    req: OutboxRequest,
+    now: Date,
+  ): Partial<Message> & Pick<Message, 'id' | 'programId' | 'dedupeKey'> {
+    return {
+      id: randomUUID(),
       programId: req.programId,
       templateKey: req.templateKey,
       category: req.category,
@@ -82,28 +137,14 @@ export class OutboxService {
       transport: null,
       attempts: 0,
       attemptLog: [],
-      ...(req.withheld
-        ? {
-            errorCode: req.withheld.code,
-            errorMessage: req.withheld.message,
-            errorPermanent: true,
-            lockedUntil: null,
-          }
-        : // Until this passes the message belongs to the job about to be queued; then the sweeper may take it.
-          { lockedUntil: new Date(now.getTime() + this.config.MESSAGE_STALE_MS) }),
+      errorCode: req.withheld?.code ?? null,
+      errorMessage: req.withheld?.message ?? null,
+      errorPermanent: req.withheld ? true : null,
+      // Until this passes the message belongs to the job about to be queued; then the sweeper may take it.
+      lockedUntil: req.withheld ? null : new Date(now.getTime() + this.config.MESSAGE_STALE_MS),
       createdAt: now,
       updatedAt: now,
     };
-    // Insert-or-ignore keeps the caller's transaction usable on Postgres, where a failed
-    // unique insert would abort it.
-    if (await this.queries.insert(row, { ignoreConflict: true, manager }))
-      return { id, created: true };
-    const stored = await this.queries.findOne(
-      { programId: req.programId, dedupeKey: req.dedupeKey },
-      manager,
-    );
-    if (!stored) throw new Error(`outbox message ${req.dedupeKey} was neither inserted nor found`);
-    return { id: stored.id, created: false };
   }
 
   /**

@@ -4,7 +4,7 @@ import { IntegrationSecrets } from '../common/crypto/integration-secrets';
 import { ConsentStore } from '../consent/consent-store';
 import { TRANSACTIONAL, unsubscribedMessage } from '../consent/consent-categories';
 import { AfterCommit } from '../database/after-commit';
-import { OutboxService } from '../messages/outbox.service';
+import { OutboxService, type OutboxRequest } from '../messages/outbox.service';
 import type { Participant } from '../participants/participant.entity';
 import type { Program } from '../programs/program.entity';
 import type { Suppression } from '../suppressions/suppression.entity';
@@ -123,6 +123,31 @@ export class NotifyParticipant {
     n: Notification,
     checks?: RecipientChecks,
   ): Promise<Notified> {
+    const req = await this.request(manager, n, checks);
+    return this.written(manager, req, await this.outbox.write(manager, req));
+  }
+
+  /**
+   * `execute` for many emails of one transaction, their rows written in one statement; answers
+   * in the order given.
+   */
+  async executeMany(
+    manager: EntityManager | undefined,
+    list: Notification[],
+    checks?: RecipientChecks,
+  ): Promise<Notified[]> {
+    const reqs: OutboxRequest[] = [];
+    for (const n of list) reqs.push(await this.request(manager, n, checks));
+    const messages = await this.outbox.writeMany(manager, reqs);
+    return messages.map((message, i) => this.written(manager, reqs[i], message));
+  }
+
+  /** The outbox row of a notification: its locales, name, category, and whether it may be sent. */
+  private async request(
+    manager: EntityManager | undefined,
+    n: Notification,
+    checks?: RecipientChecks,
+  ): Promise<OutboxRequest> {
     const participant = 'participant' in n.to ? n.to.participant : null;
     const address = 'address' in n.to ? n.to : null;
     const email = participant?.email ?? address!.address;
@@ -151,7 +176,7 @@ export class NotifyParticipant {
       : left
         ? { code: 'UNSUBSCRIBED', message: unsubscribedMessage(category) }
         : undefined;
-    const message = await this.outbox.write(manager, {
+    return {
       programId: n.program.id,
       templateKey: n.template,
       category,
@@ -172,7 +197,15 @@ export class NotifyParticipant {
         : null,
       via: n.via,
       withheld,
-    });
+    };
+  }
+
+  /** After the row is written: its delivery and its count, once the transaction commits. */
+  private written(
+    manager: EntityManager | undefined,
+    { withheld }: OutboxRequest,
+    message: { id: string; created: boolean },
+  ): Notified {
     if (message.created && !withheld) this.afterCommit.collect(manager, this.dispatch, message.id);
     if (message.created) this.afterCommit.collect(manager, this.count, { code: withheld?.code });
     return { ...message, status: withheld ? 'suppressed' : 'queued' };
