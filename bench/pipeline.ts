@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { eventBody, type ApiClient } from './support/api';
-import { withApp, type BenchContext, type RunningApp } from './support/app';
+import { toggleProfiles, withApp, type BenchContext, type RunningApp } from './support/app';
 import type { Backend } from './support/backends';
 import type { MailerJob, MailerReport } from './support/baseline-mailer';
 import { forkChild } from './support/child';
@@ -159,6 +159,7 @@ async function measureService(
   const databaseUrl = app.store.databaseUrl;
   const backends0 = databaseUrl ? await postgresBackendCpu(databaseUrl) : undefined;
   const cpu0 = cpuOf();
+  toggleProfiles(app.processes);
   const t0 = nowMs();
   const accepted = await mapLimit(
     Array.from({ length: count }, (_, i) => i),
@@ -201,6 +202,7 @@ async function measureService(
   // Read once the last email is in: what the run still does after that (outcome updates
   // written after the sink's answer) is part of the emails' cost, so wait for it to settle.
   await sleep(500);
+  toggleProfiles(app.processes);
   const statementsPerEmail = ((await sqlStatements(app.processes)) - statements0) / count;
   const redis1 = redisUrl ? await redisStats(redisUrl) : undefined;
   const redisPerEmail = redis0 && redis1 ? (redis1.commands - redis0.commands) / count : undefined;

@@ -35,8 +35,8 @@ export async function startApp(
   try {
     server = await spawnServer({
       name: `${name}-${backend.name}`,
-      args: [ctx.entry],
-      env: { ...store.env, ...env },
+      args: serviceArgs(ctx),
+      env: { ...store.env, ...env, ...serviceEnv(`${name}-${backend.name}`) },
       port: await freePort(),
       logDir: ctx.logDir,
       cwd: ctx.options.rootDir,
@@ -76,15 +76,17 @@ export async function startCluster(
     await store.dispose();
   };
   try {
-    const spawn = async (role: string, i: number, env: Record<string, string>) =>
-      spawnServer({
-        name: `${name}-${backend.name}-${role}${role === 'worker' ? i + 1 : ''}`,
-        args: [ctx.entry],
-        env: { ...store.env, APP_ROLE: role, ...env },
+    const spawn = async (role: string, i: number, env: Record<string, string>) => {
+      const processName = `${name}-${backend.name}-${role}${role === 'worker' ? i + 1 : ''}`;
+      return spawnServer({
+        name: processName,
+        args: serviceArgs(ctx),
+        env: { ...store.env, APP_ROLE: role, ...env, ...serviceEnv(processName) },
         port: await freePort(),
         logDir: ctx.logDir,
         cwd: ctx.options.rootDir,
       });
+    };
     processes.push(await spawn('api', 0, {}));
     const started = await Promise.allSettled(
       // Each worker listens for inbound mail as a deployed one does, on a port of its own here.
@@ -111,6 +113,30 @@ export async function startCluster(
     stop: stopAll,
     newProgram: (body) => createProgram(server.baseUrl, BENCH_ADMIN_TOKEN, body),
   };
+}
+
+/**
+ * The service's node arguments: with BENCH_PROFILE_DIR set, each service process can write a V8
+ * CPU profile to DIR/<process>.cpuprofile (see toggleProfiles).
+ */
+export function serviceArgs(ctx: BenchContext): string[] {
+  if (!process.env.BENCH_PROFILE_DIR) return [ctx.entry];
+  return ['-r', join(ctx.options.rootDir, 'bench', 'support', 'cpu-profile-preload.js'), ctx.entry];
+}
+
+/**
+ * Starts, or stops and writes, the CPU profiles of the service processes when BENCH_PROFILE_DIR
+ * is set; does nothing otherwise. Writing takes a moment after the call.
+ */
+export function toggleProfiles(processes: Array<{ pid: number }>): void {
+  if (!process.env.BENCH_PROFILE_DIR) return;
+  for (const p of processes) process.kill(p.pid, 'SIGUSR2');
+}
+
+/** The environment that goes with serviceArgs. */
+export function serviceEnv(name: string): Record<string, string> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? { BENCH_PROFILE_FILE: join(dir, `${name}.cpuprofile`) } : {};
 }
 
 export function logDirFor(rootDir: string): string {
