@@ -123,6 +123,16 @@ function peopleFor(locale: string): SamplePeople {
 function sample(key: EmailTypeKey, locale: string): SampleOf<EmailTypeKey> {
   const { participant, referrer } = peopleFor(locale);
   const program = SAMPLE_PROGRAM;
+  // The fields every reward email has; the samples show the referrer's email.
+  const rewardEmail = {
+    recipient: referrer,
+    recipientRole: 'referrer' as const,
+    participant,
+    referrer,
+    program,
+    reward: REWARD,
+    event: EVENT,
+  };
   const all: { [T in EmailTypeKey]: SampleOf<T> } = {
     verification: {
       participant,
@@ -161,55 +171,23 @@ function sample(key: EmailTypeKey, locale: string): SampleOf<EmailTypeKey> {
       replyNeeded: false,
       reminderNumber: 1,
     },
-    'reward-earned': {
-      recipient: referrer,
-      recipientRole: 'referrer',
-      participant,
-      referrer,
-      program,
-      reward: REWARD,
-      event: EVENT,
-    },
+    'reward-earned': rewardEmail,
     'reward-pending': {
-      recipient: referrer,
-      recipientRole: 'referrer',
-      participant,
-      referrer,
-      program,
-      reward: REWARD,
-      event: EVENT,
+      ...rewardEmail,
       pendingReason: 'HOLD',
       releaseAt: '2026-04-13T15:30:00.000Z',
     },
     'reward-denied': {
-      recipient: referrer,
-      recipientRole: 'referrer',
-      participant,
-      referrer,
-      program,
-      reward: REWARD,
-      event: EVENT,
+      ...rewardEmail,
       reasonCode: 'SELF_REFERRAL_SAME_EMAIL',
       reason: null,
     },
     'reward-reversed': {
-      recipient: referrer,
-      recipientRole: 'referrer',
-      participant,
-      referrer,
-      program,
-      reward: REWARD,
-      event: EVENT,
+      ...rewardEmail,
       reason: 'refund',
     },
     'reward-expiring': {
-      recipient: referrer,
-      recipientRole: 'referrer',
-      participant,
-      referrer,
-      program,
-      reward: REWARD,
-      event: EVENT,
+      ...rewardEmail,
       expiresAt: '2026-06-12T15:30:00.000Z',
     },
     'program-alert': {
