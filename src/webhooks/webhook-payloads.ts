@@ -15,6 +15,16 @@ export function rewardCreated(reward: Reward): WebhookEvent {
   };
 }
 
+/** Which message an event is about, as every message event names it. */
+function messageRef(message: Message) {
+  return {
+    id: message.id,
+    template: message.templateKey,
+    to: message.toEmail,
+    participantId: message.participantId,
+  };
+}
+
 /** message.sent or message.failed, when `patch` is the message's final outcome; null otherwise. */
 export function messageOutcome(message: Message, patch: Partial<Message>): WebhookEvent | null {
   if (patch.status !== 'sent' && patch.status !== 'failed') return null;
@@ -24,10 +34,7 @@ export function messageOutcome(message: Message, patch: Partial<Message>): Webho
     type,
     data: {
       message: {
-        id: message.id,
-        template: message.templateKey,
-        to: message.toEmail,
-        participantId: message.participantId,
+        ...messageRef(message),
         status: patch.status,
         transport: patch.transport ?? null,
         attempts: message.attempts,
@@ -58,12 +65,7 @@ export function messageReport(
     programId: message.programId,
     type,
     data: {
-      message: {
-        id: message.id,
-        template: message.templateKey,
-        to: message.toEmail,
-        participantId: message.participantId,
-      },
+      message: messageRef(message),
       inboundMessageId: inboundId,
       ...report,
     },
