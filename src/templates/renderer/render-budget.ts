@@ -1,4 +1,5 @@
 import type Handlebars from 'handlebars';
+import { compilersOf, subclass } from './compiler-subclass';
 
 /** The longest a rendered part may be, and what all {{#each}} items of one render may produce together. */
 export const MAX_RENDERED_CHARS = 2_000_000;
@@ -71,11 +72,6 @@ export function eachExhausted(max: number): RenderLimitError {
 // What the compiled code calls: every function it makes takes the render's data frame as `data`.
 const CHARGE = 'data.budget.charge';
 
-interface CompilerClass {
-  new (): object;
-  prototype: Record<string, unknown> & { compiler: unknown };
-}
-
 type Method = (this: CompilerState, ...args: unknown[]) => unknown;
 
 interface CompilerState {
@@ -84,24 +80,13 @@ interface CompilerState {
   pushSource(source: unknown): void;
 }
 
-/** A subclass of one of Handlebars' compilers whose children (blocks) are compiled by it too. */
-function subclass(Base: CompilerClass, methods: Record<string, Method>): CompilerClass {
-  function Sub(this: object) {
-    (Base as unknown as (this: object) => void).call(this);
-  }
-  Sub.prototype = Object.assign(Object.create(Base.prototype) as object, methods, {
-    compiler: Sub,
-  });
-  return Sub as unknown as CompilerClass;
-}
-
 /**
  * Makes `hb` compile templates that charge every piece of output to the render's budget as it
  * is appended: text, values and helper results. What a block or a partial returns is made of
  * pieces its own code (compiled here too) charged already, so it is appended as it is.
  */
 export function useCountingCompiler(hb: typeof Handlebars): void {
-  const env = hb as unknown as { Compiler: CompilerClass; JavaScriptCompiler: CompilerClass };
+  const env = compilersOf(hb);
   const compiler = env.Compiler.prototype as Record<string, Method>;
   const composed = (name: string): Method =>
     function (this: CompilerState, ...args: unknown[]) {

@@ -1,4 +1,5 @@
 import type Handlebars from 'handlebars';
+import { compilersOf, subclass } from './compiler-subclass';
 import { TEMPLATE_HELPERS, TemplateValueMissing } from './template-helpers';
 
 /** A mustache whose value must not be empty, and the name its error gives it. */
@@ -74,11 +75,6 @@ export function requirePresent(
 // The compiled code reaches it through `data`, the frame every compiled function is given.
 const PRESENT = 'data.present';
 
-interface CompilerClass {
-  new (): object;
-  prototype: Record<string, unknown> & { compiler: unknown };
-}
-
 type Method = (this: CompilerState, ...args: unknown[]) => unknown;
 
 interface CompilerState {
@@ -89,23 +85,12 @@ interface CompilerState {
   popStack(): unknown;
 }
 
-/** A subclass of one of Handlebars' compilers whose children (blocks) are compiled by it too. */
-function subclass(Base: CompilerClass, methods: Record<string, Method>): CompilerClass {
-  function Sub(this: object) {
-    (Base as unknown as (this: object) => void).call(this);
-  }
-  Sub.prototype = Object.assign(Object.create(Base.prototype) as object, methods, {
-    compiler: Sub,
-  });
-  return Sub as unknown as CompilerClass;
-}
-
 /**
  * Makes `hb` compile a check into every value requirePresentValues marked: one plain function
  * call, no helper options built, so a list of thousands of values costs next to nothing more.
  */
 export function useRequiredValues(hb: typeof Handlebars): void {
-  const env = hb as unknown as { Compiler: CompilerClass; JavaScriptCompiler: CompilerClass };
+  const env = compilersOf(hb);
   const compiler = env.Compiler.prototype as Record<string, Method>;
   env.Compiler = subclass(env.Compiler, {
     MustacheStatement(this: CompilerState, node: unknown) {
