@@ -1,6 +1,6 @@
 import type Handlebars from 'handlebars';
 import { compilersOf, subclass } from './compiler-subclass';
-import { TEMPLATE_HELPERS, TemplateValueMissing } from './template-helpers';
+import { simpleName, TEMPLATE_HELPERS, TemplateValueMissing } from './template-helpers';
 
 /** A mustache whose value must not be empty, and the name its error gives it. */
 type Marked = hbs.AST.MustacheStatement & { requirePresent?: string };
@@ -45,15 +45,6 @@ function mark(node: Marked): void {
         ? `${(target as hbs.AST.PathExpression).original}.${(key as hbs.AST.StringLiteral).value}`
         : 'lookup';
   }
-}
-
-function simpleName(path: hbs.AST.PathExpression): string | undefined {
-  return !path.data &&
-    path.depth === 0 &&
-    path.parts.length === 1 &&
-    !/^(\.|this\b)/.test(path.original)
-    ? path.parts[0]
-    : undefined;
 }
 
 /**

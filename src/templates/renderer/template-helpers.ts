@@ -74,6 +74,19 @@ export interface HelperSpec {
   usage: string;
 }
 
+/**
+ * The name a path is when it is one plain name (`name`, not `this.name`, `@name` or `../name`):
+ * the only way a template can name a helper.
+ */
+export function simpleName(path: hbs.AST.PathExpression): string | undefined {
+  return !path.data &&
+    path.depth === 0 &&
+    path.parts.length === 1 &&
+    !/^(\.|this\b)/.test(path.original)
+    ? path.parts[0]
+    : undefined;
+}
+
 // Built-in block helpers we keep, and ours. `log` and `blockHelperMissing`-style sections are
 // left out on purpose: templates are written by program staff, and output is all they need.
 export const TEMPLATE_HELPERS: Readonly<Record<string, HelperSpec>> = {

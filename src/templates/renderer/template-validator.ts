@@ -5,6 +5,7 @@ import { checkHtmlContexts } from './html-context';
 import {
   DATE_FORMAT_NAMES,
   KNOWN_HELPERS,
+  simpleName,
   TEMPLATE_HELPERS,
   TEMPLATE_PARTIALS,
 } from './template-helpers';
@@ -288,7 +289,7 @@ class Checker {
     const path = node.path as hbs.AST.PathExpression;
     if (this.isCall(path, node.params, node.hash)) {
       const { result } = this.call(node, scopes, 'inline');
-      if (this.simpleName(path) === 'lookup' && result?.nullable)
+      if (simpleName(path) === 'lookup' && result?.nullable)
         this.error(
           node,
           `{{lookup ${node.params.map(describeExpr).join(' ')}}} can be empty; show it inside {{#if}}, or give a fallback with {{default (lookup …) "…"}}.`,
@@ -321,22 +322,11 @@ class Checker {
     hash: hbs.AST.Hash | undefined,
   ): boolean {
     if (params.length > 0 || (hash?.pairs.length ?? 0) > 0) return true;
-    return (
-      this.simpleName(path) !== undefined && own(TEMPLATE_HELPERS, path.parts[0]) !== undefined
-    );
-  }
-
-  private simpleName(path: hbs.AST.PathExpression): string | undefined {
-    return !path.data &&
-      path.depth === 0 &&
-      path.parts.length === 1 &&
-      !/^(\.|this\b)/.test(path.original)
-      ? path.parts[0]
-      : undefined;
+    return simpleName(path) !== undefined && own(TEMPLATE_HELPERS, path.parts[0]) !== undefined;
   }
 
   private block(node: hbs.AST.BlockStatement, scopes: Scope[]): void {
-    const name = this.simpleName(node.path);
+    const name = simpleName(node.path);
     const spec = name !== undefined ? own(TEMPLATE_HELPERS, name) : undefined;
     if (!spec || !spec.block) {
       if (spec) {
@@ -460,7 +450,7 @@ class Checker {
     mode: 'inline' | 'block' | 'subexpression',
   ): { params: (Field | undefined)[]; result: Field | undefined } {
     const path = node.path as hbs.AST.PathExpression;
-    const name = this.simpleName(path);
+    const name = simpleName(path);
     const spec = name !== undefined ? own(TEMPLATE_HELPERS, name) : undefined;
     const types = node.params.map((p) => this.expr(p, scopes));
     for (const pair of node.hash?.pairs ?? []) this.expr(pair.value, scopes);
