@@ -3,33 +3,6 @@ import { LINK_IN_ATTRIBUTE } from './template-helpers';
 import type { Tag } from './template-limits';
 import type { TemplatePart, TemplateValidationError } from './template-problems';
 
-/** Attributes whose value is a URL: a value there could be a `javascript:` link. */
-export const URL_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'href',
-  'src',
-  'action',
-  'formaction',
-  'background',
-  'poster',
-  'cite',
-  'srcset',
-  'imagesrcset',
-  'xlink:href',
-  'data',
-  'codebase',
-  'classid',
-  'archive',
-  'longdesc',
-  'lowsrc',
-  'dynsrc',
-  'usemap',
-  'manifest',
-  'ping',
-  'profile',
-  'icon',
-  'xml:base',
-]);
-
 // Attributes that hold one URL: a value after a fixed `https://host/` (or `mailto:`, `tel:`) can
 // only add to the path, never change the scheme. Lists of URLs (srcset, ping, archive) get no
 // such exception: a value there can start a URL of its own.
@@ -48,6 +21,21 @@ const SINGLE_URL_ATTRIBUTES: ReadonlySet<string> = new Set([
   'dynsrc',
   'usemap',
   'icon',
+]);
+
+/** Attributes whose value is a URL: a value there could be a `javascript:` link. */
+export const URL_ATTRIBUTES: ReadonlySet<string> = new Set([
+  ...SINGLE_URL_ATTRIBUTES,
+  // Those the fixed-scheme exception leaves out.
+  'srcset',
+  'imagesrcset',
+  'codebase',
+  'classid',
+  'archive',
+  'manifest',
+  'ping',
+  'profile',
+  'xml:base',
 ]);
 const FIXED_SCHEME = /^\s*(?:https?:\/\/[^\s/?#\\{}"'<>]+[/?#]|mailto:|tel:)/i;
 
