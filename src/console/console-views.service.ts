@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import Handlebars from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { AssetFiles, compileViews } from '../common/views/view-files';
 import { programWarnings } from '../programs/program-warnings';
 import { PREVIEW_CSP } from './console-http.middleware';
 import { addCookie, ConsoleContext } from './console-request';
@@ -39,7 +40,6 @@ const NAV = [
   'suppressions',
   'participants',
 ] as const;
-// Beside this file in src/ (tests) and in a build, where scripts/copy-assets.js puts them.
 const VIEWS_DIR = join(__dirname, 'views');
 const ASSETS_DIR = join(__dirname, 'assets');
 
@@ -53,28 +53,16 @@ interface RenderData {
 @Injectable()
 export class ConsoleViews {
   private readonly hb = Handlebars.create();
-  private readonly pages = new Map<string, HandlebarsTemplateDelegate>();
-  private readonly assets = new Map<string, string>();
+  private readonly pages: Map<string, HandlebarsTemplateDelegate>;
+  private readonly assets = new AssetFiles(ASSETS_DIR, ASSETS);
 
   constructor() {
     this.registerHelpers();
-    const dir = VIEWS_DIR;
-    for (const file of readdirSync(join(dir, 'partials')).filter((f) => f.endsWith('.hbs'))) {
-      this.hb.registerPartial(
-        basename(file, '.hbs'),
-        readFileSync(join(dir, 'partials', file), 'utf8'),
-      );
+    const partials = join(VIEWS_DIR, 'partials');
+    for (const file of readdirSync(partials).filter((f) => f.endsWith('.hbs'))) {
+      this.hb.registerPartial(basename(file, '.hbs'), readFileSync(join(partials, file), 'utf8'));
     }
-    this.hb.registerPartial('layout', readFileSync(join(dir, 'layout.hbs'), 'utf8'));
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.hbs') && f !== 'layout.hbs')) {
-      this.pages.set(
-        basename(file, '.hbs'),
-        this.hb.compile(readFileSync(join(dir, file), 'utf8'), {
-          strict: false,
-          preventIndent: true,
-        }),
-      );
-    }
+    this.pages = compileViews(this.hb, VIEWS_DIR);
   }
 
   render(page: Page, ctx: ConsoleContext): string {
@@ -139,14 +127,7 @@ export class ConsoleViews {
 
   /** The console's stylesheet and script; a fixed list, read once. */
   asset(name: string): { type: string; body: string } | undefined {
-    const type = ASSETS[name];
-    if (!type) return undefined;
-    let body = this.assets.get(name);
-    if (body === undefined) {
-      body = readFileSync(join(ASSETS_DIR, name), 'utf8');
-      this.assets.set(name, body);
-    }
-    return { type, body };
+    return this.assets.get(name);
   }
 
   private registerHelpers(): void {

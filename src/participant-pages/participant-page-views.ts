@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import Handlebars from 'handlebars';
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { AssetFiles, compileViews } from '../common/views/view-files';
 import { translate, type MessageKey, type PageLang } from './i18n';
 
 /** Who the page speaks for: the program's name and whether the built-in branding shows. */
@@ -31,7 +31,6 @@ export interface Redirect {
 export type PageResult = Page | Redirect;
 
 const ASSETS: Record<string, string> = { 'pages.css': 'text/css; charset=utf-8' };
-// Beside this file in src/ (tests) and in a build, where scripts/copy-assets.js puts them.
 const VIEWS_DIR = join(__dirname, 'views');
 const ASSETS_DIR = join(__dirname, 'assets');
 
@@ -39,8 +38,8 @@ const ASSETS_DIR = join(__dirname, 'assets');
 @Injectable()
 export class ParticipantPageViews {
   private readonly hb = Handlebars.create();
-  private readonly pages = new Map<string, HandlebarsTemplateDelegate>();
-  private readonly assets = new Map<string, string>();
+  private readonly pages: Map<string, HandlebarsTemplateDelegate>;
+  private readonly assets = new AssetFiles(ASSETS_DIR, ASSETS);
 
   constructor() {
     this.hb.registerHelper('t', function (key: unknown, options: Handlebars.HelperOptions) {
@@ -48,14 +47,7 @@ export class ParticipantPageViews {
       return translate(lang, String(key), options.hash as Record<string, unknown>);
     });
     this.hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-    this.hb.registerPartial('layout', readFileSync(join(VIEWS_DIR, 'layout.hbs'), 'utf8'));
-    for (const file of readdirSync(VIEWS_DIR).filter((f) => f.endsWith('.hbs'))) {
-      if (file === 'layout.hbs') continue;
-      this.pages.set(
-        basename(file, '.hbs'),
-        this.hb.compile(readFileSync(join(VIEWS_DIR, file), 'utf8'), { preventIndent: true }),
-      );
-    }
+    this.pages = compileViews(this.hb, VIEWS_DIR);
   }
 
   render(page: Page): string {
@@ -91,13 +83,6 @@ export class ParticipantPageViews {
 
   /** The pages' stylesheet; a fixed list, read once. */
   asset(name: string): { type: string; body: string } | undefined {
-    const type = ASSETS[name];
-    if (!type) return undefined;
-    let body = this.assets.get(name);
-    if (body === undefined) {
-      body = readFileSync(join(ASSETS_DIR, name), 'utf8');
-      this.assets.set(name, body);
-    }
-    return { type, body };
+    return this.assets.get(name);
   }
 }
