@@ -1,5 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, RequestHandler, Response } from 'express';
+import { setPageHeaders } from '../common/views/page-headers';
 import { AppConfig } from '../config/app.config';
 import {
   addCookie,
@@ -64,12 +65,7 @@ export class ConsoleHttpMiddleware implements NestMiddleware {
   }
 
   use(req: ConsoleRequest, res: Response, next: NextFunction): void {
-    res.setHeader('Content-Security-Policy', CONSOLE_CSP);
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cache-Control', 'no-store');
+    setPageHeaders(res, CONSOLE_CSP, 'no-referrer');
 
     const asked = req.query.lang;
     if (req.method === 'GET' && isLang(asked)) {

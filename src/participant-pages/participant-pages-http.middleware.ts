@@ -1,5 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
+import { setPageHeaders } from '../common/views/page-headers';
 import { AppConfig } from '../config/app.config';
 import { acceptedLang, translate } from './i18n';
 import { messagePage } from './page-parts';
@@ -41,13 +42,8 @@ export class ParticipantPagesHttpMiddleware implements NestMiddleware {
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
-    res.setHeader('Content-Security-Policy', PARTICIPANT_PAGES_CSP);
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
     // The token is in the address: it goes to no other site, not even as a referrer.
-    res.setHeader('Referrer-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cache-Control', 'no-store');
+    setPageHeaders(res, PARTICIPANT_PAGES_CSP, 'same-origin');
     res.setHeader('X-Robots-Tag', 'noindex, nofollow');
     res.setHeader('Vary', 'Accept-Language');
     if (req.method !== 'POST') return next();
