@@ -1,3 +1,4 @@
+import { acceptedTags, fillMessage } from '../../common/i18n/messages';
 import { en, type MessageKey } from './en';
 import { es } from './es';
 import { ptBR } from './pt-BR';
@@ -22,16 +23,7 @@ export function isLang(value: unknown): value is Lang {
 
 /** The console language for an Accept-Language header: the best-weighted one we speak, else English. */
 export function negotiateLang(header: string | undefined): Lang {
-  const ranked = (header ?? '')
-    .split(',')
-    .map((part, index) => {
-      const [tag, ...params] = part.trim().split(';');
-      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)).find(Boolean);
-      return { tag: tag.trim().toLowerCase(), q: q ? Number(q[1]) : 1, index };
-    })
-    .filter((r) => r.tag && r.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  for (const { tag } of ranked) {
+  for (const tag of acceptedTags(header)) {
     const primary = tag.split('-')[0];
     if (primary === 'pt') return 'pt-BR';
     if (primary === 'es') return 'es';
@@ -42,11 +34,7 @@ export function negotiateLang(header: string | undefined): Lang {
 
 /** A message with `{name}` placeholders filled in; unknown keys fall back to English, then to the key. */
 export function translate(lang: Lang, key: string, params: Record<string, unknown> = {}): string {
-  const dict = DICTIONARIES[lang] as Record<string, string>;
-  const template = dict[key] ?? (en as Record<string, string>)[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+  return fillMessage(DICTIONARIES[lang], en, key, params);
 }
 
 export function hasMessage(key: string): key is MessageKey {

@@ -1,3 +1,4 @@
+import { acceptedTags, fillMessage } from '../../common/i18n/messages';
 import { en, type MessageKey } from './en';
 import { es } from './es';
 import { ptBR } from './pt-BR';
@@ -20,16 +21,7 @@ export function pageLangOf(locale: string | null | undefined): PageLang | undefi
 
 /** The best-weighted language of an Accept-Language header that we speak, if any. */
 export function acceptedLang(header: string | undefined): PageLang | undefined {
-  const ranked = (header ?? '')
-    .split(',')
-    .map((part, index) => {
-      const [tag, ...params] = part.trim().split(';');
-      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)).find(Boolean);
-      return { tag: tag.trim(), q: q ? Number(q[1]) : 1, index };
-    })
-    .filter((r) => r.tag && r.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  for (const { tag } of ranked) {
+  for (const tag of acceptedTags(header)) {
     const lang = pageLangOf(tag);
     if (lang) return lang;
   }
@@ -59,11 +51,7 @@ export function translate(
   key: string,
   params: Record<string, unknown> = {},
 ): string {
-  const dict = DICTIONARIES[lang] as Record<string, string>;
-  const template = dict[key] ?? (en as Record<string, string>)[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+  return fillMessage(DICTIONARIES[lang], en, key, params);
 }
 
 export function hasMessage(key: string): key is MessageKey {
