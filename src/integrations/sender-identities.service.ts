@@ -10,8 +10,12 @@ import { PARTICIPANT_ID } from '../participants/dto/participant.dto';
 import { effectiveSettings, type Program } from '../programs/program.entity';
 import type { PutSenderIdentityDto, SenderIdentityResponse } from './dto/sender-identity.dto';
 import type { SentFolderResultResponse, TestEmailResponse } from './dto/smtp-integration.dto';
-import { ImapError, verifyImap } from '../transports/imap/imap-client';
-import { defaultImapSettings, savesToSent } from '../transports/imap/sent-folder';
+import { ImapError } from '../transports/imap/imap-client';
+import {
+  defaultImapSettings,
+  savesToSent,
+  type ImapSettings,
+} from '../transports/imap/sent-folder';
 import { endpointKey, SecretEndpointError } from '../transports/accounts/endpoints';
 import { MailAccounts, ownImapSettings } from '../transports/accounts/mail-accounts';
 import { IntegrationSecrets } from '../common/crypto/integration-secrets';
@@ -61,6 +65,26 @@ export function toSenderIdentityView(
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
   };
+}
+
+/** A sender's IMAP columns: those of the server given, else the ones it has. */
+export function senderImapColumns(
+  given: (ImapSettings & { sentFolder?: string | null }) | null | undefined,
+  existing: SenderIdentity | null,
+): Pick<SenderIdentity, 'imapHost' | 'imapPort' | 'imapSecurity' | 'sentFolder'> {
+  return given
+    ? {
+        imapHost: given.host,
+        imapPort: given.port,
+        imapSecurity: given.security,
+        sentFolder: given.sentFolder ?? null,
+      }
+    : {
+        imapHost: existing?.imapHost ?? null,
+        imapPort: existing?.imapPort ?? null,
+        imapSecurity: existing?.imapSecurity ?? null,
+        sentFolder: existing?.sentFolder ?? null,
+      };
 }
 
 /** Marketers' and agents' own logins on the program's SMTP server, and copies to their Sent folder. */
@@ -121,19 +145,7 @@ export class SenderIdentitiesService {
     const imap =
       dto.imap === null
         ? { imapHost: null, imapPort: null, imapSecurity: null, sentFolder: null }
-        : dto.imap
-          ? {
-              imapHost: dto.imap.host,
-              imapPort: dto.imap.port,
-              imapSecurity: dto.imap.security,
-              sentFolder: dto.imap.sentFolder ?? null,
-            }
-          : {
-              imapHost: existing?.imapHost ?? null,
-              imapPort: existing?.imapPort ?? null,
-              imapSecurity: existing?.imapSecurity ?? null,
-              sentFolder: existing?.sentFolder ?? null,
-            };
+        : senderImapColumns(dto.imap, existing);
     // Where the password will be used: the program's server, and the IMAP server for Sent copies.
     const smtpEndpoint = endpointKey(integration);
     const imapEndpoint = endpointKey(
@@ -172,19 +184,12 @@ export class SenderIdentitiesService {
     });
 
     if (dto.imap && savesToSent(saveToSent, integration.host)) {
-      try {
-        await verifyImap(
-          { host: dto.imap.host, port: dto.imap.port, security: dto.imap.security },
-          { user: dto.email, pass: password },
-          {
-            allowPrivateHosts: this.connector.allowPrivateHosts,
-            allowInsecure,
-            sentFolder: dto.imap.sentFolder,
-          },
-        );
-      } catch (err) {
-        throw unprocessable(err);
-      }
+      await this.connector.verifySentFolder(
+        { host: dto.imap.host, port: dto.imap.port, security: dto.imap.security },
+        { user: dto.email, pass: password },
+        allowInsecure,
+        dto.imap.sentFolder,
+      );
     }
 
     const now = new Date();

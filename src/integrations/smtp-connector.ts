@@ -12,7 +12,8 @@ import { type SmtpSettings } from '../transports/smtp/smtp-settings';
 import { VERIFY_TIMEOUTS } from '../config/smtp-timeouts';
 import { verifySmtp, type SmtpVerifyResult } from '../transports/smtp/smtp-verifier';
 import { createSmtpTransport } from '../transports/smtp/transport-factory';
-import { ImapError } from '../transports/imap/imap-client';
+import { ImapError, verifyImap, type ImapCredentials } from '../transports/imap/imap-client';
+import type { ImapSettings } from '../transports/imap/sent-folder';
 import { AccountWaitingError } from '../transports/accounts/account-waiting';
 import { OAuthTokenError } from '../transports/oauth/oauth-errors';
 
@@ -76,6 +77,27 @@ export class SmtpConnector {
       });
     } catch (err) {
       throw unprocessable(classifyForPerson(err, settings));
+    }
+  }
+
+  /**
+   * Logs in on the IMAP server Sent copies will go to and finds their folder (`sentFolder`, when
+   * named, must exist); throws a 422 AppError that says what to change.
+   */
+  async verifySentFolder(
+    settings: ImapSettings,
+    credentials: ImapCredentials,
+    allowInsecure: boolean,
+    sentFolder: string | null | undefined,
+  ): Promise<void> {
+    try {
+      await verifyImap(settings, credentials, {
+        allowPrivateHosts: this.allowPrivateHosts,
+        allowInsecure,
+        sentFolder,
+      });
+    } catch (err) {
+      throw unprocessable(err);
     }
   }
 

@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { In, Repository } from 'typeorm';
+import {
+  In,
+  Repository,
+  type EntityManager,
+  type EntityTarget,
+  type QueryDeepPartialEntity,
+} from 'typeorm';
 import { AppError } from '../../common/errors/app-error';
 import { AppLogger, LOGGER } from '../../common/logging/logging.module';
 import { AppConfig } from '../../config/app.config';
@@ -22,7 +28,6 @@ import { endpointKey } from '../../transports/accounts/endpoints';
 import { ownImapSettings } from '../../transports/accounts/mail-accounts';
 import { SenderIdentity } from '../../transports/accounts/sender-identity.entity';
 import { SmtpIntegration } from '../../transports/accounts/smtp-integration.entity';
-import { verifyImap } from '../../transports/imap/imap-client';
 import { defaultImapSettings, savesToSent } from '../../transports/imap/sent-folder';
 import { AccessTokens } from '../../transports/oauth/access-tokens';
 import { senderOwner, type OAuthGrantOwner } from '../../transports/oauth/oauth-grant.entity';
@@ -34,8 +39,8 @@ import type {
 import type { TokenSet } from '../../transports/oauth/token-endpoint';
 import { normalizeHost } from '../../transports/smtp/host-guard';
 import type { XOAuth2Login } from '../../transports/smtp/xoauth2';
-import { toSenderIdentityView } from '../sender-identities.service';
-import { SmtpConnector, unprocessable } from '../smtp-connector';
+import { senderImapColumns, toSenderIdentityView } from '../sender-identities.service';
+import { SmtpConnector } from '../smtp-connector';
 import {
   notConnected,
   SmtpIntegrationService,
@@ -61,6 +66,38 @@ const justIssued = (accessToken: string): XOAuth2Login => ({
 });
 
 const WAKE_BATCH = 500;
+
+/**
+ * Saves a connected account in the connect's transaction: `existing` updated to `fields` with a
+ * new version, or a new row with `key`. Returns the row's id.
+ */
+async function writeAccount<T extends SmtpIntegration | SenderIdentity>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  existing: T | null,
+  key: Partial<T>,
+  fields: QueryDeepPartialEntity<T>,
+  now: Date,
+): Promise<string> {
+  const id = existing?.id ?? randomUUID();
+  if (existing) {
+    await manager
+      .createQueryBuilder()
+      .update(entity)
+      .set({ ...fields, version: () => '"version" + 1' })
+      .where({ id })
+      .execute();
+  } else {
+    await manager.insert(entity, {
+      id,
+      ...key,
+      ...fields,
+      version: 1,
+      createdAt: now,
+    });
+  }
+  return id;
+}
 
 /**
  * Verifies an account with the tokens the provider just issued (an XOAUTH2 login on its SMTP
@@ -166,23 +203,8 @@ export class OAuthAccounts {
         connectedAt: now,
         updatedAt: now,
       };
-      const id = existing?.id ?? randomUUID();
-      if (existing) {
-        await manager
-          .createQueryBuilder()
-          .update(SmtpIntegration)
-          .set({ ...fields, version: () => '"version" + 1' })
-          .where({ id })
-          .execute();
-      } else {
-        await manager.insert(SmtpIntegration, {
-          id,
-          programId: program.id,
-          ...fields,
-          version: 1,
-          createdAt: now,
-        });
-      }
+      const key = { programId: program.id };
+      const id = await writeAccount(manager, SmtpIntegration, existing, key, fields, now);
       await this.tokens.save(manager, grant);
       return manager.findOneByOrFail(SmtpIntegration, { id });
     });
@@ -213,33 +235,14 @@ export class OAuthAccounts {
     });
     const existing = await this.identities.findOneBy({ programId: program.id, senderId });
     const saveToSent = request.saveToSent ?? existing?.saveToSent ?? 'auto';
-    const imap = request.imap
-      ? {
-          imapHost: request.imap.host,
-          imapPort: request.imap.port,
-          imapSecurity: request.imap.security,
-          sentFolder: request.imap.sentFolder ?? null,
-        }
-      : {
-          imapHost: existing?.imapHost ?? null,
-          imapPort: existing?.imapPort ?? null,
-          imapSecurity: existing?.imapSecurity ?? null,
-          sentFolder: existing?.sentFolder ?? null,
-        };
+    const imap = senderImapColumns(request.imap, existing);
     if (request.imap && savesToSent(saveToSent, integration.host)) {
-      try {
-        await verifyImap(
-          request.imap,
-          { user: request.email, accessToken: tokens.accessToken },
-          {
-            allowPrivateHosts: this.config.SMTP_ALLOW_PRIVATE_HOSTS,
-            allowInsecure,
-            sentFolder: request.imap.sentFolder,
-          },
-        );
-      } catch (err) {
-        throw unprocessable(err);
-      }
+      await this.connector.verifySentFolder(
+        request.imap,
+        { user: request.email, accessToken: tokens.accessToken },
+        allowInsecure,
+        request.imap.sentFolder,
+      );
     }
     const now = new Date();
     const fields = {
@@ -261,24 +264,8 @@ export class OAuthAccounts {
       updatedAt: now,
     };
     const saved = await this.identities.manager.transaction(async (manager) => {
-      const id = existing?.id ?? randomUUID();
-      if (existing) {
-        await manager
-          .createQueryBuilder()
-          .update(SenderIdentity)
-          .set({ ...fields, version: () => '"version" + 1' })
-          .where({ id })
-          .execute();
-      } else {
-        await manager.insert(SenderIdentity, {
-          id,
-          programId: program.id,
-          senderId,
-          ...fields,
-          version: 1,
-          createdAt: now,
-        });
-      }
+      const key = { programId: program.id, senderId };
+      const id = await writeAccount(manager, SenderIdentity, existing, key, fields, now);
       await this.tokens.save(manager, grant(senderOwner(senderId)));
       return manager.findOneByOrFail(SenderIdentity, { id });
     });
