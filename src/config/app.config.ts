@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import proxyAddr from 'proxy-addr';
 import { SEND_TIMEOUTS } from './smtp-timeouts';
 import { SendLimitWindowsConstraint } from '../send-limits/send-window.config';
+import { stacked, type FieldDecorator } from '../common/validation/validators';
 
 @ValidatorConstraint({ name: 'trustProxy' })
 class TrustProxyConstraint implements ValidatorConstraintInterface {
@@ -105,6 +106,31 @@ const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
+// The shapes most settings take; stacked, so each check comes in the order written out.
+
+/** A whole number of at least `min` (and at most `max`); `message` replaces every check's own. */
+const IntSetting = (min: number, max?: number, message?: string) => {
+  const options = message === undefined ? undefined : { message };
+  return stacked(
+    Transform(toInt),
+    IsInt(options),
+    Min(min, options),
+    ...(max === undefined ? [] : [Max(max, options)]),
+  );
+};
+
+/** On for 1, true, yes or on (any case); off for any other value. */
+const BoolSetting = () => stacked(Transform(toBool), IsBoolean());
+
+/** May be left unset; an empty value counts as unset. */
+const OptionalSetting = () => stacked(Transform(emptyToUndefined), IsOptional());
+
+const DOMAIN_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i;
+
+/** A domain name; the message names the setting. */
+const DomainSetting = (): FieldDecorator => (object, propertyName) =>
+  Matches(DOMAIN_NAME, { message: `${propertyName} must be a domain name` })(object, propertyName);
+
 export type AppRole = 'all' | 'api' | 'worker';
 
 /**
@@ -122,10 +148,7 @@ export const MIN_MESSAGE_CLAIM_MS =
  * SQLite in DATA_DIR, in-process queue, emails written as .eml files.
  */
 export class AppConfig {
-  @Transform(toInt)
-  @IsInt({ message: PORT_MESSAGE })
-  @Min(0, { message: PORT_MESSAGE })
-  @Max(65535, { message: PORT_MESSAGE })
+  @IntSetting(0, 65535, PORT_MESSAGE)
   PORT = 3000;
 
   /** The address to listen on: loopback by default; 0.0.0.0 (or ::) to take connections from elsewhere. */
@@ -144,16 +167,12 @@ export class AppConfig {
   TRUST_PROXY = 'false';
 
   /** The name the service gives itself in SMTP EHLO; by default the host of PUBLIC_BASE_URL, or the machine's name when that is localhost. */
-  @Transform(emptyToUndefined)
-  @IsOptional()
-  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
-    message: 'SMTP_EHLO_NAME must be a host name',
-  })
+  @OptionalSetting()
+  @Matches(DOMAIN_NAME, { message: 'SMTP_EHLO_NAME must be a host name' })
   SMTP_EHLO_NAME?: string;
 
   /** `production` refuses to start with settings only a laptop should have (localhost links or From). */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   NODE_ENV?: string;
 
@@ -161,8 +180,7 @@ export class AppConfig {
   @MinLength(1)
   DATA_DIR = './data';
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @Matches(/^postgres(ql)?:\/\//, {
     message: 'DATABASE_URL must be a postgres:// URL, or unset for SQLite',
   })
@@ -172,22 +190,17 @@ export class AppConfig {
    * Connections each process may open to Postgres (its pool). Every process holds up to this
    * many, so processes × this must stay under the server's max_connections (README).
    */
-  @Transform(toInt)
-  @IsInt({ message: DATABASE_POOL_SIZE_MESSAGE })
-  @Min(1, { message: DATABASE_POOL_SIZE_MESSAGE })
-  @Max(1000, { message: DATABASE_POOL_SIZE_MESSAGE })
+  @IntSetting(1, 1000, DATABASE_POOL_SIZE_MESSAGE)
   DATABASE_POOL_SIZE = 10;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @Matches(/^rediss?:\/\//, {
     message: 'REDIS_URL must be a redis:// or rediss:// URL, or unset for the in-process queue',
   })
   REDIS_URL?: string;
 
   /** Key for credentials stored encrypted; generated into DATA_DIR when unset. */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   @MinLength(MIN_SECRET_LENGTH, { message: 'APP_SECRET must be at least 32 characters' })
   APP_SECRET?: string;
@@ -197,14 +210,12 @@ export class AppConfig {
    * them still opens, and `npm run secrets:reseal` seals it again under APP_SECRET. New values are
    * always sealed under APP_SECRET.
    */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @Validate(SecretListConstraint)
   APP_SECRET_PREVIOUS?: string;
 
   /** Operator token for POST /v1/programs; generated into DATA_DIR when unset. */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   @MinLength(24, { message: 'ADMIN_TOKEN must be at least 24 characters' })
   ADMIN_TOKEN?: string;
@@ -221,36 +232,24 @@ export class AppConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Transform(toBool)
-  @IsBoolean()
+  @BoolSetting()
   MIGRATIONS_RUN = true;
 
   /** Attempts per job before it is given up, and the first backoff delay. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(50)
+  @IntSetting(1, 50)
   JOB_ATTEMPTS = 8;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   JOB_BACKOFF_MS = 2000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @IntSetting(1, 256)
   WORKER_CONCURRENCY = 8;
 
   /**
    * The most messages one delivery job takes: messages committed together (an evaluation's
    * emails, a sweep) are claimed, checked and recorded together, one job per this many.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @IntSetting(1, 500)
   DELIVERY_BATCH_SIZE = 50;
 
   /** Prefix of the Redis keys of the job queue; lets several deployments share one Redis. */
@@ -259,15 +258,11 @@ export class AppConfig {
   QUEUE_PREFIX = 'rn';
 
   /** How often periodic sweeps run (stuck messages, due payout reminders). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(50)
+  @IntSetting(50)
   SWEEP_INTERVAL_MS = 30000;
 
   /** How long a queued or sending message may sit unclaimed before the sweeper queues it again. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
+  @IntSetting(100)
   MESSAGE_STALE_MS = 60000;
 
   /**
@@ -287,26 +282,19 @@ export class AppConfig {
    * tests shorten them; a day must be a whole number of minute windows, and production refuses
    * anything but the real lengths.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
+  @IntSetting(100)
   SEND_LIMIT_MINUTE_MS = 60000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
+  @IntSetting(100)
   @Validate(SendLimitWindowsConstraint)
   SEND_LIMIT_DAY_MS = 86400000;
 
   /** Largest accepted request body, in bytes. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
+  @IntSetting(1024)
   BODY_LIMIT_BYTES = 1048576;
 
   /** Relay for the built-in sender; unset writes each message to DATA_DIR/outbox. */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @Matches(/^smtps?:\/\//, { message: 'BUILTIN_SMTP_URL must be an smtp:// or smtps:// URL' })
   BUILTIN_SMTP_URL?: string;
 
@@ -319,35 +307,27 @@ export class AppConfig {
    * as an .eml in DATA_DIR/outbox, for GET /v1/messages/:id/raw. Messages holding one-time links
    * are never kept. Without it only the embedded sender's own .eml files exist.
    */
-  @Transform(toBool)
-  @IsBoolean()
+  @BoolSetting()
   KEEP_SENT_MESSAGES = false;
 
   /** Comma-separated DNS servers for sender-domain checks (ip or ip:port); unset uses the system's. */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   DNS_SERVERS?: string;
 
   /** What programs add to their SPF record as `include:` for a custom From domain. */
-  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
-    message: 'SENDER_SPF_INCLUDE must be a domain name',
-  })
+  @DomainSetting()
   SENDER_SPF_INCLUDE = 'spf.localhost';
 
   /** Host a custom From domain's return-path CNAME (bounces.<domain>) points at. */
-  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
-    message: 'SENDER_BOUNCE_HOST must be a domain name',
-  })
+  @DomainSetting()
   SENDER_BOUNCE_HOST = 'bounces.localhost';
 
   /**
    * How long a custom From domain that was verified keeps signing mail after it starts failing its
    * DNS check (records changed or missing), in hours; after that its mail stops until it is fixed.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
+  @IntSetting(0)
   SENDER_DOMAIN_GRACE_HOURS = 72;
 
   /**
@@ -355,90 +335,67 @@ export class AppConfig {
    * (0 turns it off), the address it listens on, and the domain its addresses are at (the MX of
    * this domain, and the return-path CNAME of custom domains, point at the listener).
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntSetting(0, 65535)
   INBOUND_SMTP_PORT = 2525;
 
   @IsIP(undefined, { message: 'INBOUND_SMTP_HOST must be an IP address to listen on' })
   INBOUND_SMTP_HOST = '127.0.0.1';
 
-  @Matches(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
-    message: 'INBOUND_DOMAIN must be a domain name',
-  })
+  @DomainSetting()
   INBOUND_DOMAIN = 'localhost';
 
   /** PEM files for STARTTLS on the listener; without them it offers no STARTTLS. */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   INBOUND_TLS_KEY_FILE?: string;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   INBOUND_TLS_CERT_FILE?: string;
 
   /** The largest email the listener takes, in bytes (10 MiB). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
+  @IntSetting(1024)
   INBOUND_MAX_BYTES = 10 * 1024 * 1024;
 
   /** Emails one client address may hand the listener per minute. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   INBOUND_MESSAGES_PER_MINUTE = 120;
 
   /**
    * Programs' own mailboxes, read over IMAP by the worker role: how often a mailbox being read is
    * polled besides IDLE, and how often a worker looks for mailboxes nobody reads.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
+  @IntSetting(100)
   INBOUND_MAILBOX_POLL_MS = 60000;
 
   /**
    * How long a worker holds a mailbox without renewing it (it renews every third of this): a
    * worker that dies without letting go has its mailboxes read by another once this runs out.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1000)
+  @IntSetting(1000)
   INBOUND_MAILBOX_LEASE_MS = 120000;
 
   /** Lets programs use SMTP/IMAP hosts on private or loopback addresses (on-premises, tests). */
-  @Transform(toBool)
-  @IsBoolean()
+  @BoolSetting()
   SMTP_ALLOW_PRIVATE_HOSTS = false;
 
   /** Lets webhook endpoints be on private or loopback addresses (on-premises receivers, tests). */
-  @Transform(toBool)
-  @IsBoolean()
+  @BoolSetting()
   WEBHOOK_ALLOW_PRIVATE_HOSTS = false;
 
   /** Longest wait for a webhook receiver's answer, connection included. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
+  @IntSetting(100)
   WEBHOOK_TIMEOUT_MS = 10000;
 
   /** The wait before a webhook's second attempt; each later one waits twice the one before. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(10)
+  @IntSetting(10)
   WEBHOOK_BACKOFF_MS = 30000;
 
   /**
    * How long a webhook is retried before it is given up, and how long an endpoint may fail
    * without one success before it is disabled (with an alert to the program).
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1000)
+  @IntSetting(1000)
   WEBHOOK_RETRY_WINDOW_MS = 259200000;
 
   /**
@@ -446,13 +403,11 @@ export class AppConfig {
    * id is not offered. The endpoints default to the providers' own; tests and sovereign clouds set
    * others. The redirect URI to register is PUBLIC_BASE_URL + /oauth/callback.
    */
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   OAUTH_MICROSOFT_CLIENT_ID?: string;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   OAUTH_MICROSOFT_CLIENT_SECRET?: string;
 
@@ -463,107 +418,76 @@ export class AppConfig {
   })
   OAUTH_MICROSOFT_TENANT = 'common';
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @Validate(OAuthEndpointConstraint)
   OAUTH_MICROSOFT_AUTHORIZE_URL?: string;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @Validate(OAuthEndpointConstraint)
   OAUTH_MICROSOFT_TOKEN_URL?: string;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   OAUTH_GOOGLE_CLIENT_ID?: string;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @IsString()
   OAUTH_GOOGLE_CLIENT_SECRET?: string;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @Validate(OAuthEndpointConstraint)
   OAUTH_GOOGLE_AUTHORIZE_URL?: string;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
+  @OptionalSetting()
   @Validate(OAuthEndpointConstraint)
   OAUTH_GOOGLE_TOKEN_URL?: string;
 
   /** Lifetime of email verification links, in seconds (default 24 h). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   VERIFICATION_TOKEN_TTL_SECONDS = 86400;
 
   /** Lifetime of password reset links, in seconds (default 1 h). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   PASSWORD_RESET_TOKEN_TTL_SECONDS = 3600;
 
   /** Verification or reset emails one participant may receive per hour (each kind), whatever the HTTP limits let through. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   TOKEN_EMAILS_PER_ADDRESS_PER_HOUR = 3;
 
   /** Requests per minute one IP address may make to each public (publishable key) route. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   PUBLIC_RATE_LIMIT_IP_PER_MINUTE = 30;
 
   /** Requests per hour naming one email address, per public route. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   PUBLIC_RATE_LIMIT_ADDRESS_PER_HOUR = 10;
 
   /** Requests per minute to each public route of one program. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   PUBLIC_RATE_LIMIT_PROGRAM_PER_MINUTE = 600;
 
   /** Emails one event may send one recipient over all its rules; the actions past it are skipped. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   MAX_EMAILS_PER_EVENT_RECIPIENT = 5;
 
   /** Rules one program may have (the benchmarks run programs of 1,000). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   MAX_RULES_PER_PROGRAM = 1000;
 
   /** Template test sends one program may make per hour, counted in the database. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   TEST_SENDS_PER_HOUR = 30;
 
   /** Worker threads that render and check programs' own templates, off the main event loop. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(64)
+  @IntSetting(1, 64)
   TEMPLATE_WORKERS = 2;
 
   /** Longest one program template may take to render or be checked; its worker is stopped then. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @IntSetting(1)
   TEMPLATE_RENDER_TIMEOUT_MS = 2000;
 
   /** Heap (old generation) of each template worker, in MB; a render that needs more fails. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(16)
+  @IntSetting(16)
   TEMPLATE_WORKER_MEMORY_MB = 128;
 }
 

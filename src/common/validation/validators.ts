@@ -30,11 +30,11 @@ export function defineValidator(
     });
 }
 
-type FieldDecorator = (object: object, propertyName: string) => void;
+export type FieldDecorator = (object: object, propertyName: string) => void;
 
 // Applied as if written one above the other, the lowest first: that order decides which check a
 // validation error names first (its code).
-function stacked(...decorators: FieldDecorator[]): FieldDecorator {
+export function stacked(...decorators: FieldDecorator[]): FieldDecorator {
   return (object, propertyName) => {
     for (const decorator of [...decorators].reverse()) decorator(object, propertyName);
   };
