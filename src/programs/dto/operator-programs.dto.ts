@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { NoControlChars } from '../../common/validation/validators';
 import { ProgramResponse } from './program.dto';
+import { PageLimit } from '../../common/http/pagination';
 
 export class ListProgramsQuery {
   @ApiPropertyOptional({
@@ -15,12 +15,7 @@ export class ListProgramsQuery {
   @NoControlChars()
   name?: string;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PageLimit } from '../../common/http/pagination';
 import { PENDING_REASONS, REWARD_STATUSES } from '../states/reward-states';
 import { PARTICIPANT_ID, PARTICIPANT_ID_MESSAGE } from '../../participants/dto/participant.dto';
 import { FraudVerdictResponse } from '../../fraud/dto/fraud-verdict.dto';
@@ -12,12 +12,7 @@ export class ListRewardsQuery {
   @Matches(PARTICIPANT_ID, { message: PARTICIPANT_ID_MESSAGE })
   participantId?: string;
 
-  @ApiPropertyOptional({ default: 100, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit(100, 500)
   limit?: number;
 }
 

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { IsEmailAddress, IsSingleLine, NoControlChars } from '../../common/validation/validators';
 import {
   SUPPRESSION_REASONS,
   SUPPRESSION_SCOPES,
   type SuppressionReason,
 } from '../suppression.entity';
+import { PageLimit } from '../../common/http/pagination';
 
 const REASONS_DESCRIBED =
   '`hard_bounce`: it bounced for good after it was accepted; `complaint`: its owner marked a message as spam; ' +
@@ -25,12 +25,7 @@ export class ListSuppressionsQuery {
   @IsIn(SUPPRESSION_REASONS)
   reason?: SuppressionReason;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit()
   limit?: number;
 
   @ApiPropertyOptional()

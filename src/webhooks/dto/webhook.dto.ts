@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -20,6 +19,7 @@ import {
 } from '../webhook-delivery.entity';
 import { WEBHOOK_ENDPOINT_STATUSES, type WebhookEndpointStatus } from '../webhook-endpoint.entity';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhook-events.types';
+import { PageLimit } from '../../common/http/pagination';
 
 export class CreateWebhookDto {
   @ApiProperty({
@@ -104,12 +104,7 @@ export class ListWebhookDeliveriesQuery {
   @IsIn(WEBHOOK_EVENT_TYPES)
   event?: WebhookEventType;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit()
   limit?: number;
 }
 
