@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   Headers,
-  HttpCode,
   NotFoundException,
   Param,
   Post,
@@ -17,6 +16,7 @@ import type { Response } from 'express';
 import { Auth } from '../programs/auth/auth.decorators';
 import { formField, single } from './page-parts';
 import { PageRateLimitGuard } from './page-rate-limit.guard';
+import { PageForm, PageGet } from './page-route.decorator';
 import { ParticipantPageExceptionFilter } from './participant-page-exception.filter';
 import { ParticipantPageViews } from './participant-page-views';
 import { PasswordResetPage } from './password-reset-page.service';
@@ -42,8 +42,7 @@ export class ParticipantPagesController {
   ) {}
 
   // The verification link: confirms the address, or explains a link that no longer works.
-  @Get('verify')
-  @UseGuards(PageRateLimitGuard)
+  @PageGet('verify')
   async verify(
     @Query('token') token: unknown,
     @Headers('accept-language') lang: string | undefined,
@@ -53,9 +52,7 @@ export class ParticipantPagesController {
   }
 
   // The button of an old verification link: a new link to the address on file.
-  @Post('verify/resend')
-  @HttpCode(200)
-  @UseGuards(PageRateLimitGuard)
+  @PageForm('verify/resend')
   async resendVerification(
     @Body() body: unknown,
     @Headers('accept-language') lang: string | undefined,
@@ -65,8 +62,7 @@ export class ParticipantPagesController {
   }
 
   // With `token`, the new-password form; with `program`, the form that asks for a reset link.
-  @Get('reset-password')
-  @UseGuards(PageRateLimitGuard)
+  @PageGet('reset-password')
   async resetPassword(
     @Query('token') token: unknown,
     @Query('program') program: unknown,
@@ -77,9 +73,7 @@ export class ParticipantPagesController {
   }
 
   // Form fields `token`, `password`, `confirm`: the API's rules, each problem beside its field.
-  @Post('reset-password')
-  @HttpCode(200)
-  @UseGuards(PageRateLimitGuard)
+  @PageForm('reset-password')
   async submitResetPassword(
     @Body() body: unknown,
     @Headers('accept-language') lang: string | undefined,
@@ -89,9 +83,7 @@ export class ParticipantPagesController {
   }
 
   // The button of an old reset link: a new link to the address on file.
-  @Post('reset-password/resend')
-  @HttpCode(200)
-  @UseGuards(PageRateLimitGuard)
+  @PageForm('reset-password/resend')
   async resendResetPassword(
     @Body() body: unknown,
     @Headers('accept-language') lang: string | undefined,
@@ -101,9 +93,7 @@ export class ParticipantPagesController {
   }
 
   // Form fields `program`, `email`: the same page whether or not the address has an account.
-  @Post('reset-password/request')
-  @HttpCode(200)
-  @UseGuards(PageRateLimitGuard)
+  @PageForm('reset-password/request')
   async requestResetPassword(
     @Body() body: unknown,
     @Headers('accept-language') lang: string | undefined,
@@ -113,8 +103,7 @@ export class ParticipantPagesController {
   }
 
   // The preference page behind unsubscribe links (a POST here is consent's one-click route).
-  @Get('unsubscribe/:token')
-  @UseGuards(PageRateLimitGuard)
+  @PageGet('unsubscribe/:token')
   async preferencesPage(
     @Param('token') token: string,
     @Query('done') done: unknown,
