@@ -151,13 +151,7 @@ export class TemplatesPageService {
       ),
     );
     if (!outcome.ok) {
-      return this.editor(
-        ctx,
-        await this.current(ctx, key, locale),
-        refusedForm(ctx.lang, values, outcome.error, 'templates.refused', topField),
-        undefined,
-        outcome.error.getStatus(),
-      );
+      return this.refused(ctx, await this.current(ctx, key, locale), values, outcome.error);
     }
     const saved = outcome.value.template;
     const notice = successNotice(ctx.lang, 'templates.saved', { version: saved.version ?? '' });
@@ -169,13 +163,7 @@ export class TemplatesPageService {
     const outcome = await attempt(() => this.templateEditor.remove(ctx.program, key, locale));
     if (!outcome.ok) {
       const template = await this.current(ctx, key, locale);
-      return this.editor(
-        ctx,
-        template,
-        refusedForm(ctx.lang, this.partsOf(template), outcome.error, 'templates.refused', topField),
-        undefined,
-        outcome.error.getStatus(),
-      );
+      return this.refused(ctx, template, this.partsOf(template), outcome.error);
     }
     // A program key without templates left is gone: back to the list.
     const stillThere = await this.templates.templateExists(ctx.program.id, key);
@@ -336,6 +324,17 @@ export class TemplatesPageService {
 
   private partsOf(t: Pick<TemplateResponse, 'subject' | 'html' | 'text'>): Record<string, string> {
     return { subject: t.subject, html: t.html, text: t.text ?? '' };
+  }
+
+  /** The editor again after a save or a reset was refused: the form as sent, the reasons beside it. */
+  private refused(
+    ctx: SignedInContext,
+    template: TemplateResponse,
+    values: Record<string, string>,
+    error: AppError,
+  ): Page {
+    const form = refusedForm(ctx.lang, values, error, 'templates.refused', topField);
+    return this.editor(ctx, template, form, undefined, error.getStatus());
   }
 
   private editor(
