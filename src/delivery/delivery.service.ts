@@ -30,6 +30,8 @@ import {
 } from '../transports/accounts/account-waiting';
 import { OutcomeWriter } from './outcome-writer';
 
+type BatchAdmit = ReturnType<SendLimiter['forBatch']>;
+
 export type DeliveryOutcome =
   | { outcome: 'sent'; messageId: string }
   | { outcome: 'skipped'; reason: string }
@@ -124,12 +126,14 @@ export class DeliveryService {
       }
       return route;
     };
+    // An account without limits is read once for the batch: only a pause holds it back.
+    const admit = this.limits.forBatch();
     const outcomes: DeliveryOutcome[] = [];
     let next = 0;
     const lane = async () => {
       while (next < claimed.length) {
         const message = claimed[next++];
-        outcomes.push(await this.deliverClaimed(message, routeOf, held.get(message.id)));
+        outcomes.push(await this.deliverClaimed(message, routeOf, admit, held.get(message.id)));
       }
     };
     await Promise.all(Array.from({ length: Math.min(SENDS_AT_ONCE, claimed.length) }, lane));
@@ -177,6 +181,7 @@ export class DeliveryService {
   private async deliverClaimed(
     message: Message,
     routeOf: (m: Message) => Promise<MailRoute>,
+    admit: BatchAdmit,
     held?: HeldBack,
   ): Promise<DeliveryOutcome> {
     if (held) {
@@ -189,7 +194,7 @@ export class DeliveryService {
       route = await routeOf(message);
       // Before anything is rendered: a message over its account's sending limit waits for it.
       if (route.kind === 'smtp') {
-        const admission = await this.admit(message, route);
+        const admission = await this.admit(message, route, admit);
         if (!admission.send) return await this.waitForLimit(message, route, admission);
       }
       // One link for the header and the body's footer: the same token in both.
@@ -416,13 +421,13 @@ export class DeliveryService {
   }
 
   /** Whether the route's account may send now; a message that waited holds the send it waited for. */
-  private admit(message: Message, route: SmtpRoute): Promise<Admission> {
+  private admit(message: Message, route: SmtpRoute, batch: BatchAdmit): Promise<Admission> {
     const held =
       message.notBefore && message.limitKey
         ? { key: message.limitKey, at: message.notBefore }
         : null;
     return this.outcomes.persist(() =>
-      this.limits.admit({ key: route.transportKey, limits: route.limits }, held),
+      batch({ key: route.transportKey, limits: route.limits }, held),
     );
   }
 

@@ -46,6 +46,8 @@ export class SendLimiter {
   // Sends of one account in this process take their turn here, so that processes, not each
   // concurrent job, compete for the store's compare-and-set.
   private readonly turns = new KeyedMutex();
+  // Pauses this process set: a batch that read an account before its pause still holds to it.
+  private readonly pausedHere = new Map<string, number>();
 
   constructor(
     private readonly store: SendLimitStore,
@@ -94,6 +96,33 @@ export class SendLimiter {
   }
 
   /**
+   * `admit` for the messages of one delivery batch. An account without limits is held back only
+   * by a pause, so its state is read once for the batch instead of once per message; a pause this
+   * process sets meanwhile holds the batch's later messages too, and one set by another process
+   * is seen by the next batch (a message sent in between meets the server's own quota reply).
+   */
+  forBatch(): (account: LimitedAccount, held: HeldSlot | null) => Promise<Admission> {
+    const pauses = new Map<string, Promise<number | null>>();
+    return async (account, held) => {
+      if (held || hasLimits(account.limits)) return this.admit(account, held);
+      let read = pauses.get(account.key);
+      if (!read) {
+        read = this.store.read(account.key).then((s) => s?.state.pausedUntil ?? null);
+        pauses.set(account.key, read);
+        // A failed read is tried again by the next message, not shared with the whole batch.
+        read.catch(() => pauses.delete(account.key));
+      }
+      const now = Date.now();
+      const here = this.pausedHere.get(account.key) ?? null;
+      if (here !== null && here <= now) this.pausedHere.delete(account.key);
+      const until = Math.max((await read) ?? 0, here ?? 0);
+      return until > now
+        ? { send: false, notBefore: new Date(until), reason: 'paused' }
+        : { send: true };
+    };
+  }
+
+  /**
    * The server answered that the account is over a quota of its own: nothing more is sent
    * through it until the window of that kind ends (the day for a daily quota, else the minute).
    * Returns when sending resumes.
@@ -102,6 +131,7 @@ export class SendLimiter {
     return this.turns.run(accountKey, () =>
       this.compareAndSet(accountKey, (current, now) => {
         const next = pausedState(current, windowEnd(kind, this.windows, now));
+        this.pausedHere.set(accountKey, next.pausedUntil!);
         return { next, result: new Date(next.pausedUntil!) };
       }),
     );
