@@ -3,12 +3,13 @@
  * bench/FINDINGS.md: each sample's time goes to the nearest frame, from the sampled one up the
  * stack, whose file names a category, so a socket write made by `pg` counts as database work.
  *
- *   npx ts-node --transpile-only bench/profile-summary.ts [--per=N] DIR|FILE...
+ *   npx ts-node --transpile-only bench/profile-summary.ts [--per=N] [--table] DIR|FILE...
  *
- * With --per=N (the emails of the run) each category's time is also given per email.
+ * With --per=N (the emails of the run) each category's time is also given per email; --table
+ * prints one Markdown table with a column per profile.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -118,10 +119,34 @@ function files(dir: string): string[] {
 
 const args = process.argv.slice(2);
 const per = Number(args.find((a) => a.startsWith('--per='))?.slice('--per='.length) ?? NaN);
-for (const arg of args.filter((a) => !a.startsWith('--'))) {
-  for (const file of files(arg)) {
-    const totals = summarise(file);
-    const busy = [...totals].filter(([k]) => k !== 'idle').reduce((a, [, v]) => a + v, 0);
+const paths = args.filter((a) => !a.startsWith('--')).flatMap(files);
+const summaries = paths.map((file) => ({ file, totals: summarise(file) }));
+const busyOf = (totals: Map<string, number>) =>
+  [...totals].filter(([k]) => k !== 'idle').reduce((a, [, v]) => a + v, 0);
+
+if (args.includes('--table')) {
+  // One column per profile, a row per category: ms per email with --per, else % of busy time.
+  const names = CATEGORIES.map(([name]) => name)
+    .filter((n) => n !== 'idle')
+    .concat('Node internals');
+  const cell = (totals: Map<string, number>, name: string) => {
+    const ms = totals.get(name) ?? 0;
+    return Number.isFinite(per)
+      ? (ms / per).toFixed(2)
+      : `${((100 * ms) / busyOf(totals)).toFixed(1)}%`;
+  };
+  console.log(
+    `| category | ${summaries.map((s) => `${basename(dirname(s.file))}/${basename(s.file, '.cpuprofile')}`).join(' | ')} |`,
+  );
+  console.log(`| --- |${summaries.map(() => ' ---: |').join('')}`);
+  for (const name of names)
+    console.log(`| ${name} | ${summaries.map((s) => cell(s.totals, name)).join(' | ')} |`);
+  const total = (s: { totals: Map<string, number> }) =>
+    Number.isFinite(per) ? (busyOf(s.totals) / per).toFixed(2) : '100%';
+  console.log(`| busy main thread | ${summaries.map(total).join(' | ')} |`);
+} else {
+  for (const { file, totals } of summaries) {
+    const busy = busyOf(totals);
     const all = busy + (totals.get('idle') ?? 0);
     console.log(`\n${file}: ${(busy / 1000).toFixed(1)} s busy of ${(all / 1000).toFixed(1)} s`);
     for (const [name, ms] of [...totals].sort((a, b) => b[1] - a[1])) {
