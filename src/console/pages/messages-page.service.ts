@@ -4,14 +4,16 @@ import { ListMessagesQuery, MESSAGE_STATUSES } from '../../messages/dto/message.
 import type { SignedInContext } from '../console-request';
 import {
   attempt,
+  emptyForm,
   errorNotice,
   noticeFromQuery,
   pickFields,
-  placeErrors,
+  refusedForm,
   validateQuery,
   type Notice,
 } from '../console-forms';
 import type { Page, PageResult } from '../console-views.service';
+import { givenFilters, pageLinks } from './paged-lists';
 import { SuppressionsService, toSuppressionView } from '../../suppressions/suppressions.service';
 import { emailCategoryOf } from '../../templates/renderer';
 import { translate } from '../i18n';
@@ -30,45 +32,28 @@ export class MessagesPageService {
 
   async list(ctx: SignedInContext, query: Record<string, unknown>): Promise<Page> {
     const values = pickFields(query, FILTERS);
-    const filters = Object.fromEntries(
-      Object.entries(values)
-        .filter(([, v]) => v.trim() !== '')
-        .map(([k, v]) => [k, v.trim()]),
-    );
+    const filters = givenFilters(values);
     const outcome = await attempt(async () =>
       this.messages.list(
         ctx.program.id,
         await validateQuery(ListMessagesQuery, { ...filters, limit: PAGE_SIZE }),
       ),
     );
-    let errors: Record<string, string[]> = {};
-    let notice: Notice | undefined;
-    if (!outcome.ok) {
-      const placed = placeErrors(outcome.error, (path) => path);
-      errors = placed.errors;
-      notice = errorNotice(ctx.lang, outcome.error, 'messages.filterRefused', placed.unplaced);
-    }
+    const form = outcome.ok
+      ? emptyForm(values)
+      : refusedForm(ctx.lang, values, outcome.error, 'messages.filterRefused', (path) => path);
     const page = outcome.ok ? outcome.value : { items: [], nextCursor: null };
-    const keep = new URLSearchParams(Object.entries(filters).filter(([k]) => k !== 'cursor'));
-    const withCursor = (cursor: string) => {
-      const next = new URLSearchParams(keep);
-      next.set('cursor', cursor);
-      return `/console/messages?${next.toString()}`;
-    };
     return {
       view: 'messages',
       title: 'messages.title',
       section: 'messages',
       status: outcome.ok ? undefined : outcome.error.getStatus(),
       model: {
-        notice,
-        form: { values, errors },
+        notice: form.notice,
+        form: { values, errors: form.errors },
         statuses: MESSAGE_STATUSES,
         items: page.items,
-        nextHref: page.nextCursor ? withCursor(page.nextCursor) : null,
-        firstHref: filters.cursor
-          ? `/console/messages${keep.size ? `?${keep.toString()}` : ''}`
-          : null,
+        ...pageLinks('/console/messages', filters, page.nextCursor),
       },
     };
   }

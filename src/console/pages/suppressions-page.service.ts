@@ -10,7 +10,6 @@ import {
   noticeFromQuery,
   optional,
   pickFields,
-  placeErrors,
   refusedForm,
   validateBody,
   validateQuery,
@@ -18,6 +17,7 @@ import {
   type Notice,
 } from '../console-forms';
 import type { Page, PageResult } from '../console-views.service';
+import { givenFilters, pageLinks } from './paged-lists';
 
 const PAGE_SIZE = 25;
 const FILTERS = ['email', 'reason', 'cursor'] as const;
@@ -39,11 +39,7 @@ export class SuppressionsPageService {
     overrides: { notice?: Notice; status?: number } = {},
   ): Promise<Page> {
     const values = pickFields(query, FILTERS);
-    const filters = Object.fromEntries(
-      Object.entries(values)
-        .filter(([, v]) => v.trim() !== '')
-        .map(([k, v]) => [k, v.trim()]),
-    );
+    const filters = givenFilters(values);
     const message = messageOf(pickFields(query, ['message']).message);
     const outcome = await attempt(async () =>
       this.suppressions.list(
@@ -51,38 +47,24 @@ export class SuppressionsPageService {
         await validateQuery(ListSuppressionsQuery, { ...filters, limit: PAGE_SIZE }),
       ),
     );
-    let errors: Record<string, string[]> = {};
-    let notice = overrides.notice ?? noticeFromQuery(ctx.lang, query.notice);
-    if (!outcome.ok) {
-      const placed = placeErrors(outcome.error, (path) => path);
-      errors = placed.errors;
-      notice = errorNotice(ctx.lang, outcome.error, 'suppressions.filterRefused', placed.unplaced);
-    }
+    const form = outcome.ok
+      ? emptyForm(values)
+      : refusedForm(ctx.lang, values, outcome.error, 'suppressions.filterRefused', (path) => path);
     const page = outcome.ok ? outcome.value : { items: [], nextCursor: null };
-    const keep = new URLSearchParams(Object.entries(filters).filter(([k]) => k !== 'cursor'));
-    if (message) keep.set('message', message);
-    const withCursor = (cursor: string) => {
-      const next = new URLSearchParams(keep);
-      next.set('cursor', cursor);
-      return `/console/suppressions?${next.toString()}`;
-    };
     return {
       view: 'suppressions',
       title: 'suppressions.title',
       section: 'suppressions',
       status: overrides.status ?? (outcome.ok ? undefined : outcome.error.getStatus()),
       model: {
-        notice,
-        form: { values, errors },
+        notice: form.notice ?? overrides.notice ?? noticeFromQuery(ctx.lang, query.notice),
+        form: { values, errors: form.errors },
         addForm,
         reasons: SUPPRESSION_REASONS,
         filtered: Object.keys(filters).length > 0,
         items: page.items,
         message,
-        nextHref: page.nextCursor ? withCursor(page.nextCursor) : null,
-        firstHref: filters.cursor
-          ? `/console/suppressions${keep.size ? `?${keep.toString()}` : ''}`
-          : null,
+        ...pageLinks('/console/suppressions', filters, page.nextCursor, message ? { message } : {}),
       },
     };
   }
