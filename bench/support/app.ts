@@ -130,7 +130,7 @@ export function serviceArgs(ctx: BenchContext): string[] {
  */
 export function toggleProfiles(processes: Array<{ pid: number }>): void {
   if (!process.env.BENCH_PROFILE_DIR) return;
-  for (const p of processes) process.kill(p.pid, 'SIGUSR2');
+  for (const p of processes) process.kill(p.pid, 'SIGWINCH');
 }
 
 /** The environment that goes with serviceArgs. */

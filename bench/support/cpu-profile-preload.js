@@ -1,5 +1,6 @@
-// Loaded with `-r` into a service process when BENCH_PROFILE_DIR is set: the first SIGUSR2 starts
-// a V8 CPU profile, the second writes it to BENCH_PROFILE_FILE, so that a profile covers the
+// Loaded with `-r` into a service process when BENCH_PROFILE_DIR is set: the first SIGWINCH starts
+// a V8 CPU profile, the second writes it to BENCH_PROFILE_FILE (a signal whose default is to do
+// nothing, and one Nest's shutdown hooks leave alone), so that a profile covers the
 // measured run only, not the boot, the migrations or the setup.
 const { Session } = require('node:inspector');
 const { mkdirSync, writeFileSync } = require('node:fs');
@@ -10,7 +11,7 @@ if (out) {
   const session = new Session();
   session.connect();
   let running = false;
-  process.on('SIGUSR2', () => {
+  process.on('SIGWINCH', () => {
     if (!running) {
       running = true;
       session.post('Profiler.enable');
