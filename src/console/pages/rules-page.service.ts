@@ -1,6 +1,7 @@
 import { RulesService } from '../../rules/rules.service';
 import { RuleSimulator, type EventNeed } from '../../rules/rule-simulator.service';
 import { Injectable } from '@nestjs/common';
+import type { AppError } from '../../common/errors/app-error';
 import type { RuleResult } from '../../rules/action-plan';
 import { CreateRuleDto, SimulateRulesDto, UpdateRuleDto } from '../../rules/dto/rule.dto';
 import type { RuleView } from '../../rules/rules.service';
@@ -61,6 +62,21 @@ function ruleValues(rule: RuleView): Record<string, string> {
     conditions: rule.conditions ? JSON.stringify(rule.conditions, null, 2) : '',
     actions: JSON.stringify(rule.actions, null, 2),
     version: String(rule.version),
+  };
+}
+
+/** The rule form as posted: a checkbox left unticked is not sent at all. */
+function postedValues(body: unknown): Record<string, string> {
+  return { ...pickFields(body, RULE_FIELDS), enabled: formField(body, 'enabled') ? 'on' : '' };
+}
+
+/** What the posted form sets besides the JSON fields (conditions, actions). */
+function postedSettings(values: Record<string, string>) {
+  return {
+    name: values.name.trim(),
+    event: values.event.trim(),
+    priority: integerOrText(values.priority) ?? 0,
+    enabled: values.enabled === 'on',
   };
 }
 
@@ -142,40 +158,25 @@ export class RulesPageService {
   }
 
   async create(ctx: SignedInContext, body: unknown): Promise<PageResult> {
-    const values: Record<string, string> = {
-      ...pickFields(body, RULE_FIELDS),
-      enabled: formField(body, 'enabled') ? 'on' : '',
-    };
+    const values = postedValues(body);
     const { parsed, errors } = parseJsonFields(values, ['conditions', 'actions']);
     if (Object.keys(errors).length)
       return this.editor(ctx, null, this.invalidJson(ctx.lang, values, errors), 400);
     const input = {
-      name: values.name.trim(),
-      event: values.event.trim(),
-      priority: integerOrText(values.priority) ?? 0,
-      enabled: values.enabled === 'on',
+      ...postedSettings(values),
       ...(parsed.conditions !== undefined ? { conditions: parsed.conditions } : {}),
       actions: parsed.actions ?? [],
     };
     const outcome = await attempt(async () =>
       this.rules.create(ctx.program.id, await validateBody(CreateRuleDto, input)),
     );
-    if (!outcome.ok)
-      return this.editor(
-        ctx,
-        null,
-        refusedForm(ctx.lang, values, outcome.error, 'rules.refused', topField),
-        outcome.error.getStatus(),
-      );
+    if (!outcome.ok) return this.refused(ctx, null, values, outcome.error);
     return { redirect: '/console/rules?notice=rule-created' };
   }
 
   async update(ctx: SignedInContext, id: string, body: unknown): Promise<PageResult> {
     const current = await this.rules.get(ctx.program.id, id);
-    const values: Record<string, string> = {
-      ...pickFields(body, RULE_FIELDS),
-      enabled: formField(body, 'enabled') ? 'on' : '',
-    };
+    const values = postedValues(body);
     if (values.version && values.version !== String(current.version)) {
       // Someone saved the rule since this form was opened: say so instead of overwriting their change.
       const notice: Notice = {
@@ -188,23 +189,14 @@ export class RulesPageService {
     if (Object.keys(errors).length)
       return this.editor(ctx, current, this.invalidJson(ctx.lang, values, errors), 400);
     const input = {
-      name: values.name.trim(),
-      event: values.event.trim(),
-      priority: integerOrText(values.priority) ?? 0,
-      enabled: values.enabled === 'on',
+      ...postedSettings(values),
       conditions: parsed.conditions ?? null,
       actions: parsed.actions ?? [],
     };
     const outcome = await attempt(async () =>
       this.rules.update(ctx.program.id, id, await validateBody(UpdateRuleDto, input)),
     );
-    if (!outcome.ok)
-      return this.editor(
-        ctx,
-        current,
-        refusedForm(ctx.lang, values, outcome.error, 'rules.refused', topField),
-        outcome.error.getStatus(),
-      );
+    if (!outcome.ok) return this.refused(ctx, current, values, outcome.error);
     return { redirect: '/console/rules?notice=rule-saved' };
   }
 
@@ -264,6 +256,17 @@ export class RulesPageService {
       errors,
       notice: { kind: 'error', title: translate(lang, 'form.invalidJson') },
     };
+  }
+
+  /** The editor again after a create or a save was refused: the form as sent, the reasons beside it. */
+  private refused(
+    ctx: SignedInContext,
+    rule: RuleView | null,
+    values: Record<string, string>,
+    error: AppError,
+  ): Page {
+    const form = refusedForm(ctx.lang, values, error, 'rules.refused', topField);
+    return this.editor(ctx, rule, form, error.getStatus());
   }
 
   private editor(
