@@ -7,7 +7,7 @@ import { NotifyParticipant } from '../src/notifications/notify-participant';
 import { ProgramsService } from '../src/programs/programs.service';
 import { sampleEmailData } from '../src/templates/renderer';
 import { AccessTokens } from '../src/transports/oauth/access-tokens';
-import { OAuthGrant } from '../src/transports/oauth/oauth-grant.entity';
+import { OAuthGrant, senderOwner } from '../src/transports/oauth/oauth-grant.entity';
 import { ImapTestServer } from './support/imap-test-server';
 import { OAuthTestServer, xoauth2Check } from './support/oauth-test-server';
 import { SmtpTestServer } from './support/smtp-test-server';
@@ -596,6 +596,42 @@ describe('OAuth 2.0 sign-in for SMTP and IMAP (e2e)', () => {
       expect(smtp.received.filter((m) => m.envelope.user === OWNER_S)).toHaveLength(20);
       expect((await api(s).get('/v1/integrations/smtp')).body.status).toBe('connected');
       expect(relay.received).toHaveLength(1);
+    });
+  });
+
+  describe('sign-ins of one account that come back at once', () => {
+    it('connects both, keeping one account and one grant, for the integration and a sender', async () => {
+      const q = await t.createProgram({ name: 'Twice' });
+      const together = async (body: object) => {
+        const started = [];
+        for (let i = 0; i < 2; i++) {
+          const res = await api(q).post('/v1/integrations/oauth/authorize', {
+            provider: 'microsoft',
+            ...body,
+          });
+          expect(res.status).toBe(200);
+          started.push(res);
+        }
+        const backs = [];
+        for (const res of started) backs.push(await oauth.signIn(res.body.authorizeUrl));
+        const callbacks = await Promise.all(
+          backs.map((b) =>
+            t.http.get(`${b.pathname}${b.search}`).set('Accept', 'application/json'),
+          ),
+        );
+        expect(callbacks.map((c) => [c.status, c.body.status])).toEqual([
+          [200, 'connected'],
+          [200, 'connected'],
+        ]);
+      };
+      await together({ for: 'integration', email: OWNER, smtp: smtpServer() });
+      await together({ for: 'sender', senderId: 'ana', email: ANA });
+      const grants = await db.getRepository(OAuthGrant).findBy({ programId: q.id });
+      expect(grants.map((g) => g.owner).sort()).toEqual(['integration', senderOwner('ana')].sort());
+      const integration = await api(q).get('/v1/integrations/smtp').expect(200);
+      expect(integration.body).toMatchObject({ status: 'connected', username: OWNER });
+      const sender = await api(q).get('/v1/integrations/smtp/senders/ana').expect(200);
+      expect(sender.body).toMatchObject({ status: 'connected', email: ANA });
     });
   });
 });

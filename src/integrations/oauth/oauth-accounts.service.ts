@@ -9,6 +9,7 @@ import {
   type QueryDeepPartialEntity,
 } from 'typeorm';
 import { AppError } from '../../common/errors/app-error';
+import { isUniqueViolation } from '../../common/errors/database-errors';
 import { AppLogger, LOGGER } from '../../common/logging/logging.module';
 import { AppConfig } from '../../config/app.config';
 import {
@@ -100,6 +101,23 @@ async function writeAccount<T extends SmtpIntegration | SenderIdentity>(
 }
 
 /**
+ * Runs the save of a connect in a transaction. Two connects of one account whose callbacks come
+ * at once both find no row and both insert: the one that loses on the unique key runs again,
+ * finds the row the other wrote, and replaces it, as a connect after it would.
+ */
+async function saveConnect<T>(
+  manager: EntityManager,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  try {
+    return await manager.transaction(work);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return manager.transaction(work);
+  }
+}
+
+/**
  * Verifies an account with the tokens the provider just issued (an XOAUTH2 login on its SMTP
  * server, and on its IMAP server when one is used) and saves it with its grant. A failed check
  * saves nothing. Messages that waited for the account are queued again.
@@ -183,7 +201,7 @@ export class OAuthAccounts {
       request.testFromAddress ?? fromAddress,
     );
     const now = new Date();
-    const saved = await this.integrations.manager.transaction(async (manager) => {
+    const saved = await saveConnect(this.integrations.manager, async (manager) => {
       const existing = await manager.findOneBy(SmtpIntegration, { programId: program.id });
       const fields = {
         host: verified.host,
@@ -263,9 +281,11 @@ export class OAuthAccounts {
       verifiedAt: now,
       updatedAt: now,
     };
-    const saved = await this.identities.manager.transaction(async (manager) => {
+    const saved = await saveConnect(this.identities.manager, async (manager) => {
       const key = { programId: program.id, senderId };
-      const id = await writeAccount(manager, SenderIdentity, existing, key, fields, now);
+      // Read again: a connect of the same sender may have saved it since.
+      const current = await manager.findOneBy(SenderIdentity, key);
+      const id = await writeAccount(manager, SenderIdentity, current, key, fields, now);
       await this.tokens.save(manager, grant(senderOwner(senderId)));
       return manager.findOneByOrFail(SenderIdentity, { id });
     });
@@ -301,7 +321,7 @@ export class OAuthAccounts {
       const problem = mailboxProblem(err, endpoint);
       throw AppError.unprocessable(problem.code, problem.message);
     }
-    await this.tokens.save(this.integrations.manager, grant);
+    await saveConnect(this.integrations.manager, (manager) => this.tokens.save(manager, grant));
     const saved = await this.mailboxes.saveVerified(
       program.id,
       { username: request.email, read: request.read ?? 'bounces' },
