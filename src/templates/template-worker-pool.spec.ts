@@ -143,7 +143,11 @@ describe(TemplateWorkerPool.name, () => {
   });
 
   describe('with a small memory cap', () => {
-    const pool = new TemplateWorkerPool(config({ TEMPLATE_WORKER_MEMORY_MB: 48 }));
+    // The time cap well out of the way: on a busy machine the heavy render could reach the
+    // default 2 s before it reaches 48 MB, and this is about the memory cap.
+    const pool = new TemplateWorkerPool(
+      config({ TEMPLATE_WORKER_MEMORY_MB: 48, TEMPLATE_RENDER_TIMEOUT_MS: 30_000 }),
+    );
     afterAll(() => pool.onApplicationShutdown());
 
     it('fails a render that needs more memory with TEMPLATE_RENDER_LIMIT, and renders on', async () => {
