@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, Repository } from 'typeorm';
+import { Brackets, Repository, type QueryDeepPartialEntity } from 'typeorm';
 import { IntegrationSecrets } from '../../common/crypto/integration-secrets';
 import type { ImapCredentials } from '../../transports/imap/imap-client';
 import { AccessTokens } from '../../transports/oauth/access-tokens';
@@ -54,27 +54,15 @@ export class MailboxStore {
 
   /** Extends the lease; false when it was lost, or the mailbox was changed or removed meanwhile. */
   async renew(row: InboundMailbox, owner: string, leaseMs: number): Promise<boolean> {
-    const renewed = await this.mailboxes
-      .createQueryBuilder()
-      .update()
-      .set({ leaseUntil: new Date(Date.now() + leaseMs) })
-      .where('id = :id AND "leaseOwner" = :owner AND version = :version', {
-        id: row.id,
-        owner,
-        version: row.version,
-      })
-      .execute();
-    return Boolean(renewed.affected);
+    return this.whileLeased(
+      { id: row.id, owner, version: row.version },
+      { leaseUntil: new Date(Date.now() + leaseMs) },
+    );
   }
 
   /** Lets go of the lease, so another worker can read the mailbox at once. */
   async release(id: string, owner: string): Promise<void> {
-    await this.mailboxes
-      .createQueryBuilder()
-      .update()
-      .set({ leaseOwner: null, leaseUntil: null })
-      .where('id = :id AND "leaseOwner" = :owner', { id, owner })
-      .execute();
+    await this.whileLeased({ id, owner }, { leaseOwner: null, leaseUntil: null });
   }
 
   /** Moves the cursor on; false when the lease was lost (the caller stops reading). */
@@ -84,23 +72,15 @@ export class MailboxStore {
     cursor: { uidValidity: number; lastUid: number },
     checkedAt?: Date,
   ): Promise<boolean> {
-    const moved = await this.mailboxes
-      .createQueryBuilder()
-      .update()
-      .set({ ...cursor, ...(checkedAt ? { lastCheckedAt: checkedAt } : {}) })
-      .where('id = :id AND "leaseOwner" = :owner', { id, owner })
-      .execute();
-    return Boolean(moved.affected);
+    return this.whileLeased(
+      { id, owner },
+      { ...cursor, ...(checkedAt ? { lastCheckedAt: checkedAt } : {}) },
+    );
   }
 
   /** The folder was read to the end. */
   async checked(id: string, owner: string, at: Date): Promise<void> {
-    await this.mailboxes
-      .createQueryBuilder()
-      .update()
-      .set({ lastCheckedAt: at })
-      .where('id = :id AND "leaseOwner" = :owner', { id, owner })
-      .execute();
+    await this.whileLeased({ id, owner }, { lastCheckedAt: at });
   }
 
   /**
@@ -119,10 +99,9 @@ export class MailboxStore {
     // A revoked OAuth sign-in keeps saying so: it is not read again until it is connected again.
     const reauthorize = problem.code === 'OAUTH_REAUTHORIZATION_REQUIRED';
     const now = new Date();
-    await this.mailboxes
-      .createQueryBuilder()
-      .update()
-      .set({
+    await this.whileLeased(
+      { id: row.id, owner, version: row.version },
+      {
         status: reauthorize ? 'reauthorization_required' : failing ? 'failing' : 'connected',
         lastErrorCode: problem.code.slice(0, 64),
         lastErrorMessage: problem.message.slice(0, 2000),
@@ -131,13 +110,8 @@ export class MailboxStore {
         retryAt,
         leaseOwner: null,
         leaseUntil: null,
-      })
-      .where('id = :id AND "leaseOwner" = :owner AND version = :version', {
-        id: row.id,
-        owner,
-        version: row.version,
-      })
-      .execute();
+      },
+    );
     row.failures = failures;
     return { failing };
   }
@@ -145,24 +119,40 @@ export class MailboxStore {
   /** Reading works (again): the error and the backoff are cleared. */
   async works(row: InboundMailbox, owner: string): Promise<void> {
     if (row.status === 'connected' && row.failures === 0 && !row.lastErrorCode) return;
-    await this.mailboxes
-      .createQueryBuilder()
-      .update()
-      .set({
+    await this.whileLeased(
+      { id: row.id, owner, version: row.version },
+      {
         status: 'connected',
         lastErrorCode: null,
         lastErrorMessage: null,
         lastErrorAt: null,
         failures: 0,
         retryAt: null,
-      })
-      .where('id = :id AND "leaseOwner" = :owner AND version = :version', {
-        id: row.id,
-        owner,
-        version: row.version,
-      })
-      .execute();
+      },
+    );
     Object.assign(row, { status: 'connected', failures: 0, lastErrorCode: null });
+  }
+
+  /**
+   * Writes `set` only while `owner` holds the lease and, given the version the reader has, only
+   * while nobody changed the mailbox meanwhile; true when the row was written.
+   */
+  private async whileLeased(
+    lease: { id: string; owner: string; version?: number },
+    set: QueryDeepPartialEntity<InboundMailbox>,
+  ): Promise<boolean> {
+    const written = await this.mailboxes
+      .createQueryBuilder()
+      .update()
+      .set(set)
+      .where(
+        lease.version === undefined
+          ? 'id = :id AND "leaseOwner" = :owner'
+          : 'id = :id AND "leaseOwner" = :owner AND version = :version',
+        lease,
+      )
+      .execute();
+    return Boolean(written.affected);
   }
 
   /**
