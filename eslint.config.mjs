@@ -11,6 +11,8 @@ export default tseslint.config(
       'eslint.config.mjs',
       '**/jest.config.js',
       'scripts/**',
+      // Plain JavaScript the bench preloads into the built service with `node -r`.
+      'bench/support/*.js',
       'src/console/assets/**',
       // Plain JavaScript for readers to copy, run by its own test.
       'docs/microsite-example/**',
