@@ -79,6 +79,11 @@ function sizesTable(o: BenchOptions): string {
         o.workerConcurrency ?? '(service default)',
         'WORKER_CONCURRENCY of the service under test',
       ],
+      [
+        'BENCH_PROFILE_DIR',
+        process.env.BENCH_PROFILE_DIR || '(off)',
+        'a V8 CPU profile of each service process during the pipeline runs, written there; bench/profile-summary.ts sorts it into categories',
+      ],
     ],
   );
 }
