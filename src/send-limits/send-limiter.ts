@@ -127,14 +127,16 @@ export class SendLimiter {
    * through it until the window of that kind ends (the day for a daily quota, else the minute).
    * Returns when sending resumes.
    */
-  pause(accountKey: string, kind: 'minute' | 'day'): Promise<Date> {
-    return this.turns.run(accountKey, () =>
+  async pause(accountKey: string, kind: 'minute' | 'day'): Promise<Date> {
+    const until = await this.turns.run(accountKey, () =>
       this.compareAndSet(accountKey, (current, now) => {
         const next = pausedState(current, windowEnd(kind, this.windows, now));
-        this.pausedHere.set(accountKey, next.pausedUntil!);
         return { next, result: new Date(next.pausedUntil!) };
       }),
     );
+    // Only once stored: a pause whose write never won is no pause here either.
+    this.pausedHere.set(accountKey, until.getTime());
+    return until;
   }
 
   /** Until when a quota reply paused the account; null when it is not paused. */
